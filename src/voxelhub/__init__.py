@@ -1,0 +1,1 @@
+"""voxelhub: share large 3D microscopy datasets and annotations."""
