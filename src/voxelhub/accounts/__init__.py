@@ -1,0 +1,1 @@
+"""Organizations, users, teams, memberships and roles; passwords, sessions and API tokens."""

@@ -1,0 +1,95 @@
+"""Wire shapes of the accounts API (spec/api.md, "Accounts")."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from voxelhub.accounts.models import User
+from voxelhub.schemas import StrictInput, WireModel
+
+
+class LoginInput(StrictInput):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1000)
+
+
+class UserTeam(WireModel):
+    id: str
+    name: str
+    is_team_manager: bool
+
+
+class UserPublic(WireModel):
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    organization: str
+    organization_id: str
+    is_admin: bool
+    is_dataset_manager: bool
+    is_active: bool
+    teams: list[UserTeam]
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls(
+            id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            organization=user.organization.name,
+            organization_id=user.organization_id,
+            is_admin=user.is_admin,
+            is_dataset_manager=user.is_dataset_manager,
+            is_active=user.is_active,
+            teams=[
+                UserTeam(id=m.team_id, name=m.team.name, is_team_manager=m.is_team_manager)
+                for m in sorted(user.memberships, key=lambda m: m.team.name)
+            ],
+        )
+
+
+class LoginAnswer(WireModel):
+    user: UserPublic
+    csrf_token: str
+
+
+class TokenAnswer(WireModel):
+    token: str
+
+
+class TeamAssignmentInput(StrictInput):
+    id: str
+    is_team_manager: bool = False
+
+
+class UserCreate(StrictInput):
+    email: str = Field(max_length=254)
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    password: str = Field(max_length=1000)
+    is_admin: bool = False
+    is_dataset_manager: bool = False
+    teams: list[TeamAssignmentInput] = Field(default_factory=list)
+
+
+class UserUpdate(StrictInput):
+    email: str | None = Field(default=None, max_length=254)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    password: str | None = Field(default=None, max_length=1000)
+    is_admin: bool | None = None
+    is_dataset_manager: bool | None = None
+    is_active: bool | None = None
+    teams: list[TeamAssignmentInput] | None = None
+
+
+class TeamPublic(WireModel):
+    id: str
+    name: str
+    organization: str = ""
+
+
+class TeamCreate(StrictInput):
+    name: str = Field(max_length=100)

@@ -1,0 +1,48 @@
+"""`voxelhub serve`: migrate once, then run uvicorn with one or more worker processes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from voxelhub.cli.context import settings_from
+from voxelhub.db import make_engine, run_migrations
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("serve", help="run the web server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=_positive, default=1)
+    parser.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS, help="data folder")
+    parser.set_defaults(handler=serve)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = settings_from(args)
+    engine = make_engine(settings)
+    run_migrations(engine)  # once, here, so that workers never race each other migrating
+    engine.dispose()
+    # Workers are separate processes: they rebuild the settings from the environment.
+    os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
+    print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
+    uvicorn.run(
+        "voxelhub.asgi:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
+    return 0

@@ -1,0 +1,98 @@
+"""Demo content: everything needed to click around (DESIGN.md, "One machine"). Idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voxelhub.accounts import service
+from voxelhub.accounts.models import Organization, Team, User
+from voxelhub.policy import SYSTEM
+from voxelhub.settings import Settings
+
+DEMO_ORG = "demo-lab"
+TEAMS = ("Connectomics", "Light sheet")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+    role: str
+    is_admin: bool = False
+    is_dataset_manager: bool = False
+    teams: tuple[str, ...] = ()
+    manages: tuple[str, ...] = ()
+
+
+USERS = (
+    DemoUser("admin@demo.voxelhub.org", "demo-admin-1", "Ada", "Admin", "admin", is_admin=True),
+    DemoUser("manager@demo.voxelhub.org", "demo-manager-1", "Dana", "Manager", "dataset manager",
+             is_dataset_manager=True),
+    DemoUser("lead@demo.voxelhub.org", "demo-lead-1", "Theo", "Lead", "team manager of Connectomics",
+             teams=("Connectomics",), manages=("Connectomics",)),
+    DemoUser("tracer@demo.voxelhub.org", "demo-tracer-1", "Tara", "Tracer", "member of Connectomics",
+             teams=("Connectomics",)),
+    DemoUser("imager@demo.voxelhub.org", "demo-imager-1", "Ivan", "Imager", "member of Light sheet",
+             teams=("Light sheet",)),
+    DemoUser("guest@demo.voxelhub.org", "demo-guest-1", "Gus", "Guest", "member, no team"),
+)
+
+
+@dataclass
+class DemoReport:
+    base_url: str
+    lines: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        logins = "\n".join(f"  {u.email:<28} {u.password:<16} {u.role}" for u in USERS)
+        extra = "\n".join(self.lines)
+        return f"Demo organization {DEMO_ORG!r} is ready at {self.base_url}\nLogins:\n{logins}\n{extra}".rstrip()
+
+
+def create_demo(*, session: Session, settings: Settings) -> DemoReport:
+    org = _ensure_org(session)
+    team_ids = {name: _ensure_team(session, org.id, name) for name in TEAMS}
+    for demo_user in USERS:
+        _ensure_user(session, org.id, demo_user, team_ids)
+    session.flush()
+    report = DemoReport(base_url=settings.public_url or "http://127.0.0.1:8000")
+    for extend in EXTENSIONS:
+        extend(session=session, settings=settings, organization=org, report=report)
+    return report
+
+
+# Later domains (datasets, sharing, annotations) append functions that add their demo content.
+EXTENSIONS: list = []  # type: ignore[type-arg]
+
+
+def _ensure_org(session: Session) -> Organization:
+    org = service.find_organization(session, DEMO_ORG)
+    if org is None:
+        admin = USERS[0]
+        org, _ = service.create_organization(
+            session=session, actor=SYSTEM, name=DEMO_ORG, admin_email=admin.email, admin_password=admin.password
+        )
+    return org
+
+
+def _ensure_team(session: Session, org_id: str, name: str) -> str:
+    team_id = session.scalar(select(Team.id).where(Team.organization_id == org_id, Team.name == name))
+    if team_id is None:
+        team_id = service.create_team(session=session, actor=SYSTEM, organization_id=org_id, name=name).id
+    return str(team_id)
+
+
+def _ensure_user(session: Session, org_id: str, demo_user: DemoUser, team_ids: dict[str, str]) -> None:
+    if session.scalar(select(User.id).where(User.email == demo_user.email)) is not None:
+        return
+    teams = [service.TeamAssignment(team_ids[t], t in demo_user.manages) for t in demo_user.teams]
+    service.create_user(
+        session=session, actor=SYSTEM, organization_id=org_id, email=demo_user.email,
+        password=demo_user.password, first_name=demo_user.first_name, last_name=demo_user.last_name,
+        is_admin=demo_user.is_admin, is_dataset_manager=demo_user.is_dataset_manager, teams=teams,
+    )

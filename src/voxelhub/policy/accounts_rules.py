@@ -1,0 +1,42 @@
+"""Rules for organizations, users and teams. Organizations are walls: no role crosses them."""
+
+from __future__ import annotations
+
+from voxelhub.accounts.models import Organization, Team, User
+from voxelhub.policy.actors import Actor
+from voxelhub.policy.core import Action, rule_for
+
+
+def _is_member(actor: Actor, organization_id: str) -> bool:
+    return actor.user is not None and actor.user.organization_id == organization_id
+
+
+def _is_admin_of(actor: Actor, organization_id: str) -> bool:
+    return _is_member(actor, organization_id) and actor.user is not None and actor.user.is_admin
+
+
+@rule_for(Organization)
+def organization_rule(actor: Actor, action: Action, org: Organization) -> bool:
+    if action == Action.READ:
+        return _is_member(actor, org.id)
+    if action in (Action.MANAGE_USERS, Action.MANAGE_TEAMS):
+        return _is_admin_of(actor, org.id)
+    return False
+
+
+@rule_for(Team)
+def team_rule(actor: Actor, action: Action, team: Team) -> bool:
+    if action == Action.READ:
+        return _is_member(actor, team.organization_id)
+    if action in (Action.UPDATE, Action.DELETE):
+        return _is_admin_of(actor, team.organization_id)
+    return False
+
+
+@rule_for(User)
+def user_rule(actor: Actor, action: Action, user: User) -> bool:
+    if action == Action.READ:
+        return _is_member(actor, user.organization_id)
+    if action == Action.UPDATE:
+        return _is_admin_of(actor, user.organization_id)
+    return False

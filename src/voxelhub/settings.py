@@ -1,0 +1,67 @@
+"""One validated settings object, built from `VOXELHUB_*` environment variables at start-up.
+
+Nothing reads the environment at import time: `Settings.from_env()` is called by the CLI (or a test)
+and the result is passed down to `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value voxelhub cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("voxelhub-data")
+    database_url: str = ""
+    public_url: str = ""
+    secure_cookies: bool = False
+    session_days: int = 14
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 900
+    max_upload_bytes: int = 2 * 1024**3
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        """SQLite in the data folder unless a database URL was given."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'voxelhub.sqlite3').resolve()}"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def volumes_dir(self) -> Path:
+        return self.data_dir / "volumes"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        url = env.get("VOXELHUB_DATABASE_URL", "")
+        if url and not url.startswith(("sqlite", "postgresql")):
+            raise SettingsError(
+                "VOXELHUB_DATABASE_URL must start with sqlite:// or postgresql+psycopg:// "
+                f"(got a URL starting with {url.split(':', 1)[0]!r})"
+            )
+        return cls(
+            data_dir=Path(env.get("VOXELHUB_DATA_DIR", "voxelhub-data")),
+            database_url=url,
+            public_url=env.get("VOXELHUB_PUBLIC_URL", "").rstrip("/"),
+            secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
+        )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
