@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.routes import auth, users
+from voxelhub.api.routes import auth, datasets, sharing, users
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
+from voxelhub.sharing.usage import UsageRecorder
 
 API_VERSION = 9
 
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, users):
+    for module in (auth, users, datasets, sharing):
         router.include_router(module.router)
     return router
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.usage_recorder.flush()  # counts not yet written must not be lost at shutdown
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
@@ -25,6 +35,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     if migrate:
         run_migrations(engine)
     app = FastAPI(
+        lifespan=_lifespan,
         title="voxelhub",
         version="0.1.0",
         openapi_url="/api/openapi.json",
@@ -34,7 +45,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.usage_recorder = UsageRecorder(app.state.session_factory)
     install_error_handlers(app)
     app.include_router(api_router(), prefix="/api")
+    app.include_router(sharing.pages)
     app.add_middleware(SecurityHeaders)
     return app

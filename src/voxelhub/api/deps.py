@@ -13,8 +13,9 @@ from voxelhub.accounts import auth
 from voxelhub.accounts.models import AuthSession, User
 from voxelhub.accounts.service import principal_for
 from voxelhub.errors import Forbidden, NotAuthenticated
-from voxelhub.policy import ANONYMOUS, Actor
+from voxelhub.policy import ANONYMOUS, Actor, grant_is_valid
 from voxelhub.settings import Settings
+from voxelhub.sharing.tokens import grants_for_tokens
 
 SESSION_COOKIE = "voxelhub_session"
 CSRF_COOKIE = "voxelhub_csrf"
@@ -54,19 +55,55 @@ class Caller:
 
 
 def get_caller(request: Request, session: SessionDep) -> Caller:
+    caller, share_tokens = _authenticate(request, session)
+    if not share_tokens:
+        return caller
+    grants = grants_for_tokens(session, share_tokens, address=client_address(request))
+    recorder = request.app.state.usage_recorder
+    for grant in grants:
+        if grant_is_valid(grant):
+            recorder.record(grant.link_id)
+    return Caller(
+        actor=caller.actor.with_grants(grants), user=caller.user,
+        auth_session=caller.auth_session, session_token=caller.session_token,
+    )
+
+
+def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]]:
+    """The user (API token or session cookie) and the share tokens presented besides."""
+    share_tokens = presented_share_tokens(request)
     api_token = request.headers.get("X-Auth-Token")
     if api_token:
         user = auth.resolve_api_token(session, api_token)
         if user is not None:
-            return Caller(actor=Actor(user=principal_for(user)), user=user)
+            share_tokens.remove(api_token)
+            return Caller(actor=Actor(user=principal_for(user)), user=user), share_tokens
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         resolved = auth.resolve_session(session, cookie)
         if resolved is not None:
             user, row = resolved
             _check_csrf(request, row)
-            return Caller(actor=Actor(user=principal_for(user)), user=user, auth_session=row, session_token=cookie)
-    return Caller(actor=ANONYMOUS)
+            caller = Caller(actor=Actor(user=principal_for(user)), user=user, auth_session=row, session_token=cookie)
+            return caller, share_tokens
+    return Caller(actor=ANONYMOUS), share_tokens
+
+
+def presented_share_tokens(request: Request) -> list[str]:
+    """Every place a share token may travel (spec/api.md): query `token`/`sharingToken`, the headers
+    `X-Share-Token` and `X-Auth-Token` (the webknossos client's habit), and a `/s/{token}/` path segment."""
+    candidates = [
+        request.path_params.get("share_token"),
+        request.query_params.get("token"),
+        request.query_params.get("sharingToken"),
+        request.headers.get("X-Share-Token"),
+        request.headers.get("X-Auth-Token"),
+    ]
+    return list(dict.fromkeys(c for c in candidates if c))
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _check_csrf(request: Request, row: AuthSession) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from voxelhub.policy.actors import ANONYMOUS, SYSTEM, Actor, Principal, ShareGrant
 from voxelhub.policy.core import Action, authorize, can, require_user
+from voxelhub.policy.datasets_rules import is_dataset_editor, public_datasets, readable_datasets
+from voxelhub.policy.grants import grant_is_valid
 
 __all__ = [
     "ANONYMOUS",
@@ -17,6 +19,10 @@ __all__ = [
     "Principal",
     "ShareGrant",
     "authorize",
+    "grant_is_valid",
+    "is_dataset_editor",
+    "public_datasets",
+    "readable_datasets",
     "can",
     "require_user",
 ]

@@ -21,6 +21,10 @@ def organization_rule(actor: Actor, action: Action, org: Organization) -> bool:
         return _is_member(actor, org.id)
     if action in (Action.MANAGE_USERS, Action.MANAGE_TEAMS):
         return _is_admin_of(actor, org.id)
+    if action == Action.MANAGE_DATASETS:  # register new datasets
+        return _is_admin_of(actor, org.id) or (
+            _is_member(actor, org.id) and actor.user is not None and actor.user.is_dataset_manager
+        )
     return False
 
 

@@ -15,6 +15,7 @@ class Action(StrEnum):
     LIST_PUBLIC = "list_public"
     MANAGE_USERS = "manage_users"
     MANAGE_TEAMS = "manage_teams"
+    MANAGE_DATASETS = "manage_datasets"
     UPDATE = "update"
     DELETE = "delete"
     GET_SHARING_LINK = "get_sharing_link"
@@ -77,7 +78,7 @@ def require_user(actor: Actor) -> Principal:
 
 def _load_rules() -> None:
     # Imported for their registrations; kept at the bottom to avoid an import cycle.
-    from voxelhub.policy import accounts_rules  # noqa: F401
+    from voxelhub.policy import accounts_rules, datasets_rules  # noqa: F401
 
 
 _load_rules()

@@ -6,13 +6,17 @@ from fastapi import APIRouter, Request, Response
 
 from voxelhub.accounts import auth
 from voxelhub.accounts.schemas import LoginAnswer, LoginInput, TokenAnswer, UserPublic
-from voxelhub.api.deps import CSRF_COOKIE, SESSION_COOKIE, CallerDep, LoggedInDep, SessionDep, SettingsDep
+from voxelhub.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CallerDep,
+    LoggedInDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 
 router = APIRouter(tags=["accounts"])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/auth/login")

@@ -1,0 +1,112 @@
+"""Dataset metadata, settings, allowed teams and the public gallery."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Request
+from sqlalchemy.orm import Session
+
+from voxelhub.accounts.models import Organization
+from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.datasets import service
+from voxelhub.datasets.models import Dataset
+from voxelhub.datasets.schemas import (
+    DatasetPublic,
+    DatasetSummary,
+    DatasetUpdate,
+    DataStore,
+    IdAnswer,
+    SpotlightEntry,
+    TeamRef,
+    millis,
+)
+from voxelhub.policy import Action, Actor, can
+from voxelhub.settings import Settings
+
+router = APIRouter(tags=["datasets"])
+
+
+def server_origin(request: Request, settings: Settings) -> str:
+    return settings.public_url or str(request.base_url).rstrip("/")
+
+
+def thumbnail_url(dataset: Dataset) -> str | None:
+    layers = dataset.data_source.get("dataLayers") or []
+    color = next((l for l in layers if l.get("category") == "color"), layers[0] if layers else None)
+    return f"/api/datasets/{dataset.id}/layers/{color['name']}/thumbnail" if color else None
+
+
+def _org_names(session: Session, datasets: list[Dataset]) -> dict[str, str]:
+    ids = {d.organization_id for d in datasets}
+    return {o.id: o.name for o in session.query(Organization).filter(Organization.id.in_(ids))} if ids else {}
+
+
+def summary(dataset: Dataset, org_name: str) -> DatasetSummary:
+    return DatasetSummary(
+        id=dataset.id, name=dataset.name, display_name=dataset.display_name, description=dataset.description,
+        owning_organization=org_name, is_public=dataset.is_public, created=millis(dataset.created_at),
+        thumbnail_url=thumbnail_url(dataset),
+    )
+
+
+def detail(session: Session, actor: Actor, dataset: Dataset, origin: str) -> DatasetPublic:
+    org_name = _org_names(session, [dataset]).get(dataset.organization_id, "")
+    return DatasetPublic(
+        **summary(dataset, org_name).model_dump(),
+        allowed_teams=[TeamRef(id=t.id, name=t.name) for t in service.allowed_teams(session, dataset)],
+        is_editable=can(actor, Action.EDIT, dataset),
+        data_source=dataset.data_source,
+        data_store=DataStore(url=origin),
+    )
+
+
+@router.get("/datasets")
+def list_datasets(actor: ActorDep, session: SessionDep) -> list[DatasetSummary]:
+    datasets = service.list_readable(session=session, actor=actor)
+    names = _org_names(session, datasets)
+    return [summary(d, names.get(d.organization_id, "")) for d in datasets]
+
+
+@router.get("/datasets/disambiguate/{organization}/{name}/toId")
+def disambiguate(organization: str, name: str, actor: ActorDep, session: SessionDep) -> IdAnswer:
+    return IdAnswer(id=service.find_id(session=session, actor=actor, organization=organization, name=name))
+
+
+@router.get("/datasets/{dataset_id}")
+def get_dataset(
+    dataset_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> DatasetPublic:
+    dataset = service.get(session=session, actor=actor, dataset_id=dataset_id)
+    return detail(session, actor, dataset, server_origin(request, settings))
+
+
+@router.patch("/datasets/{dataset_id}")
+def update_dataset(
+    dataset_id: str, body: DatasetUpdate, request: Request, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep,
+) -> DatasetPublic:
+    dataset = service.update_settings(
+        session=session, actor=actor, dataset_id=dataset_id, **body.model_dump(exclude_unset=True)
+    )
+    return detail(session, actor, dataset, server_origin(request, settings))
+
+
+@router.patch("/datasets/{dataset_id}/teams")
+def set_teams(
+    dataset_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+    team_ids: list[str] = Body(..., max_length=1000),
+) -> DatasetPublic:
+    dataset = service.set_allowed_teams(session=session, actor=actor, dataset_id=dataset_id, team_ids=team_ids)
+    return detail(session, actor, dataset, server_origin(request, settings))
+
+
+@router.get("/spotlight")
+def spotlight(session: SessionDep) -> list[SpotlightEntry]:
+    datasets = service.list_public(session=session)
+    names = _org_names(session, datasets)
+    return [
+        SpotlightEntry(
+            id=d.id, name=d.name, display_name=d.display_name, description=d.description,
+            owning_organization=names.get(d.organization_id, ""), thumbnail_url=thumbnail_url(d),
+        )
+        for d in datasets
+    ]

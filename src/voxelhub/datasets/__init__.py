@@ -1,0 +1,1 @@
+"""Datasets: registering and scanning volumes, layer metadata, settings, thumbnails."""
