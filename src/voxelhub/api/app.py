@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from voxelhub.api.access_log import AccessLog
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.routes import auth, datasets, sharing, users
+from voxelhub.api.routes import auth, datasets, meta, sharing, users
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
@@ -19,7 +20,7 @@ API_VERSION = 9
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, users, datasets, sharing):
+    for module in (meta, auth, users, datasets, sharing):
         router.include_router(module.router)
     return router
 
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(api_router(), prefix="/api")
     app.include_router(sharing.pages)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
     return app

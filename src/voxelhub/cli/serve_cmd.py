@@ -42,7 +42,19 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        log_config=_log_config(),
         access_log=False,
         proxy_headers=False,
     )
     return 0
+
+
+def _log_config() -> dict:  # type: ignore[type-arg]
+    """Uvicorn's logging plus voxelhub's own loggers (including the token-redacting access log)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["voxelhub"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

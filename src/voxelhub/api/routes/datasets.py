@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Body, Request
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,7 @@ def server_origin(request: Request, settings: Settings) -> str:
 
 def thumbnail_url(dataset: Dataset) -> str | None:
     layers = dataset.data_source.get("dataLayers") or []
-    color = next((l for l in layers if l.get("category") == "color"), layers[0] if layers else None)
+    color = next((layer for layer in layers if layer.get("category") == "color"), layers[0] if layers else None)
     return f"/api/datasets/{dataset.id}/layers/{color['name']}/thumbnail" if color else None
 
 
@@ -93,7 +95,7 @@ def update_dataset(
 @router.patch("/datasets/{dataset_id}/teams")
 def set_teams(
     dataset_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-    team_ids: list[str] = Body(..., max_length=1000),
+    team_ids: Annotated[list[str], Body(max_length=1000)],
 ) -> DatasetPublic:
     dataset = service.set_allowed_teams(session=session, actor=actor, dataset_id=dataset_id, team_ids=team_ids)
     return detail(session, actor, dataset, server_origin(request, settings))

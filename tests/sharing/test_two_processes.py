@@ -1,0 +1,37 @@
+"""Two `voxelhub serve` processes on one database: a revocation and a public->private switch made through
+one are in force in the other on its very next request (no state lives in a process)."""
+
+from __future__ import annotations
+
+import httpx2 as httpx
+
+from tests.factories import PASSWORD
+from tests.server import running_server
+from tests.sharing.world import build_dataset_world
+
+
+def login(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    answer = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200
+    client.headers["X-CSRF-Token"] = answer.json()["csrfToken"]
+    return client
+
+
+def test_revocation_and_unpublishing_reach_the_other_process_at_once(settings, session_factory) -> None:
+    world = build_dataset_world(session_factory)
+    ds = f"/api/datasets/{world.dataset_id}"
+    with running_server(settings) as first, running_server(settings) as second:
+        editor = login(first, "admin@a.org")
+        token = editor.get(f"{ds}/sharingToken").json()["sharingToken"]
+        reviewer = httpx.Client(base_url=second, timeout=10)
+        assert reviewer.get(ds, params={"token": token}).status_code == 200
+        assert editor.delete(f"{ds}/sharingToken").status_code == 204
+        assert reviewer.get(ds, params={"token": token}).status_code == 404
+
+        assert editor.patch(ds, json={"isPublic": True}).status_code == 200
+        assert reviewer.get(ds).status_code == 200
+        assert world.dataset_id in [d["id"] for d in reviewer.get("/api/spotlight").json()]
+        assert editor.patch(ds, json={"isPublic": False}).status_code == 200
+        assert reviewer.get(ds).status_code == 404
+        assert reviewer.get("/api/spotlight").json() == []
