@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.routes import auth, datasets, meta, sharing, users
+from voxelhub.api.routes import annotations, auth, datasets, meta, sharing, users
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
@@ -20,7 +20,7 @@ API_VERSION = 9
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing):
+    for module in (meta, auth, users, datasets, sharing, annotations):
         router.include_router(module.router)
     return router
 

@@ -7,6 +7,7 @@ to SQL listings. Unknown actions or object kinds are denied.
 from __future__ import annotations
 
 from voxelhub.policy.actors import ANONYMOUS, SYSTEM, Actor, Principal, ShareGrant
+from voxelhub.policy.annotations_rules import readable_annotations, shared_with_user
 from voxelhub.policy.core import Action, authorize, can, require_user
 from voxelhub.policy.datasets_rules import is_dataset_editor, public_datasets, readable_datasets
 from voxelhub.policy.grants import grant_is_valid
@@ -22,7 +23,9 @@ __all__ = [
     "grant_is_valid",
     "is_dataset_editor",
     "public_datasets",
+    "readable_annotations",
     "readable_datasets",
+    "shared_with_user",
     "can",
     "require_user",
 ]

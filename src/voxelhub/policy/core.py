@@ -78,7 +78,7 @@ def require_user(actor: Actor) -> Principal:
 
 def _load_rules() -> None:
     # Imported for their registrations; kept at the bottom to avoid an import cycle.
-    from voxelhub.policy import accounts_rules, datasets_rules  # noqa: F401
+    from voxelhub.policy import accounts_rules, annotations_rules, datasets_rules  # noqa: F401
 
 
 _load_rules()

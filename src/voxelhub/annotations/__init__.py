@@ -1,0 +1,1 @@
+"""Annotations: skeleton tracings and volume annotations, versioned saves, NML import/export, forks."""

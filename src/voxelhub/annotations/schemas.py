@@ -1,0 +1,93 @@
+"""Wire shapes of the annotations API (spec/api.md, "Annotations")."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from voxelhub.schemas import StrictInput, WireModel
+
+
+class AnnotationCreate(StrictInput):
+    dataset_id: str = Field(max_length=24)
+    name: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=10000)
+    layers: list[Literal["skeleton", "volume"]] = Field(default_factory=lambda: ["skeleton"], max_length=2)
+
+
+class AnnotationUpdate(StrictInput):
+    name: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=10000)
+    visibility: Literal["Private", "Internal", "Public"] | None = None
+
+
+class OwnerRef(WireModel):
+    id: str
+    first_name: str
+    last_name: str
+
+
+class TeamRef(WireModel):
+    id: str
+    name: str
+
+
+class Restrictions(WireModel):
+    allow_access: bool
+    allow_update: bool
+    allow_download: bool
+    allow_finish: bool = False
+    allow_save: bool = False
+
+
+class AnnotationLayerInfo(WireModel):
+    name: str
+    typ: str
+    tracing_id: str
+
+
+class AnnotationInfo(WireModel):
+    id: str
+    name: str
+    description: str
+    visibility: str
+    owner: OwnerRef
+    dataset_id: str
+    dataset_name: str
+    organization: str
+    dataset_readable: bool
+    teams: list[TeamRef]
+    version: int
+    forked_from: str | None
+    restrictions: Restrictions
+    typ: str = "Explorational"
+    state: str = "Active"
+    annotation_layers: list[AnnotationLayerInfo]
+    volume_layers: list[dict[str, Any]]
+    modified: int
+    created: int
+    sharing_url: str | None = None
+
+
+class UpdateAction(StrictInput):
+    name: str = Field(max_length=50)
+    value: dict[str, Any]
+
+
+class UpdateBatch(StrictInput):
+    version: int = Field(ge=0)
+    actions: list[UpdateAction] = Field(max_length=100000)
+
+
+class VersionAnswer(WireModel):
+    version: int
+
+
+class UploadAnswerAnnotation(WireModel):
+    id: str
+    typ: str = "Explorational"
+
+
+class UploadAnswer(WireModel):
+    annotation: UploadAnswerAnnotation

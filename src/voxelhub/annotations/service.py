@@ -1,0 +1,162 @@
+"""Annotation services: create, look up, rename, visibility, team sharing, listings, delete and fork.
+Skeleton contents and versions are in `annotations.versions`; volume data in `annotations.volumes`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voxelhub.accounts.models import Team
+from voxelhub.annotations.models import VISIBILITIES, Annotation, AnnotationSharedTeam
+from voxelhub.datasets import service as datasets
+from voxelhub.datasets.models import Dataset
+from voxelhub.db import utcnow
+from voxelhub.errors import BadInput, NotFound
+from voxelhub.ids import is_valid_id
+from voxelhub.policy import (
+    Action,
+    Actor,
+    authorize,
+    can,
+    readable_annotations,
+    require_user,
+    shared_with_user,
+)
+
+LAYER_KINDS = ("skeleton", "volume")
+
+
+def create(
+    *, session: Session, actor: Actor, dataset_id: str, name: str = "", layers: list[str] | None = None,
+    description: str = "",
+) -> Annotation:
+    """A new annotation owned by the caller, on a dataset the caller may read (spec)."""
+    user = require_user(actor)
+    dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
+    authorize(actor, Action.CREATE_ANNOTATION, dataset)
+    layers = layers or ["skeleton"]
+    if any(kind not in LAYER_KINDS for kind in layers) or len(layers) != len(set(layers)):
+        raise BadInput('layers: a list of distinct "skeleton" and "volume"')
+    annotation = Annotation(
+        organization_id=user.organization_id, owner_id=user.user_id, dataset_id=dataset.id,
+        name=_checked_name(name) or f"{dataset.name} annotation", description=description[:10000],
+        has_skeleton="skeleton" in layers, volume_layers=[],
+    )
+    session.add(annotation)
+    session.flush()
+    return annotation
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if len(name) > 300 or any(ord(c) < 32 for c in name):
+        raise BadInput("name: at most 300 printable characters")
+    return name
+
+
+def get(*, session: Session, actor: Actor, annotation_id: str) -> Annotation:
+    annotation = session.get(Annotation, annotation_id) if is_valid_id(annotation_id) else None
+    if annotation is None:
+        raise NotFound("annotation not found")
+    authorize(actor, Action.READ, annotation)
+    return annotation
+
+
+def dataset_of(session: Session, annotation: Annotation) -> Dataset:
+    dataset = session.get(Dataset, annotation.dataset_id)
+    if dataset is None:
+        raise NotFound("dataset not found")
+    return dataset
+
+
+def dataset_readable(session: Session, actor: Actor, annotation: Annotation) -> bool:
+    return can(actor, Action.READ, dataset_of(session, annotation))
+
+
+def update(
+    *, session: Session, actor: Actor, annotation_id: str, name: str | None = None,
+    description: str | None = None, visibility: str | None = None,
+) -> Annotation:
+    annotation = get(session=session, actor=actor, annotation_id=annotation_id)
+    if name is not None or description is not None:
+        authorize(actor, Action.WRITE, annotation)
+    if name is not None:
+        annotation.name = _checked_name(name) or annotation.name
+    if description is not None:
+        annotation.description = description[:10000]
+    if visibility is not None:
+        authorize(actor, Action.CHANGE_VISIBILITY, annotation)
+        if visibility not in VISIBILITIES:
+            raise BadInput(f"visibility: one of {', '.join(VISIBILITIES)}")
+        annotation.visibility = visibility
+        if visibility == "Private":  # spec: making it private removes the shared teams
+            annotation.shared_team_links = []
+    annotation.modified_at = utcnow()
+    session.flush()
+    return annotation
+
+
+def set_shared_teams(*, session: Session, actor: Actor, annotation_id: str, team_ids: list[str]) -> Annotation:
+    annotation = get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.SHARE_WITH_TEAMS, annotation)
+    wanted = list(dict.fromkeys(team_ids))
+    if wanted and annotation.visibility == "Private":
+        raise BadInput("a private annotation cannot be shared with teams; make it internal or public first")
+    if any(not is_valid_id(t) for t in wanted):
+        raise BadInput("teams: every entry must be a team id")
+    found = session.scalars(select(Team).where(Team.id.in_(wanted))).all() if wanted else []
+    if len(found) != len(wanted) or any(t.organization_id != annotation.organization_id for t in found):
+        raise BadInput("teams: only teams of the owner's organization")
+    annotation.shared_team_links = [AnnotationSharedTeam(team_id=t) for t in wanted]
+    session.flush()
+    return annotation
+
+
+def shared_teams(session: Session, annotation: Annotation) -> list[Team]:
+    ids = annotation.shared_team_ids
+    return list(session.scalars(select(Team).where(Team.id.in_(ids)).order_by(Team.name))) if ids else []
+
+
+def list_own(*, session: Session, actor: Actor) -> list[Annotation]:
+    user = require_user(actor)
+    stmt = select(Annotation).where(Annotation.owner_id == user.user_id)
+    return list(session.scalars(stmt.order_by(Annotation.modified_at.desc())))
+
+
+def list_shared(*, session: Session, actor: Actor) -> list[Annotation]:
+    user = require_user(actor)
+    stmt = readable_annotations(shared_with_user(select(Annotation), user), actor)
+    return list(session.scalars(stmt.order_by(Annotation.modified_at.desc())))
+
+
+def delete(*, session: Session, actor: Actor, annotation_id: str) -> None:
+    annotation = get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.DELETE, annotation)
+    session.delete(annotation)
+    session.flush()
+
+
+def authorize_fork(session: Session, actor: Actor, annotation: Annotation) -> Dataset:
+    """Copy to my account needs read access to the annotation AND its dataset (spec)."""
+    authorize(actor, Action.FORK, annotation)
+    dataset = dataset_of(session, annotation)
+    if not can(actor, Action.READ, dataset):
+        raise NotFound("the annotation's dataset is not readable for you")
+    return dataset
+
+
+def new_fork_row(session: Session, actor: Actor, original: Annotation) -> Annotation:
+    user = require_user(actor)
+    fork = Annotation(
+        organization_id=user.organization_id, owner_id=user.user_id, dataset_id=original.dataset_id,
+        name=f"{original.name} (copy)"[:300], description=original.description, visibility="Internal",
+        version=0, forked_from_id=original.id, has_skeleton=original.has_skeleton,
+        volume_layers=[dict(layer) for layer in original.volume_layers],
+    )
+    session.add(fork)
+    session.flush()
+    return fork
+
+
+def authorize_owner(actor: Actor, annotation: Annotation) -> None:
+    authorize(actor, Action.SHARE_WITH_TEAMS, annotation)

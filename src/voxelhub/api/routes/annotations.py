@@ -1,0 +1,135 @@
+"""Annotation metadata: create, info, rename/visibility, shared teams, listings, delete, copy to my account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
+
+from voxelhub.accounts.models import Organization
+from voxelhub.annotations import service
+from voxelhub.annotations.models import Annotation
+from voxelhub.annotations.schemas import (
+    AnnotationCreate,
+    AnnotationInfo,
+    AnnotationLayerInfo,
+    AnnotationUpdate,
+    OwnerRef,
+    Restrictions,
+    TeamRef,
+)
+from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.routes.datasets import server_origin
+from voxelhub.datasets.schemas import millis
+from voxelhub.policy import Action, Actor, can
+from voxelhub.sharing import service as sharing
+
+router = APIRouter(tags=["annotations"])
+
+
+def layer_infos(annotation: Annotation) -> list[AnnotationLayerInfo]:
+    layers = [AnnotationLayerInfo(name="Skeleton", typ="Skeleton", tracing_id=f"{annotation.id}-skeleton")]
+    layers = layers if annotation.has_skeleton else []
+    for layer in annotation.volume_layers:
+        layers.append(AnnotationLayerInfo(name=layer["name"], typ="Volume", tracing_id=f"{annotation.id}-{layer['name']}"))
+    return layers
+
+
+def sharing_url(session: Session, actor: Actor, annotation: Annotation, origin: str) -> str:
+    """The link the Share dialog offers. For a public annotation on a dataset that is not public, it
+    carries the dataset's sharing token so that the link works for anyone (spec)."""
+    url = f"{origin}/annotations/{annotation.id}"
+    dataset = service.dataset_of(session, annotation)
+    if annotation.visibility == "Public" and not dataset.is_public and can(actor, Action.GET_SHARING_LINK, dataset):
+        token = sharing.get_or_create_default_link(session=session, actor=actor, dataset=dataset).token
+        url += f"?token={token}"
+    return url
+
+
+def info_of(session: Session, actor: Actor, annotation: Annotation, origin: str) -> AnnotationInfo:
+    dataset = service.dataset_of(session, annotation)
+    org = session.get(Organization, dataset.organization_id)
+    is_owner = can(actor, Action.WRITE, annotation)
+    return AnnotationInfo(
+        id=annotation.id, name=annotation.name, description=annotation.description,
+        visibility=annotation.visibility,
+        owner=OwnerRef(id=annotation.owner.id, first_name=annotation.owner.first_name,
+                       last_name=annotation.owner.last_name),
+        dataset_id=dataset.id, dataset_name=dataset.name, organization=org.name if org else "",
+        dataset_readable=can(actor, Action.READ, dataset),
+        teams=[TeamRef(id=t.id, name=t.name) for t in service.shared_teams(session, annotation)],
+        version=annotation.version, forked_from=annotation.forked_from_id,
+        restrictions=Restrictions(
+            allow_access=True, allow_update=is_owner, allow_download=can(actor, Action.DOWNLOAD, annotation),
+            allow_finish=is_owner, allow_save=is_owner,
+        ),
+        annotation_layers=layer_infos(annotation),
+        volume_layers=[{k: v for k, v in layer.items() if k != "storage"} for layer in annotation.volume_layers],
+        modified=millis(annotation.modified_at), created=millis(annotation.created_at),
+        sharing_url=sharing_url(session, actor, annotation, origin) if is_owner else None,
+    )
+
+
+@router.post("/annotations", status_code=201)
+def create_annotation(
+    body: AnnotationCreate, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> AnnotationInfo:
+    from voxelhub.annotations import versions
+
+    annotation = service.create(
+        session=session, actor=actor, dataset_id=body.dataset_id, name=body.name, layers=list(body.layers),
+        description=body.description,
+    )
+    versions.initialise(session=session, annotation=annotation, settings=settings)
+    return info_of(session, actor, annotation, server_origin(request, settings))
+
+
+@router.get("/annotations/readable")
+def readable(
+    actor: ActorDep, session: SessionDep, request: Request, settings: SettingsDep,
+    scope: Annotated[Literal["own", "shared"], Query()] = "own",
+) -> list[AnnotationInfo]:
+    found = (service.list_own if scope == "own" else service.list_shared)(session=session, actor=actor)
+    origin = server_origin(request, settings)
+    return [info_of(session, actor, a, origin) for a in found]
+
+
+@router.get("/annotations/{annotation_id}/info")
+def annotation_info(
+    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> AnnotationInfo:
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    return info_of(session, actor, annotation, server_origin(request, settings))
+
+
+@router.patch("/annotations/{annotation_id}")
+def update_annotation(
+    annotation_id: str, body: AnnotationUpdate, request: Request, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep,
+) -> AnnotationInfo:
+    annotation = service.update(
+        session=session, actor=actor, annotation_id=annotation_id, **body.model_dump(exclude_unset=True)
+    )
+    return info_of(session, actor, annotation, server_origin(request, settings))
+
+
+@router.get("/annotations/{annotation_id}/sharedTeams")
+def get_shared_teams(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[TeamRef]:
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    service.authorize_owner(actor, annotation)
+    return [TeamRef(id=t.id, name=t.name) for t in service.shared_teams(session, annotation)]
+
+
+@router.patch("/annotations/{annotation_id}/sharedTeams")
+def set_shared_teams(
+    annotation_id: str, actor: ActorDep, session: SessionDep,
+    team_ids: Annotated[list[str], Body(max_length=1000)],
+) -> list[TeamRef]:
+    annotation = service.set_shared_teams(session=session, actor=actor, annotation_id=annotation_id, team_ids=team_ids)
+    return [TeamRef(id=t.id, name=t.name) for t in service.shared_teams(session, annotation)]
+
+
+@router.delete("/annotations/{annotation_id}", status_code=204)
+def delete_annotation(annotation_id: str, actor: ActorDep, session: SessionDep) -> None:
+    service.delete(session=session, actor=actor, annotation_id=annotation_id)
