@@ -48,8 +48,11 @@ def test_non_admins_cannot_create_or_list_users_or_create_or_delete_teams(app, s
     assert client.get("/api/users").status_code == 403
     assert client.post("/api/teams", json={"name": "mine"}).status_code == 403
     assert client.delete(f"/api/teams/{world.team_ids['a1']}").status_code == 403
-    member_id = logged_in_client(app, "member@a.org").get("/api/user").json()["id"]
-    assert client.patch(f"/api/users/{member_id}", json={"isAdmin": True}).status_code == 403
+    other_id = logged_in_client(app, "admin@a.org").get("/api/user").json()["id"]
+    own_id = client.get("/api/user").json()["id"]
+    assert client.patch(f"/api/users/{own_id}", json={"isAdmin": True}).status_code == 403
+    # Another user's profile is not even readable for a non-admin: 404, never a hint it exists.
+    assert client.patch(f"/api/users/{other_id}", json={"isAdmin": True}).status_code == 404
     assert client.get("/api/teams").json() == before
 
 

@@ -39,8 +39,9 @@ def team_rule(actor: Actor, action: Action, team: Team) -> bool:
 
 @rule_for(User)
 def user_rule(actor: Actor, action: Action, user: User) -> bool:
-    if action == Action.READ:
-        return _is_member(actor, user.organization_id)
+    if action == Action.READ:  # one's own profile, or any profile for the organization's admins
+        is_self = actor.user is not None and actor.user.user_id == user.id
+        return is_self or _is_admin_of(actor, user.organization_id)
     if action == Action.UPDATE:
         return _is_admin_of(actor, user.organization_id)
     return False

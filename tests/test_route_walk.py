@@ -1,0 +1,126 @@
+"""Walk every registered route as anonymous, outsider, member and link holder against PRIVATE objects
+(a private dataset with a sharing link, a private annotation) and check that only the actors in this table
+get a success. A route missing from the table fails the test, so every new route must say who may use it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.annotations.world import build_annotation_world
+from tests.factories import logged_in_client
+from voxelhub.db import transaction
+
+ACTORS = ("anonymous", "outsider", "member", "link_holder")
+PUBLIC_ROUTES = frozenset(ACTORS)
+LOGGED_IN = frozenset({"outsider", "member"})
+NOBODY: frozenset[str] = frozenset()
+
+# (method, path) -> actors that may succeed on a PRIVATE dataset / private annotation of another user.
+ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/api/buildinfo"): PUBLIC_ROUTES,
+    ("POST", "/api/auth/login"): NOBODY,  # wrong credentials in this walk
+    ("POST", "/api/auth/logout"): PUBLIC_ROUTES,
+    ("GET", "/api/user"): LOGGED_IN,
+    ("GET", "/api/auth/token"): LOGGED_IN,
+    ("GET", "/api/users"): NOBODY,
+    ("POST", "/api/users"): NOBODY,
+    ("GET", "/api/users/{user_id}"): NOBODY,
+    ("PATCH", "/api/users/{user_id}"): NOBODY,
+    ("GET", "/api/teams"): LOGGED_IN,
+    ("POST", "/api/teams"): NOBODY,
+    ("DELETE", "/api/teams/{team_id}"): NOBODY,
+    ("GET", "/api/datasets"): PUBLIC_ROUTES,  # a list, filtered (checked elsewhere)
+    ("GET", "/api/datasets/disambiguate/{organization}/{name}/toId"): frozenset({"link_holder"}),
+    ("GET", "/api/datasets/{dataset_id}"): frozenset({"link_holder"}),
+    ("PATCH", "/api/datasets/{dataset_id}"): NOBODY,
+    ("PATCH", "/api/datasets/{dataset_id}/teams"): NOBODY,
+    ("GET", "/api/spotlight"): PUBLIC_ROUTES,
+    ("GET", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
+    ("DELETE", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
+    ("GET", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,
+    ("POST", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,
+    ("DELETE", "/api/datasets/{dataset_id}/shareLinks/{link_id}"): NOBODY,
+    ("GET", "/api/datasets/{dataset_id}/auditLog"): NOBODY,
+    ("POST", "/api/shortLinks"): LOGGED_IN,
+    ("GET", "/api/shortLinks/byKey/{key}"): NOBODY,  # unknown key in this walk
+    ("GET", "/links/{key}"): NOBODY,
+    ("POST", "/api/annotations"): NOBODY,  # on the private dataset: only a logged-in reader
+    ("GET", "/api/annotations/readable"): LOGGED_IN,
+    ("GET", "/api/annotations/{annotation_id}/info"): NOBODY,
+    ("PATCH", "/api/annotations/{annotation_id}"): NOBODY,
+    ("GET", "/api/annotations/{annotation_id}/sharedTeams"): NOBODY,
+    ("PATCH", "/api/annotations/{annotation_id}/sharedTeams"): NOBODY,
+    ("DELETE", "/api/annotations/{annotation_id}"): NOBODY,
+}
+EXCLUDED_PREFIXES = ("/api/openapi.json", "/api/docs", "/static")
+
+
+def registered_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path.startswith(EXCLUDED_PREFIXES):
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            found.append((method, route.path))
+    return found
+
+
+def test_every_route_is_in_the_table(app) -> None:
+    missing = [r for r in registered_routes(app) if r not in ROUTE_TABLE and not _is_page(r)]
+    assert not missing, f"routes without an access row in tests/test_route_walk.py: {missing}"
+
+
+def _is_page(route: tuple[str, str]) -> bool:
+    return route[0] == "GET" and not route[1].startswith(("/api/", "/data/", "/links/"))
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: ids.get(m.group(1), "x"), path)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_walk_all_routes(app, session_factory, actor: str) -> None:
+    world = build_annotation_world(session_factory)
+    with transaction(session_factory) as session:
+        admin_id = world.accounts.user_id(session, "admin_a")
+    admin = logged_in_client(app, world.accounts.users["admin_a"])
+    token = admin.get(f"/api/datasets/{world.dataset_id}/sharingToken").json()["sharingToken"]
+    link_id = admin.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()[0]["id"]
+    ids = {
+        "dataset_id": world.dataset_id, "annotation_id": world.annotation_ids["Private"],
+        "user_id": admin_id,
+        "team_id": world.accounts.team_ids["a1"], "link_id": link_id, "organization": "org-a",
+        "name": "l4-sample", "key": "nokey", "layer": "color", "share_token": token,
+    }
+    client = _client(app, world, actor, token)
+    bodies = {"POST": {"datasetId": world.dataset_id, "name": "x", "email": "admin@a.org", "password": "wrong-pass",
+                       "longLink": "/x"},
+              "PATCH": {"name": "x", "isPublic": True}}
+    for method, path in registered_routes(app):
+        if _is_page((method, path)) and (method, path) not in ROUTE_TABLE:
+            continue
+        url = fill(path, ids)
+        body = bodies.get(method)
+        if path.endswith(("/teams", "/sharedTeams")) and method == "PATCH":
+            body = [world.accounts.team_ids["a1"]]
+        answer = client.request(method, url, json=body, follow_redirects=False)
+        allowed = actor in ROUTE_TABLE[(method, path)]
+        if allowed:
+            assert answer.status_code < 400, (actor, method, path, answer.status_code, answer.text[:200])
+        else:
+            assert answer.status_code >= 400, (actor, method, path, answer.status_code, answer.text[:200])
+
+
+def _client(app, world, actor: str, token: str) -> TestClient:  # type: ignore[no-untyped-def]
+    if actor == "outsider":
+        return logged_in_client(app, world.accounts.users["admin_b"])
+    if actor == "member":
+        return logged_in_client(app, world.accounts.users["member_a"])
+    client = TestClient(app, base_url="http://127.0.0.1")
+    if actor == "link_holder":
+        client.params = {"token": token}
+    return client
