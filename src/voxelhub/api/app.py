@@ -14,6 +14,7 @@ from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
 from voxelhub.sharing.usage import UsageRecorder
+from voxelhub.web import install as install_pages
 
 API_VERSION = 9
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router(), prefix="/api")
     app.include_router(sharing.pages)
+    install_pages(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

@@ -1,0 +1,18 @@
+"""Server-rendered pages (Jinja2) and their small static scripts and styles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Adds the page routes and serves `/static`; called once by `create_app`."""
+    from voxelhub.web import pages
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

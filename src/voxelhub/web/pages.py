@@ -1,0 +1,93 @@
+"""The page routes: start page (public gallery), login, dashboard, dataset settings and dataset view.
+
+Thin: each loads what the page shows through the services (which ask `voxelhub.policy`), then renders.
+Interactive parts (saving settings, links, audit log, annotation lists) call the JSON API from small scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from voxelhub.accounts import service as accounts
+from voxelhub.api.deps import SessionDep, SettingsDep
+from voxelhub.api.routes.datasets import server_origin, thumbnail_url
+from voxelhub.datasets import service as datasets
+from voxelhub.datasets.models import Dataset
+from voxelhub.errors import NotFound
+from voxelhub.policy import Action, authorize, can
+from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
+from voxelhub.web.views import dataset_slug, layer_views, voxel_size
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
+
+
+def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) -> Dataset:
+    """`{name}-{id}`: the id decides; the name is only there for people reading the URL."""
+    name, sep, dataset_id = slug.rpartition("-")
+    if not sep or not name:
+        raise NotFound("dataset not found")
+    return datasets.get(session=session, actor=caller.actor, dataset_id=dataset_id)
+
+
+@router.get("/")
+def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> HTMLResponse:
+    gallery = [
+        {"dataset": d, "slug": dataset_slug(d), "thumbnail": thumbnail_url(d)}
+        for d in datasets.list_public(session=session)
+    ]
+    return render(request, "start.html", gallery=gallery)
+
+
+@router.get("/auth/login")
+def login_page(
+    request: Request, caller: PageCallerDep, next_path: Annotated[str, Query(alias="next", max_length=2000)] = ""
+) -> Response:
+    # Only a path on this server: an open redirect would let a phishing link borrow our login page.
+    local = next_path.startswith("/") and not next_path.startswith(("//", "/\\"))
+    target = next_path if local else "/dashboard"
+    if caller.user is not None:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "login.html", next=target)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    if caller.user is None:
+        return RedirectResponse(login_url("/dashboard"), status_code=303)
+    rows = [
+        {"dataset": d, "slug": dataset_slug(d), "editable": can(caller.actor, Action.EDIT, d),
+         "thumbnail": thumbnail_url(d)}
+        for d in datasets.list_readable(session=session, actor=caller.actor)
+    ]
+    return render(request, "dashboard.html", rows=rows)
+
+
+@router.get("/datasets/{slug}/settings")
+def dataset_settings(
+    slug: str, request: Request, caller: PageCallerDep, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    dataset = _dataset_from_slug(slug, caller, session)
+    authorize(caller.actor, Action.EDIT, dataset)  # not readable -> 404, readable but not an editor -> 403
+    teams = accounts.list_teams(session=session, actor=caller.actor, organization_id=dataset.organization_id)
+    return render(
+        request, "settings.html", dataset=dataset, slug=dataset_slug(dataset), teams=teams,
+        allowed=dataset.allowed_team_ids, layer_names=[layer.name for layer in layer_views(dataset)],
+        origin=server_origin(request, settings),
+    )
+
+
+@router.get("/datasets/{slug}/view")
+def dataset_view(
+    slug: str, request: Request, caller: PageCallerDep, session: SessionDep,
+    token: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    dataset = _dataset_from_slug(slug, caller, session)
+    query = f"?token={quote(token, safe='')}" if token else ""
+    return render(
+        request, "view.html", dataset=dataset, slug=dataset_slug(dataset), layers=layer_views(dataset),
+        voxel_size=voxel_size(dataset), query=query, editable=can(caller.actor, Action.EDIT, dataset),
+    )

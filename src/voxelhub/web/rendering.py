@@ -1,0 +1,93 @@
+"""Rendering pages: one autoescaping Jinja2 environment, the page's caller, and HTML error pages.
+
+Page routes use `PageRoute`, which turns a domain error into an HTML page with the status the spec asks for
+(the app-wide handler answers JSON, which suits the API but not a browser tab).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from voxelhub.api.deps import Caller, get_caller
+from voxelhub.errors import DomainError, NotAuthenticated
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the page is rendered for, as the header shows them."""
+
+    name: str
+    email: str
+
+
+def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """The caller, remembered on the request so that an error page can still show who is logged in."""
+    request.state.page_caller = caller
+    return caller
+
+
+PageCallerDep = Annotated[Caller, Depends(page_caller)]
+
+
+def viewer_of(caller: Caller | None) -> Viewer | None:
+    if caller is None or caller.user is None:
+        return None
+    user = caller.user
+    name = f"{user.first_name} {user.last_name}".strip() or user.email
+    return Viewer(name=name, email=user.email)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    caller = getattr(request.state, "page_caller", None)
+    html = _env.get_template(template).render(viewer=viewer_of(caller), path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def login_url(next_path: str) -> str:
+    return f"/auth/login?next={quote(next_path, safe='/')}"
+
+
+_ERROR_TEXT = {
+    401: ("Please log in", "This page needs a login."),
+    403: ("Not allowed", "You can see this, but you may not change it. Ask an admin or a dataset manager."),
+    404: ("Not found", "There is nothing here, or you do not have access to it."),
+}
+
+
+def error_page(request: Request, exc: DomainError) -> HTMLResponse:
+    title, text = _ERROR_TEXT.get(exc.status_code, ("Something went wrong", exc.message))
+    return render(
+        request, "error.html", status_code=exc.status_code, title=title, text=text, status=exc.status_code,
+        login_link=login_url(request.url.path) if isinstance(exc, NotAuthenticated) else None,
+    )
+
+
+class PageRoute(APIRoute):
+    """An APIRoute whose domain errors become HTML pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return error_page(request, exc)
+
+        return guarded

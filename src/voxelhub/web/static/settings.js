@@ -1,0 +1,195 @@
+import { api, copyText, el, formatDate, showStatus } from "/static/common.js";
+
+const root = document.getElementById("dataset-settings");
+const datasetId = root.dataset.datasetId;
+const slug = root.dataset.slug;
+const origin = root.dataset.origin;
+const layerNames = JSON.parse(root.dataset.layers || "[]");
+const base = `/api/datasets/${datasetId}`;
+const $ = (id) => document.getElementById(id);
+
+// ---- General settings -------------------------------------------------------------------------------
+const form = $("settings-form");
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = $("settings-status");
+  const button = $("save-settings");
+  button.disabled = true;
+  showStatus(status, "Saving…", "busy");
+  try {
+    await api("PATCH", base, {
+      displayName: form.displayName.value,
+      description: form.description.value,
+      isPublic: form.isPublic.checked,
+    });
+    const teams = [...form.querySelectorAll("input[name=team]:checked")].map((box) => box.value);
+    await api("PATCH", `${base}/teams`, teams);
+    showStatus(status, "Saved.");
+    refreshAudit();
+  } catch (e) {
+    showStatus(status, `Not saved: ${e.message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---- The sharing link -------------------------------------------------------------------------------
+const viewerUrl = (token) => `${origin}/datasets/${slug}/view?token=${encodeURIComponent(token)}`;
+const zarrUrl = (token) => `${origin}/data/s/${encodeURIComponent(token)}/zarr/${datasetId}/`;
+
+export function neuroglancerUrl(zarrBase, layers) {
+  const state = {
+    layers: layers.map((name) => ({ type: "image", source: `zarr://${zarrBase}${encodeURIComponent(name)}/`, name })),
+    layout: "4panel",
+  };
+  return `https://neuroglancer-demo.appspot.com/#!${encodeURIComponent(JSON.stringify(state))}`;
+}
+
+function showToken(token) {
+  $("sharing-link-row").hidden = !token;
+  $("sharing-link-none").hidden = Boolean(token);
+  $("streaming-active").hidden = !token;
+  $("streaming-none").hidden = Boolean(token);
+  $("sharing-link").value = token ? viewerUrl(token) : "";
+  $("zarr-url").value = token ? zarrUrl(token) : "";
+  $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
+}
+
+async function loadSharingLink() {
+  try {
+    const answer = await api("GET", `${base}/sharingToken`);
+    showToken(answer.sharingToken);
+  } catch (e) {
+    showToken(null);
+    showStatus($("sharing-status"), `Could not get the sharing link: ${e.message}`, "error");
+  }
+}
+
+async function copyFrom(inputId, statusNode) {
+  const input = $(inputId);
+  const ok = await copyText(input.value, input);
+  showStatus(statusNode, ok ? "Copied to the clipboard." : "Copy failed; select the text and copy it by hand.", ok ? "ok" : "error");
+}
+
+$("copy-sharing-link").addEventListener("click", () => copyFrom("sharing-link", $("sharing-status")));
+$("copy-zarr-url").addEventListener("click", () => copyFrom("zarr-url", $("sharing-status")));
+
+$("revoke-sharing-link").addEventListener("click", async () => {
+  const status = $("sharing-status");
+  if (!window.confirm("Revoke this link? Everyone using it loses access at once.")) return;
+  try {
+    await api("DELETE", `${base}/sharingToken`);
+    showToken(null);
+    showStatus(status, "The link was revoked. It no longer works.");
+    refreshLinks();
+    refreshAudit();
+  } catch (e) {
+    showStatus(status, `Not revoked: ${e.message}`, "error");
+  }
+});
+
+$("create-sharing-link").addEventListener("click", async () => {
+  await loadSharingLink();
+  showStatus($("sharing-status"), "A new sharing link was created.");
+  refreshLinks();
+  refreshAudit();
+});
+
+// ---- Named links ------------------------------------------------------------------------------------
+const linkForm = $("link-form");
+linkForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = $("links-status");
+  const body = { name: linkForm.name.value.trim() };
+  if (linkForm.expiresOn.value) {
+    body.expiresAt = new Date(`${linkForm.expiresOn.value}T23:59:59`).toISOString(); // end of that local day
+  }
+  try {
+    await api("POST", `${base}/shareLinks`, body);
+    linkForm.reset();
+    showStatus(status, `Link “${body.name}” created.`);
+    refreshLinks();
+    refreshAudit();
+  } catch (e) {
+    showStatus(status, `Not created: ${e.message}`, "error");
+  }
+});
+
+function linkRow(link) {
+  const actions = el("td", { className: "actions" });
+  if (link.status === "active" && link.url) {
+    const copy = el("button", { type: "button", className: "button small" }, "Copy");
+    copy.addEventListener("click", async () => {
+      const ok = await copyText(link.url);
+      showStatus($("links-status"), ok ? `Link “${link.name}” copied.` : "Copy failed.", ok ? "ok" : "error");
+    });
+    const revoke = el("button", { type: "button", className: "button small danger" }, "Revoke");
+    revoke.addEventListener("click", () => revokeLink(link));
+    actions.append(copy, " ", revoke);
+  }
+  return el("tr", { dataset: { linkId: link.id } },
+    el("td", {}, link.name, link.isDefault ? el("span", { className: "muted" }, " (sharing link)") : null),
+    el("td", {}, el("span", { className: `badge ${link.status}` }, link.status)),
+    el("td", {}, link.expiresAt ? formatDate(link.expiresAt) : "never"),
+    el("td", { className: "num" }, link.useCount),
+    el("td", {}, formatDate(link.firstUsedAt)),
+    el("td", {}, formatDate(link.lastUsedAt)),
+    actions,
+  );
+}
+
+async function revokeLink(link) {
+  if (!window.confirm(`Revoke the link “${link.name}”?`)) return;
+  try {
+    await api("DELETE", `${base}/shareLinks/${link.id}`);
+    showStatus($("links-status"), `Link “${link.name}” revoked.`);
+    if (link.isDefault) showToken(null);
+    refreshLinks();
+    refreshAudit();
+  } catch (e) {
+    showStatus($("links-status"), `Not revoked: ${e.message}`, "error");
+  }
+}
+
+async function refreshLinks() {
+  const body = $("links-table").tBodies[0];
+  try {
+    const links = await api("GET", `${base}/shareLinks`);
+    body.replaceChildren(...(links.length ? links.map(linkRow)
+      : [el("tr", {}, el("td", { colSpan: 7, className: "empty" }, "No links yet."))]));
+  } catch (e) {
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "empty" }, `Could not load links: ${e.message}`)));
+  }
+}
+
+// ---- Audit log --------------------------------------------------------------------------------------
+const ACTIONS = {
+  made_public: "made the dataset public",
+  made_private: "made the dataset private",
+  teams_changed: "changed the allowed teams",
+  link_created: "created a link",
+  link_revoked: "revoked a link",
+};
+
+function describe(event) {
+  const what = ACTIONS[event.action] || event.action.replaceAll("_", " ");
+  const name = event.details && event.details.name ? ` “${event.details.name}”` : "";
+  return `${what}${name}`;
+}
+
+async function refreshAudit() {
+  const body = $("audit-table").tBodies[0];
+  try {
+    const events = await api("GET", `${base}/auditLog`);
+    const sorted = [...events].sort((a, b) => String(b.at).localeCompare(String(a.at)));
+    body.replaceChildren(...(sorted.length ? sorted.map((e) => el("tr", {},
+      el("td", {}, formatDate(e.at)), el("td", {}, e.actorName || "system"), el("td", {}, describe(e))))
+      : [el("tr", {}, el("td", { colSpan: 3, className: "empty" }, "Nothing has changed yet."))]));
+  } catch (e) {
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 3, className: "empty" }, `Could not load the audit log: ${e.message}`)));
+  }
+}
+
+await loadSharingLink();
+refreshLinks();
+refreshAudit();
