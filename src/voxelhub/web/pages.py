@@ -11,8 +11,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from voxelhub.accounts import service as accounts
+from voxelhub.accounts.models import Organization
 from voxelhub.api.deps import SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin, thumbnail_url
 from voxelhub.datasets import service as datasets
@@ -33,11 +36,20 @@ def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) ->
     return datasets.get(session=session, actor=caller.actor, dataset_id=dataset_id)
 
 
+def _organization_names(session: Session, found: list[Dataset]) -> dict[str, str]:
+    ids = {d.organization_id for d in found}
+    stmt = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    return {row.id: row.name for row in session.execute(stmt)} if ids else {}
+
+
 @router.get("/")
 def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> HTMLResponse:
+    public = datasets.list_public(session=session)
+    names = _organization_names(session, public)
     gallery = [
-        {"dataset": d, "slug": dataset_slug(d), "thumbnail": thumbnail_url(d)}
-        for d in datasets.list_public(session=session)
+        {"dataset": d, "slug": dataset_slug(d), "thumbnail": thumbnail_url(d),
+         "organization": names.get(d.organization_id)}
+        for d in public
     ]
     return render(request, "start.html", gallery=gallery)
 

@@ -55,7 +55,8 @@ function showToken(token) {
   $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
 }
 
-async function loadSharingLink() {
+/** Gets (and on the very first request creates) the dataset's sharing link. */
+async function fetchSharingLink() {
   try {
     const answer = await api("GET", `${base}/sharingToken`);
     showToken(answer.sharingToken);
@@ -63,6 +64,16 @@ async function loadSharingLink() {
     showToken(null);
     showStatus($("sharing-status"), `Could not get the sharing link: ${e.message}`, "error");
   }
+}
+
+/** Shows the active sharing link without creating one: after a revocation, a reload must not quietly
+ * hand out a new link; only "Create a new sharing link" does. A dataset that never had one gets it now. */
+function showSharingLinkOf(links) {
+  const defaults = links.filter((link) => link.isDefault);
+  const active = defaults.find((link) => link.status === "active" && link.token);
+  if (active) showToken(active.token);
+  else if (defaults.length === 0) fetchSharingLink().then(() => { refreshLinks(); refreshAudit(); });
+  else showToken(null);
 }
 
 async function copyFrom(inputId, statusNode) {
@@ -89,7 +100,7 @@ $("revoke-sharing-link").addEventListener("click", async () => {
 });
 
 $("create-sharing-link").addEventListener("click", async () => {
-  await loadSharingLink();
+  await fetchSharingLink();
   showStatus($("sharing-status"), "A new sharing link was created.");
   refreshLinks();
   refreshAudit();
@@ -157,8 +168,10 @@ async function refreshLinks() {
     const links = await api("GET", `${base}/shareLinks`);
     body.replaceChildren(...(links.length ? links.map(linkRow)
       : [el("tr", {}, el("td", { colSpan: 7, className: "empty" }, "No links yet."))]));
+    return links;
   } catch (e) {
     body.replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "empty" }, `Could not load links: ${e.message}`)));
+    return null;
   }
 }
 
@@ -181,8 +194,7 @@ async function refreshAudit() {
   const body = $("audit-table").tBodies[0];
   try {
     const events = await api("GET", `${base}/auditLog`);
-    const sorted = [...events].sort((a, b) => String(b.at).localeCompare(String(a.at)));
-    body.replaceChildren(...(sorted.length ? sorted.map((e) => el("tr", {},
+    body.replaceChildren(...(events.length ? events.map((e) => el("tr", {},
       el("td", {}, formatDate(e.at)), el("td", {}, e.actorName || "system"), el("td", {}, describe(e))))
       : [el("tr", {}, el("td", { colSpan: 3, className: "empty" }, "Nothing has changed yet."))]));
   } catch (e) {
@@ -190,6 +202,7 @@ async function refreshAudit() {
   }
 }
 
-await loadSharingLink();
-refreshLinks();
+const links = await refreshLinks();
+if (links) showSharingLinkOf(links);
+else showToken(null);
 refreshAudit();

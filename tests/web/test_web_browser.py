@@ -1,0 +1,172 @@
+"""Real Chromium against a real `voxelhub serve`: log in through the login page, edit a dataset's settings,
+copy and revoke its sharing link, and check through the API that each change happened."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import httpx2 as httpx
+import pytest
+
+from tests.factories import PASSWORD
+from tests.server import running_server
+from tests.web.pages_world import add_dataset, world_with_layers
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("VOXELHUB_SHOTS", "/tmp/voxelhub-shots"))
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def browser() -> Iterator:  # type: ignore[type-arg]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _api_as(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    answer = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrfToken"]
+    return client
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory, browser) -> None:  # type: ignore[no-untyped-def]
+    world = world_with_layers(session_factory)
+    second_id = add_dataset(session_factory, world.accounts.org_ids["a"], "mouse-cortex")
+    email = world.accounts.users["admin_a"]
+    dataset_id = world.dataset_id
+    with running_server(settings) as base:
+        context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # Failed loads are expected here (the wrong password's 401, thumbnails the server cannot draw yet).
+        page.on("console", lambda m: errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+        page.on("dialog", lambda dialog: dialog.accept())
+
+        # A private dataset is not in the gallery.
+        page.goto("/")
+        assert page.locator(".gallery .card").count() == 0
+        _shot(page, "01-start-empty")
+
+        # Logging in: a wrong password shows the API's message; the right one goes to the dashboard.
+        page.click("header >> text=Log in")
+        page.fill("#email", email)
+        page.fill("#password", "wrong password")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#login-error:not([hidden])")
+        assert page.text_content("#login-error").strip()
+        _shot(page, "02-login-error")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/dashboard")
+        assert "Admin" in page.text_content(".user-name")
+        _shot(page, "03-dashboard")
+        page.click("#tab-own")
+        page.wait_for_selector("#panel-own:not([hidden]) .empty:not(.loading)")
+        page.click("#tab-datasets")
+
+        # The settings page, reached from the dashboard.
+        page.click(f'a[href="/datasets/fly-brain-{dataset_id}/settings"]')
+        page.wait_for_url(re.compile(r".*/settings$"))
+        page.wait_for_selector("#sharing-link-row:not([hidden])")
+        page.wait_for_selector("#links-table tbody tr[data-link-id]")
+        _shot(page, "04-settings")
+        api = _api_as(base, email)
+        token = api.get(f"/api/datasets/{dataset_id}/sharingToken").json()["sharingToken"]
+        assert page.input_value("#sharing-link") == f"{base}/datasets/fly-brain-{dataset_id}/view?token={token}"
+        zarr = f"{base}/data/s/{token}/zarr/{dataset_id}/"
+        assert page.input_value("#zarr-url") == zarr
+        state = json.loads(unquote(page.get_attribute("#neuroglancer-link", "href").split("#!", 1)[1]))
+        assert state["layers"] == [
+            {"type": "image", "source": f"zarr://{zarr}{name}/", "name": name} for name in ("color", "segmentation")
+        ]
+
+        # Copy the sharing link.
+        page.click("#copy-sharing-link")
+        page.wait_for_selector("#sharing-status[data-kind=ok]")
+        assert page.evaluate("navigator.clipboard.readText()") == page.input_value("#sharing-link")
+
+        # Publish it, rename it and allow a second team.
+        page.fill("#display-name", "Fly brain (FAFB)")
+        page.check("#is-public")
+        page.check(f'input[name=team][value="{world.accounts.team_ids["a2"]}"]')
+        page.click("#save-settings")
+        page.wait_for_selector("#settings-status[data-kind=ok]")
+        dataset = api.get(f"/api/datasets/{dataset_id}").json()
+        assert dataset["isPublic"] is True and dataset["displayName"] == "Fly brain (FAFB)"
+        assert {t["id"] for t in dataset["allowedTeams"]} == {world.accounts.team_ids[t] for t in ("a1", "a2")}
+
+        # A named link with an expiry date.
+        page.fill("#link-name", "Reviewer 2")
+        page.fill("#link-expiry", "2099-12-31")
+        page.click("#link-form button[type=submit]")
+        page.wait_for_selector("#links-table >> text=Reviewer 2")
+        named = [link for link in api.get(f"/api/datasets/{dataset_id}/shareLinks").json() if link["name"] == "Reviewer 2"]
+        assert len(named) == 1 and named[0]["expiresAt"].startswith(("2099-12-31", "2100-01-01"))  # end of the local day
+
+        # Revoke the sharing link: the old token stops working at once.
+        page.click("#revoke-sharing-link")
+        page.wait_for_selector("#sharing-link-none:not([hidden])")
+        assert page.is_visible("#streaming-none")
+        with httpx.Client(base_url=base) as anonymous:
+            api.patch(f"/api/datasets/{dataset_id}", json={"isPublic": False}).raise_for_status()
+            assert anonymous.get(f"/api/datasets/{dataset_id}", params={"token": token}).status_code == 404
+            api.patch(f"/api/datasets/{dataset_id}", json={"isPublic": True}).raise_for_status()
+        links = api.get(f"/api/datasets/{dataset_id}/shareLinks").json()
+        assert [link["status"] for link in links if link["isDefault"]] == ["revoked"]
+        assert [link["status"] for link in links if link["name"] == "Reviewer 2"] == ["active"]
+        page.reload()  # a reload must not quietly hand out a new link
+        page.wait_for_selector("#audit-table >> text=revoked a link")
+        assert page.locator("#audit-table >> text=made the dataset public").count() >= 1
+        assert page.is_visible("#sharing-link-none")
+        _shot(page, "05-settings-after")
+        page.click("#create-sharing-link")
+        page.wait_for_selector("#sharing-link-row:not([hidden])")
+        new_token = api.get(f"/api/datasets/{dataset_id}/sharingToken").json()["sharingToken"]
+        assert new_token != token and page.input_value("#sharing-link").endswith(f"?token={new_token}")
+
+        # A dataset that never had a sharing link gets one when its settings are first opened.
+        page.goto(f"/datasets/mouse-cortex-{second_id}/settings")
+        page.wait_for_selector("#links-table >> text=(sharing link)")
+        second_token = api.get(f"/api/datasets/{second_id}/sharingToken").json()["sharingToken"]
+        assert page.input_value("#sharing-link").endswith(f"?token={second_token}")
+
+        # The view page.
+        page.click("text=View dataset")
+        page.wait_for_selector(".layers .card")
+        assert page.locator(".layers .card").count() == 2
+        _shot(page, "06-view")
+
+        # Log out; a logged-out visitor sees the public dataset on the start page.
+        page.click("#logout-button")
+        page.wait_for_selector("header >> text=Log in")
+        page.goto("/")
+        card = page.locator(".gallery .card", has_text="Fly brain (FAFB)")
+        assert card.count() == 1
+        assert card.locator("a").first.get_attribute("href") == f"/datasets/fly-brain-{dataset_id}/view"
+        _shot(page, "07-start-public")
+        page.set_viewport_size({"width": 420, "height": 900})
+        _shot(page, "08-start-narrow")
+        assert errors == []
+        context.close()
