@@ -55,6 +55,8 @@ ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/annotations/{annotation_id}/sharedTeams"): NOBODY,
     ("PATCH", "/api/annotations/{annotation_id}/sharedTeams"): NOBODY,
     ("DELETE", "/api/annotations/{annotation_id}"): NOBODY,
+    ("GET", "/data/datasets/{dataset_id}/layers/{layer}/data"): frozenset({"link_holder"}),
+    ("POST", "/data/datasets/{dataset_id}/layers/{layer}/buckets"): frozenset({"link_holder"}),
 }
 EXCLUDED_PREFIXES = ("/api/openapi.json", "/api/docs", "/static")
 
@@ -87,6 +89,7 @@ def test_walk_all_routes(app, session_factory, actor: str) -> None:
     world = build_annotation_world(session_factory)
     with transaction(session_factory) as session:
         admin_id = world.accounts.user_id(session, "admin_a")
+        _make_real(session, world.dataset_id)
     admin = logged_in_client(app, world.accounts.users["admin_a"])
     token = admin.get(f"/api/datasets/{world.dataset_id}/sharingToken").json()["sharingToken"]
     link_id = admin.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()[0]["id"]
@@ -98,7 +101,7 @@ def test_walk_all_routes(app, session_factory, actor: str) -> None:
     }
     client = _client(app, world, actor, token)
     bodies = {"POST": {"datasetId": world.dataset_id, "name": "x", "email": "admin@a.org", "password": "wrong-pass",
-                       "longLink": "/x"},
+                       "longLink": "/x", "mag": [1, 1, 1], "buckets": [[0, 0, 0]]},
               "PATCH": {"name": "x", "isPublic": True}}
     for method, path in registered_routes(app):
         if _is_page((method, path)) and (method, path) not in ROUTE_TABLE:
@@ -107,12 +110,25 @@ def test_walk_all_routes(app, session_factory, actor: str) -> None:
         body = bodies.get(method)
         if path.endswith(("/teams", "/sharedTeams")) and method == "PATCH":
             body = [world.accounts.team_ids["a1"]]
-        answer = client.request(method, url, json=body, follow_redirects=False)
+        query = {"x": 0, "y": 0, "z": 0, "width": 2, "height": 2, "depth": 2} if url.endswith("/data") else {}
+        answer = client.request(method, url, json=body, params=query, follow_redirects=False)
         allowed = actor in ROUTE_TABLE[(method, path)]
         if allowed:
             assert answer.status_code < 400, (actor, method, path, answer.status_code, answer.text[:200])
         else:
             assert answer.status_code >= 400, (actor, method, path, answer.status_code, answer.text[:200])
+
+
+def _make_real(session, dataset_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Point the walk's private dataset at a real fixture folder, so data routes have voxels to refuse."""
+    from tests.datasets.helpers import SIMPLE_ZARR3
+    from voxelhub.datasets.layout import scan_dataset
+    from voxelhub.datasets.models import Dataset
+    from voxelhub.storage import open_location
+
+    dataset = session.get(Dataset, dataset_id)
+    dataset.location = str(SIMPLE_ZARR3)
+    dataset.data_source = scan_dataset(open_location(str(SIMPLE_ZARR3))).to_wk_json()
 
 
 def _client(app, world, actor: str, token: str) -> TestClient:  # type: ignore[no-untyped-def]

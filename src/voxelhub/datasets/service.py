@@ -121,3 +121,29 @@ def allowed_teams(session: Session, dataset: Dataset) -> list[Team]:
     if not dataset.allowed_team_ids:
         return []
     return list(session.scalars(select(Team).where(Team.id.in_(dataset.allowed_team_ids)).order_by(Team.name)))
+
+
+def register_folder(
+    *, session: Session, actor: Actor, organization_id: str, location_url: str, name: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> Dataset:
+    """Scan a dataset folder (local or object store) and register it. A broken or unsupported folder is
+    refused with the file and the problem named, and nothing is registered."""
+    from voxelhub.datasets.layout import DatasetFormatError, scan_dataset
+    from voxelhub.storage import InvalidKey, open_location
+
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("organization not found")
+    authorize(actor, Action.MANAGE_DATASETS, org)
+    try:
+        source = scan_dataset(open_location(location_url, storage_options), name)
+    except (DatasetFormatError, InvalidKey) as exc:
+        raise BadInput(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise BadInput(f"{location_url}: no such folder") from exc
+    folder_name = location_url.rstrip("/").rsplit("/", 1)[-1]
+    return register(
+        session=session, actor=actor, organization_id=organization_id, name=name or folder_name or source.name,
+        location=location_url, data_source=source.to_wk_json(), storage_options=storage_options,
+    )

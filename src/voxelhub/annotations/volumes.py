@@ -1,0 +1,129 @@
+"""Volume annotation layers: zarr v3 arrays (one per mag, 32³ chunks = one viewer bucket each) under the
+volumes folder, read through copy-on-write stores for forks, with an optional fallback to the dataset's
+segmentation for buckets never painted."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from zarr.storage import LocalStore
+
+from voxelhub.annotations.cow_store import CopyOnWriteStore
+from voxelhub.errors import BadInput
+from voxelhub.settings import Settings
+
+BUCKET = 32
+_LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+ELEMENT_CLASSES = {"uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64"}
+
+
+def checked_layer_name(name: str) -> str:
+    if not _LAYER_NAME.match(name):
+        raise BadInput("volume layer name: 1-100 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def mag_key(mag: tuple[int, int, int] | list[int]) -> str:
+    x, y, z = mag
+    return str(x) if x == y == z else f"{x}-{y}-{z}"
+
+
+def _root(settings: Settings) -> Path:
+    return settings.volumes_dir.resolve()
+
+
+def _local_store(settings: Settings, relative: str, *, read_only: bool) -> LocalStore:
+    path = (_root(settings) / relative).resolve()
+    if _root(settings) not in path.parents:
+        raise BadInput("volume storage path escapes the volumes folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return LocalStore(path, read_only=read_only)
+
+
+def layer_store(settings: Settings, layer: dict[str, Any], *, writable: bool = False) -> CopyOnWriteStore:
+    storage = layer["storage"]
+    own = _local_store(settings, storage["own"], read_only=not writable)
+    bases = [_local_store(settings, base, read_only=True) for base in storage.get("bases", [])]
+    return CopyOnWriteStore(own, bases, read_only=not writable)
+
+
+def new_layer(
+    settings: Settings, *, annotation_id: str, name: str, bounding_box: dict[str, Any],
+    mags: list[list[int]], element_class: str = "uint32", fallback_layer: str | None = None,
+    largest_segment_id: int = 0, segments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Create the (empty) arrays of a new volume layer and answer its description."""
+    checked_layer_name(name)
+    if element_class not in ELEMENT_CLASSES:
+        raise BadInput(f"volume layer element class: one of {', '.join(ELEMENT_CLASSES)}")
+    layer = {
+        "name": name, "elementClass": element_class, "fallbackLayer": fallback_layer,
+        "largestSegmentId": int(largest_segment_id), "segments": segments or [],
+        "boundingBox": bounding_box, "mags": [list(m) for m in mags],
+        "storage": {"own": f"{annotation_id}/{name}", "bases": []},
+    }
+    store = layer_store(settings, layer, writable=True)
+    end = np.array(bounding_box["topLeft"]) + [bounding_box["width"], bounding_box["height"], bounding_box["depth"]]
+    for mag in mags:
+        shape = tuple(int(v) for v in -(-end // np.array(mag)))
+        zarr.create_array(
+            store, name=mag_key(mag), shape=shape, chunks=(BUCKET,) * 3, dtype=element_class, fill_value=0,
+            dimension_names=["x", "y", "z"], overwrite=True,
+        )
+    return layer
+
+
+def fork_layer(layer: dict[str, Any], settings: Settings, fork_id: str) -> dict[str, Any]:
+    """The fork's layer: an empty own store on top of the original's stores (no chunk is copied)."""
+    storage = layer["storage"]
+    forked = {k: v for k, v in layer.items() if k != "storage"}
+    forked["storage"] = {"own": f"{fork_id}/{layer['name']}", "bases": [storage["own"], *storage.get("bases", [])]}
+    _local_store(settings, forked["storage"]["own"], read_only=False)
+    return forked
+
+
+def open_mag(settings: Settings, layer: dict[str, Any], mag: list[int] | tuple[int, int, int],
+             *, writable: bool = False) -> zarr.Array:
+    if list(mag) not in [list(m) for m in layer["mags"]]:
+        raise BadInput(f"mag {mag_key(mag)} does not exist in volume layer {layer['name']}")
+    array = zarr.open_array(layer_store(settings, layer, writable=writable), path=mag_key(mag), mode="r+" if writable else "r")
+    return array.with_config({"write_empty_chunks": True}) if writable else array
+
+
+def write_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int],
+                 voxels: np.ndarray) -> None:
+    """Store one painted 32³ bucket (x, y, z order) of the given mag."""
+    array = open_mag(settings, layer, mag, writable=True)
+    if voxels.shape != (BUCKET,) * 3:
+        raise BadInput("a bucket holds 32×32×32 voxels")
+    start = [b * BUCKET for b in bucket]
+    if any(s < 0 or s >= dim for s, dim in zip(start, array.shape, strict=True)):
+        raise BadInput(f"bucket {bucket} lies outside the layer")
+    stop = [min(s + BUCKET, dim) for s, dim in zip(start, array.shape, strict=True)]
+    region = tuple(slice(s, e) for s, e in zip(start, stop, strict=True))
+    array[region] = voxels[tuple(slice(0, e - s) for s, e in zip(start, stop, strict=True))]
+
+
+def bucket_is_painted(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> bool:
+    """Whether any store of the layer holds this bucket's chunk (else the fallback layer shows)."""
+    import asyncio
+
+    store = layer_store(settings, layer)
+    key = f"{mag_key(mag)}/c/{bucket[0]}/{bucket[1]}/{bucket[2]}"
+    return asyncio.run(store.exists(key))
+
+
+def read_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> np.ndarray:
+    array = open_mag(settings, layer, mag)
+    out = np.zeros((BUCKET,) * 3, dtype=array.dtype)
+    start = [b * BUCKET for b in bucket]
+    stop = [min(s + BUCKET, dim) for s, dim in zip(start, array.shape, strict=True)]
+    if any(s >= e for s, e in zip(start, stop, strict=True)) or any(s < 0 for s in start):
+        return out
+    region = tuple(slice(s, e) for s, e in zip(start, stop, strict=True))
+    out[tuple(slice(0, e - s) for s, e in zip(start, stop, strict=True))] = array[region]
+    return out

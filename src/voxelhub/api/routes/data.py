@@ -1,0 +1,57 @@
+"""Voxel data for the viewer and for scripts: raw boxes and batches of 32³ buckets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import Field
+
+from voxelhub.api.deps import ActorDep, SessionDep
+from voxelhub.datasets import access
+from voxelhub.datasets.volume import parse_mag, read_box, read_buckets, to_wire_bytes
+from voxelhub.schemas import StrictInput
+
+router = APIRouter(tags=["data"])
+OCTETS = "application/octet-stream"
+MAX_COORDINATE = 2**31 - 1
+
+
+class BucketBatch(StrictInput):
+    mag: list[int] = Field(min_length=3, max_length=3)
+    buckets: list[Annotated[list[int], Field(min_length=3, max_length=3)]] = Field(max_length=4096)
+
+
+@router.get("/datasets/{dataset_id}/layers/{layer}/data")
+def raw_box(
+    dataset_id: str, layer: str, actor: ActorDep, session: SessionDep,
+    x: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
+    y: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
+    z: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
+    width: Annotated[int, Query(ge=1, le=4096)],
+    height: Annotated[int, Query(ge=1, le=4096)],
+    depth: Annotated[int, Query(ge=1, le=4096)],
+    mag: Annotated[str, Query(max_length=40)] = "1-1-1",
+) -> Response:
+    """Raw voxels of a box: x, y, z in mag-1 voxels, width/height/depth in voxels of `mag`;
+    little-endian, x fastest (Fortran order)."""
+    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
+    with access.data_errors():
+        data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth))
+        body = to_wire_bytes(data)
+    return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
+
+
+def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
+    return {"X-Voxel-Shape": ",".join(map(str, shape)), "X-Voxel-Dtype": dtype}
+
+
+@router.post("/datasets/{dataset_id}/layers/{layer}/buckets")
+def bucket_batch(dataset_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep) -> Response:
+    """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
+    request order, each x-fastest little-endian: what the viewer asks for as it moves."""
+    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
+    with access.data_errors():
+        payload = read_buckets(target.location, target.source, layer, body.mag, body.buckets)
+    return Response(payload, media_type=OCTETS)
