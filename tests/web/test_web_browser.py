@@ -170,3 +170,49 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         _shot(page, "08-start-narrow")
         assert errors == []
         context.close()
+
+
+def test_error_pages_and_link_holder_view(settings, session_factory, browser) -> None:  # type: ignore[no-untyped-def]
+    world = world_with_layers(session_factory)
+    settings_path = f"/datasets/fly-brain-{world.dataset_id}/settings"
+    with running_server(settings) as base:
+        context = browser.new_context(base_url=base, viewport={"width": 1100, "height": 700})
+        page = context.new_page()
+
+        # A link holder (no account) sees the private dataset's view page, with the token passed on.
+        page.goto(f"/datasets/fly-brain-{world.dataset_id}/view?token={world.tokens['valid']}")
+        assert page.text_content("h1") == "fly-brain"
+        src = page.get_attribute(".layers img", "src")
+        assert src.endswith(f"/thumbnail?token={world.tokens['valid']}")
+        _shot(page, "09-view-link-holder")
+        # ...but not its settings: with the token it learns that a login is needed, without it nothing.
+        assert page.goto(f"{settings_path}?token={world.tokens['valid']}").status == 401
+        assert page.is_visible("main >> text=Log in")
+        _shot(page, "10-settings-401")
+        assert page.goto(settings_path).status == 404
+        # A revoked link shows nothing.
+        assert page.goto(f"/datasets/fly-brain-{world.dataset_id}/view?token={world.tokens['revoked']}").status == 404
+
+        # Log in as a team member: may read the dataset, may not edit it.
+        page.goto(f"/auth/login?next={settings_path}")
+        page.fill("#email", world.accounts.users["team_a"])
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}{settings_path}")
+        assert page.text_content("h1") == "Not allowed"
+        assert "Make dataset publicly accessible" not in page.content()
+        _shot(page, "11-settings-403")
+        context.close()
+
+        # An outsider gets the same page as for a dataset that does not exist.
+        context = browser.new_context(base_url=base, viewport={"width": 1100, "height": 700})
+        page = context.new_page()
+        page.goto("/auth/login")
+        page.fill("#email", world.accounts.users["admin_b"])
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/dashboard")
+        assert page.goto(settings_path).status == 404
+        assert page.text_content("h1") == "Not found"
+        _shot(page, "12-settings-404")
+        context.close()

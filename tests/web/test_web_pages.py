@@ -76,7 +76,7 @@ def test_view_page_of_private_dataset(app, session_factory, actor: str) -> None:
     if answer.status_code == 200:
         assert 'data-layer="color"' in answer.text and 'data-layer="segmentation"' in answer.text
         assert "11.24 × 11.24 × 28 nm" in answer.text
-        assert "512 × 256 × 64" in answer.text
+        assert "512 × 256 × 64 voxels" in answer.text
         settings_link = _settings_url(world) in answer.text
         assert settings_link == (actor in {"team_manager", "dataset_manager", "admin"})
     else:

@@ -37,8 +37,9 @@ class Viewer:
 
 
 def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
-    """The caller, remembered on the request so that an error page can still show who is logged in."""
-    request.state.page_caller = caller
+    """The caller. Who they are is noted on the request now, while the database session is open, so that
+    an error page can still show it after the request's transaction was rolled back."""
+    request.state.page_viewer = viewer_of(caller)
     return caller
 
 
@@ -54,8 +55,8 @@ def viewer_of(caller: Caller | None) -> Viewer | None:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    caller = getattr(request.state, "page_caller", None)
-    html = _env.get_template(template).render(viewer=viewer_of(caller), path=request.url.path, **context)
+    viewer = getattr(request.state, "page_viewer", None)
+    html = _env.get_template(template).render(viewer=viewer, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
