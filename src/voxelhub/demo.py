@@ -61,7 +61,9 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         _ensure_user(session, org.id, demo_user, team_ids)
     session.flush()
     report = DemoReport(base_url=settings.public_url or "http://127.0.0.1:8000")
-    for extend in EXTENSIONS:
+    from voxelhub import demo_content
+
+    for extend in (demo_content.add_demo_datasets, *EXTENSIONS):
         extend(session=session, settings=settings, organization=org, report=report)
     return report
 
@@ -74,9 +76,10 @@ def _ensure_org(session: Session) -> Organization:
     org = service.find_organization(session, DEMO_ORG)
     if org is None:
         admin = USERS[0]
-        org, _ = service.create_organization(
+        org, admin_user = service.create_organization(
             session=session, actor=SYSTEM, name=DEMO_ORG, admin_email=admin.email, admin_password=admin.password
         )
+        admin_user.first_name, admin_user.last_name = admin.first_name, admin.last_name
     return org
 
 
