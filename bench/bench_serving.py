@@ -1,0 +1,199 @@
+"""Serving benchmark: voxelhub over HTTP against the limits, in the same run.
+
+1. Decoded buckets: voxelhub's bucket-batch route (64 buckets of 32³ per request, a few concurrent clients)
+   against zarr-python reading the same buckets in-process (the limit for decoded reads).
+2. Raw chunk pass-through: `wrk` fetching stored chunk files through `/data/zarr/{id}/…` against nginx
+   serving the same files from disk (the limit for pass-through), when `wrk` and `nginx` are installed
+   (`apt-get install wrk nginx-light`).
+
+Usage: .venv/bin/python bench/bench_serving.py [--dataset PATH] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx2 as httpx
+import numpy as np
+import zarr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from voxelhub.datasets.demo_data import build_synthetic  # noqa: E402
+
+BUCKET = 32
+BATCH = 64
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
+
+
+def setup_server_data(data_dir: Path, dataset: Path) -> str:
+    from voxelhub.accounts import service as accounts
+    from voxelhub.datasets import service as datasets
+    from voxelhub.db import make_engine, make_session_factory, run_migrations, transaction
+    from voxelhub.policy import SYSTEM
+    from voxelhub.settings import Settings
+
+    engine = make_engine(Settings(data_dir=data_dir))
+    run_migrations(engine)
+    with transaction(make_session_factory(engine)) as session:
+        org, _ = accounts.create_organization(session=session, actor=SYSTEM, name="bench", admin_email="b@b.org",
+                                              admin_password="bench-password")
+        ds = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
+                                      location_url=str(dataset), name="bench")
+        ds.is_public = True
+        dataset_id = ds.id
+    engine.dispose()
+    return dataset_id
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+    env = dict(os.environ, VOXELHUB_DATA_DIR=str(data_dir))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voxelhub.cli", "serve", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/buildinfo", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def bucket_positions(shape: tuple[int, int, int], count: int, seed: int = 1) -> list[list[int]]:
+    rng = random.Random(seed)
+    limits = [s // BUCKET for s in shape]
+    return [[rng.randrange(limits[0]), rng.randrange(limits[1]), rng.randrange(limits[2])] for _ in range(count)]
+
+
+def in_process_rate(array: zarr.Array, positions: list[list[int]]) -> float:
+    """MB/s of decoded 32³ buckets read with zarr-python, batched like the server's requests."""
+    started = time.perf_counter()
+    for bx, by, bz in positions:
+        array[0, bx * BUCKET:(bx + 1) * BUCKET, by * BUCKET:(by + 1) * BUCKET, bz * BUCKET:(bz + 1) * BUCKET]
+    elapsed = time.perf_counter() - started
+    return len(positions) * BUCKET**3 * array.dtype.itemsize / elapsed / 1e6
+
+
+def http_rate(base: str, dataset_id: str, positions: list[list[int]], clients: int) -> float:
+    batches = [positions[i:i + BATCH] for i in range(0, len(positions), BATCH)]
+    url = f"{base}/data/datasets/{dataset_id}/layers/color/buckets"
+
+    def fetch(batch: list[list[int]]) -> int:
+        with httpx.Client(timeout=60) as client:
+            answer = client.post(url, json={"mag": [1, 1, 1], "buckets": batch})
+            answer.raise_for_status()
+            return len(answer.content)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        total = sum(pool.map(fetch, batches))
+    return total / (time.perf_counter() - started) / 1e6
+
+
+def wrk_rate(url_file: Path, base: str, seconds: int) -> float | None:
+    if not shutil.which("wrk"):
+        return None
+    script = url_file.with_suffix(".lua")
+    script.write_text(
+        "local paths = {}\nfor line in io.lines('%s') do paths[#paths + 1] = line end\n"
+        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n" % url_file
+    )
+    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), base],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:  # errors are not throughput
+        raise RuntimeError(f"wrk saw error answers from {base}:\n{out}")
+    line = next(l for l in out.splitlines() if l.startswith("Requests/sec"))  # noqa: E741
+    return float(line.split()[1])
+
+
+def nginx_server(root: Path, port: int, workdir: Path) -> subprocess.Popen | None:  # type: ignore[type-arg]
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        return None
+    conf = workdir / "nginx.conf"
+    conf.write_text(f"""worker_processes 1; daemon off; error_log {workdir}/error.log; pid {workdir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; client_body_temp_path {workdir}; proxy_temp_path {workdir};
+  fastcgi_temp_path {workdir}; uwsgi_temp_path {workdir}; scgi_temp_path {workdir};
+  server {{ listen 127.0.0.1:{port}; root {root}; }} }}
+""")
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)])
+    time.sleep(0.5)
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, help="a webKnossos-layout dataset with a uint8 `color` layer")
+    parser.add_argument("--buckets", type=int, default=2048)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=8)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        dataset = args.dataset or build_synthetic(work / "synthetic-em")
+        dataset_id = setup_server_data(work / "data", dataset)
+        array = zarr.open_array(str(dataset / "color" / "1"), mode="r")
+        positions = bucket_positions(tuple(array.shape[1:]), args.buckets)
+        server = start_server(work / "data", 8791)
+        try:
+            base = "http://127.0.0.1:8791"
+            http_rate(base, dataset_id, positions[:BATCH], 1)  # warm up
+            local = in_process_rate(array, positions)
+            served = http_rate(base, dataset_id, positions, args.clients)
+            print(f"decoded 32³ buckets: zarr-python in-process {local:8.1f} MB/s | voxelhub HTTP "
+                  f"{served:8.1f} MB/s | ratio {served / local:.2f}")
+            passthrough(work, dataset, dataset_id, base, args.seconds)
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def passthrough(work: Path, dataset: Path, dataset_id: str, base: str, seconds: int) -> None:
+    chunks = [p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()]
+    chunks = chunks[:512]
+    if not chunks or not shutil.which("wrk"):
+        print("raw chunk pass-through: skipped (needs wrk: apt-get install wrk nginx-light)")
+        return
+    ours = work / "ours.txt"
+    ours.write_text("\n".join(f"/data/zarr/{dataset_id}/{c}" for c in chunks))
+    voxelhub_rps = wrk_rate(ours, base, seconds)
+    nginx = nginx_server(dataset, 8792, work)
+    if nginx is None:
+        print(f"raw chunk pass-through: voxelhub {voxelhub_rps:.0f} req/s (nginx not installed)")
+        return
+    try:
+        theirs = work / "nginx.txt"
+        theirs.write_text("\n".join(f"/{c}" for c in chunks))
+        nginx_rps = wrk_rate(theirs, "http://127.0.0.1:8792", seconds)
+    finally:
+        nginx.terminate()
+        nginx.wait()
+    mean = np.mean([(dataset / c).stat().st_size for c in chunks]) / 1024
+    print(f"raw chunk pass-through ({len(chunks)} chunks, mean {mean:.1f} KiB): nginx {nginx_rps:.0f} req/s | "
+          f"voxelhub {voxelhub_rps:.0f} req/s | ratio {voxelhub_rps / nginx_rps:.2f}")
+    print(json.dumps({"nginx_rps": nginx_rps, "voxelhub_rps": voxelhub_rps}))
+
+
+if __name__ == "__main__":
+    main()
