@@ -16,6 +16,8 @@ import pytest
 from tests.factories import PASSWORD
 from tests.server import running_server
 from tests.web.pages_world import add_dataset, world_with_layers
+from voxelhub.annotations import service as annotations
+from voxelhub.db import transaction
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("VOXELHUB_SHOTS", "/tmp/voxelhub-shots"))
@@ -51,9 +53,13 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory, browser) -> None:  # type: ignore[no-untyped-def]
     world = world_with_layers(session_factory)
     second_id = add_dataset(session_factory, world.accounts.org_ids["a"], "mouse-cortex")
+    with transaction(session_factory) as session:  # metadata is all the dashboard lists
+        annotations.create(session=session, actor=world.accounts.actor(session, "admin_a"), dataset_id=world.dataset_id,
+                           name="Traced neuron 1", layers=["skeleton"])
     email = world.accounts.users["admin_a"]
     dataset_id = world.dataset_id
     with running_server(settings) as base:
+        api = _api_as(base, email)
         context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
         page = context.new_page()
@@ -83,7 +89,11 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         assert "Admin" in page.text_content(".user-name")
         _shot(page, "03-dashboard")
         page.click("#tab-own")
-        page.wait_for_selector("#panel-own:not([hidden]) .empty:not(.loading)")
+        page.wait_for_selector("#panel-own:not([hidden]) >> text=Traced neuron 1")
+        assert page.locator("#panel-own >> text=fly-brain").get_attribute("href") == f"/datasets/fly-brain-{dataset_id}/view"
+        _shot(page, "03b-dashboard-annotations")
+        page.click("#tab-shared")
+        page.wait_for_selector("#panel-shared:not([hidden]) .empty:not(.loading)")
         page.click("#tab-datasets")
 
         # The settings page, reached from the dashboard.
@@ -92,7 +102,6 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         page.wait_for_selector("#sharing-link-row:not([hidden])")
         page.wait_for_selector("#links-table tbody tr[data-link-id]")
         _shot(page, "04-settings")
-        api = _api_as(base, email)
         token = api.get(f"/api/datasets/{dataset_id}/sharingToken").json()["sharingToken"]
         assert page.input_value("#sharing-link") == f"{base}/datasets/fly-brain-{dataset_id}/view?token={token}"
         zarr = f"{base}/data/s/{token}/zarr/{dataset_id}/"
