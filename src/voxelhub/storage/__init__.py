@@ -1,0 +1,16 @@
+"""Storage: reading bytes and zarr arrays from local disk or an S3-compatible object store.
+
+`open_location(url, storage_options)` gives a `Location`; keys are validated (`InvalidKey`) so that no
+request can escape a dataset's root.
+"""
+
+from __future__ import annotations
+
+from voxelhub.storage.arrays import forget_location, open_array
+from voxelhub.storage.keys import InvalidKey, join_key, normalize_relative_path, validate_key
+from voxelhub.storage.location import Location, open_location
+
+__all__ = [
+    "InvalidKey", "Location", "forget_location", "join_key", "normalize_relative_path", "open_array",
+    "open_location", "validate_key",
+]
