@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.routes import annotations, auth, data, datasets, meta, sharing, users
+from voxelhub.api.routes import annotations, auth, data, datasets, meta, sharing, users, zarr_streaming
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
@@ -23,6 +23,7 @@ def api_router() -> APIRouter:
     router = APIRouter()
     for module in (meta, auth, users, datasets, sharing, annotations):
         router.include_router(module.router)
+    router.include_router(data.thumbnails)
     return router
 
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(api_router(), prefix="/api")
     app.include_router(sharing.pages)
     app.include_router(data.router, prefix="/data")
+    app.include_router(zarr_streaming.router, prefix="/data")
     install_pages(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)

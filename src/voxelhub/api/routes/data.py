@@ -10,10 +10,12 @@ from pydantic import Field
 
 from voxelhub.api.deps import ActorDep, SessionDep
 from voxelhub.datasets import access
+from voxelhub.datasets.thumbnail import layer_thumbnail
 from voxelhub.datasets.volume import parse_mag, read_box, read_buckets, to_wire_bytes
 from voxelhub.schemas import StrictInput
 
 router = APIRouter(tags=["data"])
+thumbnails = APIRouter(tags=["datasets"])
 OCTETS = "application/octet-stream"
 MAX_COORDINATE = 2**31 - 1
 
@@ -55,3 +57,21 @@ def bucket_batch(dataset_id: str, layer: str, body: BucketBatch, actor: ActorDep
     with access.data_errors():
         payload = read_buckets(target.location, target.source, layer, body.mag, body.buckets)
     return Response(payload, media_type=OCTETS)
+
+
+@thumbnails.get("/datasets/{dataset_id}/layers/{layer}/thumbnail")
+def thumbnail(dataset_id: str, layer: str, actor: ActorDep, session: SessionDep) -> Response:
+    """A small PNG of the layer's middle slice (cached per dataset version)."""
+    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
+    key = (target.dataset.id, target.dataset.updated_at.isoformat(), layer)
+    png = _THUMBNAILS.get(key)
+    if png is None:
+        with access.data_errors():
+            png = layer_thumbnail(target.location, target.source, layer)
+        _THUMBNAILS[key] = png
+        while len(_THUMBNAILS) > 256:
+            _THUMBNAILS.pop(next(iter(_THUMBNAILS)))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+_THUMBNAILS: dict[tuple[str, str, str], bytes] = {}
