@@ -41,6 +41,7 @@ def upload_dir(options: dict[str, Any], local: Path, prefix: str) -> str:
     import s3fs
 
     fs = s3fs.S3FileSystem(**options, skip_instance_cache=True)
-    for path in sorted(p for p in Path(local).rglob("*") if p.is_file()):
-        fs.pipe_file(f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}", path.read_bytes())
+    files = {f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}": path.read_bytes()
+             for path in Path(local).rglob("*") if path.is_file()}
+    fs.pipe(files)  # s3fs sends these concurrently
     return f"s3://{BUCKET}/{prefix}"
