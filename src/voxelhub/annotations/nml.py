@@ -1,0 +1,254 @@
+"""NML import (streaming, hardened) — and the public front door for NML export (`nml_write`).
+
+Reading is one `lxml.etree.iterparse` pass over "end" events. Every element is dropped as soon as it has
+been read, so memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of
+the file. Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused
+outright (that rules out entity expansion and external entities), sizes are bounded (`max_bytes`, and lxml's
+own limits with huge_tree=False). Every problem becomes `NmlError(message, line)`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from lxml import etree
+
+from voxelhub.annotations.nml_columns import TreeAccumulator
+from voxelhub.annotations.nml_errors import NmlError, _line, attr_color, attr_int, required_int
+from voxelhub.annotations.nml_parts import parse_groups, parse_meta, parse_metadata, parse_parameters, parse_volume
+from voxelhub.annotations.nml_write import write_nml, write_nml_bytes
+from voxelhub.annotations.skeleton import BranchPoint, Comment, Skeleton, Tree
+
+__all__ = ["NmlError", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes", "DEFAULT_MAX_BYTES"]
+
+DEFAULT_MAX_BYTES = 4 * 1024**3
+_READ_SIZE = 1 << 16
+
+
+class _GuardedReader:
+    """Counts bytes against `limit`, and refuses a DOCTYPE in the prolog before lxml sees it."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self.raw, self.limit, self.count, self.prolog = raw, limit, 0, True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size if size and size > 0 else _READ_SIZE)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise NmlError(f"the NML is larger than the limit of {self.limit} bytes")
+        if self.prolog and data:
+            self._check_prolog(data)
+        return data
+
+    def _check_prolog(self, data: bytes) -> None:
+        upper = data[:4096].upper()
+        if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+            raise NmlError("DOCTYPE and entity declarations are not allowed in an NML", 1)
+        self.prolog = False
+
+
+class _Reader:
+    """State of one import; `feed(el)` is called on every end event."""
+
+    def __init__(self) -> None:
+        self.trees: dict[int, Tree] = {}
+        self.tree_lines: dict[int, int | None] = {}
+        self.acc = TreeAccumulator()
+        self.comments: list[tuple[str | None, str, int | None]] = []
+        self.branchpoints: list[tuple[Any, Any, int | None]] = []
+        self.fields: dict[str, Any] = {"meta": [], "volumes": []}
+        self.nodes_seen = 0
+
+    def feed(self, el: Any) -> None:
+        tag = el.tag
+        if tag == "node":
+            self.acc.add_node(el)
+            self._drop(el)
+        elif tag == "edge":
+            self.acc.add_edge(el)
+            self._drop(el)
+        elif tag == "comment":
+            self.comments.append((el.get("node"), el.get("content", ""), el.sourceline))
+            self._drop(el)
+        elif tag == "branchpoint":
+            self.branchpoints.append((el.get("id"), el.get("time"), el.sourceline))
+            self._drop(el)
+        elif tag == "thing":
+            self._thing(el)
+        elif self._is_top(el):
+            self._top_level(el)
+
+    def _drop(self, el: Any) -> None:
+        """Free a finished element; every few thousand, detach the cleared siblings before it too (never the
+        ones after it: lxml may already have parsed them into its event queue)."""
+        el.clear()
+        self.nodes_seen += 1
+        if self.nodes_seen & 4095 == 0:
+            parent = el.getparent()
+            if parent is not None:
+                del parent[:parent.index(el)]
+
+    @staticmethod
+    def _is_top(el: Any) -> bool:
+        parent = el.getparent()
+        return parent is not None and parent.getparent() is None
+
+    def _thing(self, el: Any) -> None:
+        tid = required_int(el, "id")
+        line = _line(el)
+        if tid in self.trees:
+            raise NmlError(f"tree id {tid} is used twice", line)
+        nodes, edges = self.acc.finish(tid, line)
+        self.acc = TreeAccumulator()
+        self.trees[tid] = Tree(
+            id=tid, name=el.get("name", ""), color=attr_color(el), group_id=attr_int(el, "groupId"),
+            type=el.get("type"), metadata=parse_metadata(el.find("metadata")), nodes=nodes, edges=edges,
+            is_visible=_opt_bool(el.get("isVisible")),
+        )
+        self.tree_lines[tid] = line
+        self._release(el)
+
+    def _top_level(self, el: Any) -> None:
+        tag = el.tag
+        if tag == "meta":
+            self.fields["meta"].append(parse_meta(el))
+        elif tag == "parameters":
+            params, boxes, active = parse_parameters(el)
+            self.fields.update(parameters=params, bounding_boxes=tuple(boxes), active_node_id=active)
+        elif tag == "groups":
+            self.fields["tree_groups"] = parse_groups(el)
+        elif tag == "volume":
+            self.fields["volumes"].append(parse_volume(el))
+        self._release(el)
+
+    @staticmethod
+    def _release(el: Any) -> None:
+        el.clear()
+        parent = el.getparent()
+        if parent is not None:
+            del parent[:parent.index(el)]
+
+    def result(self) -> Skeleton:
+        trees = self._attach_annotations()
+        volumes = self.fields.pop("volumes")
+        ids = [v.id for v in volumes]
+        if len(set(ids)) != len(ids):
+            raise NmlError("a volume id is used twice")
+        return Skeleton(trees=trees, meta=tuple(self.fields.pop("meta")), volumes=tuple(volumes), **self.fields)
+
+    def _attach_annotations(self) -> dict[int, Tree]:
+        """Check node ids are unique across trees, then give each comment and branchpoint to its node's tree."""
+        tree_ids = list(self.trees)
+        ids = [self.trees[t].nodes.ids for t in tree_ids]
+        all_ids = np.concatenate(ids) if ids else np.empty(0, np.int64)
+        owner = np.repeat(np.arange(len(tree_ids)), [len(i) for i in ids]) if ids else all_ids
+        order = np.argsort(all_ids, kind="stable")
+        sorted_ids, sorted_owner = all_ids[order], owner[order]
+        dup = np.nonzero(sorted_ids[1:] == sorted_ids[:-1])[0]
+        if len(dup):
+            k = int(dup[0])
+            second = tree_ids[int(sorted_owner[k + 1])]
+            raise NmlError(f"node id {int(sorted_ids[k])} is used in trees {tree_ids[int(sorted_owner[k])]} "
+                           f"and {second}", self.tree_lines[second])
+        comments: dict[int, list[Comment]] = {}
+        for node, content, line in self.comments:
+            node_id = _node_ref("comment", node, line)
+            tree = _owner_of(node_id, sorted_ids, sorted_owner, tree_ids, "comment", line)
+            comments.setdefault(tree, []).append(Comment(node_id, content))
+        branchpoints: dict[int, list[BranchPoint]] = {}
+        for node, time, line in self.branchpoints:
+            node_id = _node_ref("branchpoint", node, line)
+            tree = _owner_of(node_id, sorted_ids, sorted_owner, tree_ids, "branchpoint", line)
+            branchpoints.setdefault(tree, []).append(BranchPoint(node_id, _time(time, line)))
+        return {tid: _with(tree, comments.get(tid), branchpoints.get(tid)) for tid, tree in self.trees.items()}
+
+
+def _with(tree: Tree, comments: list[Comment] | None, bps: list[BranchPoint] | None) -> Tree:
+    if not comments and not bps:
+        return tree
+    return Tree(**{**tree.__dict__, "comments": tuple(comments or ()), "branchpoints": tuple(bps or ())})
+
+
+def _opt_bool(raw: str | None) -> bool | None:
+    return None if raw is None else raw.strip().lower() in ("true", "1")
+
+
+def _node_ref(what: str, raw: str | None, line: int | None) -> int:
+    try:
+        return int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NmlError(f"<{what}> needs an integer node id, got {raw!r}", line) from None
+
+
+def _time(raw: Any, line: int | None) -> int:
+    if raw is None:
+        return 0
+    try:
+        return int(float(raw))
+    except ValueError:
+        raise NmlError(f"<branchpoint> time={raw!r} is not a number", line) from None
+
+
+def _owner_of(node_id: int, sorted_ids: np.ndarray, owner: np.ndarray, tree_ids: list[int], what: str,
+              line: int | None) -> int:
+    i = int(np.searchsorted(sorted_ids, node_id))
+    if i >= len(sorted_ids) or int(sorted_ids[i]) != node_id:
+        raise NmlError(f"{what} names node {node_id}, which does not exist", line)
+    return tree_ids[int(owner[i])]
+
+
+def _open(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[IO[bytes], bool]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source)), True
+    if isinstance(source, str | os.PathLike):
+        return Path(source).open("rb"), True
+    return source, False
+
+
+def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
+    """Read an NML from a path, bytes or binary file object. Raises `NmlError(message, line)`."""
+    raw, owned = _open(source)
+    try:
+        return _parse(_GuardedReader(raw, max_bytes))
+    finally:
+        if owned:
+            raw.close()
+
+
+def read_nml_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
+    return read_nml(data, max_bytes=max_bytes)
+
+
+def _parse(reader: _GuardedReader) -> Skeleton:
+    context = etree.iterparse(
+        reader, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True,
+    )
+    state = _Reader()
+    first = True
+    try:
+        for _event, el in context:
+            if first:
+                _check_document(el)
+                first = False
+            state.feed(el)
+    except etree.XMLSyntaxError as exc:
+        raise NmlError(f"not well-formed XML: {exc.msg}", exc.lineno or None) from None
+    except RecursionError:
+        raise NmlError("the NML is nested too deeply") from None
+    if first:
+        raise NmlError("the NML is empty")
+    return state.result()
+
+
+def _check_document(el: Any) -> None:
+    tree = el.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise NmlError("DOCTYPE and entity declarations are not allowed in an NML", 1)
+    root = tree.getroot()
+    if root.tag != "things":
+        raise NmlError(f"the root element must be <things>, not <{root.tag}>", _line(root))

@@ -1,0 +1,87 @@
+"""The one error NML reading raises, and the small typed attribute readers that produce it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class NmlError(ValueError):
+    """A bad NML: `message` says what is wrong, `line` where (1-based; None when the file has no such place,
+    e.g. a size limit). `str()` gives both, ready for a 400 answer."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line else message)
+
+
+def _line(el: Any) -> int | None:
+    line = getattr(el, "sourceline", None)
+    return int(line) if line else None
+
+
+def attr_float(el: Any, name: str, default: float | None = None) -> float | None:
+    """A finite float attribute (missing -> default)."""
+    raw = el.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a number", _line(el)) from None
+    if not math.isfinite(value):
+        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a finite number", _line(el))
+    return value
+
+
+def attr_int(el: Any, name: str, default: int | None = None) -> int | None:
+    """An integer attribute; "12.0" is accepted as 12 (webKnossos writes some ints as floats)."""
+    raw = el.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    value = attr_float(el, name)
+    if value is None or not float(value).is_integer():
+        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not an integer", _line(el))
+    return int(value)
+
+
+def required_int(el: Any, name: str) -> int:
+    value = attr_int(el, name)
+    if value is None:
+        raise NmlError(f"<{el.tag}> lacks the attribute {name}", _line(el))
+    return value
+
+
+def attr_bool(el: Any, name: str, default: bool | None = None) -> bool | None:
+    raw = el.get(name)
+    if raw is None:
+        return default
+    low = raw.strip().lower()
+    if low in ("true", "1"):
+        return True
+    if low in ("false", "0"):
+        return False
+    raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a boolean", _line(el))
+
+
+def attr_vec3(el: Any, names: tuple[str, str, str]) -> tuple[float, float, float] | None:
+    """Three float attributes, all present or all absent."""
+    values = [attr_float(el, n) for n in names]
+    if all(v is None for v in values):
+        return None
+    if any(v is None for v in values):
+        raise NmlError(f"<{el.tag}> needs all of {', '.join(names)}", _line(el))
+    return (values[0], values[1], values[2])  # type: ignore[return-value]
+
+
+def attr_color(el: Any) -> tuple[float, float, float, float] | None:
+    rgb = attr_vec3(el, ("color.r", "color.g", "color.b"))
+    if rgb is None:
+        return None
+    alpha = attr_float(el, "color.a", 1.0)
+    return (rgb[0], rgb[1], rgb[2], float(alpha if alpha is not None else 1.0))
