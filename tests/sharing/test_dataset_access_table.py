@@ -107,7 +107,7 @@ def test_dataset_json_shape(app, session_factory) -> None:
     for key in ("id", "name", "displayName", "description", "owningOrganization", "isPublic", "allowedTeams",
                 "isEditable", "dataSource", "dataStore"):
         assert key in body
-    assert body["allowedTeams"] == [{"id": world.accounts.team_ids["a1"], "name": "team a1"}]
+    assert body["allowedTeams"] == [{"id": world.accounts.team_ids["a1"], "name": "team a1", "organization": "org-a"}]
     assert body["isEditable"] is True and body["owningOrganization"] == "org-a"
     assert body["dataStore"]["url"] == "http://127.0.0.1"
     assert client_for(app, world, "team_member").get(f"/api/datasets/{world.dataset_id}").json()["isEditable"] is False

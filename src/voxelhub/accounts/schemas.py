@@ -30,6 +30,9 @@ class UserPublic(WireModel):
     is_dataset_manager: bool
     is_active: bool
     teams: list[UserTeam]
+    created: int
+    last_activity: int
+    experiences: dict[str, int] = {}
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
@@ -43,6 +46,8 @@ class UserPublic(WireModel):
             is_admin=user.is_admin,
             is_dataset_manager=user.is_dataset_manager,
             is_active=user.is_active,
+            created=int(user.created_at.timestamp() * 1000),
+            last_activity=int(user.created_at.timestamp() * 1000),
             teams=[
                 UserTeam(id=m.team_id, name=m.team.name, is_team_manager=m.is_team_manager)
                 for m in sorted(user.memberships, key=lambda m: m.team.name)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from voxelhub.api.access_log import AccessLog
+from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
 from voxelhub.api.routes import annotations, auth, data, datasets, meta, sharing, users, zarr_streaming
 from voxelhub.api.security_headers import SecurityHeaders
@@ -56,5 +57,6 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(zarr_streaming.router, prefix="/data")
     install_pages(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)
     return app

@@ -13,6 +13,7 @@ from voxelhub.schemas import StrictInput, WireModel
 class TeamRef(WireModel):
     id: str
     name: str
+    organization: str = ""
 
 
 class DataStore(WireModel):
@@ -24,6 +25,9 @@ class DataStore(WireModel):
 class DatasetSummary(WireModel):
     id: str
     name: str
+    directory_name: str
+    folder_id: str
+    tags: list[str] = []
     display_name: str
     description: str
     owning_organization: str
@@ -56,6 +60,9 @@ class SpotlightEntry(WireModel):
 
 class IdAnswer(WireModel):
     id: str
+    name: str
+    organization: str
+    directory_name: str
 
 
 def millis(moment: datetime) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import Organization
@@ -44,7 +44,8 @@ def _org_names(session: Session, datasets: list[Dataset]) -> dict[str, str]:
 
 def summary(dataset: Dataset, org_name: str) -> DatasetSummary:
     return DatasetSummary(
-        id=dataset.id, name=dataset.name, display_name=dataset.display_name, description=dataset.description,
+        id=dataset.id, name=dataset.name, directory_name=dataset.name, folder_id=dataset.organization_id,
+        display_name=dataset.display_name, description=dataset.description,
         owning_organization=org_name, is_public=dataset.is_public, created=millis(dataset.created_at),
         thumbnail_url=thumbnail_url(dataset),
     )
@@ -54,7 +55,8 @@ def detail(session: Session, actor: Actor, dataset: Dataset, origin: str) -> Dat
     org_name = _org_names(session, [dataset]).get(dataset.organization_id, "")
     return DatasetPublic(
         **summary(dataset, org_name).model_dump(),
-        allowed_teams=[TeamRef(id=t.id, name=t.name) for t in service.allowed_teams(session, dataset)],
+        allowed_teams=[TeamRef(id=t.id, name=t.name, organization=org_name)
+                       for t in service.allowed_teams(session, dataset)],
         is_editable=can(actor, Action.EDIT, dataset),
         data_source=dataset.data_source,
         data_store=DataStore(url=origin),
@@ -62,15 +64,28 @@ def detail(session: Session, actor: Actor, dataset: Dataset, origin: str) -> Dat
 
 
 @router.get("/datasets")
-def list_datasets(actor: ActorDep, session: SessionDep) -> list[DatasetSummary]:
+def list_datasets(
+    actor: ActorDep, session: SessionDep,
+    organization_id: Annotated[str | None, Query(alias="organizationId", max_length=100)] = None,
+    search_query: Annotated[str | None, Query(alias="searchQuery", max_length=200)] = None,
+) -> list[DatasetSummary]:
+    """What the caller may read; `organizationId` (name or id) and `searchQuery` narrow it, as the
+    webknossos client asks."""
     datasets = service.list_readable(session=session, actor=actor)
+    if organization_id is not None:
+        org_ids = {o.id for o in session.query(Organization).filter(
+            (Organization.id == organization_id) | (Organization.name == organization_id))}
+        datasets = [d for d in datasets if d.organization_id in org_ids]
+    if search_query:
+        datasets = [d for d in datasets if search_query.lower() in (d.name + " " + d.display_name).lower()]
     names = _org_names(session, datasets)
     return [summary(d, names.get(d.organization_id, "")) for d in datasets]
 
 
 @router.get("/datasets/disambiguate/{organization}/{name}/toId")
 def disambiguate(organization: str, name: str, actor: ActorDep, session: SessionDep) -> IdAnswer:
-    return IdAnswer(id=service.find_id(session=session, actor=actor, organization=organization, name=name))
+    dataset_id = service.find_id(session=session, actor=actor, organization=organization, name=name)
+    return IdAnswer(id=dataset_id, name=name, organization=organization, directory_name=name)
 
 
 @router.get("/datasets/{dataset_id}")

@@ -10,8 +10,9 @@ from voxelhub import __version__
 
 router = APIRouter(tags=["meta"])
 
-CURRENT_API_VERSION = 9
-OLDEST_SUPPORTED_API_VERSION = 5
+# The webknossos client (4.3) speaks API versions 13-16 and picks the highest one both sides support.
+CURRENT_API_VERSION = 16
+OLDEST_SUPPORTED_API_VERSION = 13
 
 
 @router.get("/buildinfo")

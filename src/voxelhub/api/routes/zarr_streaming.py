@@ -40,7 +40,8 @@ def _answer(session, actor, dataset_id: str, key: str, range_header: str | None)
     return ranged_response(body, range_header, media_type, CORS)
 
 
-@router.api_route("/zarr/{dataset_id}/{key:path}", methods=["GET", "HEAD"])
+@router.get("/zarr/{dataset_id}/{key:path}")
+@router.head("/zarr/{dataset_id}/{key:path}", include_in_schema=False)
 def zarr_key(
     dataset_id: str, key: str, actor: ActorDep, session: SessionDep,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
@@ -48,7 +49,8 @@ def zarr_key(
     return _answer(session, actor, dataset_id, key, range_header)
 
 
-@router.api_route("/s/{share_token}/zarr/{dataset_id}/{key:path}", methods=["GET", "HEAD"])
+@router.get("/s/{share_token}/zarr/{dataset_id}/{key:path}")
+@router.head("/s/{share_token}/zarr/{dataset_id}/{key:path}", include_in_schema=False)
 def zarr_key_with_token(
     share_token: str, dataset_id: str, key: str, actor: ActorDep, session: SessionDep,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
@@ -57,6 +59,6 @@ def zarr_key_with_token(
 
 
 @router.options("/zarr/{rest:path}")
-@router.options("/s/{share_token}/zarr/{rest:path}")
+@router.options("/s/{share_token}/zarr/{rest:path}", include_in_schema=False)
 def zarr_preflight(request: Request) -> Response:
     return Response(status_code=204, headers=PREFLIGHT)
