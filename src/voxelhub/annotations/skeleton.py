@@ -237,18 +237,27 @@ class Skeleton:
     def edge_count(self) -> int:
         return sum(len(t.edges) for t in self.trees.values())
 
+    def _node_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(all node ids sorted, the id of each one's tree), cached: skeletons never change."""
+        if "index" not in self._cache:
+            trees = list(self.trees.values())
+            ids = np.concatenate([t.nodes.ids for t in trees]) if trees else np.empty(0, np.int64)
+            owners = np.repeat(np.array([t.id for t in trees], dtype=np.int64), [len(t.nodes) for t in trees])
+            order = np.argsort(ids, kind="stable")
+            self._cache["index"] = (_frozen(ids[order]), _frozen(owners[order]))
+        return self._cache["index"]  # type: ignore[no-any-return]
+
     def sorted_node_ids(self) -> np.ndarray:
-        """All node ids, sorted (cached: skeletons never change). Used for id look-ups across trees."""
-        if "ids" not in self._cache:
-            parts = [t.nodes.ids for t in self.trees.values()]
-            ids = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
-            self._cache["ids"] = _frozen(ids)
-        return self._cache["ids"]  # type: ignore[no-any-return]
+        return self._node_index()[0]
+
+    def node_tree_id(self, node_id: int) -> int | None:
+        """The id of the tree holding `node_id`, or None."""
+        ids, owners = self._node_index()
+        i = int(np.searchsorted(ids, node_id))
+        return int(owners[i]) if i < len(ids) and int(ids[i]) == node_id else None
 
     def has_node(self, node_id: int) -> bool:
-        ids = self.sorted_node_ids()
-        i = int(np.searchsorted(ids, node_id))
-        return i < len(ids) and int(ids[i]) == node_id
+        return self.node_tree_id(node_id) is not None
 
     def max_node_id(self) -> int:
         ids = self.sorted_node_ids()

@@ -1,0 +1,40 @@
+"""The small facade the versioning layer (`versions.py`) uses: snapshots in and out, actions, viewer JSON.
+
+Kept as plain functions so storage code does not depend on the skeleton's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from voxelhub.annotations.actions import UpdateActionError, apply_actions
+from voxelhub.annotations.skeleton import Skeleton
+from voxelhub.annotations.snapshot import from_snapshot_bytes, to_snapshot_bytes
+from voxelhub.annotations.viewer_json import to_json_bytes as _to_json_bytes
+
+ActionError = UpdateActionError
+
+__all__ = ["ActionError", "apply", "dump", "empty", "load", "to_json_bytes"]
+
+
+def empty() -> Skeleton:
+    return Skeleton()
+
+
+def dump(skeleton: Skeleton) -> bytes:
+    """Compact binary snapshot (see `snapshot`)."""
+    return to_snapshot_bytes(skeleton)
+
+
+def load(data: bytes) -> Skeleton:
+    return from_snapshot_bytes(data)
+
+
+def apply(skeleton: Skeleton, actions: Sequence[dict[str, Any]]) -> Skeleton:
+    """A new skeleton with `actions` applied; the input is never modified. Raises ActionError(index, …)."""
+    return apply_actions(skeleton, actions)
+
+
+def to_json_bytes(skeleton: Skeleton, *, version: int | None = None) -> bytes:
+    return _to_json_bytes(skeleton, version=version)
