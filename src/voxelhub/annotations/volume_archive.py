@@ -1,0 +1,147 @@
+"""What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, which mags, and — for
+zarr3 — arrays to read voxels from.
+
+The annotation core keeps these archives opaque (bytes); storage converts them later. This module only looks
+inside without extracting anything to disk under names from the archive (no path traversal possible).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_JSON_BYTES = 1 << 20
+
+
+class VolumeArchiveError(ValueError):
+    """Not a readable volume archive."""
+
+
+@dataclass(frozen=True)
+class MagInfo:
+    mag: str  # as named in the archive: "1", "2-2-1", …
+    path: str  # folder inside the zip
+    dtype: str | None = None
+    shape: tuple[int, ...] | None = None
+    chunk_shape: tuple[int, ...] | None = None
+    files: int = 0
+
+
+@dataclass(frozen=True)
+class VolumeArchiveInfo:
+    format: str  # "zarr3", "wkw" or "empty"
+    mags: tuple[MagInfo, ...] = ()
+    layer_name: str | None = None
+    datasource: dict[str, Any] | None = field(default=None, compare=False)
+
+
+def _zip(source: bytes | str | Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise VolumeArchiveError(f"not a zip archive: {exc}") from None
+
+
+def _json(zf: zipfile.ZipFile, name: str) -> dict[str, Any]:
+    info = zf.getinfo(name)
+    if info.file_size > MAX_JSON_BYTES:
+        raise VolumeArchiveError(f"{name} is too large")
+    try:
+        value = json.loads(zf.read(info))
+    except (ValueError, zipfile.BadZipFile) as exc:
+        raise VolumeArchiveError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise VolumeArchiveError(f"{name} is not a JSON object")
+    return value
+
+
+def _zarr3_mags(zf: zipfile.ZipFile, names: list[str]) -> list[MagInfo]:
+    mags = []
+    for name in names:
+        if not name.endswith("/zarr.json"):
+            continue
+        meta = _json(zf, name)
+        if meta.get("node_type") != "array":
+            continue
+        folder = name[: -len("/zarr.json")]
+        chunks = meta.get("chunk_grid", {}).get("configuration", {}).get("chunk_shape")
+        count = sum(1 for n in names if n.startswith(folder + "/") and not n.endswith("/") and n != name)
+        mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=meta.get("data_type"),
+                            shape=tuple(meta.get("shape", ())), chunk_shape=tuple(chunks or ()), files=count))
+    return mags
+
+
+_WKW_TYPES = {1: "uint8", 2: "uint16", 3: "uint32", 4: "uint64", 5: "float32", 6: "float64", 7: "int8",
+              8: "int16", 9: "int32", 10: "int64"}
+
+
+def _wkw_mags(zf: zipfile.ZipFile, names: list[str]) -> list[MagInfo]:
+    mags = []
+    for name in names:
+        if not name.endswith("header.wkw"):
+            continue
+        folder = name[: -len("header.wkw")].rstrip("/")
+        header = zf.read(name)[:16]
+        dtype = _WKW_TYPES.get(header[6]) if len(header) >= 8 and header[:3] == b"WKW" else None
+        count = sum(1 for n in names if n.startswith(folder + "/") and n.endswith(".wkw") and n != name)
+        mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=dtype, files=count))
+    return mags
+
+
+def inspect_volume_archive(source: bytes | str | Path) -> VolumeArchiveInfo:
+    """Detect the format of a `data_<layer>.zip` and list its mags (sorted by the mag's first factor)."""
+    with _zip(source) as zf:
+        names = zf.namelist()
+        datasource = _json(zf, "datasource-properties.json") if "datasource-properties.json" in names else None
+        mags = _zarr3_mags(zf, names)
+        fmt = "zarr3"
+        if not mags:
+            mags, fmt = _wkw_mags(zf, names), "wkw"
+        if not mags:
+            fmt = "wkw" if any(n.endswith(".wkw") for n in names) else "empty"
+    layer = None
+    if datasource and datasource.get("dataLayers"):
+        layer = datasource["dataLayers"][0].get("name")
+    mags.sort(key=lambda m: (_first_factor(m.mag), m.mag))
+    return VolumeArchiveInfo(format=fmt, mags=tuple(mags), layer_name=layer, datasource=datasource)
+
+
+def _first_factor(mag: str) -> int:
+    head = mag.split("-", 1)[0]
+    return int(head) if head.isdigit() else 1 << 30
+
+
+def _patched_metadata(raw: bytes) -> bytes:
+    """webKnossos writes the transpose codec as {"order": "F"} (an older zarr3 draft); zarr-python wants the
+    axis permutation, which for "F" is the axes reversed."""
+    meta = json.loads(raw)
+    ndim = len(meta.get("shape", ()))
+    for codec in meta.get("codecs", ()):
+        conf = codec.get("configuration", {}) if isinstance(codec, dict) else {}
+        if codec.get("name") == "transpose" and conf.get("order") in ("F", "C"):
+            conf["order"] = list(range(ndim))[::-1] if conf["order"] == "F" else list(range(ndim))
+    return json.dumps(meta).encode()
+
+
+def open_zarr3_mags(zip_path: str | Path) -> dict[str, Any]:
+    """mag -> read-only `zarr.Array` for a zarr3 volume archive on disk (voxels read lazily from the zip).
+    The caller keeps the returned arrays only while the file exists."""
+    import zarr
+    from zarr.core.sync import sync
+    from zarr.storage import StorePath, ZipStore
+
+    info = inspect_volume_archive(Path(zip_path))
+    if info.format != "zarr3":
+        raise VolumeArchiveError(f"this archive holds {info.format}, not zarr3")
+    store = ZipStore(Path(zip_path), mode="r")
+    sync(store._open())
+    out = {}
+    for m in info.mags:
+        with zipfile.ZipFile(zip_path) as zf:
+            meta = json.loads(_patched_metadata(zf.read(f"{m.path}/zarr.json")))
+        out[m.mag] = zarr.Array(zarr.AsyncArray(metadata=meta, store_path=StorePath(store, m.path)))
+    return out
