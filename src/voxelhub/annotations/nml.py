@@ -237,12 +237,20 @@ def _parse(reader: _GuardedReader) -> Skeleton:
                 first = False
             state.feed(el)
     except etree.XMLSyntaxError as exc:
-        raise NmlError(f"not well-formed XML: {exc.msg}", exc.lineno or None) from None
+        raise _syntax_error(exc) from None
     except RecursionError:
         raise NmlError("the NML is nested too deeply") from None
     if first:
         raise NmlError("the NML is empty")
     return state.result()
+
+
+def _syntax_error(exc: etree.XMLSyntaxError) -> NmlError:
+    """The root cause from libxml2's error log (the exception's own text is sometimes just the last symptom)."""
+    logged = [e for e in exc.error_log if e.line]
+    if logged:
+        return NmlError(f"not well-formed XML: {logged[-1].message}", logged[-1].line)
+    return NmlError(f"not well-formed XML: {exc.msg}", exc.lineno or None)
 
 
 def _check_document(el: Any) -> None:
