@@ -91,3 +91,4 @@ class UploadAnswerAnnotation(WireModel):
 
 class UploadAnswer(WireModel):
     annotation: UploadAnswerAnnotation
+    messages: list[str] = []

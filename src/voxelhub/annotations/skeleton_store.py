@@ -31,9 +31,20 @@ def load(data: bytes) -> Skeleton:
     return from_snapshot_bytes(data)
 
 
+# Volume saves record their bucket writes in the same version chain; they do not change the skeleton.
+VOLUME_ACTIONS = frozenset({"updateBucket"})
+
+
 def apply(skeleton: Skeleton, actions: Sequence[dict[str, Any]]) -> Skeleton:
-    """A new skeleton with `actions` applied; the input is never modified. Raises ActionError(index, …)."""
-    return apply_actions(skeleton, actions)
+    """A new skeleton with `actions` applied; the input is never modified. Raises ActionError(index, …)
+    with the index in the caller's list."""
+    positions = [i for i, a in enumerate(actions) if a.get("name") not in VOLUME_ACTIONS]
+    if not positions:
+        return skeleton
+    try:
+        return apply_actions(skeleton, [actions[i] for i in positions])
+    except UpdateActionError as exc:
+        raise UpdateActionError(positions[exc.index], exc.message) from exc
 
 
 def to_json_bytes(skeleton: Skeleton, *, version: int | None = None) -> bytes:

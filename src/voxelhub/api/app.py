@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.routes import annotations, auth, data, datasets, meta, sharing, users, zarr_streaming
+from voxelhub.api.routes import (
+    annotation_content,
+    annotations,
+    auth,
+    data,
+    datasets,
+    meta,
+    sharing,
+    users,
+    zarr_streaming,
+)
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.settings import Settings
@@ -22,7 +32,7 @@ API_VERSION = 9
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing, annotations):
+    for module in (meta, auth, users, datasets, sharing, annotation_content, annotations):
         router.include_router(module.router)
     router.include_router(data.thumbnails)
     return router

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from voxelhub.annotations import forks, service, skeleton_store, versions
-from voxelhub.annotations.schemas import AnnotationInfo, UpdateBatch, VersionAnswer
+from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
+from voxelhub.annotations.schemas import (
+    AnnotationInfo,
+    UpdateBatch,
+    UploadAnswer,
+    UploadAnswerAnnotation,
+    VersionAnswer,
+)
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
+from voxelhub.errors import BadInput
 
 router = APIRouter(tags=["annotations"])
 
@@ -55,3 +62,35 @@ def duplicate(
     """Copy to my account: a new annotation owned by the caller, not synced with the original."""
     fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings)
     return info_of(session, actor, fork, server_origin(request, settings))
+
+
+@router.get("/annotations/{annotation_id}/download")
+def download(annotation_id: str, actor: ActorDep, session: SessionDep) -> StreamingResponse:
+    """The NML as an attachment (streamed from a temporary file; never a DOM)."""
+    exported = exchange.export(session=session, actor=actor, annotation_id=annotation_id)
+    disposition = f'attachment; filename="{exported.filename}"'
+    return StreamingResponse(exported.chunks(), media_type=exported.media_type,
+                             headers={"Content-Disposition": disposition})
+
+
+@router.post("/annotations/upload")
+async def upload(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> UploadAnswer:
+    """NML or zip files in a multipart form (any field name: the webknossos client names the field after
+    the file), optional `datasetId`. Each file becomes an annotation; the first is answered."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.datastructures import UploadFile
+
+    form = await request.form(max_files=20, max_fields=50)
+    files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+    if not files:
+        raise BadInput("no file in the upload (send an .nml or .zip as multipart form data)")
+    dataset_id = form.get("datasetId")
+    created = []
+    for item in files:
+        annotation = await run_in_threadpool(
+            exchange.import_upload, session=session, actor=actor, settings=settings,
+            filename=item.filename or "upload.nml", upload=item.file,
+            dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None,
+        )
+        created.append(annotation)
+    return UploadAnswer(annotation=UploadAnswerAnnotation(id=created[0].id), messages=[])

@@ -1,0 +1,25 @@
+"""Copy to my account. The skeleton is copied as one snapshot; volume layers are not copied at all:
+the fork reads the original's chunks until it writes its own (copy-on-write), so a fork is fast whatever
+the size of the volume data."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from voxelhub.annotations import service, versions, volumes
+from voxelhub.annotations.models import Annotation
+from voxelhub.policy import Actor
+from voxelhub.settings import Settings
+
+
+def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settings) -> Annotation:
+    original = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    service.authorize_fork(session, actor, original)
+    copy = service.new_fork_row(session, actor, original)
+    copy.volume_layers = [volumes.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]
+    if original.has_skeleton:
+        versions.copy_for_fork(session, original, copy)
+    else:
+        versions.initialise(session=session, annotation=copy)
+    session.flush()
+    return copy

@@ -1,0 +1,126 @@
+"""Volume layers of annotations: create, read buckets (with the dataset's segmentation as fallback for
+buckets never painted), paint buckets (a versioned save), name segments."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from voxelhub.annotations import service, versions, volumes
+from voxelhub.annotations.models import Annotation
+from voxelhub.datasets import access
+from voxelhub.datasets.volume import read_buckets
+from voxelhub.errors import BadInput, NotFound
+from voxelhub.policy import Action, Actor, authorize
+from voxelhub.settings import Settings
+
+MAX_BUCKETS_PER_SAVE = 1024
+
+
+def add_layer(*, session: Session, settings: Settings, annotation: Annotation, name: str = "Volume",
+              fallback_layer: str | None = None, use_fallback: bool = True) -> dict[str, Any]:
+    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default."""
+    dataset = service.dataset_of(session, annotation)
+    layers = dataset.data_source.get("dataLayers") or []
+    segmentation = next((l for l in layers if l.get("category") == "segmentation"), None)  # noqa: E741
+    if fallback_layer is None and use_fallback and segmentation is not None:
+        fallback_layer = segmentation["name"]
+    reference = segmentation or (layers[0] if layers else None)
+    if reference is None:
+        raise BadInput("the dataset has no layers to annotate")
+    if any(layer["name"] == name for layer in annotation.volume_layers):
+        raise BadInput(f"a volume layer named {name!r} exists already")
+    element_class = segmentation["elementClass"] if segmentation and segmentation["elementClass"] in volumes.ELEMENT_CLASSES else "uint32"
+    layer = volumes.new_layer(
+        settings, annotation_id=annotation.id, name=name, bounding_box=reference["boundingBox"],
+        mags=[m["mag"] for m in reference["mags"]], element_class=element_class, fallback_layer=fallback_layer,
+        largest_segment_id=int((segmentation or {}).get("largestSegmentId") or 0),
+    )
+    annotation.volume_layers = [*annotation.volume_layers, layer]
+    session.flush()
+    return layer
+
+
+def layer_of(annotation: Annotation, name: str) -> dict[str, Any]:
+    for layer in annotation.volume_layers:
+        if layer["name"] == name:
+            return layer
+    raise NotFound(f"no volume layer named {name!r}")
+
+
+def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
+         mag: list[int], buckets: list[list[int]]) -> bytes:
+    """Buckets of a volume layer, concatenated like the dataset bucket route. Unpainted buckets come from
+    the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    layer = layer_of(annotation, layer_name)
+    target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
+    painted = [volumes.bucket_is_painted(settings, layer, mag, tuple(b)) for b in buckets]
+    fallback = layer.get("fallbackLayer")
+    from_fallback: dict[int, bytes] = {}
+    unpainted = [i for i, done in enumerate(painted) if not done]
+    if fallback and unpainted:
+        with access.data_errors():
+            raw = read_buckets(target.location, target.source, fallback, mag, [buckets[i] for i in unpainted])
+        size = len(raw) // len(unpainted)
+        from_fallback = {i: raw[k * size:(k + 1) * size] for k, i in enumerate(unpainted)}
+    dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
+    parts = []
+    for i, bucket in enumerate(buckets):
+        if i in from_fallback:
+            fallback_data = np.frombuffer(from_fallback[i], dtype=target.source.layer(fallback).dtype.newbyteorder("<"))
+            parts.append(fallback_data.astype(dtype).tobytes())
+        else:
+            parts.append(volumes.read_bucket(settings, layer, mag, tuple(bucket)).astype(dtype).tobytes(order="F"))
+    return b"".join(parts)
+
+
+def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
+          base_version: int, buckets: list[dict[str, Any]]) -> int:
+    """Store painted buckets as one versioned save (owner only; 409 on a stale version)."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.WRITE, annotation)
+    layer = layer_of(annotation, layer_name)
+    if len(buckets) > MAX_BUCKETS_PER_SAVE:
+        raise BadInput(f"at most {MAX_BUCKETS_PER_SAVE} buckets per save")
+    decoded = [_decode_bucket(layer, b, index) for index, b in enumerate(buckets)]
+    new_version = versions.claim_next_version(session, annotation, base_version)
+    for mag, position, voxels in decoded:
+        volumes.write_bucket(settings, layer, mag, position, voxels)
+    largest = max([layer.get("largestSegmentId", 0)] + [int(v.max()) for _, _, v in decoded])
+    layer["largestSegmentId"] = largest
+    flag_modified(annotation, "volume_layers")
+    actions = [{"name": "updateBucket", "value": {"layer": layer_name, "mag": m, "position": list(p)}}
+               for m, p, _ in decoded]
+    versions.record(session, actor, annotation, new_version, actions, versions.load(session, annotation, base_version))
+    return new_version
+
+
+def _decode_bucket(layer: dict[str, Any], bucket: dict[str, Any], index: int) -> tuple[list[int], tuple[int, int, int], np.ndarray]:
+    try:
+        mag = [int(v) for v in bucket["mag"]]
+        position = tuple(int(v) for v in bucket["position"])
+        raw = base64.b64decode(bucket["data"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise BadInput(f"bucket {index}: needs mag, position and base64 data", actionIndex=index) from exc
+    dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
+    if len(mag) != 3 or len(position) != 3 or len(raw) != volumes.BUCKET**3 * dtype.itemsize:
+        raise BadInput(f"bucket {index}: 32³ voxels of {layer['elementClass']} expected", actionIndex=index)
+    voxels = np.frombuffer(raw, dtype=dtype).reshape((volumes.BUCKET,) * 3, order="F")
+    return mag, position, voxels  # type: ignore[return-value]
+
+
+def set_segments(*, session: Session, actor: Actor, annotation_id: str, layer_name: str,
+                 segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.WRITE, annotation)
+    layer = layer_of(annotation, layer_name)
+    layer["segments"] = segments
+    flag_modified(annotation, "volume_layers")
+    session.flush()
+    return segments
