@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from zarr.codecs import BloscCodec, TransposeCodec
 from zarr.storage import LocalStore
 
 from voxelhub.datasets.layout import PROPERTIES_FILE, mag_literal
+from voxelhub.datasets.synthetic import SeedGrid, synthetic_slab
 
 Vec3 = tuple[int, int, int]
 CHUNK = 32
@@ -179,92 +181,39 @@ def build_temca2(dest: Path, source: Path) -> Path:
 
 # ---------------------------------------------------------------- synthetic EM
 
+SYNTHETIC_SLAB = 96  # mag-1 z per slab: two seed-grid cells at half resolution, a multiple of mag 8
+
 
 def build_synthetic(dest: Path, size: Sequence[int] = (512, 512, 256), seed: int = 0) -> Path:
     """An EM-like uint8 volume (cells with dark membranes, organelles, noise) and its uint32 cell ids.
 
-    Cells are the Voronoi regions of jittered seeds (stretched along z like neurites), computed at half
-    resolution by checking only the 27 neighbouring seed-grid cells, slab by slab to bound memory.
-    Deterministic for a given `seed`; mags 1, 2, 4, 8.
+    Built slab by slab to bound memory (see `voxelhub.datasets.synthetic`); while zarr compresses and
+    writes one slab, numpy computes the next. Deterministic for a given `seed`; mags 1, 2, 4, 8 (colour
+    averaged, segmentation strided).
     """
     size_t: Vec3 = (int(size[0]), int(size[1]), int(size[2]))
     if min(size_t) < 8:
         raise ValueError("synthetic volume must be at least 8 voxels along each axis")
-    cells = _SeedGrid(size_t, spacing=12.0, seed=seed)
+    cells = SeedGrid(size_t, spacing=12, seed=seed)
     mags = [(1, 1, 1), (2, 2, 2), (4, 4, 4), (8, 8, 8)]
     color = _LayerSpec("color", "color", "uint8", "uint8", size_t, mags)
     seg = _LayerSpec("segmentation", "segmentation", "uint32", "uint32", size_t, mags, cells.count)
     tmp = _start(Path(dest))
     color_arrays, seg_arrays = _create_arrays(tmp, color), _create_arrays(tmp, seg)
     rng = np.random.default_rng(seed + 1)
-    slab = 64
-    for z0 in range(0, size_t[2], slab):
-        depth = min(slab, size_t[2] - z0)
-        ids, image = _synthetic_slab(cells, size_t, z0, depth, rng)
+
+    def write(ids: np.ndarray, image: np.ndarray, z0: int) -> None:
         _write_pyramid_slab(color_arrays, image, z0, "mean")
         _write_pyramid_slab(seg_arrays, ids, z0, "stride")
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending: Future[None] | None = None
+        for z0 in range(0, size_t[2], SYNTHETIC_SLAB):
+            ids, image = synthetic_slab(cells, size_t, z0, min(SYNTHETIC_SLAB, size_t[2] - z0), rng)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, ids, image, z0)
+        if pending is not None:
+            pending.result()
     _write_metadata(tmp, "synthetic", (8.0, 8.0, 8.0), [color, seg])
     return _finish(tmp, Path(dest))
-
-
-class _SeedGrid:
-    """One jittered seed per grid cell (half-resolution units), with per-cell brightness and organelles."""
-
-    def __init__(self, size: Vec3, spacing: float, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        self.spacing = np.array([spacing, spacing, spacing * 2.0], dtype=np.float32)  # elongated in z
-        half = np.array([-(-s // 2) for s in size], dtype=np.float32)
-        self.grid = (np.ceil(half / self.spacing).astype(int) + 2)
-        jitter = rng.uniform(0.15, 0.85, size=(*self.grid, 3)).astype(np.float32)
-        index = np.stack(np.meshgrid(*[np.arange(g) - 1 for g in self.grid], indexing="ij"), axis=-1)
-        self.points = ((index + jitter) * self.spacing).astype(np.float32)
-        self.count = int(np.prod(self.grid))
-        self.brightness = rng.uniform(130, 190, size=self.count).astype(np.float32)
-        self.organelle = rng.random(self.count) < 0.25
-
-    def nearest(self, coords: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For half-res coordinate grids: (cell id 1.., distance to own seed, gap to the next seed)."""
-        shape = np.broadcast_shapes(*(c.shape for c in coords))
-        best = np.full(shape, np.inf, np.float32)
-        second = np.full(shape, np.inf, np.float32)
-        ids = np.zeros(shape, np.int64)
-        cell = [np.floor(c / self.spacing[i]).astype(np.int64) + 1 for i, c in enumerate(coords)]
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for dz in (-1, 0, 1):
-                    gx = np.clip(cell[0] + dx, 0, self.grid[0] - 1)
-                    gy = np.clip(cell[1] + dy, 0, self.grid[1] - 1)
-                    gz = np.clip(cell[2] + dz, 0, self.grid[2] - 1)
-                    flat = (gx * self.grid[1] + gy) * self.grid[2] + gz
-                    pts = self.points.reshape(-1, 3)
-                    d2 = ((coords[0] - pts[flat, 0]) ** 2 + (coords[1] - pts[flat, 1]) ** 2
-                          + ((coords[2] - pts[flat, 2]) * 0.5) ** 2)
-                    closer = d2 < best
-                    second = np.where(closer, best, np.minimum(second, d2))
-                    ids = np.where(closer, flat, ids)
-                    best = np.where(closer, d2, best)
-        return ids + 1, np.sqrt(best), np.sqrt(second) - np.sqrt(best)
-
-
-def _upsample2(data: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    up = data.repeat(2, axis=0).repeat(2, axis=1).repeat(2, axis=2)
-    return up[: shape[0], : shape[1], : shape[2]]
-
-
-def _synthetic_slab(cells: _SeedGrid, size: Vec3, z0: int, depth: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Cell ids (uint32) and EM-like intensities (uint8) of mag-1 z range [z0, z0 + depth)."""
-    hx, hy, hz = -(-size[0] // 2), -(-size[1] // 2), -(-depth // 2)
-    coords = [np.arange(hx, dtype=np.float32)[:, None, None] + 0.5,
-              np.arange(hy, dtype=np.float32)[None, :, None] + 0.5,
-              np.arange(hz, dtype=np.float32)[None, None, :] + z0 / 2 + 0.5]
-    ids, dist, gap = cells.nearest(coords)
-    shade = cells.brightness[ids - 1]
-    shade -= 95.0 * np.exp(-(gap**2) / 0.6)  # membranes: dark where two cells meet
-    dark_blob = cells.organelle[ids - 1] & (dist < 2.6)
-    shade = np.where(dark_blob, shade - 70.0, shade)  # organelles near some cell centres
-    full = (size[0], size[1], depth)
-    image = _upsample2(shade, full) + rng.standard_normal(full, dtype=np.float32) * 14.0
-    return _upsample2(ids, full).astype(np.uint32), np.clip(image, 0, 255).astype(np.uint8)
-
-
