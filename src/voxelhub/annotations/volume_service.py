@@ -90,6 +90,7 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
         raise BadInput(f"at most {MAX_BUCKETS_PER_SAVE} buckets per save")
     decoded = [_decode_bucket(layer, b, index) for index, b in enumerate(buckets)]
     new_version = versions.claim_next_version(session, annotation, base_version)
+    layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
         volumes.write_bucket(settings, layer, mag, position, voxels)
     largest = max([layer.get("largestSegmentId", 0)] + [int(v.max()) for _, _, v in decoded])

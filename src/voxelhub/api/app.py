@@ -12,6 +12,7 @@ from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
 from voxelhub.api.routes import (
     annotation_content,
+    annotation_volumes,
     annotations,
     auth,
     data,
@@ -27,12 +28,10 @@ from voxelhub.settings import Settings
 from voxelhub.sharing.usage import UsageRecorder
 from voxelhub.web import install as install_pages
 
-API_VERSION = 9
-
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing, annotation_content, annotations):
+    for module in (meta, auth, users, datasets, sharing, annotation_content, annotation_volumes, annotations):
         router.include_router(module.router)
     router.include_router(data.thumbnails)
     return router
@@ -65,6 +64,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(sharing.pages)
     app.include_router(data.router, prefix="/data")
     app.include_router(zarr_streaming.router, prefix="/data")
+    app.include_router(annotation_volumes.data_router, prefix="/data")
     install_pages(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(StripApiVersion)

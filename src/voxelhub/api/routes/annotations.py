@@ -82,6 +82,10 @@ def create_annotation(
         description=body.description,
     )
     versions.initialise(session=session, annotation=annotation, settings=settings)
+    if "volume" in body.layers:
+        from voxelhub.annotations import volume_service
+
+        volume_service.add_layer(session=session, settings=settings, annotation=annotation)
     return info_of(session, actor, annotation, server_origin(request, settings))
 
 
