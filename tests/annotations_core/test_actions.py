@@ -114,7 +114,7 @@ def test_bad_action_rejects_the_batch_with_its_index(sk, bad, message):
     good = [act("createTree", id=50, name="ok"), act("createNode", id=500, treeId=50, position=[1, 1, 1])]
     with pytest.raises(UpdateActionError, match=message) as err:
         apply_actions(sk, [*good, bad])
-    assert err.value.index == 2 and f"action 2: " in str(err.value)
+    assert err.value.index == 2 and "action 2: " in str(err.value)
     assert to_snapshot_bytes(sk) == before and 50 not in sk.trees
     assert from_snapshot_bytes(before).equals(sk)
 

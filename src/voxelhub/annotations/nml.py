@@ -19,7 +19,13 @@ from lxml import etree
 
 from voxelhub.annotations.nml_columns import TreeAccumulator
 from voxelhub.annotations.nml_errors import NmlError, _line, attr_color, attr_int, required_int
-from voxelhub.annotations.nml_parts import parse_groups, parse_meta, parse_metadata, parse_parameters, parse_volume
+from voxelhub.annotations.nml_parts import (
+    parse_groups,
+    parse_meta,
+    parse_metadata,
+    parse_parameters,
+    parse_volume,
+)
 from voxelhub.annotations.nml_write import write_nml, write_nml_bytes
 from voxelhub.annotations.skeleton import BranchPoint, Comment, Skeleton, Tree
 

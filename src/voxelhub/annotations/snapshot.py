@@ -18,7 +18,15 @@ import numpy as np
 import orjson
 from numcodecs import Blosc
 
-from voxelhub.annotations.skeleton import NODE_COLUMNS, BranchPoint, Comment, NodeTable, Skeleton, Tree, edge_array
+from voxelhub.annotations.skeleton import (
+    NODE_COLUMNS,
+    BranchPoint,
+    Comment,
+    NodeTable,
+    Skeleton,
+    Tree,
+    edge_array,
+)
 from voxelhub.annotations.small_parts import (
     bbox_from_json,
     bbox_to_json,
