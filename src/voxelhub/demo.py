@@ -63,7 +63,7 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
     report = DemoReport(base_url=settings.public_url or "http://127.0.0.1:8000")
     from voxelhub import demo_content
 
-    for extend in (demo_content.add_demo_datasets, *EXTENSIONS):
+    for extend in (demo_content.add_demo_datasets, demo_content.add_demo_annotations, *EXTENSIONS):
         extend(session=session, settings=settings, organization=org, report=report)
     return report
 

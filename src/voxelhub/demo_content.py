@@ -29,6 +29,13 @@ def fixtures_dir() -> Path:
     return Path(os.environ.get("VOXELHUB_FIXTURES_DIR", default))
 
 
+def _size() -> tuple[int, int, int]:
+    """512×512×256 voxels; VOXELHUB_DEMO_SIZE=x,y,z makes a smaller one (the test suite's demo run)."""
+    text = os.environ.get("VOXELHUB_DEMO_SIZE", "512,512,256")
+    x, y, z = (int(v) for v in text.split(","))
+    return x, y, z
+
+
 def admin_actor(session: Session, organization: Organization) -> Actor:
     admin = session.scalar(select(User).where(User.email == USERS[0].email))
     assert admin is not None and admin.organization_id == organization.id
@@ -52,7 +59,7 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
         report.lines.append(f"Public dataset:  {report.base_url}/datasets/{temca2.name}-{temca2.id}/view")
     else:
         report.lines.append(f"(TEMCA2 tiles not found at {source}; skipped that demo dataset)")
-    synthetic = _ensure(session, organization, SYNTHETIC, lambda: build_synthetic(folder / SYNTHETIC))
+    synthetic = _ensure(session, organization, SYNTHETIC, lambda: build_synthetic(folder / SYNTHETIC, size=_size()))
     if not synthetic.allowed_team_ids:
         connectomics = session.scalar(
             select(Team.id).where(Team.organization_id == organization.id, Team.name == "Connectomics")
@@ -78,3 +85,61 @@ def _ensure(session: Session, organization: Organization, name: str, build) -> D
         session=session, actor=SYSTEM, organization_id=organization.id, location_url=str(Path(path).resolve()),
         name=name,
     )
+
+
+def _user_actor(session: Session, email: str) -> Actor:
+    user = session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return Actor(user=principal_for(user))
+
+
+def _demo_tree_actions(tree_id: int, first_node: int, start: tuple[int, int, int], steps: int) -> list[dict]:
+    """A wavy neurite: a chain of nodes through the volume, with one comment and one branchpoint."""
+    import math
+
+    color = [[0.9, 0.3, 0.2, 1.0], [0.2, 0.6, 0.9, 1.0], [0.3, 0.8, 0.3, 1.0]][tree_id % 3]
+    actions: list[dict] = [{"name": "createTree", "value": {"id": tree_id, "name": f"neurite {tree_id}",
+                                                          "color": color, "comments": [], "branchPoints": []}}]
+    for i in range(steps):
+        node_id = first_node + i
+        x = start[0] + 12 * i
+        y = int(start[1] + 30 * math.sin(i / 3))
+        actions.append({"name": "createNode", "value": {"id": node_id, "treeId": tree_id,
+                                                        "position": [x, y, start[2] + 4 * i], "radius": 3.0}})
+        if i:
+            actions.append({"name": "createEdge", "value": {"treeId": tree_id, "source": node_id - 1,
+                                                            "target": node_id}})
+    actions.append({"name": "updateTree", "value": {"id": tree_id, "comments": [
+        {"nodeId": first_node, "content": "soma side"}], "branchPoints": [{"nodeId": first_node + steps // 2,
+                                                                           "timestamp": 0}]}})
+    return actions
+
+
+def add_demo_annotations(*, session: Session, settings: Settings, organization: Organization,
+                         report: DemoReport) -> None:
+    from voxelhub.annotations import forks, versions
+    from voxelhub.annotations import service as annotations
+    from voxelhub.annotations.models import Annotation
+
+    synthetic = session.scalar(select(Dataset).where(Dataset.organization_id == organization.id,
+                                                     Dataset.name == SYNTHETIC))
+    if synthetic is None or session.scalar(select(Annotation.id).where(Annotation.dataset_id == synthetic.id)):
+        return
+    tracer = _user_actor(session, "tracer@demo.voxelhub.org")
+    connectomics = session.scalar(select(Team.id).where(Team.organization_id == organization.id,
+                                                        Team.name == "Connectomics"))
+    made = {}
+    for visibility, name in (("Internal", "Axon tracing"), ("Private", "Private notes"),
+                             ("Public", "Published reconstruction")):
+        annotation = annotations.create(session=session, actor=tracer, dataset_id=synthetic.id, name=name)
+        versions.initialise(session=session, annotation=annotation, settings=settings)
+        actions = [a for t in range(3) for a in _demo_tree_actions(t + 1, 1 + 100 * t, (60 + 40 * t, 200, 40), 30)]
+        versions.save(session=session, actor=tracer, annotation=annotation, base_version=0, actions=actions)
+        annotations.update(session=session, actor=tracer, annotation_id=annotation.id, visibility=visibility)
+        made[visibility] = annotation
+    annotations.set_shared_teams(session=session, actor=tracer, annotation_id=made["Internal"].id,
+                                 team_ids=[connectomics])
+    lead = _user_actor(session, "lead@demo.voxelhub.org")
+    fork = forks.fork(session=session, actor=lead, annotation_id=made["Internal"].id, settings=settings)
+    report.lines.append(f"Annotations: {len(made)} by tracer@ (one shared with Connectomics), "
+                        f"one copied by lead@: {report.base_url}/annotations/{fork.id}")
