@@ -114,8 +114,8 @@ def wrk_rate(url_file: Path, base: str, seconds: int) -> float | None:
         return None
     script = url_file.with_suffix(".lua")
     script.write_text(
-        "local paths = {}\nfor line in io.lines('%s') do paths[#paths + 1] = line end\n"
-        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n" % url_file
+        f"local paths = {{}}\nfor line in io.lines('{url_file}') do paths[#paths + 1] = line end\n"
+        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
     )
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), base],
                          capture_output=True, text=True, check=True).stdout

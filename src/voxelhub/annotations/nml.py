@@ -1,10 +1,14 @@
 """NML import (streaming, hardened) — and the public front door for NML export (`nml_write`).
 
-Reading is one `lxml.etree.iterparse` pass over "end" events. Every element is dropped as soon as it has
-been read, so memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of
-the file. Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused
-outright (that rules out entity expansion and external entities), sizes are bounded (`max_bytes`, and lxml's
-own limits with huge_tree=False). Every problem becomes `NmlError(message, line)`.
+Two readers share one state machine (`_Reader`):
+* the fast one (`nml_sax.parse_fast`): libxml2 SAX events into numpy columns, no element tree at all;
+* the precise one (`_parse`): one `lxml.etree.iterparse` pass over "end" events, every element dropped as
+  soon as it has been read, each error with its line number. It runs only when the fast reader found a
+  semantic error it cannot place (SAX has no line numbers), to report that error with its line.
+Memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of the file.
+Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused outright (that
+rules out entity expansion and external entities), sizes are bounded (`max_bytes`, and libxml2's own limits
+with huge_tree=False). Every problem becomes `NmlError(message, line)`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 from lxml import etree
 
 from voxelhub.annotations.nml_columns import TreeAccumulator
-from voxelhub.annotations.nml_errors import NmlError, _line, attr_color, attr_int, required_int
+from voxelhub.annotations.nml_errors import NmlError, NmlTooLarge, _line, attr_color, attr_int, required_int
 from voxelhub.annotations.nml_parts import (
     parse_groups,
     parse_meta,
@@ -26,10 +30,11 @@ from voxelhub.annotations.nml_parts import (
     parse_parameters,
     parse_volume,
 )
+from voxelhub.annotations.nml_sax import parse_fast
 from voxelhub.annotations.nml_write import write_nml, write_nml_bytes
 from voxelhub.annotations.skeleton import BranchPoint, Comment, Skeleton, Tree
 
-__all__ = ["NmlError", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes", "DEFAULT_MAX_BYTES"]
+__all__ = ["NmlError", "NmlTooLarge", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes", "DEFAULT_MAX_BYTES"]
 
 DEFAULT_MAX_BYTES = 4 * 1024**3
 _READ_SIZE = 1 << 16
@@ -45,7 +50,7 @@ class _GuardedReader:
         data = self.raw.read(size if size and size > 0 else _READ_SIZE)
         self.count += len(data)
         if self.count > self.limit:
-            raise NmlError(f"the NML is larger than the limit of {self.limit} bytes")
+            raise NmlTooLarge(f"the NML is larger than the limit of {self.limit} bytes")
         if self.prolog and data:
             self._check_prolog(data)
         return data
@@ -215,11 +220,28 @@ def _open(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[IO[bytes]
     return source, False
 
 
-def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
-    """Read an NML from a path, bytes or binary file object. Raises `NmlError(message, line)`."""
-    raw, owned = _open(source)
+def _tell(raw: IO[bytes]) -> int | None:
+    """Where a second, precise pass could restart, or None if the stream cannot be rewound."""
     try:
-        return _parse(_GuardedReader(raw, max_bytes))
+        return raw.tell() if raw.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
+    """Read an NML from a path, bytes or binary file object. Raises `NmlError(message, line)` (line None
+    only where there is no line to name, or when a non-seekable stream cannot be read a second time)."""
+    raw, owned = _open(source)
+    start = _tell(raw)
+    try:
+        try:
+            return parse_fast(_GuardedReader(raw, max_bytes), _Reader())
+        except NmlError as err:
+            if err.line is not None or start is None or isinstance(err, NmlTooLarge):
+                raise
+            raw.seek(start)
+            _parse(_GuardedReader(raw, max_bytes))  # raises the same error, with its line
+            raise
     finally:
         if owned:
             raw.close()

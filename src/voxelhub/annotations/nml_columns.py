@@ -1,16 +1,16 @@
-"""The hot path of NML reading: nodes and edges of one tree, gathered as raw attribute strings and converted to
-numpy columns in chunks.
+"""The hot path of NML reading: nodes and edges of one tree, gathered as the parser's attribute dicts and
+converted to numpy columns in chunks.
 
-Per node the reader does no more than `el.keys()`, `el.values()` and `el.sourceline`; conversion to numbers
-happens column-wise per chunk of 64k rows (C-level `float`/`int` over a whole column), which is what keeps
-import close to a bare iterparse pass. Rows keep their attribute order from the file; a chunk ends whenever
-the attribute order changes, so odd files are still read correctly, only in smaller chunks.
+Per node the reader only appends the dict libxml2/lxml already built; conversion to numbers happens column-wise
+per chunk of 16k rows (`itemgetter` to pull a column, C-level `float`/`int` over it), which is what keeps
+import close to a bare iterparse pass. Dicts rather than value lists make attribute order irrelevant.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from voxelhub.annotations.nml_errors import NmlError
 from voxelhub.annotations.skeleton import NODE_COLUMNS, NODE_DEFAULTS, NodeTable, edge_array
 
-CHUNK = 65536
+CHUNK = 16384
 
 #: NML attribute -> column name.
 NML_NODE_ATTRS = {
@@ -27,9 +27,13 @@ NML_NODE_ATTRS = {
     "interpolation": "interpolation", "time": "time",
 }
 _REQUIRED = ("id", "x", "y", "z")
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+_SOURCE_TARGET = itemgetter("source", "target")
+#: Defaults as the text an NML would hold, so a column with some values missing converts in one go.
+_DEFAULT_TEXT = {name: str(v).lower() if isinstance(v, bool) else str(v) for name, v in NODE_DEFAULTS.items()}
 
 
-def _bad_value(column: str, values: list[str], lines: array, start: int, conv: Any) -> NmlError:
+def _bad_value(column: str, values: list[str], acc: TreeAccumulator, start: int, conv: Any) -> NmlError:
     """Find the first value `conv` rejects, to report its line."""
     for i, raw in enumerate(values):
         try:
@@ -37,8 +41,8 @@ def _bad_value(column: str, values: list[str], lines: array, start: int, conv: A
         except (ValueError, OverflowError):
             ok = False
         if not ok:
-            return NmlError(f"<node> attribute {column}={raw!r} is not a valid number", lines[start + i])
-    return NmlError(f"<node> attribute {column} holds an invalid value", lines[start] if lines else None)
+            return NmlError(f"<node> attribute {column}={raw!r} is not a valid number", acc._line(start + i))
+    return NmlError(f"<node> attribute {column} holds an invalid value", acc._line(start))
 
 
 def _to_int(values: list[str]) -> np.ndarray:
@@ -61,7 +65,11 @@ def _to_float(values: list[str]) -> np.ndarray:
 def _convert(name: str, values: list[str]) -> np.ndarray:
     dtype = NODE_COLUMNS[name]
     if dtype == np.bool_:
-        low = np.char.lower(np.array(values, dtype=str))
+        try:
+            return np.fromiter(map(_BOOLS.__getitem__, values), np.bool_, count=len(values))
+        except KeyError:
+            pass
+        low = np.char.lower(np.char.strip(np.array(values, dtype=str)))
         if not np.all((low == "true") | (low == "false") | (low == "1") | (low == "0")):
             raise ValueError("not a boolean")
         return (low == "true") | (low == "1")
@@ -71,54 +79,59 @@ def _convert(name: str, values: list[str]) -> np.ndarray:
 
 
 class TreeAccumulator:
-    """Nodes and edges of the `<thing>` being read."""
+    """Nodes and edges of the `<thing>` being read, as the attribute dicts the parser hands over.
+
+    Both readers feed it: the fast SAX reader (`nml_sax`, no line numbers) and the precise iterparse reader
+    (`lines` given). Rows are converted to numpy columns every CHUNK rows, so at most one chunk of dicts
+    (~20 MB) is alive at a time. `rows` and `edges` stay the same list objects for the accumulator's life, so
+    a reader may bind their `append` once.
+    """
 
     def __init__(self) -> None:
         self.tables: list[NodeTable] = []
-        self.rows: list[list[str]] = []
-        self.keys: list[str] | None = None
+        self.rows: list[dict[str, str]] = []
         self.lines = array("q")
         self.flushed = 0
-        self.edges: list[tuple[str | None, str | None]] = []
+        self.edges: list[dict[str, str]] = []
         self.edge_lines = array("q")
 
     def add_node(self, el: Any) -> None:
-        keys = el.keys()
-        if keys != self.keys:
-            self.flush()
-            self.keys = keys
-        self.rows.append(el.values())
+        """Precise path: an lxml element, with its line."""
+        self.rows.append(dict(el.attrib))
         self.lines.append(el.sourceline or 0)
         if len(self.rows) >= CHUNK:
             self.flush()
 
     def add_edge(self, el: Any) -> None:
-        self.edges.append((el.get("source"), el.get("target")))
+        self.edges.append(dict(el.attrib))
         self.edge_lines.append(el.sourceline or 0)
 
+    def _line(self, row: int) -> int | None:
+        return (self.lines[row] or None) if row < len(self.lines) else None
+
     def flush(self) -> None:
-        """Convert the pending rows (all with attribute order `self.keys`) into a NodeTable."""
-        if not self.rows:
+        """Convert the pending rows into a NodeTable (column by column, in C where possible)."""
+        rows, start = self.rows, self.flushed
+        if not rows:
             return
-        keys, rows, start = self.keys or [], self.rows, self.flushed
-        self.rows = []
-        self.flushed += len(rows)
-        for req in _REQUIRED:
-            if req not in keys:
-                raise NmlError(f"<node> lacks the attribute {req}", self.lines[start])
-        by_attr = dict(zip(keys, zip(*rows, strict=True), strict=False))
-        columns: dict[str, np.ndarray] = {}
-        for attr, name in NML_NODE_ATTRS.items():
-            values = by_attr.get(attr)
-            if values is None:
-                columns[name] = np.full(len(rows), NODE_DEFAULTS[name], dtype=NODE_COLUMNS[name])
-                continue
-            try:
-                columns[name] = _convert(name, list(values))
-            except (ValueError, OverflowError):
-                conv = float if NODE_COLUMNS[name].kind == "f" else _strict_number
-                raise _bad_value(attr, list(values), self.lines, start, conv) from None
+        columns = {name: self._column(attr, name, rows, start) for attr, name in NML_NODE_ATTRS.items()}
         self.tables.append(NodeTable(columns))
+        self.flushed += len(rows)
+        rows.clear()
+
+    def _column(self, attr: str, name: str, rows: list[dict[str, str]], start: int) -> np.ndarray:
+        try:
+            values = list(map(itemgetter(attr), rows))
+        except KeyError:
+            if attr in _REQUIRED:
+                missing = next(i for i, r in enumerate(rows) if attr not in r)
+                raise NmlError(f"<node> lacks the attribute {attr}", self._line(start + missing)) from None
+            values = [r.get(attr, _DEFAULT_TEXT[name]) for r in rows]
+        try:
+            return _convert(name, values)
+        except (ValueError, OverflowError):
+            conv = float if NODE_COLUMNS[name].kind == "f" else _strict_number
+            raise _bad_value(attr, values, self, start, conv) from None
 
     def finish(self, tree_id: int, line: int | None) -> tuple[NodeTable, np.ndarray]:
         """The tree's node table and edges, checked: unique node ids, edges only between its own nodes."""
@@ -129,27 +142,31 @@ class TreeAccumulator:
         dup = np.nonzero(ids[order][1:] == ids[order][:-1])[0]
         if len(dup):
             row = int(order[dup[0] + 1])
-            raise NmlError(f"node id {int(ids[row])} is used twice", self.lines[row] or line)
+            raise NmlError(f"node id {int(ids[row])} is used twice", self._line(row) or line)
         return table, self._edges(ids[order], tree_id, line)
+
+    def _edge_line(self, i: int) -> int | None:
+        return (self.edge_lines[i] or None) if i < len(self.edge_lines) else None
 
     def _edges(self, sorted_ids: np.ndarray, tree_id: int, line: int | None) -> np.ndarray:
         if not self.edges:
             return edge_array([])
         try:
-            pairs = np.array(self.edges, dtype=np.int64)
-        except (ValueError, TypeError, OverflowError):
-            for i, (s, t) in enumerate(self.edges):
+            flat = [v for pair in map(_SOURCE_TARGET, self.edges) for v in pair]
+            pairs = np.fromiter(map(int, flat), np.int64, count=len(flat))
+        except (KeyError, ValueError, OverflowError):
+            for i, e in enumerate(self.edges):
+                s, t = e.get("source"), e.get("target")
                 if s is None or t is None or not _is_int(s) or not _is_int(t):
                     raise NmlError(f"<edge source={s!r} target={t!r}> needs integer node ids",
-                                   self.edge_lines[i]) from None
+                                   self._edge_line(i)) from None
             raise
-        flat = pairs.ravel()
-        pos = np.clip(np.searchsorted(sorted_ids, flat), 0, max(len(sorted_ids) - 1, 0))
-        known = (sorted_ids[pos] == flat) if len(sorted_ids) else np.zeros(len(flat), bool)
+        pos = np.clip(np.searchsorted(sorted_ids, pairs), 0, max(len(sorted_ids) - 1, 0))
+        known = (sorted_ids[pos] == pairs) if len(sorted_ids) else np.zeros(len(pairs), bool)
         if not np.all(known):
             bad = int(np.nonzero(~known)[0][0])
-            raise NmlError(f"edge names node {int(flat[bad])}, which is not a node of tree {tree_id}",
-                           self.edge_lines[bad // 2] or line)
+            raise NmlError(f"edge names node {int(pairs[bad])}, which is not a node of tree {tree_id}",
+                           self._edge_line(bad // 2) or line)
         return edge_array(pairs)
 
 

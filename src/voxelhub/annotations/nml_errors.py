@@ -16,6 +16,10 @@ class NmlError(ValueError):
         super().__init__(f"line {line}: {message}" if line else message)
 
 
+class NmlTooLarge(NmlError):
+    """The NML exceeds the size limit the caller set (an HTTP layer may answer 413)."""
+
+
 def _line(el: Any) -> int | None:
     line = getattr(el, "sourceline", None)
     return int(line) if line else None

@@ -207,9 +207,10 @@ def _parse_axes(raw: Any, file: str, layer: str) -> tuple[str, ...] | None:
     """`axisOrder` {x: 1, y: 2, z: 3, c: 0} -> axis names in storage order; None when absent."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not {"x", "y", "z"} <= set(raw):
-        raise DatasetFormatError(file, f"layer {layer!r}: axisOrder must map x, y, z to indices")
-    ndim = max(int(v) for v in raw.values()) + 1
+    if not isinstance(raw, dict) or not {"x", "y", "z"} <= set(raw) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 8 for v in raw.values()):
+        raise DatasetFormatError(file, f"layer {layer!r}: axisOrder must map x, y, z to indices, got {raw!r}")
+    ndim = max(raw.values()) + 1
     names = ["?"] * ndim
     for name, index in raw.items():
         if not isinstance(index, int) or index < 0 or names[index] != "?":
@@ -235,7 +236,7 @@ def parse_wk_layer(raw: Any, file: str) -> Layer:
     if category not in CATEGORIES:
         raise DatasetFormatError(file, f"layer {name!r}: unknown category {category!r}")
     element_class = raw.get("elementClass")
-    if element_class not in ELEMENT_CLASSES:
+    if not isinstance(element_class, str) or element_class not in ELEMENT_CLASSES:
         raise DatasetFormatError(file, f"layer {name!r}: unknown elementClass {element_class!r}")
     data_format = raw.get("dataFormat", "zarr")
     if data_format not in DATA_FORMATS:
@@ -245,10 +246,19 @@ def parse_wk_layer(raw: Any, file: str) -> Layer:
         raise DatasetFormatError(file, f"layer {name!r}: no mags")
     zarr_format = 3 if data_format == "zarr3" else 2
     mags = tuple(_parse_wk_mag(m, file, name, zarr_format) for m in mags_raw)
-    largest = raw.get("largestSegmentId")
     return Layer(name=name, category=category, element_class=element_class,
                  bounding_box=_parse_bbox(raw.get("boundingBox"), file, name), mags=mags,
-                 data_format=data_format, largest_segment_id=int(largest) if largest is not None else None)
+                 data_format=data_format,
+                 largest_segment_id=_parse_largest(raw.get("largestSegmentId"), file, name))
+
+
+def _parse_largest(raw: Any, file: str, layer: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not float(raw).is_integer() or raw < 0:
+        raise DatasetFormatError(file, f"layer {layer!r}: largestSegmentId must be a non-negative integer, "
+                                 f"got {raw!r}")
+    return int(raw)
 
 
 def _parse_wk_mag(raw: Any, file: str, layer: str, zarr_format: int) -> MagInfo:

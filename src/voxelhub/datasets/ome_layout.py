@@ -7,6 +7,7 @@ the metadata has no scale or no unit, the DataSource says so (scale None plus a 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,8 @@ def _read_group(location: Location, prefix: str) -> _Group | None:
     if location.exists(f"{base}zarr.json"):
         meta = read_json(location, f"{base}zarr.json")
         attrs = meta.get("attributes", {}) if isinstance(meta, dict) else {}
+        if not isinstance(attrs, dict):
+            raise DatasetFormatError(f"{base}zarr.json", "'attributes' must be an object")
         ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
         return _Group(f"{base}zarr.json", {**attrs, **ome}, 3)
     if location.exists(f"{base}.zattrs"):
@@ -106,6 +109,8 @@ def _axes(multiscale: dict[str, Any], key: str, ndim_hint: int | None) -> tuple[
         if ndim_hint is None:
             raise DatasetFormatError(key, "multiscales without axes")
         return ("t", "c", "z", "y", "x")[-ndim_hint:], {}
+    if not isinstance(raw, list):
+        raise DatasetFormatError(key, f"multiscales axes must be a list, got {raw!r}")
     names: list[str] = []
     units: dict[str, str] = {}
     for entry in raw:
@@ -120,12 +125,19 @@ def _axes(multiscale: dict[str, Any], key: str, ndim_hint: int | None) -> tuple[
     return tuple(names), units
 
 
-def _dataset_scale(dataset: dict[str, Any], ndim: int) -> list[float] | None:
-    for transform in dataset.get("coordinateTransformations") or []:
+def _dataset_scale(dataset: dict[str, Any], ndim: int, key: str) -> list[float] | None:
+    """The `scale` transformation of one multiscales dataset (positive numbers, one per axis), or None."""
+    transforms = dataset.get("coordinateTransformations") or []
+    if not isinstance(transforms, list):
+        raise DatasetFormatError(key, "coordinateTransformations must be a list")
+    for transform in transforms:
         if isinstance(transform, dict) and transform.get("type") == "scale":
             scale = transform.get("scale")
-            if isinstance(scale, list) and len(scale) == ndim:
-                return [float(v) for v in scale]
+            if not isinstance(scale, list) or len(scale) != ndim or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                    for v in scale):
+                raise DatasetFormatError(key, f"scale must be {ndim} positive numbers, got {scale!r}")
+            return [float(v) for v in scale]
     return None
 
 
@@ -141,7 +153,11 @@ def _scan_multiscales(location: Location, group: _Group, prefix: str, name: str,
     paths = [_dataset_path(d, prefix, group.key) for d in datasets]
     arrays = [open_verified(location, p, group.zarr_format) for p in paths]
     axes, units = _axes(multiscale, group.key, arrays[0].ndim)
-    scales = [_dataset_scale(d, len(axes)) for d in datasets]
+    for path, array in zip(paths, arrays, strict=True):
+        if array.ndim != len(axes):
+            raise DatasetFormatError(array_metadata_key(path, group.zarr_format),
+                                     f"array has {array.ndim} dimensions, multiscales axes are {list(axes)}")
+    scales = [_dataset_scale(d, len(axes), group.key) for d in datasets]
     mags = _mags(axes, scales, [a.shape for a in arrays], group.key)
     element_class = _element_class(arrays[0], axes, group.key)
     spatial = [arrays[0].shape[axes.index(ax)] for ax in "xyz"]

@@ -8,11 +8,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
+VIEWER_DIR = Path(__file__).parent.parent / "viewer"
 
 
 def install(app: FastAPI) -> None:
-    """Adds the page routes and serves `/static`; called once by `create_app`."""
+    """Adds the page routes, serves `/static` and the viewer's modules at `/viewer`; called once by `create_app`."""
     from voxelhub.web import pages
 
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/viewer", StaticFiles(directory=VIEWER_DIR), name="viewer")

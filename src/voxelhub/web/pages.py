@@ -1,4 +1,4 @@
-"""The page routes: start page (public gallery), login, dashboard, dataset settings and dataset view.
+"""The page routes: start page (public gallery), login, dashboard, dataset settings, dataset view, annotation view.
 
 Thin: each loads what the page shows through the services (which ask `voxelhub.policy`), then renders.
 Interactive parts (saving settings, links, audit log, annotation lists) call the JSON API from small scripts.
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from voxelhub.accounts import service as accounts
 from voxelhub.accounts.models import Organization
+from voxelhub.annotations import service as annotations
 from voxelhub.api.deps import SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin, thumbnail_url
 from voxelhub.datasets import service as datasets
@@ -102,4 +103,24 @@ def dataset_view(
     return render(
         request, "view.html", dataset=dataset, slug=dataset_slug(dataset), layers=layer_views(dataset),
         voxel_size=voxel_size(dataset), query=query, editable=can(caller.actor, Action.EDIT, dataset),
+    )
+
+
+@router.get("/annotations/{annotation_id}")
+def annotation_view(
+    annotation_id: str, request: Request, caller: PageCallerDep, session: SessionDep,
+    token: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """The viewer with the annotation's skeleton. Whoever may not read the annotation gets the 404 page; whoever
+    may read it but not its dataset sees the annotation's name and a plain message, never the dataset's data."""
+    annotation = annotations.get(session=session, actor=caller.actor, annotation_id=annotation_id)
+    dataset = annotations.dataset_of(session, annotation)
+    readable = can(caller.actor, Action.READ, dataset)
+    query = f"?token={quote(token, safe='')}" if token else ""
+    owner = annotation.owner
+    return render(
+        request, "annotation.html", annotation=annotation, dataset=dataset if readable else None,
+        slug=dataset_slug(dataset) if readable else "", layers=layer_views(dataset) if readable else [],
+        voxel_size=voxel_size(dataset) if readable else "", query=query, logged_in=caller.user is not None,
+        owner_name=f"{owner.first_name} {owner.last_name}".strip() if owner else "",
     )

@@ -1,0 +1,73 @@
+// The viewer's calls to the server: every request carries the page's `?token=` (a sharing link), and every
+// cookie-authenticated write carries the CSRF header. A link holder has no cookie and sends no CSRF header.
+
+const CSRF_COOKIE = "voxelhub_csrf";
+
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+export class HttpError extends Error {
+  constructor(status, message, body = null) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class Api {
+  constructor(token = "") {
+    this.token = token;
+  }
+
+  url(path) {
+    if (!this.token) return path;
+    const sep = path.includes("?") ? "&" : "?";
+    return `${path}${sep}token=${encodeURIComponent(this.token)}`;
+  }
+
+  async request(method, path, { json, accept = "application/json", signal } = {}) {
+    const headers = { Accept: accept };
+    if (method !== "GET" && method !== "HEAD") {
+      const csrf = csrfToken();
+      if (csrf) headers["X-CSRF-Token"] = csrf;
+    }
+    if (json !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(this.url(path), {
+      method, headers, credentials: "same-origin", signal,
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    if (!response.ok) {
+      const text = await response.text().catch(() => "");
+      let body = null;
+      try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+      const message = (body && (body.error || (typeof body.detail === "string" && body.detail)))
+        || `${response.status} ${response.statusText}`.trim();
+      throw new HttpError(response.status, message, body);
+    }
+    return response;
+  }
+
+  async getJson(path) {
+    return (await this.request("GET", path)).json();
+  }
+
+  async postJson(path, json) {
+    const response = await this.request("POST", path, { json });
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
+  }
+
+  /** Raw bytes of many 32³ buckets of one mag, concatenated in request order. */
+  async buckets(datasetId, layer, mag, positions, signal) {
+    const path = `/data/datasets/${encodeURIComponent(datasetId)}/layers/${encodeURIComponent(layer)}/buckets`;
+    const response = await this.request("POST", path, {
+      json: { mag, buckets: positions }, accept: "application/octet-stream", signal,
+    });
+    return response.arrayBuffer();
+  }
+}

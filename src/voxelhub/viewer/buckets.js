@@ -1,0 +1,134 @@
+// Fetching 32³ buckets in batches and keeping the decoded ones in a least-recently-used cache.
+//
+// Each frame the renderer asks `get()` for the buckets it draws; the missing ones are queued, and `flush()`
+// sends the queue (nearest first, as queued) in POSTs of BATCH buckets, a few at a time.
+
+import { decodeBucket } from "./layers.js";
+
+export const BATCH = 64;
+const CONCURRENT = 4;
+const RETRY_MS = 8000;
+
+export function bucketKey(layer, mag, pos) {
+  return `${layer.name}|${mag.join("-")}|${pos[0]},${pos[1]},${pos[2]}`;
+}
+
+export class BucketCache {
+  constructor(maxBytes = 256 * 1024 * 1024) {
+    this.maxBytes = maxBytes;
+    this.bytes = 0;
+    this.entries = new Map(); // insertion order = recency
+  }
+
+  get(key) {
+    const data = this.entries.get(key);
+    if (data === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, data);
+    return data;
+  }
+
+  peek(key) {
+    return this.entries.get(key);
+  }
+
+  set(key, data) {
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.bytes -= old.byteLength;
+      this.entries.delete(key);
+    }
+    this.entries.set(key, data);
+    this.bytes += data.byteLength;
+    while (this.bytes > this.maxBytes && this.entries.size > 1) {
+      const [oldest, value] = this.entries.entries().next().value;
+      this.entries.delete(oldest);
+      this.bytes -= value.byteLength;
+    }
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+}
+
+export class BucketLoader {
+  /** `onLoaded()` is called after each answered batch; `onError(error)` after a failed one. */
+  constructor(api, datasetId, { onLoaded, onError, cache } = {}) {
+    this.api = api;
+    this.datasetId = datasetId;
+    this.cache = cache || new BucketCache();
+    this.onLoaded = onLoaded || (() => {});
+    this.onError = onError || (() => {});
+    this.queue = new Map(); // key -> {layer, mag, pos}
+    this.inFlight = new Set();
+    this.failed = new Map(); // key -> time of failure
+    this.running = 0;
+    this.requests = 0;
+    this.received = 0;
+  }
+
+  /** The decoded bucket, or undefined (then it is queued unless already on its way). */
+  get(layer, mag, pos) {
+    const key = bucketKey(layer, mag, pos);
+    const data = this.cache.get(key);
+    if (data !== undefined) return data;
+    if (this.inFlight.has(key) || this.queue.has(key)) return undefined;
+    const failedAt = this.failed.get(key);
+    if (failedAt !== undefined && performance.now() - failedAt < RETRY_MS) return undefined;
+    this.queue.set(key, { layer, mag, pos });
+    return undefined;
+  }
+
+  /** Forget what was queued but not sent: the view moved on. */
+  clearQueue() {
+    this.queue.clear();
+  }
+
+  get pending() {
+    return this.queue.size + this.inFlight.size;
+  }
+
+  flush() {
+    while (this.running < CONCURRENT && this.queue.size) {
+      const first = this.queue.values().next().value;
+      const group = [];
+      for (const [key, item] of this.queue) {
+        if (item.layer === first.layer && item.mag === first.mag) {
+          group.push([key, item]);
+          if (group.length >= BATCH) break;
+        }
+      }
+      for (const [key] of group) {
+        this.queue.delete(key);
+        this.inFlight.add(key);
+      }
+      this.send(first.layer, first.mag, group);
+    }
+  }
+
+  async send(layer, mag, group) {
+    this.running += 1;
+    this.requests += 1;
+    try {
+      const buffer = await this.api.buckets(this.datasetId, layer.name, mag, group.map(([, item]) => item.pos));
+      const size = 32 * 32 * 32 * layer.bytes;
+      if (buffer.byteLength !== size * group.length) {
+        throw new Error(`expected ${size * group.length} bytes, got ${buffer.byteLength}`);
+      }
+      group.forEach(([key], i) => {
+        this.cache.set(key, decodeBucket(layer, buffer, i * size));
+        this.failed.delete(key);
+      });
+      this.received += group.length;
+    } catch (error) {
+      const now = performance.now();
+      for (const [key] of group) this.failed.set(key, now);
+      this.onError(error, layer);
+    } finally {
+      for (const [key] of group) this.inFlight.delete(key);
+      this.running -= 1;
+      this.onLoaded();
+    }
+  }
+}

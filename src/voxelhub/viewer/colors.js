@@ -1,0 +1,61 @@
+// Segment colours hashed from ids (stable across sessions and planes), for 32-bit ids and 64-bit ids given
+// as two 32-bit halves.
+
+const PALETTE_SIZE = 1024;
+
+function hsvToRgb(h, s, v) {
+  const i = Math.floor(h * 6);
+  const f = h * 6 - i;
+  const p = v * (1 - s);
+  const q = v * (1 - f * s);
+  const t = v * (1 - (1 - f) * s);
+  const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
+  return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+}
+
+/** PALETTE_SIZE well-spread, saturated colours packed as 0xAABBGGRR (ImageData's byte order on little-endian). */
+export const PALETTE = (() => {
+  const out = new Uint32Array(PALETTE_SIZE);
+  for (let i = 0; i < PALETTE_SIZE; i++) {
+    const hue = (i * 0.618033988749895) % 1;
+    const sat = 0.65 + 0.35 * ((i * 7) % 5) / 4;
+    const val = 0.8 + 0.2 * ((i * 3) % 4) / 3;
+    const [r, g, b] = hsvToRgb(hue, sat, val);
+    out[i] = (255 << 24 | b << 16 | g << 8 | r) >>> 0;
+  }
+  return out;
+})();
+
+/** A 32-bit mix of an id (low half, high half): neighbouring ids get unrelated colours. */
+export function hashId(lo, hi = 0) {
+  let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca77);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+export function paletteIndex(lo, hi = 0) {
+  return hashId(lo, hi) & (PALETTE_SIZE - 1);
+}
+
+/** CSS colour of a segment id. */
+export function segmentCss(lo, hi = 0) {
+  const c = PALETTE[paletteIndex(lo, hi)];
+  return `rgb(${c & 255}, ${(c >>> 8) & 255}, ${(c >>> 16) & 255})`;
+}
+
+/** Decimal text of a 64-bit id given as two halves. */
+export function idText(lo, hi = 0) {
+  return hi ? ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString() : String(lo >>> 0);
+}
+
+/** A tree's colour: its own [r,g,b,a] in 0..1 when it has one, else one from its id. */
+export function treeCss(tree) {
+  const c = tree && Array.isArray(tree.color) ? tree.color : null;
+  if (c && c.length >= 3 && c.slice(0, 3).every((v) => Number.isFinite(v))) {
+    const [r, g, b] = c.slice(0, 3).map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    return `rgb(${r}, ${g}, ${b})`;
+  }
+  return segmentCss(Number(tree && tree.id) || 0);
+}

@@ -1,0 +1,27 @@
+// The dataset page (`/datasets/{name}-{id}/view`): loads the dataset's description and starts the viewer.
+
+import { Api } from "./api.js";
+import { pageToken } from "./url_state.js";
+import { Viewer } from "./viewer.js";
+import { setUpSidebar, showMessage } from "./page_parts.js";
+
+async function main() {
+  const root = document.getElementById("viewer");
+  if (!root) return;
+  setUpSidebar();
+  const api = new Api(pageToken());
+  const datasetId = root.dataset.datasetId;
+  let dataset;
+  try {
+    dataset = await api.getJson(`/api/datasets/${encodeURIComponent(datasetId)}`);
+  } catch (error) {
+    showMessage(root, `The dataset could not be loaded: ${error.message}`);
+    return;
+  }
+  const viewer = new Viewer(root, {
+    api, datasetId, dataSource: dataset.dataSource, layerList: document.getElementById("layer-list"),
+  });
+  window.voxelhubViewer = viewer;
+}
+
+main();

@@ -1,0 +1,152 @@
+// Drawing one layer's slice through the current position into a plane: the visible part of the slice is
+// assembled at the layer's mag from cached buckets into an RGBA image (one pixel per mag voxel), which the
+// plane then scales onto the screen without smoothing.
+
+import { BUCKET } from "./layers.js";
+import { PALETTE, paletteIndex } from "./colors.js";
+
+const STRIDE = [1, BUCKET, BUCKET * BUCKET];
+const MAX_PIXELS = 4096 * 4096;
+
+/** The slice's extent at `mag`: mag-voxel ranges [u0,u1) x [v0,v1) and the slice index w, clipped to the box. */
+export function sliceExtent(view, layer, mag) {
+  const { plane } = view;
+  const { u, v, w } = plane;
+  const box = layer.box;
+  const wIndex = Math.floor(view.position[w] / mag[w]);
+  if (view.position[w] < box.min[w] || view.position[w] >= box.max[w]) return null;
+  const u0 = Math.max(Math.floor(view.uMin / mag[u]), Math.floor(box.min[u] / mag[u]));
+  const u1 = Math.min(Math.ceil(view.uMax / mag[u]), Math.ceil(box.max[u] / mag[u]));
+  const v0 = Math.max(Math.floor(view.vMin / mag[v]), Math.floor(box.min[v] / mag[v]));
+  const v1 = Math.min(Math.ceil(view.vMax / mag[v]), Math.ceil(box.max[v] / mag[v]));
+  if (u1 <= u0 || v1 <= v0) return null;
+  if ((u1 - u0) * (v1 - v0) > MAX_PIXELS) return { tooLarge: true };
+  return { u0, u1, v0, v1, wIndex };
+}
+
+/** The buckets a slice needs, nearest to the centre first. */
+export function sliceBuckets(view, extent) {
+  const { u, v, w } = view.plane;
+  const bu0 = Math.floor(extent.u0 / BUCKET);
+  const bu1 = Math.floor((extent.u1 - 1) / BUCKET);
+  const bv0 = Math.floor(extent.v0 / BUCKET);
+  const bv1 = Math.floor((extent.v1 - 1) / BUCKET);
+  const bw = Math.floor(extent.wIndex / BUCKET);
+  const cu = (bu0 + bu1) / 2;
+  const cv = (bv0 + bv1) / 2;
+  const out = [];
+  for (let bv = bv0; bv <= bv1; bv++) {
+    for (let bu = bu0; bu <= bu1; bu++) {
+      const pos = [0, 0, 0];
+      pos[u] = bu;
+      pos[v] = bv;
+      pos[w] = bw;
+      out.push({ pos, bu, bv, d: (bu - cu) ** 2 + (bv - cv) ** 2 });
+    }
+  }
+  out.sort((a, b) => a.d - b.d);
+  return out;
+}
+
+/**
+ * Fills `pixels` (Uint32Array over an RGBA image of (u1-u0) x (v1-v0)) with the slice; answers how many
+ * buckets were missing.
+ */
+export function fillSlice(view, layer, mag, extent, pixels, getBucket) {
+  const { u, v, w } = view.plane;
+  const width = extent.u1 - extent.u0;
+  const lw = extent.wIndex - Math.floor(extent.wIndex / BUCKET) * BUCKET;
+  const su = STRIDE[u];
+  const sv = STRIDE[v];
+  const base = lw * STRIDE[w];
+  const paint = painter(layer);
+  let missing = 0;
+  for (const { pos, bu, bv } of sliceBuckets(view, extent)) {
+    const data = getBucket(pos);
+    if (!data) {
+      missing += 1;
+      continue;
+    }
+    const ua = Math.max(extent.u0, bu * BUCKET);
+    const ub = Math.min(extent.u1, bu * BUCKET + BUCKET);
+    const va = Math.max(extent.v0, bv * BUCKET);
+    const vb = Math.min(extent.v1, bv * BUCKET + BUCKET);
+    for (let gv = va; gv < vb; gv++) {
+      const row = (gv - extent.v0) * width - extent.u0;
+      const src = base + (gv - bv * BUCKET) * sv - bu * BUCKET * su;
+      paint(data, pixels, row, src, ua, ub, su);
+    }
+  }
+  return missing;
+}
+
+// A painter copies one row: pixels[row + gu] = colour of data[src + gu * su] for gu in [ua, ub).
+function painter(layer) {
+  switch (layer.kind) {
+    case "gray8":
+      return (data, px, row, src, ua, ub, su) => {
+        for (let g = ua; g < ub; g++) {
+          const val = data[src + g * su];
+          px[row + g] = (0xff000000 | (val << 16) | (val << 8) | val) >>> 0;
+        }
+      };
+    case "rgb":
+      return (data, px, row, src, ua, ub, su) => {
+        for (let g = ua; g < ub; g++) {
+          const i = (src + g * su) * 3;
+          px[row + g] = (0xff000000 | (data[i + 2] << 16) | (data[i + 1] << 8) | data[i]) >>> 0;
+        }
+      };
+    case "scalar":
+    case "scalar64": {
+      const [lo, hi] = layer.range || [0, 1];
+      const scale = hi > lo ? 255 / (hi - lo) : 0;
+      const wide = layer.kind === "scalar64";
+      return (data, px, row, src, ua, ub, su) => {
+        for (let g = ua; g < ub; g++) {
+          const i = src + g * su;
+          const raw = wide ? data[2 * i] + data[2 * i + 1] * 4294967296 : data[i];
+          let val = (raw - lo) * scale;
+          val = val > 255 ? 255 : val > 0 ? val | 0 : 0;
+          px[row + g] = (0xff000000 | (val << 16) | (val << 8) | val) >>> 0;
+        }
+      };
+    }
+    case "seg32":
+      return (data, px, row, src, ua, ub, su) => {
+        let last = -1;
+        let colour = 0;
+        for (let g = ua; g < ub; g++) {
+          const id = data[src + g * su];
+          if (id !== last) {
+            last = id;
+            colour = id === 0 ? 0 : PALETTE[paletteIndex(id, 0)];
+          }
+          px[row + g] = colour;
+        }
+      };
+    case "seg64":
+      return (data, px, row, src, ua, ub, su) => {
+        for (let g = ua; g < ub; g++) {
+          const i = 2 * (src + g * su);
+          const lo = data[i];
+          const hi = data[i + 1];
+          px[row + g] = lo === 0 && hi === 0 ? 0 : PALETTE[paletteIndex(lo, hi)];
+        }
+      };
+    default:
+      return () => {};
+  }
+}
+
+/** The raw value at a mag-1 position from a cached bucket: a number, [lo, hi] for 64-bit, [r,g,b], or null. */
+export function sampleValue(layer, mag, position, peekBucket) {
+  const g = position.map((p, i) => Math.floor(p / mag[i]));
+  const pos = g.map((c) => Math.floor(c / BUCKET));
+  const data = peekBucket(pos);
+  if (!data) return null;
+  const idx = g.reduce((acc, c, i) => acc + (c - pos[i] * BUCKET) * STRIDE[i], 0);
+  if (layer.kind === "rgb") return [data[3 * idx], data[3 * idx + 1], data[3 * idx + 2]];
+  if (layer.bytes === 8 && data instanceof Uint32Array) return [data[2 * idx], data[2 * idx + 1]];
+  return data[idx];
+}

@@ -1,0 +1,272 @@
+"""Real Chromium against a real `voxelhub serve` with a real (synthetic) dataset: the viewer draws data from
+buckets, follows the address bar's hash both ways, falls back on a malformed hash, and edits a skeleton."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from tests.factories import PASSWORD
+from tests.server import running_server
+from tests.viewer.world import SIZE, build_viewer_world
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("VOXELHUB_SHOTS", "/tmp/voxelhub-shots"))
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+
+# Pixel statistics of a plane's canvas: how many pixels are not black, and how many distinct grey values.
+CANVAS_STATS = """(plane) => {
+  const canvas = document.querySelector(`canvas[data-plane="${plane}"]`);
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  const data = ctx.getImageData(Math.floor(w / 4), Math.floor(h / 4), Math.floor(w / 2), Math.floor(h / 2)).data;
+  let lit = 0; const values = new Set();
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] + data[i + 1] + data[i + 2] > 30) lit++;
+    values.add(data[i] >> 3);
+  }
+  return { lit, total: data.length / 4, distinct: values.size };
+}"""
+
+
+@pytest.fixture
+def browser() -> Iterator:  # type: ignore[type-arg]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"viewer-{name}.png"))
+
+
+def _wait_loaded(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#viewer[data-loaded=true][data-pending='0']", timeout=20000)
+    page.wait_for_timeout(150)  # one more frame after the last batch
+
+
+def _hash(page) -> str:  # type: ignore[no-untyped-def]
+    return str(page.evaluate("() => window.location.hash"))
+
+
+def _wait_for(page, check, what: str, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    """Polls `check()` (wait_for_function would need 'unsafe-eval', which the pages' CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; hash is {_hash(page)!r}")
+        page.wait_for_timeout(50)
+
+
+def _wait_hash(page, *prefixes: str) -> None:  # type: ignore[no-untyped-def]
+    _wait_for(page, lambda: _hash(page).startswith(prefixes), f"hash starting with {prefixes}")
+
+
+def _watch_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
+def _api_as(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    answer = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrfToken"]
+    return client
+
+
+def _log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def test_link_holder_views_moves_and_shares_the_spot(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    world = build_viewer_world(session_factory, tmp_path)
+    with running_server(settings) as base:
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors = _watch_errors(page)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(f"{r.method} {r.url}"))
+
+        # A link holder (no account, no cookie) opens the viewer at a spot given in the hash.
+        view = f"/datasets/{world.slug}/view?token={world.token}"
+        page.goto(f"{view}#40,50,20,0,0.5")
+        _wait_loaded(page)
+        for plane in ("xy", "yz", "xz"):
+            stats = page.evaluate(CANVAS_STATS, plane)
+            assert stats["lit"] > stats["total"] * 0.5, (plane, stats)
+            assert stats["distinct"] > 5, (plane, stats)
+        assert page.input_value("#vx-position") == "40, 50, 20"
+        assert "0.5" in page.text_content("#vx-zoom")
+        buckets = [r for r in requests if "/buckets?" in r]
+        assert buckets and all(r.startswith("POST ") and f"token={world.token}" in r for r in buckets)
+        assert all(f"token={world.token}" in r for r in requests if "/api/" in r or "/data/" in r), requests
+        assert page.locator("#layer-list input[type=checkbox]").count() == 2
+        _shot(page, "01-link-holder")
+
+        # Keyboard: next slices in XY; drag in XY pans; the hash follows (throttled).
+        xy = page.locator('canvas[data-plane="xy"]')
+        box = xy.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(3):
+            page.keyboard.press("f")
+        _wait_hash(page, "#40,50,23,0,0.5")
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 - 50, box["y"] + box["height"] / 2 - 20, steps=5)
+        page.mouse.up()
+        _wait_hash(page, "#65,60,23,0,0.5")
+        # Wheel zooms out; a click sets the position.
+        page.mouse.wheel(0, 300)
+        _wait_for(page, lambda: _hash(page).split(",")[4] != "0.5", "a new zoom")
+        zoom = float(_hash(page).lstrip("#").split(",")[4])
+        assert zoom > 0.5
+        _wait_loaded(page)
+        _shot(page, "02-moved")
+        page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2)
+        x = 65 + int(40 * zoom)
+        _wait_hash(page, f"#{x},60,23,", f"#{x - 1},60,23,", f"#{x + 1},60,23,")
+        # Hover shows the voxel and the segment under the mouse.
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        assert re.search(r"segment \d+", page.text_content("#vx-hover") or "")
+
+        # The hash is the share link: opening it again shows the same spot.
+        spot = _hash(page)
+        other = context.new_page()
+        other.goto(f"{view}{spot}")
+        _wait_loaded(other)
+        assert other.input_value("#vx-position") == ", ".join(spot.lstrip("#").split(",")[:3])
+        other.close()
+
+        # Toggling the colour layer off leaves only the segmentation overlay.
+        page.uncheck('input[data-layer-toggle="color"]')
+        page.wait_for_timeout(100)
+        _shot(page, "03-segmentation-only")
+        page.check('input[data-layer-toggle="color"]')
+
+        # A malformed hash falls back to the dataset's default view (the centre), never to an error.
+        centre = [s // 2 for s in SIZE]
+        for bad in ("#garbage", "#1,2,3", "#1,2,3,0,-1", "#1,2,x,0,1", "#%7Bnot json", "#%E0%A4%A"):
+            page.goto(f"{view}{bad}")
+            _wait_loaded(page)
+            assert page.input_value("#vx-position") == ", ".join(map(str, centre)), bad
+            assert _hash(page).startswith(f"#{centre[0]},{centre[1]},{centre[2]},0,1"), bad
+            assert page.evaluate(CANVAS_STATS, "xy")["lit"] > 0
+        _shot(page, "04-malformed-hash-fallback")
+
+        # The JSON form of the hash is read too.
+        page.goto(f'{view}#%7B%22position%22%3A%5B10%2C20%2C30%5D%2C%22mode%22%3A0%2C%22zoomStep%22%3A2%7D')
+        _wait_loaded(page)
+        assert page.input_value("#vx-position") == "10, 20, 30"
+        assert _hash(page).startswith("#10,20,30,0,2")
+
+        assert errors == []
+
+        # Without the token there is nothing to see (the browser logs the 404 itself: not a page error).
+        assert page.goto(f"/datasets/{world.slug}/view").status == 404
+        context.close()
+
+
+def test_annotation_editing_read_only_and_copy(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    world = build_viewer_world(session_factory, tmp_path)
+    with running_server(settings) as base:
+        owner = _api_as(base, world.accounts.users["admin_a"])
+        created = owner.post("/api/annotations", json={"datasetId": world.dataset_id, "name": "Traced axon"})
+        if created.status_code == 404:
+            pytest.skip("annotation routes are not deployed")
+        assert created.status_code == 201, created.text
+        annotation_id = created.json()["id"]
+        version = created.json()["version"]
+        actions = [{"name": "createTree", "value": {"id": 1, "name": "axon", "color": [1, 0.6, 0.1, 1],
+                                                  "comments": [], "branchPoints": []}}]
+        for i, (x, y, z) in enumerate([(30, 40, 20), (50, 60, 21), (70, 70, 22), (90, 60, 24)], start=1):
+            actions.append({"name": "createNode", "value": {"id": i, "treeId": 1, "position": [x, y, z]}})
+            if i > 1:
+                actions.append({"name": "createEdge", "value": {"treeId": 1, "source": i - 1, "target": i}})
+        actions.append({"name": "updateActiveNode", "value": {"activeNode": 4}})
+        answer = owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": version, "actions": actions})
+        assert answer.status_code == 200, answer.text
+        owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
+
+        # The owner edits: the skeleton tool adds a node linked to the active one, saved through the API.
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors = _watch_errors(page)
+        _log_in(page, base, world.accounts.users["admin_a"])
+        page.goto(f"/annotations/{annotation_id}#60,60,21,0,0.4")
+        _wait_loaded(page)
+        page.wait_for_selector("#tool-skeleton[aria-pressed=true]")
+        assert page.locator("#read-only").count() == 0
+        assert "4 nodes" in page.text_content("#tree-list")
+        xy = page.locator('canvas[data-plane="xy"]').bounding_box()
+        assert xy is not None
+        page.mouse.click(xy["x"] + xy["width"] / 2 + 40, xy["y"] + xy["height"] / 2 + 40)  # +16 voxels at 0.4
+        page.wait_for_selector("#save-status[data-kind=ok]")
+        skeleton = owner.get(f"/api/annotations/{annotation_id}/skeleton").json()
+        nodes = {n["id"]: n["position"] for n in skeleton["trees"][0]["nodes"]}
+        assert nodes[5] == [76, 76, 21]
+        assert {"source": 4, "target": 5} in skeleton["trees"][0]["edges"]
+        assert skeleton["activeNodeId"] == 5
+        _wait_for(page, lambda: _hash(page).endswith(",5"), "active node 5 in the hash")
+        _shot(page, "05-annotation-owner")
+
+        # Someone else saved meanwhile: the next save gets 409 and the page reloads the skeleton.
+        current = owner.get(f"/api/annotations/{annotation_id}/info").json()["version"]
+        other_edit = [{"name": "createNode", "value": {"id": 100, "treeId": 1, "position": [64, 64, 21]}}]
+        owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": current, "actions": other_edit}).raise_for_status()
+        page.mouse.click(xy["x"] + xy["width"] / 2 - 40, xy["y"] + xy["height"] / 2 - 40)
+        page.wait_for_selector("#save-status[data-kind=warn]")
+        _wait_for(page, lambda: "6 nodes" in (page.text_content("#tree-list") or ""), "the reloaded skeleton")
+        # The browser logs the expected 409 itself; anything else would be a page error.
+        errors[:] = [e for e in errors if "status of 409 (Conflict)" not in e]
+        context.close()
+
+        # A link holder sees the public annotation read-only; "Copy to my account" needs a login.
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors += _watch_errors(page)
+        page.goto(f"/annotations/{annotation_id}?token={world.token}#50,60,21,0,0.5")
+        _wait_loaded(page)
+        page.wait_for_selector("#read-only")
+        assert page.is_visible("#copy-annotation")
+        assert page.evaluate(CANVAS_STATS, "xy")["lit"] > 0
+        _shot(page, "06-annotation-read-only")
+
+        # A team member copies it to their account and lands on the copy, which they may edit.
+        _log_in(page, base, world.accounts.users["team_a"])
+        page.goto(f"/annotations/{annotation_id}#50,60,21,0,0.5")
+        _wait_loaded(page)
+        page.click("#copy-annotation")
+        page.wait_for_url(re.compile(rf".*/annotations/(?!{annotation_id})[0-9a-f]{{24}}#50,60,21"))
+        _wait_loaded(page)
+        page.wait_for_selector("#tool-skeleton")
+        assert "6 nodes" in page.text_content("#tree-list")
+        _shot(page, "07-annotation-copy")
+        context.close()
+
+        # An annotation whose dataset the visitor may not read: the page says so, and shows no data.
+        with httpx.Client(base_url=base) as anonymous:
+            owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
+            page_html = anonymous.get(f"/annotations/{annotation_id}")
+            assert page_html.status_code == 200
+            assert "not available to you" in page_html.text and "data-dataset-id" not in page_html.text
+        assert errors == []
