@@ -251,3 +251,65 @@ def test_zarr_python_and_tensorstore_read_the_sharing_path_voxel_exact(
     world.revoke("em")
     gone = httpx.get(f"{root}/datasource-properties.json", timeout=30)
     assert gone.status_code == 404
+
+
+# ---------------------------------------------------------------- volume data in annotation zips
+
+VOLUME_ZIPS = ["l4_sample__explorational__suser__94b271.zip",  # zarr3 volume data
+               "l4dense_motta_et_al_demo_v2__explorational.zip"]  # WKW volume data
+
+
+def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
+    """Per volume layer name, one 32³ box per mag around a block that holds data (from voxelhub's reading of
+    the archive's file names only; the voxels themselves are compared client against client)."""
+    import zipfile
+
+    from tests.annotations.test_volume_exchange import volumes_of_fixture
+    from voxelhub.annotations.nml import read_nml
+    with zipfile.ZipFile(archive_zip) as zf:
+        skeleton = read_nml(zf.read(next(n for n in zf.namelist() if n.endswith(".nml"))))
+    names = {v.id: v.name or "Volume" for v in skeleton.volumes}
+    boxes: dict[str, list[dict]] = {}
+    for volume_id, archive in volumes_of_fixture(archive_zip, tmp_path).items():
+        for mag_name, mag in archive.mags.items():
+            block = next(iter(archive.blocks(mag_name)), None)
+            if block is not None:
+                boxes.setdefault(names[volume_id], []).append({
+                    "mag": mag_name, "offset": [o * f for o, f in zip(block.offset, mag, strict=True)],
+                    "size": [32 * f for f in mag]})
+    return boxes
+
+
+@pytest.mark.parametrize("name", VOLUME_ZIPS)
+def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
+    interop_world: InteropWorld, run_client, tmp_path: Path, name: str,
+) -> None:
+    """Upload a webKnossos annotation zip (zarr3 or WKW volume data), download it from voxelhub (zarr3 volume
+    data written by voxelhub), and have the client read the same boxes of every mag from both zips."""
+    from tests.conftest import FIXTURES
+
+    original = FIXTURES / "annotations" / name
+    boxes = _boxes(original, tmp_path)
+    assert boxes, "the fixture holds volume data"
+    with interop_world.login("team_a") as client:
+        uploaded = client.post("/api/annotations/upload", files={"file": (name, original.read_bytes())},
+                               data={"datasetId": interop_world.datasets["em"]})
+        assert uploaded.status_code == 200, uploaded.text
+        annotation_id = uploaded.json()["annotation"]["id"]
+        download = client.get(f"/api/annotations/{annotation_id}/download")
+        assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+    exported = tmp_path / "exported.zip"
+    exported.write_bytes(download.content)
+
+    theirs = run_client("read_annotation_volumes", str(original), json.dumps(boxes), str(tmp_path / "a")).result
+    ours = run_client("read_annotation_volumes", str(exported), json.dumps(boxes), str(tmp_path / "b")).result
+    assert [layer["name"] for layer in ours["layers"]] == [layer["name"] for layer in theirs["layers"]]
+    for mine, reference in zip(ours["layers"], theirs["layers"], strict=True):
+        assert mine["segments"] == reference["segments"]
+        assert set(reference["mags"]) <= set(mine["mags"])
+        assert len(mine["files"]) == len(boxes[mine["name"]]) > 0
+        for got_file, want_file in zip(mine["files"], reference["files"], strict=True):
+            got, want = np.load(got_file), np.load(want_file)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            assert np.array_equal(got, want), f"{mine['name']}: voxels differ from the client's reading"
+        assert any(np.load(f).any() for f in reference["files"]), "the boxes hold painted voxels"

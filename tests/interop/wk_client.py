@@ -88,6 +88,30 @@ def upload_annotation(spec_json: str) -> dict:
     return {"url": url, "annotationId": wk.Annotation.id_from_url(url)}
 
 
+def read_annotation_volumes(zip_path: str, boxes_json: str, out_dir: str) -> dict:
+    """Annotation.load(zip) and, per volume layer, its segments and the voxels of each box
+    ({mag: "2-2-1", offset: [x,y,z], size: [x,y,z]} in mag-1 voxels), read through the client's own
+    export of the layer to a dataset (so through its own zarr3/WKW readers), saved as .npy."""
+    annotation = wk.Annotation.load(zip_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    boxes = json.loads(boxes_json)
+    layers = []
+    for index, name in enumerate(annotation.get_volume_layer_names()):
+        segments = annotation.get_volume_layer_segments(volume_layer_name=name)
+        files = []
+        with annotation.temporary_volume_layer_copy(volume_layer_name=name) as layer:
+            for k, box in enumerate(boxes.get(name, [])):
+                data = layer.get_mag(box["mag"]).read(absolute_offset=tuple(box["offset"]), size=tuple(box["size"]))
+                file = out / f"{index}-{k}.npy"
+                np.save(file, data)
+                files.append(str(file))
+            mags = sorted(m.to_layer_name() for m in layer.mags)
+        layers.append({"name": name, "mags": mags, "files": files,
+                       "segments": {str(i): s.name for i, s in sorted(segments.items())}})
+    return {"layers": layers, "name": annotation.name}
+
+
 def tensorstore_read(array_url: str, out_file: str, zarr_format: str) -> dict:
     """Open one mag array over plain HTTP with tensorstore (no token header: the token is in the path)."""
     import tensorstore as ts
@@ -106,6 +130,7 @@ COMMANDS = {
     "download_annotation": download_annotation,
     "upload_annotation": upload_annotation,
     "tensorstore_read": tensorstore_read,
+    "read_annotation_volumes": read_annotation_volumes,
 }
 
 if __name__ == "__main__":

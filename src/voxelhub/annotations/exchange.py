@@ -1,24 +1,28 @@
-"""NML download and upload. Both stream: the export is written in chunks to a temporary file that the
-answer streams from, and the import parses the uploaded file with iterparse, never building a DOM."""
+"""NML and annotation-zip download and upload. Both stream: the export is written to a temporary file that the
+answer streams from, and the import parses the uploaded NML without building a DOM. An annotation with volume
+layers travels as a zip (the NML plus one `data_<layer>.zip` per layer, see `volume_exchange`)."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import Organization, User
-from voxelhub.annotations import service, versions
+from voxelhub.annotations import service, versions, volume_exchange
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.nml import read_nml
 from voxelhub.annotations.nml_errors import NmlError
 from voxelhub.annotations.nml_write import write_nml
+from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_files
 from voxelhub.annotations.skeleton import Skeleton
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
@@ -26,7 +30,8 @@ from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
 
 MAX_NML_BYTES = 2 * 1024**3
-MAX_ZIP_MEMBERS = 1000
+MAX_ZIP_MEMBERS = 100_000
+MAX_VOLUME_ARCHIVE_BYTES = 4 * 1024**3
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.\- ]+")
 CHUNK = 1 << 20
 
@@ -45,16 +50,34 @@ class Export:
             self.body.close()
 
 
-def export(*, session: Session, actor: Actor, annotation_id: str) -> Export:
-    """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner."""
+def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str) -> Export:
+    """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
+    with one zarr3 volume archive per layer when it has volume layers."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.DOWNLOAD, annotation)
     skeleton = _with_provenance(session, annotation, versions.load(session, annotation))
+    stem = safe_filename(annotation.name) or annotation.id
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (closed by Export.chunks)
-    write_nml(skeleton, out)
+    if not annotation.volume_layers:
+        write_nml(replace(skeleton, volumes=volume_exchange.volume_descriptors(annotation, skeleton)), out)
+        out.seek(0)
+        return Export(filename=f"{stem}.nml", media_type="application/xml", body=out)
+    _write_zip(settings, annotation, skeleton, out, nml_name=f"{stem}.nml")
     out.seek(0)
-    return Export(filename=f"{safe_filename(annotation.name) or annotation.id}.nml", media_type="application/xml",
-                  body=out)
+    return Export(filename=f"{stem}.zip", media_type="application/zip", body=out)
+
+
+def _write_zip(settings: Settings, annotation: Annotation, skeleton: Skeleton, out: IO[bytes], *,
+               nml_name: str) -> None:
+    descriptors = volume_exchange.volume_descriptors(annotation, skeleton)
+    scale = skeleton.parameters.scale
+    with tempfile.TemporaryDirectory(prefix="voxelhub-export-") as tmp:
+        archives: dict[int, Path] = {}
+        for layer, volume in zip(annotation.volume_layers, descriptors, strict=False):
+            path = Path(tmp) / f"{volume.id}.zip"
+            volume_exchange.write_layer_archive(settings, layer, path, list(scale) if scale else None)
+            archives[volume.id] = path
+        write_annotation_zip_files(replace(skeleton, volumes=descriptors), archives, out, nml_name=nml_name)
 
 
 def safe_filename(name: str) -> str:
@@ -84,16 +107,46 @@ def import_upload(
     *, session: Session, actor: Actor, settings: Settings, filename: str, upload: IO[bytes],
     dataset_id: str | None = None,
 ) -> Annotation:
-    """One uploaded NML (or zip holding one NML) becomes one annotation owned by the caller. A bad file
-    is refused with what and where; nothing is created."""
+    """One uploaded NML (or annotation zip: the NML plus its volume data) becomes one annotation owned by the
+    caller. A bad file is refused with what and where; nothing is created, no volume file is left behind."""
     require_user(actor)
-    skeleton = _read_upload(filename, upload)
-    dataset = _dataset_for(session, actor, skeleton, dataset_id)
-    name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
-    annotation = service.create(session=session, actor=actor, dataset_id=dataset.id, name=name,
-                                description=skeleton.parameters.experiment_attr("description") or "")
-    versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton)
+    with _read_upload(filename, upload) as parsed:
+        skeleton = parsed.skeleton
+        dataset = _dataset_for(session, actor, skeleton, dataset_id)
+        name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
+        annotation = service.create(session=session, actor=actor, dataset_id=dataset.id, name=name,
+                                    description=skeleton.parameters.experiment_attr("description") or "")
+        versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton)
+        try:
+            volume_exchange.import_layers(settings=settings, annotation=annotation, dataset=dataset,
+                                          skeleton=skeleton, archives=parsed.archives)
+            session.flush()
+        except BaseException:
+            volume_exchange.remove_layer_files(settings, annotation.id)
+            raise
     return annotation
+
+
+def remove_volume_files(settings: Settings, annotation_id: str) -> None:
+    """The volume data an upload wrote, when its transaction does not commit."""
+    volume_exchange.remove_layer_files(settings, annotation_id)
+
+
+@dataclass
+class ParsedUpload:
+    """The NML of an upload and, for a zip, its volume archives copied to a temporary folder (volume id ->
+    file); leaving the `with` block removes them."""
+
+    skeleton: Skeleton
+    archives: dict[int, Path] = field(default_factory=dict)
+    folder: Path | None = None
+
+    def __enter__(self) -> ParsedUpload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _stem(filename: str) -> str:
@@ -101,18 +154,18 @@ def _stem(filename: str) -> str:
     return base.rsplit(".", 1)[0][:300] if "." in base else base[:300]
 
 
-def _read_upload(filename: str, upload: IO[bytes]) -> Skeleton:
+def _read_upload(filename: str, upload: IO[bytes]) -> ParsedUpload:
     try:
         if filename.lower().endswith(".zip") or zipfile.is_zipfile(upload):
             upload.seek(0)
             return _read_zip(upload)
         upload.seek(0)
-        return read_nml(upload, max_bytes=MAX_NML_BYTES)
+        return ParsedUpload(read_nml(upload, max_bytes=MAX_NML_BYTES))
     except NmlError as exc:
         raise BadInput(f"{filename}: {exc}", line=exc.line) from exc
 
 
-def _read_zip(upload: IO[bytes]) -> Skeleton:
+def _read_zip(upload: IO[bytes]) -> ParsedUpload:
     try:
         archive = zipfile.ZipFile(upload)
     except zipfile.BadZipFile as exc:
@@ -128,9 +181,36 @@ def _read_zip(upload: IO[bytes]) -> Skeleton:
             raise BadInput("the NML inside the zip is too large")
         with archive.open(nmls[0]) as member:
             try:
-                return read_nml(member, max_bytes=MAX_NML_BYTES)
+                skeleton = read_nml(member, max_bytes=MAX_NML_BYTES)
             except NmlError as exc:
                 raise BadInput(f"{nmls[0].filename}: {exc}", line=exc.line) from exc
+        return _extract_volume_archives(archive, skeleton)
+
+
+def _extract_volume_archives(archive: zipfile.ZipFile, skeleton: Skeleton) -> ParsedUpload:
+    """Copy each `<volume>`'s data archive out of the upload (streamed, size-checked) into a temporary folder."""
+    by_name = {m.filename: m for m in archive.infolist() if not m.is_dir()}
+    parsed = ParsedUpload(skeleton)
+    try:
+        for volume in skeleton.volumes:
+            member = next((by_name[n] for n in archive_names(volume) if n in by_name), None)
+            if member is None:
+                continue
+            if member.file_size > MAX_VOLUME_ARCHIVE_BYTES:
+                raise BadInput(f"{member.filename} is larger than {MAX_VOLUME_ARCHIVE_BYTES} bytes")
+            if parsed.folder is None:
+                parsed.folder = Path(tempfile.mkdtemp(prefix="voxelhub-upload-"))
+            target = parsed.folder / f"{len(parsed.archives)}.zip"
+            with archive.open(member) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, CHUNK)
+            parsed.archives[volume.id] = target
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        parsed.__exit__()
+        raise BadInput(f"the volume data in the zip cannot be read ({exc})") from None
+    except BaseException:
+        parsed.__exit__()
+        raise
+    return parsed
 
 
 def _dataset_for(session: Session, actor: Actor, skeleton: Skeleton, dataset_id: str | None) -> Dataset:

@@ -32,7 +32,8 @@ def layer_key(volume: VolumeLayer) -> str:
     return volume.name if volume.name else str(volume.id)
 
 
-def _candidates(volume: VolumeLayer) -> list[str]:
+def archive_names(volume: VolumeLayer) -> list[str]:
+    """Where a `<volume>`'s data may be inside an annotation zip, most specific first."""
     names = [volume.location] if volume.location else []
     if volume.name:
         names += [f"data_{volume.id}_{volume.name}.zip", f"data_{volume.name}.zip"]
@@ -68,7 +69,7 @@ def read_annotation_zip(source: bytes | str | Path | IO[bytes], *, max_nml_bytes
             skeleton = read_nml(raw, max_bytes=max_nml_bytes)
         archives = {}
         for volume in skeleton.volumes:
-            name = next((n for n in _candidates(volume) if n in members), None)
+            name = next((n for n in archive_names(volume) if n in members), None)
             if name is not None:
                 archives[layer_key(volume)] = _read_member(zf, members[name], max_volume_bytes)
     return Annotation(skeleton=skeleton, volume_archives=archives, nml_name=Path(nmls[0]).name)
@@ -102,6 +103,30 @@ def write_annotation_zip(annotation: Annotation, out: IO[bytes], *, nml_name: st
             write_nml(skeleton, dst)
         for name, data in files.items():
             zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_STORED)
+
+
+def write_annotation_zip_files(skeleton: Skeleton, archives: dict[int, Path], out: IO[bytes], *,
+                               nml_name: str = "annotation.nml") -> None:
+    """Like `write_annotation_zip`, with the volume archives as files on disk (volume id -> path), streamed into
+    the zip rather than held in memory."""
+    volumes = []
+    files: dict[str, Path] = {}
+    for volume in skeleton.volumes:
+        path = archives.get(volume.id)
+        if path is None:
+            volumes.append(volume)
+            continue
+        location = f"data_{volume.id}_{_safe(volume.name or 'Volume')}.zip"
+        files[location] = path
+        volumes.append(VolumeLayer(**{**volume.__dict__, "location": location}))
+    skeleton = Skeleton(**{**skeleton.__dict__, "volumes": tuple(volumes), "_cache": {}})
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        info = zipfile.ZipInfo(_safe(nml_name))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as dst:
+            write_nml(skeleton, dst)
+        for name, path in files.items():
+            zf.write(path, name, compress_type=zipfile.ZIP_STORED)
 
 
 def write_annotation_zip_bytes(annotation: Annotation, **kwargs: str) -> bytes:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from voxelhub.annotations import service, versions, volumes
 from voxelhub.annotations.models import Annotation
+from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import read_buckets
 from voxelhub.errors import BadInput, NotFound
@@ -62,6 +63,8 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
     painted = [volumes.bucket_is_painted(settings, layer, mag, tuple(b)) for b in buckets]
     fallback = layer.get("fallbackLayer")
+    if fallback and fallback not in {l.name for l in target.source.layers}:  # noqa: E741
+        fallback = None  # an imported layer may name a fallback this dataset does not have
     from_fallback: dict[int, bytes] = {}
     unpainted = [i for i, done in enumerate(painted) if not done]
     if fallback and unpainted:
@@ -93,7 +96,7 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
         volumes.write_bucket(settings, layer, mag, position, voxels)
-    largest = max([layer.get("largestSegmentId", 0)] + [int(v.max()) for _, _, v in decoded])
+    largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")
     actions = [{"name": "updateBucket", "value": {"layer": layer_name, "mag": m, "position": list(p)}}
@@ -121,7 +124,53 @@ def set_segments(*, session: Session, actor: Actor, annotation_id: str, layer_na
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
     layer = layer_of(annotation, layer_name)
+    segments = checked_segments(segments)
     layer["segments"] = segments
     flag_modified(annotation, "volume_layers")
     session.flush()
     return segments
+
+
+def checked_segments(raw: list[Any]) -> list[dict[str, Any]]:
+    """Segments in their JSON form ({id, name, anchorPosition, color, created, groupId, metadata}), checked
+    and normalised; anything else is a 400 naming the segment."""
+    out, seen = [], set()
+    for index, item in enumerate(raw):
+        problem = _segment_problem(item)
+        if problem is None and item["id"] in seen:
+            problem = "its id is used twice"
+        if problem:
+            raise BadInput(f"segment {index}: {problem}", segmentIndex=index)
+        seen.add(item["id"])
+        out.append(segment_to_json(segment_from_json(item)))
+    return out
+
+
+def _numbers(value: Any, count: int) -> bool:
+    return isinstance(value, list) and len(value) == count and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in value)
+
+
+def _segment_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "an object expected"
+    unknown = set(item) - {"id", "name", "anchorPosition", "color", "created", "groupId", "metadata"}
+    if unknown:
+        return f"unknown fields {sorted(unknown)}"
+    if not isinstance(item.get("id"), int) or isinstance(item["id"], bool) or item["id"] < 0:
+        return "id must be a non-negative integer"
+    if item.get("name") is not None and (not isinstance(item["name"], str) or len(item["name"]) > 1000):
+        return "name must be text (at most 1000 characters)"
+    if item.get("anchorPosition") is not None and not _numbers(item["anchorPosition"], 3):
+        return "anchorPosition must be three numbers"
+    if item.get("color") is not None and not _numbers(item["color"], 4):
+        return "color must be four numbers (r, g, b, a)"
+    for key in ("created", "groupId"):
+        if item.get(key) is not None and (not isinstance(item[key], int) or isinstance(item[key], bool)):
+            return f"{key} must be an integer"
+    metadata = item.get("metadata", [])
+    if not isinstance(metadata, list) or not all(
+            isinstance(m, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
+            for m in metadata):
+        return "metadata must be a list of objects of text values"
+    return None

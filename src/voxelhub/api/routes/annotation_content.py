@@ -65,9 +65,10 @@ def duplicate(
 
 
 @router.get("/annotations/{annotation_id}/download")
-def download(annotation_id: str, actor: ActorDep, session: SessionDep) -> StreamingResponse:
-    """The NML as an attachment (streamed from a temporary file; never a DOM)."""
-    exported = exchange.export(session=session, actor=actor, annotation_id=annotation_id)
+def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
+    """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
+    (streamed from a temporary file; never a DOM)."""
+    exported = exchange.export(session=session, actor=actor, settings=settings, annotation_id=annotation_id)
     disposition = f'attachment; filename="{exported.filename}"'
     return StreamingResponse(exported.chunks(), media_type=exported.media_type,
                              headers={"Content-Disposition": disposition})
@@ -86,11 +87,17 @@ async def upload(request: Request, actor: ActorDep, session: SessionDep, setting
         raise BadInput("no file in the upload (send an .nml or .zip as multipart form data)")
     dataset_id = form.get("datasetId")
     created = []
-    for item in files:
-        annotation = await run_in_threadpool(
-            exchange.import_upload, session=session, actor=actor, settings=settings,
-            filename=item.filename or "upload.nml", upload=item.file,
-            dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None,
-        )
-        created.append(annotation)
+    try:
+        for item in files:
+            annotation = await run_in_threadpool(
+                exchange.import_upload, session=session, actor=actor, settings=settings,
+                filename=item.filename or "upload.nml", upload=item.file,
+                dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None,
+            )
+            created.append(annotation)
+    except BaseException:
+        # The transaction rolls back; the volume data of the files imported before the bad one goes too.
+        for annotation in created:
+            exchange.remove_volume_files(settings, annotation.id)
+        raise
     return UploadAnswer(annotation=UploadAnswerAnnotation(id=created[0].id), messages=[])

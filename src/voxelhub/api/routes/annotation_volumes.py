@@ -61,7 +61,7 @@ def paint(annotation_id: str, layer: str, body: PaintBatch, actor: ActorDep, ses
 @router.put("/annotations/{annotation_id}/layers/{layer}/segments")
 def set_segments(
     annotation_id: str, layer: str, actor: ActorDep, session: SessionDep,
-    segments: Annotated[list[dict[str, Any]], Body(max_length=100000)],
+    segments: Annotated[list[Any], Body(max_length=100000)],
 ) -> list[dict[str, Any]]:
     return volume_service.set_segments(session=session, actor=actor, annotation_id=annotation_id,
                                        layer_name=layer, segments=segments)
