@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from tests.conftest import FIXTURES
 from tests.datasets.helpers import SIMPLE_ZARR3, register_folder
 from tests.factories import build_world, logged_in_client
 from voxelhub.annotations.models import Annotation
+from voxelhub.annotations.nml import read_nml
 from voxelhub.db import transaction
 
 TREE = {"name": "createTree", "value": {"id": 1, "name": "axon", "color": [1, 0, 0, 1], "comments": [],
@@ -169,12 +171,29 @@ def test_download_and_upload_round_trip(app, setup, session_factory) -> None:
     assert owner.get(f"/api/annotations/{new_id}/info").json()["owner"]["firstName"] == "team"
 
 
-@pytest.mark.parametrize("name", ["test_a.nml", "generate_nml_snapshot.nml", "nml_with_small_distance_nodes.nml"])
-def test_fixture_nmls_upload_with_dataset_id(app, setup, name) -> None:
+FIXTURE_NMLS = sorted(FIXTURES.glob("**/*.nml"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_NMLS, ids=[p.name for p in FIXTURE_NMLS])
+def test_fixture_nmls_upload_and_download_lose_nothing(app, setup, path) -> None:
+    """Every fixture NML uploads; its download holds the same trees (nodes with every attribute, edges,
+    comments, branchpoints), groups, bounding boxes, active node and volume descriptors. Only what names the
+    annotation's new home changes: `<experiment>`, `<meta>`, and the scale (the dataset's)."""
     _, dataset_id, owner, _ = setup
-    data = (FIXTURES / "nmls" / name).read_bytes()
-    answer = owner.post("/api/annotations/upload", files={"file": (name, data)}, data={"datasetId": dataset_id})
+    data = path.read_bytes()
+    answer = owner.post("/api/annotations/upload", files={"file": (path.name, data)}, data={"datasetId": dataset_id})
     assert answer.status_code == 200, answer.text
+    download = owner.get(f"/api/annotations/{answer.json()['annotation']['id']}/download")
+    assert download.status_code == 200
+    before, after = read_nml(data), read_nml(download.content)
+    assert list(after.trees) == list(before.trees)
+    assert all(after.trees[i].equals(before.trees[i]) for i in before.trees)
+    assert after.tree_groups == before.tree_groups
+    assert after.bounding_boxes == before.bounding_boxes
+    assert after.active_node_id == before.active_node_id
+    assert [replace(v, location=None) for v in after.volumes] == [replace(v, location=None) for v in before.volumes]
+    assert replace(after.parameters, experiment=(), scale=None, unit=None) == replace(
+        before.parameters, experiment=(), scale=None, unit=None)
 
 
 def test_fixture_zip_uploads(app, setup) -> None:
@@ -196,7 +215,7 @@ NON_NUMERIC = b"""<things><thing id="1"><nodes><node id="1" x="one" y="2" z="3"/
 
 @pytest.mark.parametrize("body, needle", [
     (BILLION_LAUGHS, ""), (EXTERNAL, ""), (TRUNCATED, ""), (UNKNOWN_NODE, "line"), (NON_NUMERIC, "line"),
-    (b"\x00\xff garbage" * 100, ""),
+    (b"\x00\xff garbage" * 100, ""), (bytes(range(256)) * (50 * 1024 * 4), ""),  # 50 MB of garbage
 ])
 def test_hostile_nml_is_refused_and_creates_nothing(app, setup, session_factory, body, needle) -> None:
     _, dataset_id, owner, _ = setup
