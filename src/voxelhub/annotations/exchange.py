@@ -72,7 +72,7 @@ def _write_zip(settings: Settings, annotation: Annotation, skeleton: Skeleton, o
     descriptors = volume_exchange.volume_descriptors(annotation, skeleton)
     scale = skeleton.parameters.scale
     with tempfile.TemporaryDirectory(prefix="voxelhub-export-") as tmp:
-        archives: dict[int, Path] = {}
+        archives: dict[int, bytes | Path] = {}
         for layer, volume in zip(annotation.volume_layers, descriptors, strict=False):
             path = Path(tmp) / f"{volume.id}.zip"
             volume_exchange.write_layer_archive(settings, layer, path, list(scale) if scale else None)

@@ -85,39 +85,24 @@ def read_annotation(data: bytes, **limits: int) -> Annotation:
 def write_annotation_zip(annotation: Annotation, out: IO[bytes], *, nml_name: str = "annotation.nml") -> None:
     """Write the NML and each volume archive (as `data_<id>_<name>.zip`, the volume's `location` rewritten to
     match) into a zip. Volume archives are stored, not re-compressed: they are zips already."""
+    by_id = {v.id: annotation.volume_archives[layer_key(v)] for v in annotation.skeleton.volumes
+             if layer_key(v) in annotation.volume_archives}
+    write_annotation_zip_files(annotation.skeleton, by_id, out, nml_name=annotation.nml_name or nml_name)
+
+
+def write_annotation_zip_files(skeleton: Skeleton, archives: dict[int, bytes | Path], out: IO[bytes], *,
+                               nml_name: str = "annotation.nml") -> None:
+    """The NML plus volume archives given by volume id, as bytes or as files on disk (streamed into the zip
+    rather than held in memory)."""
     volumes = []
-    files: dict[str, bytes] = {}
-    for volume in annotation.skeleton.volumes:
-        data = annotation.volume_archives.get(layer_key(volume))
+    files: dict[str, bytes | Path] = {}
+    for volume in skeleton.volumes:
+        data = archives.get(volume.id)
         if data is None:
             volumes.append(volume)
             continue
         location = f"data_{volume.id}_{_safe(volume.name or 'Volume')}.zip"
         files[location] = data
-        volumes.append(VolumeLayer(**{**volume.__dict__, "location": location}))
-    skeleton = Skeleton(**{**annotation.skeleton.__dict__, "volumes": tuple(volumes), "_cache": {}})
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        info = zipfile.ZipInfo(_safe(annotation.nml_name or nml_name))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with zf.open(info, "w", force_zip64=True) as dst:
-            write_nml(skeleton, dst)
-        for name, data in files.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_STORED)
-
-
-def write_annotation_zip_files(skeleton: Skeleton, archives: dict[int, Path], out: IO[bytes], *,
-                               nml_name: str = "annotation.nml") -> None:
-    """Like `write_annotation_zip`, with the volume archives as files on disk (volume id -> path), streamed into
-    the zip rather than held in memory."""
-    volumes = []
-    files: dict[str, Path] = {}
-    for volume in skeleton.volumes:
-        path = archives.get(volume.id)
-        if path is None:
-            volumes.append(volume)
-            continue
-        location = f"data_{volume.id}_{_safe(volume.name or 'Volume')}.zip"
-        files[location] = path
         volumes.append(VolumeLayer(**{**volume.__dict__, "location": location}))
     skeleton = Skeleton(**{**skeleton.__dict__, "volumes": tuple(volumes), "_cache": {}})
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
@@ -125,8 +110,11 @@ def write_annotation_zip_files(skeleton: Skeleton, archives: dict[int, Path], ou
         info.compress_type = zipfile.ZIP_DEFLATED
         with zf.open(info, "w", force_zip64=True) as dst:
             write_nml(skeleton, dst)
-        for name, path in files.items():
-            zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+        for name, data in files.items():
+            if isinstance(data, Path):
+                zf.write(data, name, compress_type=zipfile.ZIP_STORED)
+            else:
+                zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_STORED)
 
 
 def write_annotation_zip_bytes(annotation: Annotation, **kwargs: str) -> bytes:

@@ -10,17 +10,7 @@ import { setUpSidebar, showMessage } from "./page_parts.js";
 import { Skeleton } from "./skeleton.js";
 import { pageToken } from "./url_state.js";
 import { Viewer } from "./viewer.js";
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key in node) node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
-}
+import { el } from "/static/common.js";
 
 const TREE_COLORS = [[0.9, 0.3, 0.3], [0.25, 0.6, 1], [0.3, 0.8, 0.45], [1, 0.75, 0.2], [0.75, 0.4, 1], [0.2, 0.85, 0.85]];
 

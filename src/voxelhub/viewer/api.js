@@ -1,15 +1,9 @@
 // The viewer's calls to the server: every request carries the page's `?token=` (a sharing link), and every
 // cookie-authenticated write carries the CSRF header. A link holder has no cookie and sends no CSRF header.
 
-const CSRF_COOKIE = "voxelhub_csrf";
+import { csrfToken } from "/static/common.js";
 
-export function csrfToken() {
-  for (const part of document.cookie.split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join("="));
-  }
-  return "";
-}
+export { csrfToken };
 
 export class HttpError extends Error {
   constructor(status, message, body = null) {

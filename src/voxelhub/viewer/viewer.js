@@ -14,24 +14,11 @@ import { AXES, PLANES, planeView } from "./planes.js";
 import { drawSkeleton3d, drawSkeletonInPlane } from "./skeleton.js";
 import { fillSlice, sampleValue, sliceExtent } from "./slice.js";
 import { formatHash, parseHash } from "./url_state.js";
+import { el } from "/static/common.js";
 
 const ZOOM_STEP = 1.15;
 const HASH_DELAY_MS = 250;
 const CLICK_SLOP = 4;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key in node) node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
 
 function formatNumber(v) {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
