@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.browser import browser  # noqa: F401 (a fixture: Chromium for the browser tests)
 from voxelhub.accounts.passwords import use_cheap_hashing_for_tests
 from voxelhub.api.app import create_app
 from voxelhub.db import Base, make_engine, make_session_factory, run_migrations, transaction

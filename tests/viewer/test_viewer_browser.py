@@ -3,23 +3,18 @@ buckets, follows the address bar's hash both ways, falls back on a malformed has
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
+from tests.browser import SHOTS, needs_chromium
 from tests.factories import PASSWORD
 from tests.server import running_server
 from tests.viewer.world import SIZE, build_viewer_world
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(os.environ.get("VOXELHUB_SHOTS", "/tmp/voxelhub-shots"))
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 # Pixel statistics of a plane's canvas: how many pixels are not black, and how many distinct grey values.
 CANVAS_STATS = """(plane) => {
@@ -34,18 +29,6 @@ CANVAS_STATS = """(plane) => {
   }
   return { lit, total: data.length / 4, distinct: values.size };
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -4,37 +4,19 @@ copy and revoke its sharing link, and check through the API that each change hap
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import unquote
 
 import httpx2 as httpx
-import pytest
 
+from tests.browser import SHOTS, needs_chromium
 from tests.factories import PASSWORD
 from tests.server import running_server
 from tests.web.pages_world import add_dataset, world_with_layers
 from voxelhub.annotations import service as annotations
 from voxelhub.db import transaction
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(os.environ.get("VOXELHUB_SHOTS", "/tmp/voxelhub-shots"))
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
-
-
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+pytestmark = needs_chromium
 
 
 def _api_as(base: str, email: str) -> httpx.Client:
