@@ -67,6 +67,33 @@ def test_painting_is_a_versioned_save(volume_setup) -> None:
     assert owner.get(f"/api/annotations/{info['id']}/info").json()["volumeLayers"][0]["largestSegmentId"] >= 777
 
 
+def read_mag(client: TestClient, annotation_id: str, mag: list[int], bucket: list[int]) -> np.ndarray:
+    answer = client.post(f"/data/annotations/{annotation_id}/layers/Volume/buckets", json={"mag": mag, "buckets": [bucket]})
+    assert answer.status_code == 200, answer.text
+    return decode(answer.content, "uint32", (32, 32, 32))
+
+
+def test_painting_updates_the_coarser_mags_and_keeps_the_fallback_around_the_paint(volume_setup) -> None:
+    _, dataset_id, owner, info = volume_setup
+    mags = info["volumeLayers"][0]["mags"]
+    assert [2, 2, 2] in mags and [4, 4, 4] in mags
+    before = {tuple(m): read_mag(owner, info["id"], m, [0, 0, 0]) for m in ([2, 2, 2], [4, 4, 4])}
+    saved = owner.post(f"/api/annotations/{info['id']}/layers/Volume/buckets", json={"version": 0, "buckets": [
+        {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(4242)}]})
+    assert saved.status_code == 200, saved.text
+    mag1_truth = decode(owner.post(f"/data/datasets/{dataset_id}/layers/segmentation/buckets",
+                                   json={"mag": [1, 1, 1], "buckets": [[0, 0, 0]]}).content, "uint32", (32, 32, 32))
+    mag2 = read_mag(owner, info["id"], [2, 2, 2], [0, 0, 0])
+    # mag-1 bucket (1, 0, 0) covers x 32..63 = mag-2 x 16..31 of mag-2 bucket (0, 0, 0); y, z 0..15.
+    assert (mag2[16:32, 0:16, 0:16] == 4242).all()
+    # The rest of that mag-2 bucket comes from the (unpainted) fallback, sampled from mag 1.
+    np.testing.assert_array_equal(mag2[0:16, 0:16, 0:16], mag1_truth[::2, ::2, ::2])
+    assert not (mag2[0:16, 16:32, :] == 4242).any()
+    mag4 = read_mag(owner, info["id"], [4, 4, 4], [0, 0, 0])
+    assert (mag4[8:16, 0:8, 0:8] == 4242).all() and not (mag4[0:8] == 4242).any()
+    assert not np.array_equal(mag4, before[(4, 4, 4)])
+
+
 def test_who_may_not_paint_or_read(app, volume_setup) -> None:
     world, _, _, info = volume_setup
     url = f"/api/annotations/{info['id']}/layers/Volume/buckets"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import read_buckets
-from voxelhub.errors import BadInput, NotFound
+from voxelhub.errors import BadInput, Forbidden, NotFound
 from voxelhub.policy import Action, Actor, authorize
 from voxelhub.settings import Settings
 
@@ -61,26 +62,81 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     layer = layer_of(annotation, layer_name)
     target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
-    painted = [volumes.bucket_is_painted(settings, layer, mag, tuple(b)) for b in buckets]
-    fallback = layer.get("fallbackLayer")
-    if fallback and fallback not in {l.name for l in target.source.layers}:  # noqa: E741
-        fallback = None  # an imported layer may name a fallback this dataset does not have
-    from_fallback: dict[int, bytes] = {}
-    unpainted = [i for i, done in enumerate(painted) if not done]
-    if fallback and unpainted:
-        with access.data_errors():
-            raw = read_buckets(target.location, target.source, fallback, mag, [buckets[i] for i in unpainted])
-        size = len(raw) // len(unpainted)
-        from_fallback = {i: raw[k * size:(k + 1) * size] for k, i in enumerate(unpainted)}
+    parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
+    return b"".join(part.tobytes(order="F") for part in parts)
+
+
+def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation) -> access.ReadableDataset | None:
+    """The annotation's dataset for fallback data, or None when the painter may no longer read it (the
+    paint is still saved; coarser mags are then computed from the painted layer alone)."""
+    try:
+        return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
+    except (NotFound, Forbidden):
+        return None
+
+
+def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None, mag: list[int],
+                   buckets: list[tuple[int, int, int]]) -> list[np.ndarray]:
+    """32³ buckets (x, y, z; little-endian of the layer's element class): painted ones from the layer, the
+    others from the dataset's fallback segmentation layer when it has one (else zeros)."""
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
-    parts = []
+    painted = [volumes.bucket_is_painted(settings, layer, mag, b) for b in buckets]
+    fallback = _fallback_layer(layer, target, mag)
+    unpainted = [i for i, done in enumerate(painted) if not done]
+    from_fallback: dict[int, np.ndarray] = {}
+    if fallback is not None and unpainted:
+        with access.data_errors():
+            raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted])
+        size = len(raw) // len(unpainted)
+        source_dtype = fallback.dtype.newbyteorder("<")
+        for k, i in enumerate(unpainted):
+            voxels = np.frombuffer(raw[k * size:(k + 1) * size], dtype=source_dtype)
+            from_fallback[i] = voxels.reshape((volumes.BUCKET,) * 3, order="F").astype(dtype)
+    out = []
     for i, bucket in enumerate(buckets):
         if i in from_fallback:
-            fallback_data = np.frombuffer(from_fallback[i], dtype=target.source.layer(fallback).dtype.newbyteorder("<"))
-            parts.append(fallback_data.astype(dtype).tobytes())
+            out.append(from_fallback[i])
+        elif painted[i]:
+            out.append(volumes.read_bucket(settings, layer, mag, bucket).astype(dtype))
         else:
-            parts.append(volumes.read_bucket(settings, layer, mag, tuple(bucket)).astype(dtype).tobytes(order="F"))
-    return b"".join(parts)
+            out.append(np.zeros((volumes.BUCKET,) * 3, dtype=dtype))
+    return out
+
+
+def _fallback_layer(layer: dict[str, Any], target: access.ReadableDataset | None, mag: list[int]) -> Any:
+    """The dataset layer unpainted buckets come from, if the layer names one the dataset has at this mag
+    (an imported layer may name a fallback this dataset does not have)."""
+    name = layer.get("fallbackLayer")
+    source_layer = target.source.layer(name) if name and target is not None else None
+    if source_layer is None or not any(list(m.mag) == list(mag) for m in source_layer.mags):
+        return None
+    return source_layer
+
+
+def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None,
+                         mag: list[int], positions: list[tuple[int, int, int]]) -> None:
+    """After painting buckets of `mag`, recompute the buckets of every coarser mag that cover them, one mag
+    from the next (so each step reads a few buckets, not a 16³ block of mag 1). Each coarse voxel takes the
+    first voxel of its block (segment ids cannot be averaged); unpainted fine buckets contribute their
+    fallback data, so zoomed-out views keep the dataset's segmentation around the paint."""
+    fine, touched = list(mag), set(positions)
+    for coarse in sorted((list(m) for m in layer["mags"]), key=lambda m: (m[0] * m[1] * m[2], m)):
+        ratio = [c // f for c, f in zip(coarse, fine, strict=True)]
+        if any(c % f for c, f in zip(coarse, fine, strict=True)) or ratio == [1, 1, 1]:
+            continue
+        coarse_touched = {tuple(p // r for p, r in zip(pos, ratio, strict=True)) for pos in touched}
+        for bucket in sorted(coarse_touched):
+            offsets = list(itertools.product(*(range(r) for r in ratio)))
+            fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
+                            for offset in offsets]
+            block = np.zeros(tuple(volumes.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
+            parts = merged_buckets(settings, layer, target, fine, fine_buckets)  # type: ignore[arg-type]
+            for offset, part in zip(offsets, parts, strict=True):
+                x, y, z = (d * volumes.BUCKET for d in offset)
+                block[x:x + volumes.BUCKET, y:y + volumes.BUCKET, z:z + volumes.BUCKET] = part
+            volumes.write_bucket(settings, layer, coarse, bucket,  # type: ignore[arg-type]
+                                 block[::ratio[0], ::ratio[1], ::ratio[2]])
+        fine, touched = coarse, coarse_touched  # type: ignore[assignment]
 
 
 def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
@@ -96,6 +152,10 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
         volumes.write_bucket(settings, layer, mag, position, voxels)
+    target = _dataset_if_readable(session, actor, annotation)
+    for mag in {tuple(m) for m, _, _ in decoded}:
+        positions = [p for m, p, _ in decoded if tuple(m) == mag]
+        refresh_coarser_mags(settings, layer, target, list(mag), positions)
     largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")
