@@ -6,9 +6,11 @@ and the result is passed down to `create_app`.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -26,6 +28,8 @@ class Settings:
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 900
     max_upload_bytes: int = 2 * 1024**3
+    volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
+    volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -42,6 +46,11 @@ class Settings:
     @property
     def volumes_dir(self) -> Path:
         return self.data_dir / "volumes"
+
+    @property
+    def volumes_location_url(self) -> str:
+        """The volumes folder in the data folder, unless VOXELHUB_VOLUMES_URL names another place."""
+        return self.volumes_url or str(self.volumes_dir.resolve())
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -60,7 +69,30 @@ class Settings:
             database_url=url,
             public_url=env.get("VOXELHUB_PUBLIC_URL", "").rstrip("/"),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
+            volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
+            volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
         )
+
+
+def _volumes_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and "://" in value and not value.startswith(("s3://", "file://")):
+        raise SettingsError("VOXELHUB_VOLUMES_URL must be a folder or an s3://bucket/prefix URL")
+    return value
+
+
+def _json_object(env: dict[str, str], name: str) -> dict[str, Any]:
+    """A JSON object from the environment (never echoed back: it may hold credentials)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be a JSON object")
+    return value
 
 
 def _flag(value: str) -> bool:

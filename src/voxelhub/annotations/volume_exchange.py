@@ -12,10 +12,8 @@ Only buckets that were painted (or imported) are written, so the archive is as s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 import zarr
 from sqlalchemy.orm.attributes import flag_modified
+from zarr.core.sync import sync
 
 from voxelhub.annotations import volumes
 from voxelhub.annotations.models import Annotation
@@ -272,10 +271,8 @@ def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], arch
 
 
 def remove_layer_files(settings: Settings, annotation_id: str) -> None:
-    """What an import wrote before it failed (the annotation's own volume folder)."""
-    folder = (settings.volumes_dir / annotation_id).resolve()
-    if settings.volumes_dir.resolve() in folder.parents:
-        shutil.rmtree(folder, ignore_errors=True)
+    """What an import wrote before it failed (the annotation's own volume folder or prefix)."""
+    volumes.volumes_location(settings).remove(annotation_id)
 
 
 # ---- download ----------------------------------------------------------------------------------------------
@@ -339,7 +336,7 @@ def _stored_buckets(settings: Settings, layer: dict[str, Any], mag: list[int]) -
         return [key async for key in store.list_prefix(prefix)]
 
     found = set()
-    for key in asyncio.run(collect()):
+    for key in sync(collect()):
         parts = key[len(prefix):].split("/")
         if len(parts) == 3 and all(p.isdigit() for p in parts):
             found.add((int(parts[0]), int(parts[1]), int(parts[2])))

@@ -5,16 +5,18 @@ segmentation for buckets never painted."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
+from zarr.abc.store import Store
+from zarr.core.sync import sync
 
 from voxelhub.annotations.cow_store import CopyOnWriteStore
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
+from voxelhub.storage.keys import InvalidKey, validate_key
+from voxelhub.storage.location import Location, open_location
 
 BUCKET = 32
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -32,22 +34,22 @@ def mag_key(mag: tuple[int, int, int] | list[int]) -> str:
     return str(x) if x == y == z else f"{x}-{y}-{z}"
 
 
-def _root(settings: Settings) -> Path:
-    return settings.volumes_dir.resolve()
+def volumes_location(settings: Settings) -> Location:
+    """Where volume layers live: the data folder's `volumes/`, or an object store (VOXELHUB_VOLUMES_URL)."""
+    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None)
 
 
-def _local_store(settings: Settings, relative: str, *, read_only: bool) -> LocalStore:
-    path = (_root(settings) / relative).resolve()
-    if _root(settings) not in path.parents:
-        raise BadInput("volume storage path escapes the volumes folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return LocalStore(path, read_only=read_only)
+def _store(settings: Settings, relative: str, *, read_only: bool) -> Store:
+    try:
+        return volumes_location(settings).zarr_store(validate_key(relative), read_only=read_only)
+    except InvalidKey as exc:
+        raise BadInput(f"volume storage path: {exc}") from None
 
 
 def layer_store(settings: Settings, layer: dict[str, Any], *, writable: bool = False) -> CopyOnWriteStore:
     storage = layer["storage"]
-    own = _local_store(settings, storage["own"], read_only=not writable)
-    bases = [_local_store(settings, base, read_only=True) for base in storage.get("bases", [])]
+    own = _store(settings, storage["own"], read_only=not writable)
+    bases = [_store(settings, base, read_only=True) for base in storage.get("bases", [])]
     return CopyOnWriteStore(own, bases, read_only=not writable)
 
 
@@ -82,7 +84,7 @@ def fork_layer(layer: dict[str, Any], settings: Settings, fork_id: str) -> dict[
     storage = layer["storage"]
     forked = {k: v for k, v in layer.items() if k != "storage"}
     forked["storage"] = {"own": f"{fork_id}/{layer['name']}", "bases": [storage["own"], *storage.get("bases", [])]}
-    _local_store(settings, forked["storage"]["own"], read_only=False)
+    _store(settings, forked["storage"]["own"], read_only=False)  # a folder on disk; nothing in an object store
     return forked
 
 
@@ -110,11 +112,9 @@ def write_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], buck
 
 def bucket_is_painted(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> bool:
     """Whether any store of the layer holds this bucket's chunk (else the fallback layer shows)."""
-    import asyncio
-
     store = layer_store(settings, layer)
     key = f"{mag_key(mag)}/c/{bucket[0]}/{bucket[1]}/{bucket[2]}"
-    return asyncio.run(store.exists(key))
+    return bool(sync(store.exists(key)))  # on zarr's own event loop, where its object-store clients live
 
 
 def read_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> np.ndarray:

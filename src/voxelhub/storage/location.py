@@ -91,14 +91,24 @@ class Location:
             storage_options=self.storage_options, is_local=self.is_local,
         )
 
-    def zarr_store(self, subpath: str = "") -> Store:
-        """A read-only zarr store rooted at `subpath` (LocalStore on disk, FsspecStore for S3)."""
+    def zarr_store(self, subpath: str = "", *, read_only: bool = True) -> Store:
+        """A zarr store rooted at `subpath` (LocalStore on disk, FsspecStore for S3); read-only unless asked."""
         path = self._path(subpath) if subpath else self.root
         if self.is_local:
-            return LocalStore(path, read_only=True)
+            if not read_only:
+                Path(path).mkdir(parents=True, exist_ok=True)
+            return LocalStore(path, read_only=read_only)
         scheme = self.url.split("://", 1)[0]
         return FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
-                                    read_only=True)
+                                    read_only=read_only)
+
+    def remove(self, prefix: str) -> None:
+        """Delete every object below `prefix` (a folder on disk); nothing happens when there is none."""
+        path = self._path(prefix)
+        try:
+            self.fs.rm(path, recursive=True)
+        except _MISSING:
+            return
 
 
 _CACHE: OrderedDict[str, Location] = OrderedDict()
