@@ -1,9 +1,12 @@
-"""NML benchmark: voxelhub import/export/viewer JSON against a bare lxml iterparse pass, in the same run.
+"""NML benchmark: voxelhub import/export/viewer JSON against a bare lxml iterparse pass and the field's own
+`webknossos` library (4.3, read and write), in the same run.
 
     .venv/bin/python bench/bench_nml.py            # 1,000,000 nodes (BENCHMARKS.md), ~230 MB of NML
     .venv/bin/python bench/bench_nml.py --nodes 100000
+    .venv/bin/python bench/bench_nml.py --no-library   # skip the library (it takes minutes at full size)
 
-Import is timed in a fresh subprocess each time so its peak RSS (ru_maxrss) is its own.
+Import is timed in a fresh subprocess each time so its peak RSS (ru_maxrss) is its own. The library runs in
+the interop virtualenv made by scripts/interop_env.sh (created on first use), never in voxelhub's.
 """
 
 from __future__ import annotations
@@ -83,6 +86,37 @@ print(json.dumps({"seconds": elapsed, "rss_mb": rss_mb, **result}))
 """
 
 
+LIBRARY_CHILD = r"""
+import resource, sys, time, json, warnings
+warnings.simplefilter("ignore")
+import webknossos as wk
+path, out = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+skeleton = wk.Skeleton.load(path)
+read_s = time.perf_counter() - t0
+count = sum(len(tree.nodes) for tree in skeleton.flattened_trees())
+t0 = time.perf_counter()
+skeleton.save(out)
+write_s = time.perf_counter() - t0
+print(json.dumps({"read": read_s, "write": write_s, "count": count,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def library_python() -> str | None:
+    """The interop venv's python (scripts/interop_env.sh makes it once), or None when it cannot be made."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "interop_env.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def run_library(python: str, path: Path, out: Path) -> dict[str, float]:
+    import json
+    done = subprocess.run([python, "-c", LIBRARY_CHILD, str(path), str(out)], check=True, capture_output=True,
+                          text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run_child(mode: str, path: Path) -> dict[str, float]:
     import json
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], check=True, capture_output=True, text=True,
@@ -104,6 +138,7 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=1_000_000)
     ap.add_argument("--trees", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-library", action="store_true", help="skip the webknossos library's read and write")
     args = ap.parse_args()
     trees = min(args.trees, args.nodes)
     print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
@@ -156,6 +191,18 @@ def main() -> None:
         save_s = timed(lambda: apply_actions(sk, actions), args.repeat)
         print(f"save of 2 actions        : {save_s * 1000:7.1f} ms")
         print(f"peak RSS of this process : {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        if args.no_library:
+            return
+        python = library_python()
+        if python is None:
+            print("webknossos library       : not measured (scripts/interop_env.sh could not make its venv)")
+            return
+        lib = run_library(python, path, Path(tmp) / "library.nml")  # once: it takes minutes at full size
+        assert int(lib["count"]) == sk.node_count, "the library read a different number of nodes"
+        print(f"webknossos library read  : {lib['read']:7.2f} s   peak RSS {lib['rss_mb']:6.0f} MB   "
+              f"voxelhub import is {lib['read'] / ours_s:.1f}x faster")
+        print(f"webknossos library write : {lib['write']:7.2f} s   voxelhub export is "
+              f"{lib['write'] / export_s:.1f}x faster")
 
 
 if __name__ == "__main__":

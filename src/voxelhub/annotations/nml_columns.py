@@ -63,6 +63,16 @@ def _to_float(values: list[str]) -> np.ndarray:
 
 
 def _convert(name: str, values: list[str]) -> np.ndarray:
+    """A column of attribute texts as numbers. Columns holding one value throughout (rotation, viewport, mag,
+    bit depth, interpolation, often radius, in most real NMLs) are recognised by a C-speed `list.count` and
+    converted once, which is most of the conversion time saved."""
+    if len(values) > 1 and values.count(values[0]) == len(values):
+        first = _convert_each(name, values[:1])
+        return np.full(len(values), first[0], dtype=first.dtype)
+    return _convert_each(name, values)
+
+
+def _convert_each(name: str, values: list[str]) -> np.ndarray:
     dtype = NODE_COLUMNS[name]
     if dtype == np.bool_:
         try:
