@@ -36,6 +36,7 @@ ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/datasets/disambiguate/{organization}/{name}/toId"): frozenset({"link_holder"}),
     ("GET", "/api/datasets/{dataset_id}"): frozenset({"link_holder"}),
     ("PATCH", "/api/datasets/{dataset_id}"): NOBODY,
+    ("POST", "/api/datasets/upload"): NOBODY,  # admins and dataset managers only (none walks here)
     ("PATCH", "/api/datasets/{dataset_id}/teams"): NOBODY,
     ("GET", "/api/spotlight"): PUBLIC_ROUTES,
     ("GET", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import Organization
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
-from voxelhub.datasets import service
+from voxelhub.datasets import service, upload
 from voxelhub.datasets.models import Dataset
 from voxelhub.datasets.schemas import (
     DatasetPublic,
@@ -21,7 +21,8 @@ from voxelhub.datasets.schemas import (
     TeamRef,
     millis,
 )
-from voxelhub.policy import Action, Actor, can
+from voxelhub.errors import BadInput
+from voxelhub.policy import Action, Actor, can, require_user
 from voxelhub.settings import Settings
 
 router = APIRouter(tags=["datasets"])
@@ -86,6 +87,26 @@ def list_datasets(
 def disambiguate(organization: str, name: str, actor: ActorDep, session: SessionDep) -> IdAnswer:
     dataset_id = service.find_id(session=session, actor=actor, organization=organization, name=name)
     return IdAnswer(id=dataset_id, name=name, organization=organization, directory_name=name)
+
+
+@router.post("/datasets/upload", status_code=201)
+async def upload_dataset(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> DatasetPublic:
+    """A zip of a dataset folder (webKnossos layout or OME-Zarr) as multipart `file`, optional `name`: becomes a
+    new private dataset of the caller's organization (admins and dataset managers)."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.datastructures import UploadFile
+
+    user = require_user(actor)
+    form = await request.form(max_files=1, max_fields=10)
+    file, name = form.get("file"), form.get("name")
+    if not isinstance(file, UploadFile):
+        raise BadInput("send the dataset as a zip in the multipart field 'file'")
+    dataset = await run_in_threadpool(
+        upload.register_upload, session=session, actor=actor, settings=settings,
+        organization_id=user.organization_id, upload=file.file, filename=file.filename or "dataset.zip",
+        name=name if isinstance(name, str) and name else None,
+    )
+    return detail(session, actor, dataset, server_origin(request, settings))
 
 
 @router.get("/datasets/{dataset_id}")
