@@ -3,10 +3,12 @@ buckets, follows the address bar's hash both ways, falls back on a malformed has
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 
 from tests.browser import SHOTS, needs_chromium
@@ -252,4 +254,136 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
             page_html = anonymous.get(f"/annotations/{annotation_id}")
             assert page_html.status_code == 200
             assert "not available to you" in page_html.text and "data-dataset-id" not in page_html.text
+        assert errors == []
+
+
+def _painted(api: httpx.Client, annotation_id: str, mag: list[int], bucket: list[int]) -> np.ndarray:
+    """One bucket of the annotation's volume layer as the server has it, indexed [x, y, z]."""
+    answer = api.post(f"/data/annotations/{annotation_id}/layers/Volume/buckets", json={"mag": mag, "buckets": [bucket]})
+    assert answer.status_code == 200, answer.text
+    return np.frombuffer(answer.content, dtype="<u4").reshape((32, 32, 32), order="F")
+
+
+def _drag(page, canvas: str, start: tuple[float, float], end: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
+    """A drag from and to offsets (CSS pixels) from the centre of a plane."""
+    box = page.locator(f'canvas[data-plane="{canvas}"]').bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx + start[0], cy + start[1])
+    page.mouse.down()
+    page.mouse.move(cx + end[0], cy + end[1], steps=8)
+    page.mouse.up()
+
+
+def _hover_text(page, offset: tuple[float, float] = (1, 1)) -> str:  # type: ignore[no-untyped-def]
+    box = page.locator('canvas[data-plane="xy"]').bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2 + offset[0], box["y"] + box["height"] / 2 + offset[1])
+    return page.text_content("#vx-hover") or ""
+
+
+def _go(page, spot: str) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("(spot) => { window.location.hash = spot; }", spot)
+    _wait_for(page, lambda: _hash(page).startswith(spot), spot)
+    _wait_loaded(page)
+
+
+def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    world = build_viewer_world(session_factory, tmp_path)
+    with running_server(settings) as base:
+        owner = _api_as(base, world.accounts.users["admin_a"])
+        created = owner.post("/api/annotations", json={"datasetId": world.dataset_id, "name": "Painted cells"})
+        if created.status_code == 404:
+            pytest.skip("annotation routes are not deployed")
+        assert created.status_code == 201, created.text
+        annotation_id = created.json()["id"]
+        owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
+
+        # The owner has no volume layer yet: "Add volume layer" adds one, shown instead of the dataset's
+        # segmentation (its fallback), and the brush becomes the tool.
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors = _watch_errors(page)
+        _log_in(page, base, world.accounts.users["admin_a"])
+        page.goto(f"/annotations/{annotation_id}#64,64,20,0,0.25")
+        _wait_loaded(page)
+        assert page.locator("#tool-brush").count() == 0
+        page.click("#add-volume")
+        page.wait_for_selector("#tool-brush[aria-pressed=true]")
+        assert page.locator("#add-volume").count() == 0
+        assert page.is_checked('input[data-layer-toggle="volume:Volume"]')
+        assert not page.is_checked('input[data-layer-toggle="segmentation"]')
+        _wait_loaded(page)
+        largest = owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]["largestSegmentId"]
+        page.click("#new-segment")
+        segment = largest + 1
+        assert page.input_value("#segment-id") == str(segment)
+
+        # A drag on XY (4 pixels a voxel) paints a radius-3 stroke from x=64 to x=74 at y=64, z=20.
+        _drag(page, "xy", (2, 2), (42, 2))
+        page.wait_for_selector("#save-status[data-kind=ok]")
+        painted = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])
+        for x, y in [(64, 64), (70, 64), (74, 64), (70, 67), (66, 66)]:
+            assert painted[x - 64, y - 64, 20] == segment, (x, y)
+        for x, y, z in [(70, 71, 20), (80, 64, 20), (70, 64, 21), (70, 64, 19)]:
+            assert painted[x - 64, y - 64, z] != segment, (x, y, z)
+        assert painted[70 - 64, 71 - 64, 20] != 0  # beside the paint: the dataset's segmentation (the fallback)
+        # The server recomputed mag 2 there, and the zoomed-out page shows it (its cached mag-2 bucket was dropped).
+        assert _painted(owner, annotation_id, [2, 2, 2], [1, 1, 0])[35 - 32, 32 - 32, 10] == segment
+        assert f"Volume: segment {segment}" in _hover_text(page, (2, 2))
+        page.wait_for_selector(f'#segment-list li[data-segment-id="{segment}"]')
+        _shot(page, "08-volume-painted")
+        _go(page, "#70,64,20,0,2")
+        assert "mag 2-2-2" in page.text_content("#vx-zoom")
+        assert f"Volume: segment {segment}" in _hover_text(page, (0.5, 0.5))
+        _shot(page, "09-volume-zoomed-out")
+
+        # Renaming the segment in the sidebar saves the whole list.
+        name = page.locator(f'#segment-list li[data-segment-id="{segment}"] input')
+        name.fill("Bouton")
+        name.press("Enter")
+        segments = lambda: owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]["segments"]  # noqa: E731
+        _wait_for(page, lambda: any(s["id"] == segment and s["name"] == "Bouton" for s in segments()), "the renamed segment")
+
+        # Someone else saves meanwhile (through the API): the page's next save is refused, and the page reloads
+        # the layer, showing the other save and dropping its own refused stroke.
+        version = owner.get(f"/api/annotations/{annotation_id}/info").json()["version"]
+        other = np.zeros((32, 32, 32), dtype="<u4")
+        other[:, :, 20] = 7777
+        bucket = {"mag": [1, 1, 1], "position": [1, 2, 0], "data": base64.b64encode(other.tobytes(order="F")).decode()}
+        owner.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+                   json={"version": version, "buckets": [bucket]}).raise_for_status()
+        _go(page, "#64,80,20,0,0.25")
+        _drag(page, "xy", (2, 2), (2, 30))
+        page.wait_for_selector("#save-status[data-kind=warn]")
+        assert "Changed elsewhere" in page.text_content("#save-status")
+        _wait_loaded(page)
+        assert _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])[0, 80 - 64, 20] != segment
+        _go(page, "#48,80,20,0,0.25")
+        assert "Volume: segment 7777" in _hover_text(page)
+        _shot(page, "10-volume-reloaded")
+        # After the reload, painting saves again (erasing here).
+        page.check("#brush-erase")
+        _drag(page, "xy", (2, 2), (2, 2))
+        page.wait_for_selector("#save-status[data-kind=ok]")
+        assert _painted(owner, annotation_id, [1, 1, 1], [1, 2, 0])[48 - 32, 80 - 64, 20] == 0
+        errors[:] = [e for e in errors if "status of 409 (Conflict)" not in e]
+        context.close()
+
+        # A link holder sees the painted layer and the named segment, read-only: no brush, no way to add a layer.
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors += _watch_errors(page)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"/annotations/{annotation_id}?token={world.token}#64,64,20,0,0.25")
+        _wait_loaded(page)
+        page.wait_for_selector("#read-only")
+        assert page.locator("#tool-brush, #add-volume, #segment-list input").count() == 0
+        assert "Bouton" in page.text_content(f'#segment-list li[data-segment-id="{segment}"]')
+        assert f"Volume: segment {segment}" in _hover_text(page, (2, 2))
+        volume_requests = [r for r in requests if f"/data/annotations/{annotation_id}/layers/Volume/buckets" in r]
+        assert volume_requests and all(f"token={world.token}" in r for r in volume_requests)
+        _shot(page, "11-volume-read-only")
+        context.close()
         assert errors == []

@@ -1,29 +1,36 @@
-// The annotation page (`/annotations/{id}`): the viewer with the annotation's skeleton on top.
+// The annotation page (`/annotations/{id}`): the viewer with the annotation's skeleton and volume layers on top.
 //
 // With `restrictions.allowUpdate` a skeleton tool adds nodes (createNode, plus createEdge to the active node)
-// and saves them through `POST /api/annotations/{id}/updates`; a 409 (changed elsewhere) reloads the skeleton.
+// and saves them through `POST /api/annotations/{id}/updates`; a brush paints the volume layer (volume.js).
+// Both kinds of save share the annotation's version (saves.js); a 409 (changed elsewhere) reloads both.
 // Without it, a "Read only" badge and "Copy to my account" (POST …/duplicate, then off to the copy).
 
 import { Api, HttpError } from "./api.js";
 import { treeCss } from "./colors.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
+import { SaveTurns, StaleTurn } from "./saves.js";
 import { Skeleton } from "./skeleton.js";
 import { pageToken } from "./url_state.js";
 import { Viewer } from "./viewer.js";
+import { brushControls, brushOutline, VolumeLayers } from "./volume_tools.js";
 import { el } from "/static/common.js";
 
 const TREE_COLORS = [[0.9, 0.3, 0.3], [0.25, 0.6, 1], [0.3, 0.8, 0.45], [1, 0.75, 0.2], [0.75, 0.4, 1], [0.2, 0.85, 0.85]];
 
-/** Saves edits in order, one request at a time; a stale version (409) reloads the skeleton from the server. */
+/** Saves skeleton edits in order, in turn with the annotation's other saves; a failure goes to `onFailure`. */
 export class SkeletonSaver {
-  constructor(api, annotationId, skeleton, { onState = () => {}, onReload = () => {} } = {}) {
+  constructor(api, annotationId, turns, { onState = () => {}, onFailure = () => {} } = {}) {
     this.api = api;
     this.base = `/api/annotations/${encodeURIComponent(annotationId)}`;
-    this.skeleton = skeleton;
+    this.turns = turns;
     this.onState = onState;
-    this.onReload = onReload;
+    this.onFailure = onFailure;
     this.queue = [];
     this.saving = false;
+  }
+
+  get pending() {
+    return this.saving || this.queue.length > 0;
   }
 
   push(actions) {
@@ -36,54 +43,95 @@ export class SkeletonSaver {
     if (this.saving || !this.queue.length) return;
     this.saving = true;
     const actions = this.queue.splice(0);
+    let saved = false;
     try {
-      const answer = await this.api.postJson(`${this.base}/updates`, { version: this.skeleton.version, actions });
-      this.skeleton.version = answer.version;
-      if (!this.queue.length) this.onState("All changes saved", "ok");
+      await this.turns.run(async (version) => (await this.api.postJson(`${this.base}/updates`, { version, actions })).version);
+      saved = true;
     } catch (error) {
       this.queue = [];
-      const stale = error instanceof HttpError && error.status === 409;
-      await this.reload();
-      this.onState(stale ? "Changed elsewhere: reloaded the latest version" : `Not saved: ${error.message}`, stale ? "warn" : "error");
+      if (!(error instanceof StaleTurn)) this.onFailure(error);
     } finally {
       this.saving = false;
       if (this.queue.length) this.flush();
+      else if (saved) this.onState("All changes saved", "ok");
     }
-  }
-
-  async reload() {
-    try {
-      this.skeleton.load(await this.api.getJson(`${this.base}/skeleton`));
-    } catch {
-      /* keep what we have; the status says it was not saved */
-    }
-    this.onReload();
   }
 }
 
-function setUpEditing(viewer, api, info, skeleton, tools, refreshTrees) {
+async function loadSkeleton(api, annotationId, version) {
+  return api.getJson(`/api/annotations/${encodeURIComponent(annotationId)}/skeleton`).catch((error) => {
+    if (error instanceof HttpError && error.status === 404) return { version, trees: [] };
+    throw error;
+  });
+}
+
+/** The server's annotation replaces the page's: skeleton, volume layers, and the version saves start from. */
+async function reloadAnnotation(page) {
+  try {
+    const id = page.info.id;
+    const fresh = await page.api.getJson(`/api/annotations/${encodeURIComponent(id)}/info`);
+    const skeletonJson = await loadSkeleton(page.api, id, fresh.version);
+    page.turns.restart(fresh.version);
+    page.skeleton.load(skeletonJson);
+    page.volumes.reload(fresh.volumeLayers);
+  } catch {
+    /* keep what we have; the status says it was not saved */
+  }
+  page.refreshTrees();
+  page.viewer.changed(false);
+}
+
+/** A save failed: saves still waiting are dropped (they built on the same version), the annotation reloads. */
+async function recover(page, error) {
+  page.turns.restart(page.turns.version);
+  const stale = error instanceof HttpError && error.status === 409;
+  await reloadAnnotation(page);
+  page.setState(stale ? "Changed elsewhere: reloaded the latest version" : `Not saved: ${error.message}`, stale ? "warn" : "error");
+}
+
+/** Buttons of which one is pressed: the tool that takes clicks and drags on the planes. */
+function toolPicker(onChange) {
+  const picker = {
+    current: null,
+    buttons: new Map(),
+    add(name, button) {
+      picker.buttons.set(name, button);
+      button.addEventListener("click", () => picker.set(name));
+    },
+    set(name) {
+      picker.current = name;
+      for (const [other, button] of picker.buttons) button.setAttribute("aria-pressed", String(other === name));
+      onChange(name);
+    },
+  };
+  return picker;
+}
+
+function saveStatus(page) {
   const status = el("span", { className: "vx-save", id: "save-status", role: "status" });
-  const setState = (text, kind) => {
+  // "All changes saved" from one saver while another still has work to send would be a lie.
+  return [status, (text, kind) => {
+    if (kind === "ok" && page.savers().some((s) => s.pending)) return;
     status.textContent = text;
     status.dataset.kind = kind;
-    viewer.statusText.dataset.saving = kind;
-  };
-  const saver = new SkeletonSaver(api, info.id, skeleton, {
-    onState: setState, onReload: () => { refreshTrees(); viewer.requestRender(); },
-  });
-  let tool = "skeleton";
+    page.viewer.statusText.dataset.saving = kind;
+  }];
+}
+
+function setUpEditing(page) {
+  const { viewer, api, info, skeleton, refreshTrees } = page;
+  const [status, setState] = saveStatus(page);
+  page.setState = setState;
+  const saver = new SkeletonSaver(api, info.id, page.turns, { onState: setState, onFailure: (e) => recover(page, e) });
   const moveButton = el("button", { type: "button", className: "vx-button", id: "tool-move", title: "Move tool: click sets the position" }, "Move");
   const skeletonButton = el("button", { type: "button", className: "vx-button", id: "tool-skeleton", title: "Skeleton tool: click adds a node" }, "Skeleton");
   const newTree = el("button", { type: "button", className: "vx-button", id: "new-tree", title: "Start a new tree" }, "New tree");
   const deleteNode = el("button", { type: "button", className: "vx-button", id: "delete-node", title: "Delete the active node" }, "Delete node");
-  const setTool = (name) => {
-    tool = name;
-    moveButton.setAttribute("aria-pressed", String(name === "move"));
-    skeletonButton.setAttribute("aria-pressed", String(name === "skeleton"));
-  };
-  setTool("skeleton");
-  moveButton.addEventListener("click", () => setTool("move"));
-  skeletonButton.addEventListener("click", () => setTool("skeleton"));
+  const tools = toolPicker((name) => page.onTool(name));
+  page.tools = tools;
+  tools.add("move", moveButton);
+  tools.add("skeleton", skeletonButton);
+  tools.set("skeleton");
 
   const createTree = () => {
     const id = skeleton.nextTreeId();
@@ -116,7 +164,7 @@ function setUpEditing(viewer, api, info, skeleton, tools, refreshTrees) {
   });
 
   viewer.onVoxelClick = (voxel, plane) => {
-    if (tool !== "skeleton") return false;
+    if (tools.current !== "skeleton") return false;
     const position = voxel.map((v) => Math.floor(v));
     const actions = [];
     let tree = skeleton.activeTree();
@@ -143,8 +191,64 @@ function setUpEditing(viewer, api, info, skeleton, tools, refreshTrees) {
     viewer.changed();
     return true;
   };
-  tools.append(moveButton, skeletonButton, newTree, deleteNode, status);
+  viewer.toolSlot.append(moveButton, skeletonButton, newTree, deleteNode, status);
+  page.skeletonSaver = saver;
+  setUpVolumeEditing(page, status);
   return saver;
+}
+
+/** The brush (once there is a volume layer to paint into) or else the button that adds one. */
+function setUpVolumeEditing(page, status) {
+  const { viewer, volumes } = page;
+  const brush = brushControls(volumes);
+  const brushButton = el("button", { type: "button", className: "vx-button", id: "tool-brush",
+    title: "Brush tool: drag paints the segment in the plane" }, "Brush");
+  const addVolume = el("button", { type: "button", className: "vx-button", id: "add-volume",
+    title: "Add a volume layer to paint segments into" }, "Add volume layer");
+  page.onTool = (name) => {
+    brush.element.hidden = name !== "brush";
+    viewer.planeOverlay = name === "brush" ? brushOutline(brush) : null;
+    viewer.requestRender();
+  };
+  const enableBrush = () => {
+    addVolume.remove();
+    page.tools.add("brush", brushButton);
+    status.before(brushButton, brush.element);
+  };
+  addVolume.addEventListener("click", async () => {
+    addVolume.disabled = true;
+    try {
+      const json = await page.api.postJson(`/api/annotations/${encodeURIComponent(page.info.id)}/volumes`, { name: "Volume" });
+      volumes.add(json);
+      enableBrush();
+      page.tools.set("brush");
+    } catch (error) {
+      addVolume.disabled = false;
+      page.setState(`Could not add a volume layer: ${error.message}`, "error");
+    }
+  });
+  viewer.onVoxelDrag = brushStroke(page, brush);
+  page.onTool(page.tools.current);
+  if (volumes.active) enableBrush();
+  else status.before(addVolume);
+}
+
+/** Drags with the brush: each move paints the stretch from the last position, so fast drags leave no gaps. */
+function brushStroke(page, brush) {
+  let last = null;
+  return (phase, voxel, plane) => {
+    if (page.tools.current !== "brush") return false;
+    if (phase === "start") {
+      if (!page.volumes.paint(voxel, voxel, plane, brush.radius, brush.erase, voxel)) return false;
+      last = voxel;
+    } else if (phase === "move" && last) {
+      page.volumes.paint(last, voxel, plane, brush.radius, brush.erase);
+      last = voxel;
+    } else if (phase === "end") {
+      last = null;
+    }
+    return true;
+  };
 }
 
 const PLANE_VIEWPORTS = { xy: 0, yz: 1, xz: 2 };
@@ -210,10 +314,7 @@ async function main() {
   try {
     [dataset, skeletonJson] = await Promise.all([
       api.getJson(`/api/datasets/${encodeURIComponent(info.datasetId)}`),
-      api.getJson(`/api/annotations/${encodeURIComponent(annotationId)}/skeleton`).catch((error) => {
-        if (error instanceof HttpError && error.status === 404) return { version: info.version, trees: [] };
-        throw error;
-      }),
+      loadSkeleton(api, annotationId, info.version),
     ]);
   } catch (error) {
     showMessage(root, `The annotation's data could not be loaded: ${error.message}`);
@@ -228,8 +329,16 @@ async function main() {
   const refreshTrees = treeList(document.getElementById("tree-list"), skeleton);
   refreshTrees();
   const allowUpdate = Boolean(info.restrictions && info.restrictions.allowUpdate);
+  const page = { viewer, api, info, skeleton, refreshTrees, turns: new SaveTurns(info.version), setState: () => {},
+    onTool: () => {} };
+  page.volumes = new VolumeLayers({
+    viewer, api, annotationId, segmentList: document.getElementById("segment-list"), editable: allowUpdate,
+    turns: page.turns, onState: (text, kind) => page.setState(text, kind), onFailure: (e) => recover(page, e),
+  });
+  page.savers = () => [page.skeletonSaver, ...page.volumes.entries.map((e) => e.saver)].filter(Boolean);
+  for (const json of Array.isArray(info.volumeLayers) ? info.volumeLayers : []) page.volumes.add(json);
   if (allowUpdate) {
-    window.voxelhubSaver = setUpEditing(viewer, api, info, skeleton, viewer.toolSlot, refreshTrees);
+    window.voxelhubSaver = setUpEditing(page);
   } else {
     setUpReadOnly(api, info, viewer.toolSlot, loggedIn);
   }

@@ -51,14 +51,27 @@ export class Api {
   }
 
   async postJson(path, json) {
-    const response = await this.request("POST", path, { json });
+    return this.sendJson("POST", path, json);
+  }
+
+  async putJson(path, json) {
+    return this.sendJson("PUT", path, json);
+  }
+
+  async sendJson(method, path, json) {
+    const response = await this.request(method, path, { json });
     const text = await response.text();
     return text ? JSON.parse(text) : null;
   }
 
-  /** Raw bytes of many 32³ buckets of one mag, concatenated in request order. */
+  /** Raw bytes of many 32³ buckets of one mag of a dataset layer, concatenated in request order. */
   async buckets(datasetId, layer, mag, positions, signal) {
     const path = `/data/datasets/${encodeURIComponent(datasetId)}/layers/${encodeURIComponent(layer)}/buckets`;
+    return this.bucketsAt(path, mag, positions, signal);
+  }
+
+  /** The same from any bucket route (an annotation's volume layer has its own). */
+  async bucketsAt(path, mag, positions, signal) {
     const response = await this.request("POST", path, {
       json: { mag, buckets: positions }, accept: "application/octet-stream", signal,
     });

@@ -2,6 +2,9 @@
 //
 // Each frame the renderer asks `get()` for the buckets it draws; the missing ones are queued, and `flush()`
 // sends the queue (nearest first, as queued) in POSTs of BATCH buckets, a few at a time.
+//
+// Buckets painted in the page (an annotation's volume layer) are "local": they win over the cache and over any
+// answer still on its way, until the page has saved them and hands them back to the cache.
 
 import { decodeBucket } from "./layers.js";
 
@@ -10,7 +13,7 @@ const CONCURRENT = 4;
 const RETRY_MS = 8000;
 
 export function bucketKey(layer, mag, pos) {
-  return `${layer.name}|${mag.join("-")}|${pos[0]},${pos[1]},${pos[2]}`;
+  return `${layer.id ?? layer.name}|${mag.join("-")}|${pos[0]},${pos[1]},${pos[2]}`;
 }
 
 export class BucketCache {
@@ -30,6 +33,13 @@ export class BucketCache {
 
   peek(key) {
     return this.entries.get(key);
+  }
+
+  delete(key) {
+    const old = this.entries.get(key);
+    if (old === undefined) return;
+    this.bytes -= old.byteLength;
+    this.entries.delete(key);
   }
 
   set(key, data) {
@@ -60,8 +70,10 @@ export class BucketLoader {
     this.cache = cache || new BucketCache();
     this.onLoaded = onLoaded || (() => {});
     this.onError = onError || (() => {});
+    this.local = new Map(); // key -> painted bucket not yet saved
     this.queue = new Map(); // key -> {layer, mag, pos}
     this.inFlight = new Set();
+    this.outdated = new Set(); // in flight when forgotten: the answer may predate the change, so it is dropped
     this.failed = new Map(); // key -> time of failure
     this.running = 0;
     this.requests = 0;
@@ -71,13 +83,38 @@ export class BucketLoader {
   /** The decoded bucket, or undefined (then it is queued unless already on its way). */
   get(layer, mag, pos) {
     const key = bucketKey(layer, mag, pos);
-    const data = this.cache.get(key);
+    const data = this.local.get(key) ?? this.cache.get(key);
     if (data !== undefined) return data;
     if (this.inFlight.has(key) || this.queue.has(key)) return undefined;
     const failedAt = this.failed.get(key);
     if (failedAt !== undefined && performance.now() - failedAt < RETRY_MS) return undefined;
     this.queue.set(key, { layer, mag, pos });
     return undefined;
+  }
+
+  /** The decoded bucket if the page has it, without queueing or touching its recency. */
+  peek(layer, mag, pos) {
+    const key = bucketKey(layer, mag, pos);
+    return this.local.get(key) ?? this.cache.peek(key);
+  }
+
+  /** Drops cached buckets (they changed on the server) so that the next frame loads them again. */
+  forget(keys) {
+    for (const key of keys) {
+      this.cache.delete(key);
+      this.failed.delete(key);
+      if (this.inFlight.has(key)) this.outdated.add(key);
+    }
+  }
+
+  /** Drops every bucket of a layer, local edits included: the server's version is the one to show. */
+  forgetLayer(layer) {
+    const prefix = `${layer.id ?? layer.name}|`;
+    for (const map of [this.local, this.failed]) {
+      for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
+    }
+    for (const key of [...this.cache.entries.keys()]) if (key.startsWith(prefix)) this.cache.delete(key);
+    for (const key of this.inFlight) if (key.startsWith(prefix)) this.outdated.add(key);
   }
 
   /** Forget what was queued but not sent: the view moved on. */
@@ -111,19 +148,26 @@ export class BucketLoader {
     this.running += 1;
     this.requests += 1;
     try {
-      const buffer = await this.api.buckets(this.datasetId, layer.name, mag, group.map(([, item]) => item.pos));
+      const positions = group.map(([, item]) => item.pos);
+      const buffer = layer.bucketPath
+        ? await this.api.bucketsAt(layer.bucketPath, mag, positions)
+        : await this.api.buckets(this.datasetId, layer.name, mag, positions);
       const size = 32 * 32 * 32 * layer.bytes;
       if (buffer.byteLength !== size * group.length) {
         throw new Error(`expected ${size * group.length} bytes, got ${buffer.byteLength}`);
       }
       group.forEach(([key], i) => {
+        if (this.outdated.delete(key)) return;
         this.cache.set(key, decodeBucket(layer, buffer, i * size));
         this.failed.delete(key);
       });
       this.received += group.length;
     } catch (error) {
       const now = performance.now();
-      for (const [key] of group) this.failed.set(key, now);
+      for (const [key] of group) {
+        this.failed.set(key, now);
+        this.outdated.delete(key);
+      }
       this.onError(error, layer);
     } finally {
       for (const [key] of group) this.inFlight.delete(key);

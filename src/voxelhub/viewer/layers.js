@@ -56,29 +56,47 @@ function boxOf(layer) {
   return { min: tl.slice(), max: tl.map((v, i) => v + size[i]) };
 }
 
-/** The layers that can be drawn: {name, category, elementClass, bytes, array, kind, box, mags, visible}. */
+/**
+ * The layers that can be drawn: {id, name, category, elementClass, bytes, array, kind, box, mags, visible, opacity}.
+ * `id` keys caches and images; a dataset layer's id is its name (an annotation's volume layer may share the name).
+ */
 export function readLayers(dataSource) {
   const raw = dataSource && Array.isArray(dataSource.dataLayers) ? dataSource.dataLayers : [];
   const layers = [];
   for (const layer of raw) {
     if (!layer || typeof layer !== "object" || typeof layer.name !== "string") continue;
-    const info = CLASSES[String(layer.elementClass)];
-    const box = boxOf(layer);
-    const mags = magsOf(layer);
-    const segmentation = layer.category === "segmentation";
-    const usable = Boolean(info && box && mags.length);
-    let kind = info ? info.kind : "none";
-    if (segmentation && info) kind = info.bytes === 8 ? "seg64" : "seg32";
-    layers.push({
-      name: layer.name, category: segmentation ? "segmentation" : "color",
-      elementClass: String(layer.elementClass), bytes: info ? info.bytes : 0, array: info ? info.array : null,
-      kind, box, mags, usable, visible: usable, range: null,
-      problem: usable ? null : !info ? `cannot show element class ${layer.elementClass}` : "no bounding box or mags",
-    });
+    layers.push(readLayer(layer, layer.name, layer.category === "segmentation"));
   }
   // Colour layers first, segmentation on top.
   layers.sort((a, b) => (a.category === "segmentation") - (b.category === "segmentation"));
   return layers;
+}
+
+/**
+ * An annotation's volume layer (from its info's `volumeLayers`) as a segmentation layer whose buckets come from
+ * `bucketPath`; null when the description is unusable.
+ */
+export function readVolumeLayer(volume, bucketPath) {
+  if (!volume || typeof volume !== "object" || typeof volume.name !== "string") return null;
+  const layer = readLayer(volume, `volume:${volume.name}`, true);
+  return Object.assign(layer, {
+    volume: true, bucketPath, fallbackLayer: typeof volume.fallbackLayer === "string" ? volume.fallbackLayer : null,
+  });
+}
+
+function readLayer(layer, id, segmentation) {
+  const info = CLASSES[String(layer.elementClass)];
+  const box = boxOf(layer);
+  const mags = magsOf(layer);
+  const usable = Boolean(info && box && mags.length);
+  let kind = info ? info.kind : "none";
+  if (segmentation && info) kind = info.bytes === 8 ? "seg64" : "seg32";
+  return {
+    id, name: layer.name, category: segmentation ? "segmentation" : "color",
+    elementClass: String(layer.elementClass), bytes: info ? info.bytes : 0, array: info ? info.array : null,
+    kind, box, mags, usable, visible: usable, range: null, opacity: segmentation ? 0.35 : 1,
+    problem: usable ? null : !info ? `cannot show element class ${layer.elementClass}` : "no bounding box or mags",
+  };
 }
 
 /** Voxel size [x,y,z] and unit, or null when the dataset does not say. */

@@ -3,6 +3,10 @@
 //   const viewer = new Viewer(root, { api, datasetId, dataSource, layerList });
 //   viewer.setSkeleton(skeleton);            // optional (annotation page)
 //   viewer.onVoxelClick = (voxel, plane, event) => true;   // a tool may take clicks (answer true)
+//   viewer.onVoxelDrag = (phase, voxel, plane, event) => true;   // …or drags: "start" answers whether it takes
+//                                                              // the drag, then "move"s and an "end" follow
+//   viewer.planeOverlay = (ctx, view, hovered) => {};   // drawn last on each plane (a brush outline)
+//   viewer.addLayer(layer);                  // an annotation's volume layer on top of the dataset's
 //   viewer.addEventListener("change", …);   // position, zoom or active node changed
 //
 // The page modules (dataset_page.js, annotation_page.js) create it; this module knows nothing of pages.
@@ -36,9 +40,11 @@ export class Viewer extends EventTarget {
     const smallest = Math.min(...factor);
     this.relScale = factor.map((f) => f / smallest);
     this.box = datasetBox(this.layers.filter((l) => l.usable));
-    this.segmentOpacity = 0.35;
     this.skeleton = null;
     this.onVoxelClick = null;
+    this.onVoxelDrag = null;
+    this.planeOverlay = null;
+    this.hoverPlane = null;
     this.activePlane = PLANES[0];
     this.hover = null;
     this.error = null;
@@ -143,6 +149,18 @@ export class Viewer extends EventTarget {
     this.requestRender();
   }
 
+  /**
+   * Adds a layer drawn on top of the others. A volume layer painted over a dataset segmentation layer
+   * (its fallback) hides that layer, or every segment would be drawn twice with the same colour.
+   */
+  addLayer(layer) {
+    this.layers.push(layer);
+    const covered = this.layers.find((l) => !l.volume && l.name === layer.fallbackLayer);
+    if (covered && layer.usable) covered.visible = false;
+    if (this.layerList) this.buildLayerList(this.layerList);
+    this.changed(false);
+  }
+
   // ---- DOM ---------------------------------------------------------------------------------------------
 
   build(layerList) {
@@ -187,6 +205,7 @@ export class Viewer extends EventTarget {
     this.root.append(el("div", { className: "vx-footer" }, this.hoverText,
       el("span", { className: "vx-help" },
         "Drag: move · Wheel: zoom · Shift+wheel, F/D or . / ,: next/previous slice · Arrows: move · Click: set position")));
+    this.layerList = layerList;
     if (layerList) this.buildLayerList(layerList);
     const observer = new ResizeObserver(() => this.resize());
     for (const p of [...this.panes, this.pane3d]) observer.observe(p.pane);
@@ -197,20 +216,22 @@ export class Viewer extends EventTarget {
     container.replaceChildren();
     for (const layer of this.layers) {
       const box = el("input", { type: "checkbox", checked: layer.visible, disabled: !layer.usable,
-        dataset: { layerToggle: layer.name } });
+        dataset: { layerToggle: layer.id } });
       box.addEventListener("change", () => {
         layer.visible = box.checked;
         this.requestRender();
       });
-      const row = el("li", { className: "vx-layer", dataset: { layer: layer.name } },
+      const badge = layer.volume ? "annotation" : layer.category;
+      const row = el("li", { className: "vx-layer", dataset: { layer: layer.id } },
         el("label", { className: "check" }, box, el("span", { className: "vx-layer-name" }, layer.name),
-          el("span", { className: `badge ${layer.category}` }, layer.category),
+          el("span", { className: `badge ${layer.category}` }, badge),
           el("span", { className: "vx-layer-class" }, layer.elementClass)));
       if (layer.category === "segmentation" && layer.usable) {
-        const slider = el("input", { type: "range", min: "0", max: "1", step: "0.05", value: String(this.segmentOpacity),
-          className: "vx-opacity", title: "Opacity", "aria-label": `Opacity of ${layer.name}` });
+        const slider = el("input", { type: "range", min: "0", max: "1", step: "0.05", value: String(layer.opacity),
+          className: "vx-opacity", title: "Opacity", "aria-label": `Opacity of ${layer.name}`,
+          dataset: { layerOpacity: layer.id } });
         slider.addEventListener("input", () => {
-          this.segmentOpacity = Number(slider.value);
+          layer.opacity = Number(slider.value);
           this.requestRender();
         });
         row.append(el("label", { className: "vx-opacity-row" }, el("span", {}, "Opacity"), slider));
@@ -273,14 +294,23 @@ export class Viewer extends EventTarget {
       if (e.button !== 0) return;
       this.activePlane = p.plane;
       p.canvas.setPointerCapture(e.pointerId);
+      const voxel = this.viewOf(p).toVoxel(...local(e));
+      if (this.onVoxelDrag && this.onVoxelDrag("start", voxel, p.plane, e)) {
+        drag = { tool: true };
+        return;
+      }
       drag = { start: local(e), last: local(e), moved: false };
     });
     p.canvas.addEventListener("pointermove", (e) => {
       this.activePlane = p.plane;
       const [x, y] = local(e);
       const view = this.viewOf(p);
-      this.setHover(view.toVoxel(x, y));
+      this.setHover(view.toVoxel(x, y), p.plane);
       if (!drag) return;
+      if (drag.tool) {
+        this.onVoxelDrag("move", view.toVoxel(x, y), p.plane, e);
+        return;
+      }
       const dx = x - drag.last[0];
       const dy = y - drag.last[1];
       if (!drag.moved && Math.hypot(x - drag.start[0], y - drag.start[1]) < CLICK_SLOP) return;
@@ -294,6 +324,11 @@ export class Viewer extends EventTarget {
     });
     const end = (e) => {
       if (!drag) return;
+      if (drag.tool) {
+        drag = null;
+        this.onVoxelDrag("end", null, p.plane, e);
+        return;
+      }
       const wasClick = !drag.moved;
       drag = null;
       p.canvas.classList.remove("dragging");
@@ -376,9 +411,11 @@ export class Viewer extends EventTarget {
     this.move(delta);
   }
 
-  setHover(voxel) {
+  setHover(voxel, plane = null) {
     this.hover = voxel;
+    this.hoverPlane = voxel ? plane : null;
     this.updateHover();
+    if (this.planeOverlay) this.requestRender();
   }
 
   updateHover() {
@@ -391,7 +428,7 @@ export class Viewer extends EventTarget {
     for (const layer of this.layers) {
       if (!layer.visible || !layer.usable) continue;
       const mag = pickMag(layer, this.zoom);
-      const value = sampleValue(layer, mag, pos, (b) => this.loader.cache.peek(`${layer.name}|${mag.join("-")}|${b.join(",")}`));
+      const value = sampleValue(layer, mag, pos, (b) => this.loader.peek(layer, mag, b));
       if (value === null) continue;
       if (layer.category === "segmentation") {
         const [lo, hi] = Array.isArray(value) ? value : [value, 0];
@@ -472,7 +509,7 @@ export class Viewer extends EventTarget {
     for (const layer of this.layers) {
       if (!layer.visible || !layer.usable) continue;
       const segmentation = layer.category === "segmentation";
-      ctx.globalAlpha = segmentation ? this.segmentOpacity : 1;
+      ctx.globalAlpha = segmentation ? layer.opacity : 1;
       ctx.globalCompositeOperation = !segmentation && colourDrawn ? "lighter" : "source-over";
       tooLarge = this.drawLayer(p, view, layer) || tooLarge;
       if (!segmentation) colourDrawn = true;
@@ -482,6 +519,7 @@ export class Viewer extends EventTarget {
     this.drawBox(ctx, view);
     if (this.skeleton) drawSkeletonInPlane(ctx, view, this.skeleton, this.relScale);
     this.drawCrosshair(ctx, view);
+    if (this.planeOverlay) this.planeOverlay(ctx, view, this.hoverPlane === p.plane ? this.hover : null);
     return tooLarge;
   }
 
@@ -497,8 +535,7 @@ export class Viewer extends EventTarget {
       for (const m of coarser.reverse()) {
         const e = sliceExtent(view, layer, m);
         if (!e || e.tooLarge) continue;
-        const key = (pos) => `${layer.name}|${m.join("-")}|${pos.join(",")}`;
-        const fallback = this.sliceImage(p, layer, m, e, (pos) => this.loader.cache.peek(key(pos)), "fallback");
+        const fallback = this.sliceImage(p, layer, m, e, (pos) => this.loader.peek(layer, m, pos), "fallback");
         this.blit(p, view, fallback, m, e);
       }
     }
@@ -509,7 +546,7 @@ export class Viewer extends EventTarget {
   sliceImage(p, layer, mag, extent, getBucket, slot = "main") {
     const width = extent.u1 - extent.u0;
     const height = extent.v1 - extent.v0;
-    const key = `${layer.name}|${slot}`;
+    const key = `${layer.id}|${slot}`;
     let entry = p.images.get(key);
     if (!entry || entry.canvas.width !== width || entry.canvas.height !== height) {
       const canvas = document.createElement("canvas");
