@@ -337,6 +337,7 @@ async function main() {
   });
   page.savers = () => [page.skeletonSaver, ...page.volumes.entries.map((e) => e.saver)].filter(Boolean);
   for (const json of Array.isArray(info.volumeLayers) ? info.volumeLayers : []) page.volumes.add(json);
+  page.volumes.renderSegments();
   if (allowUpdate) {
     window.voxelhubSaver = setUpEditing(page);
   } else {

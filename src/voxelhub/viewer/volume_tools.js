@@ -79,6 +79,10 @@ export class VolumeLayers {
   paint(from, to, plane, radius, erase, anchor = null) {
     const entry = this.active;
     if (!entry || !entry.editor || !entry.editor.paintable) return false;
+    if (!entry.layer.visible) {
+      this.onState(`Show the layer ${entry.layer.name} to paint into it`, "warn");
+      return false;
+    }
     const id = erase ? 0 : this.activeId;
     entry.editor.paint(from, to, plane, radius, id);
     if (id > (Number(entry.json.largestSegmentId) || 0)) entry.json.largestSegmentId = id;
