@@ -1,5 +1,6 @@
 """Real Chromium against a real `voxelhub serve` with a real (synthetic) dataset: the viewer draws data from
-buckets, follows the address bar's hash both ways, falls back on a malformed hash, and edits a skeleton."""
+buckets, follows the address bar's hash both ways, falls back on a malformed hash, edits a skeleton and paints a
+volume layer."""
 
 from __future__ import annotations
 
@@ -328,6 +329,11 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         for x, y, z in [(70, 71, 20), (80, 64, 20), (70, 64, 21), (70, 64, 19)]:
             assert painted[x - 64, y - 64, z] != segment, (x, y, z)
         assert painted[70 - 64, 71 - 64, 20] != 0  # beside the paint: the dataset's segmentation (the fallback)
+        # A click on YZ paints a disc in that plane: across z and y, at the slice x=64.
+        _drag(page, "yz", (2, 2), (2, 2))
+        _wait_for(page, lambda: _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])[0, 0, 23] == segment, "the YZ disc")
+        painted = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])
+        assert painted[0, 2, 22] == segment and painted[1, 0, 23] != segment
         # The server recomputed mag 2 there, and the zoomed-out page shows it (its cached mag-2 bucket was dropped).
         assert _painted(owner, annotation_id, [2, 2, 2], [1, 1, 0])[35 - 32, 32 - 32, 10] == segment
         assert f"Volume: segment {segment}" in _hover_text(page, (2, 2))
@@ -342,8 +348,11 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         name = page.locator(f'#segment-list li[data-segment-id="{segment}"] input')
         name.fill("Bouton")
         name.press("Enter")
-        segments = lambda: owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]["segments"]  # noqa: E731
-        _wait_for(page, lambda: any(s["id"] == segment and s["name"] == "Bouton" for s in segments()), "the renamed segment")
+        def renamed() -> bool:
+            layer = owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]
+            return any(s["id"] == segment and s["name"] == "Bouton" for s in layer["segments"])
+
+        _wait_for(page, renamed, "the renamed segment")
 
         # Someone else saves meanwhile (through the API): the page's next save is refused, and the page reloads
         # the layer, showing the other save and dropping its own refused stroke.
