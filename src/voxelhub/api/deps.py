@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,9 +28,10 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request. `scope="function"` below makes it commit before the answer is
-    sent, so a client's next request always sees this one's writes."""
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed on success and rolled back on any error. A session that
+    runs no statement never takes a connection, so this is cheap where nothing is read."""
     factory = request.app.state.session_factory
     with factory() as session:
         try:
@@ -38,6 +40,13 @@ def get_session(request: Request) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """`request_session` as a dependency. `scope="function"` below makes it commit before the answer is
+    sent, so a client's next request always sees this one's writes."""
+    with request_session(request) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -55,6 +64,12 @@ class Caller:
 
 
 def get_caller(request: Request, session: SessionDep) -> Caller:
+    return resolve_caller(request, session)
+
+
+def resolve_caller(request: Request, session: Session) -> Caller:
+    """Who is calling: the user of an API token or session cookie, plus the grants of any share tokens
+    presented. A request with no credentials at all reads nothing from the database."""
     caller, share_tokens = _authenticate(request, session)
     if not share_tokens:
         return caller

@@ -1,5 +1,6 @@
-"""From a dataset row to readable voxels: the storage location and the parsed `dataSource`, both cached,
-and the dataset core's errors turned into domain errors."""
+"""From a dataset id to readable voxels, on the data routes' hot path: the access facts read fresh with one
+small query and decided by the policy, then the storage location and the parsed `dataSource`, both cached per
+version of the dataset row; and the dataset core's errors turned into domain errors."""
 
 from __future__ import annotations
 
@@ -8,53 +9,89 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from voxelhub.datasets import service
 from voxelhub.datasets.layout import DatasetFormatError, DataSource
-from voxelhub.datasets.models import Dataset
+from voxelhub.datasets.models import Dataset, DatasetAllowedTeam
 from voxelhub.datasets.volume import VolumeError
 from voxelhub.errors import BadInput, NotFound
-from voxelhub.policy import Actor
+from voxelhub.ids import is_valid_id
+from voxelhub.policy import Action, Actor, DatasetFacts, authorize
 from voxelhub.storage import InvalidKey, Location, open_location
 
 T = TypeVar("T")
-_SOURCES: OrderedDict[tuple[str, str], DataSource] = OrderedDict()
+_STORAGE: OrderedDict[tuple[str, datetime], tuple[Location, DataSource]] = OrderedDict()
 _LOCK = threading.Lock()
+_CACHE_SIZE = 512
+
+_DATASETS = Dataset.__table__
+_TEAMS = DatasetAllowedTeam.__table__
+# Core, not the ORM: the ORM's identity map, row processing and the selectin load of the teams cost ~0.5 ms
+# a request; this one statement (teams folded in as a comma-joined subquery) costs a tenth of that.
+_FACTS = select(
+    _DATASETS.c.organization_id,
+    _DATASETS.c.is_public,
+    _DATASETS.c.updated_at,
+    select(func.aggregate_strings(_TEAMS.c.team_id, ","))
+    .where(_TEAMS.c.dataset_id == _DATASETS.c.id)
+    .scalar_subquery(),
+).where(_DATASETS.c.id == bindparam("dataset_id"))
+_STORAGE_COLUMNS = select(_DATASETS.c.location, _DATASETS.c.storage_options, _DATASETS.c.data_source).where(
+    _DATASETS.c.id == bindparam("dataset_id")
+)
 
 
 @dataclass(frozen=True)
 class ReadableDataset:
-    dataset: Dataset
+    facts: DatasetFacts
     location: Location
     source: DataSource
 
 
 def readable(*, session: Session, actor: Actor, dataset_id: str) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from."""
-    dataset = service.get(session=session, actor=actor, dataset_id=dataset_id)
-    return ReadableDataset(dataset=dataset, location=location_of(dataset), source=source_of(dataset))
+    facts = read_facts(session, dataset_id)
+    if facts is None:
+        raise NotFound("dataset not found")
+    authorize(actor, Action.READ, facts)
+    location, source = _storage(session, facts)
+    return ReadableDataset(facts=facts, location=location, source=source)
 
 
-def location_of(dataset: Dataset) -> Location:
-    return open_location(dataset.location, dataset.storage_options or None)
+def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
+    """The dataset's access facts as they are in the database now (never cached: see `DatasetFacts`)."""
+    if not is_valid_id(dataset_id):
+        return None
+    row = session.execute(_FACTS, {"dataset_id": dataset_id}).first()
+    if row is None:
+        return None
+    organization_id, is_public, updated_at, teams = row
+    return DatasetFacts(
+        id=dataset_id, organization_id=organization_id, is_public=bool(is_public), updated_at=updated_at,
+        allowed_team_ids=frozenset(teams.split(",")) if teams else frozenset(),
+    )
 
 
-def source_of(dataset: Dataset) -> DataSource:
-    """The parsed dataSource, cached per dataset and version of its row."""
-    key = (dataset.id, dataset.updated_at.isoformat())
+def _storage(session: Session, facts: DatasetFacts) -> tuple[Location, DataSource]:
+    """Location and parsed dataSource, cached per dataset and version of its row (any edit of the row,
+    through the ORM, moves `updated_at`)."""
+    key = (facts.id, facts.updated_at)
     with _LOCK:
-        if key in _SOURCES:
-            _SOURCES.move_to_end(key)
-            return _SOURCES[key]
-    source = DataSource.from_wk_json(dataset.data_source)
+        found = _STORAGE.get(key)
+        if found is not None:
+            _STORAGE.move_to_end(key)
+            return found
+    row = session.execute(_STORAGE_COLUMNS, {"dataset_id": facts.id}).one()
+    found = (open_location(row.location, row.storage_options or None), DataSource.from_wk_json(row.data_source))
     with _LOCK:
-        _SOURCES[key] = source
-        while len(_SOURCES) > 512:
-            _SOURCES.popitem(last=False)
-    return source
+        _STORAGE[key] = found
+        while len(_STORAGE) > _CACHE_SIZE:
+            _STORAGE.popitem(last=False)
+    return found
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 from voxelhub.policy.actors import ANONYMOUS, SYSTEM, Actor, Principal, ShareGrant
 from voxelhub.policy.annotations_rules import readable_annotations, shared_with_user
 from voxelhub.policy.core import Action, authorize, can, require_user
-from voxelhub.policy.datasets_rules import is_dataset_editor, public_datasets, readable_datasets
+from voxelhub.policy.datasets_rules import DatasetFacts, is_dataset_editor, public_datasets, readable_datasets
 from voxelhub.policy.grants import grant_is_valid
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "SYSTEM",
     "Action",
     "Actor",
+    "DatasetFacts",
     "Principal",
     "ShareGrant",
     "authorize",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
-from voxelhub.api.deps import ActorDep, SessionDep
+from voxelhub.api.readable import readable_dataset
 from voxelhub.datasets import access
 from voxelhub.datasets.thumbnail import layer_thumbnail
 from voxelhub.datasets.volume import parse_mag, read_box, read_buckets, to_wire_bytes
@@ -25,9 +26,11 @@ class BucketBatch(StrictInput):
     buckets: list[Annotated[list[int], Field(min_length=3, max_length=3)]] = Field(max_length=4096)
 
 
+# These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
+# decoding runs in one worker thread.
 @router.get("/datasets/{dataset_id}/layers/{layer}/data")
-def raw_box(
-    dataset_id: str, layer: str, actor: ActorDep, session: SessionDep,
+async def raw_box(
+    request: Request, dataset_id: str, layer: str,
     x: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
     y: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
     z: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
@@ -38,11 +41,15 @@ def raw_box(
 ) -> Response:
     """Raw voxels of a box: x, y, z in mag-1 voxels, width/height/depth in voxels of `mag`;
     little-endian, x fastest (Fortran order)."""
-    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
-    with access.data_errors():
-        data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth))
-        body = to_wire_bytes(data)
-    return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
+    target = await readable_dataset(request, dataset_id)
+
+    def read() -> Response:
+        with access.data_errors():
+            data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth))
+            body = to_wire_bytes(data)
+        return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
+
+    return await run_in_threadpool(read)
 
 
 def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
@@ -50,24 +57,24 @@ def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
 
 
 @router.post("/datasets/{dataset_id}/layers/{layer}/buckets")
-def bucket_batch(dataset_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep) -> Response:
+async def bucket_batch(request: Request, dataset_id: str, layer: str, body: BucketBatch) -> Response:
     """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
     request order, each x-fastest little-endian: what the viewer asks for as it moves."""
-    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
-    with access.data_errors():
-        payload = read_buckets(target.location, target.source, layer, body.mag, body.buckets)
+    target = await readable_dataset(request, dataset_id)
+    payload = await run_in_threadpool(
+        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, body.buckets)
+    )
     return Response(payload, media_type=OCTETS)
 
 
 @thumbnails.get("/datasets/{dataset_id}/layers/{layer}/thumbnail")
-def thumbnail(dataset_id: str, layer: str, actor: ActorDep, session: SessionDep) -> Response:
+async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     """A small PNG of the layer's middle slice (cached per dataset version)."""
-    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
-    key = (target.dataset.id, target.dataset.updated_at.isoformat(), layer)
+    target = await readable_dataset(request, dataset_id)
+    key = (target.facts.id, target.facts.updated_at.isoformat(), layer)
     png = _THUMBNAILS.get(key)
     if png is None:
-        with access.data_errors():
-            png = layer_thumbnail(target.location, target.source, layer)
+        png = await run_in_threadpool(access.guarded, lambda: layer_thumbnail(target.location, target.source, layer))
         _THUMBNAILS[key] = png
         while len(_THUMBNAILS) > 256:
             _THUMBNAILS.pop(next(iter(_THUMBNAILS)))

@@ -5,13 +5,11 @@ decided by the policy on every request, so a revoked token fails at once."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from voxelhub.api.deps import ActorDep, SessionDep
 from voxelhub.api.http_range import ranged_response
+from voxelhub.api.readable import read_nearby, readable_dataset
 from voxelhub.datasets import access
 from voxelhub.datasets.zarr_view import is_metadata_key, zarr_view_get
 from voxelhub.errors import NotFound
@@ -30,35 +28,34 @@ PREFLIGHT = {
 }
 
 
-def _answer(session, actor, dataset_id: str, key: str, range_header: str | None) -> Response:  # type: ignore[no-untyped-def]
-    target = access.readable(session=session, actor=actor, dataset_id=dataset_id)
-    with access.data_errors():
-        body = zarr_view_get(target.location, target.source, key)
+async def _answer(request: Request, dataset_id: str, key: str) -> Response:
+    target = await readable_dataset(request, dataset_id)
+
+    def read() -> bytes | None:
+        with access.data_errors():
+            return zarr_view_get(target.location, target.source, key)
+
+    body = await read_nearby(target, read)
     if body is None:
         raise NotFound("no such key")
     media_type = "application/json" if is_metadata_key(key) else "application/octet-stream"
-    return ranged_response(body, range_header, media_type, CORS)
+    return ranged_response(body, request.headers.get("range"), media_type, CORS)
 
 
+# No dependencies and `async def`: see `voxelhub.api.readable` for why.
 @router.get("/zarr/{dataset_id}/{key:path}")
 @router.head("/zarr/{dataset_id}/{key:path}", include_in_schema=False)
-def zarr_key(
-    dataset_id: str, key: str, actor: ActorDep, session: SessionDep,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-) -> Response:
-    return _answer(session, actor, dataset_id, key, range_header)
+async def zarr_key(request: Request, dataset_id: str, key: str) -> Response:
+    return await _answer(request, dataset_id, key)
 
 
 @router.get("/s/{share_token}/zarr/{dataset_id}/{key:path}")
 @router.head("/s/{share_token}/zarr/{dataset_id}/{key:path}", include_in_schema=False)
-def zarr_key_with_token(
-    share_token: str, dataset_id: str, key: str, actor: ActorDep, session: SessionDep,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-) -> Response:
-    return _answer(session, actor, dataset_id, key, range_header)
+async def zarr_key_with_token(request: Request, share_token: str, dataset_id: str, key: str) -> Response:
+    return await _answer(request, dataset_id, key)
 
 
 @router.options("/zarr/{rest:path}")
 @router.options("/s/{share_token}/zarr/{rest:path}", include_in_schema=False)
-def zarr_preflight(request: Request) -> Response:
+async def zarr_preflight(request: Request) -> Response:
     return Response(status_code=204, headers=PREFLIGHT)

@@ -1,0 +1,47 @@
+"""The data routes' access check in as few steps as the request allows.
+
+FastAPI runs every sync dependency (session, caller, actor) and a sync route in a threadpool hop of its
+own; under load each hop costs more than the whole check, because the worker threads and the event loop
+fight over the GIL. The data routes therefore take no dependencies: they call `readable_dataset`, which
+resolves the caller and asks the policy (`access.readable`) in one go, and on the event loop itself when the
+database is a local SQLite file (a read of a few pages, microseconds, that a network never slows). With a
+database server the check runs in one worker thread, so that a slow round trip holds up only this request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from voxelhub.api.deps import request_session, resolve_caller
+from voxelhub.datasets import access
+
+T = TypeVar("T")
+
+
+def database_is_local(request: Request) -> bool:
+    return request.app.state.engine.dialect.name == "sqlite"  # type: ignore[no-any-return]
+
+
+def check_readable(request: Request, dataset_id: str) -> access.ReadableDataset:
+    """The dataset if the caller may read it (404 otherwise): caller and policy on one short session."""
+    with request_session(request) as session:
+        actor = resolve_caller(request, session).actor
+        return access.readable(session=session, actor=actor, dataset_id=dataset_id)
+
+
+async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
+    if database_is_local(request):
+        return check_readable(request, dataset_id)
+    return await run_in_threadpool(check_readable, request, dataset_id)
+
+
+async def read_nearby(target: access.ReadableDataset, fn: Callable[[], T]) -> T:
+    """Run a storage read inline when the dataset is a local folder and the read is one small file (a page
+    cache hit, like nginx's own reads), in a worker thread when it is an object store."""
+    if target.location.is_local:
+        return fn()
+    return await run_in_threadpool(fn)
