@@ -6,8 +6,10 @@ import hmac
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import LoginFailure
@@ -23,6 +25,18 @@ GUESS_LIMIT_PER_ADDRESS = 30
 GUESS_WINDOW_SECONDS = 900
 MAX_TOKEN_LENGTH = 64
 
+# Core statements, not the ORM: these run on every data request that carries a token.
+_LINKS = ShareLink.__table__
+_LINK_BY_DIGEST = select(
+    _LINKS.c.id, _LINKS.c.token, _LINKS.c.object_kind, _LINKS.c.object_id, _LINKS.c.expires_at, _LINKS.c.revoked_at
+).where(_LINKS.c.token_digest == bindparam("digest"))
+_FAILURES = LoginFailure.__table__
+_GUESSES = (
+    select(func.count())
+    .select_from(_FAILURES)
+    .where(_FAILURES.c.key == bindparam("key"), _FAILURES.c.at >= bindparam("since", type_=_FAILURES.c.at.type))
+)
+
 
 def grants_for_tokens(
     session: Session, tokens: Iterable[str], *, address: str, commit_failures: bool = True
@@ -35,7 +49,7 @@ def grants_for_tokens(
     _check_guess_limit(session, address)
     grants: list[ShareGrant] = []
     for token in candidates:
-        link = session.scalar(select(ShareLink).where(ShareLink.token_digest == token_digest(token)))
+        link = session.execute(_LINK_BY_DIGEST, {"digest": token_digest(token)}).first()
         if link is None or not hmac.compare_digest(link.token, token):
             log.info("unknown share token %s from %s", redact(token), address)
             session.add(LoginFailure(key=_guess_key(address)))
@@ -46,7 +60,7 @@ def grants_for_tokens(
     return tuple(grants)
 
 
-def grant_of(link: ShareLink) -> ShareGrant:
+def grant_of(link: ShareLink | Row[Any]) -> ShareGrant:
     return ShareGrant(
         object_kind=link.object_kind,
         object_id=link.object_id,
@@ -62,10 +76,6 @@ def _guess_key(address: str) -> str:
 
 def _check_guess_limit(session: Session, address: str) -> None:
     since = utcnow() - timedelta(seconds=GUESS_WINDOW_SECONDS)
-    count = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.key == _guess_key(address), LoginFailure.at >= since)
-    )
+    count = session.execute(_GUESSES, {"key": _guess_key(address), "since": since}).scalar()
     if (count or 0) >= GUESS_LIMIT_PER_ADDRESS:
         raise TooManyRequests("too many unknown share tokens; try again later", retry_after=GUESS_WINDOW_SECONDS)

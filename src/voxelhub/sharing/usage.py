@@ -2,11 +2,13 @@
 
 Counting a use on every chunk request would turn every read into a database write. Each process keeps
 counts in memory and adds them to the rows at most every `FLUSH_SECONDS` (and whenever usage is read),
-so an owner sees a reviewer's visit within seconds without slowing the data path.
+so an owner sees a reviewer's visit within seconds without slowing the data path. The periodic write runs
+in a thread of its own: the data routes record uses on the event loop, which must never wait for a write.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from voxelhub.db import transaction, utcnow
 from voxelhub.sharing.models import ShareLink
 
 FLUSH_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class UsageRecorder:
         self._factory = factory
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # held for a whole flush, so a reader's flush waits for one under way
         self._last_flush = time.monotonic()
 
     def record(self, link_id: str) -> None:
@@ -45,10 +49,23 @@ class UsageRecorder:
                 pending.count += 1
                 pending.last = now
             due = time.monotonic() - self._last_flush >= FLUSH_SECONDS
+            if due:
+                self._last_flush = time.monotonic()
         if due:
+            threading.Thread(target=self._flush_in_background, name="share-link-usage", daemon=True).start()
+
+    def _flush_in_background(self) -> None:
+        try:
             self.flush()
+        except Exception:  # usage counts are a courtesy: losing some must not take anything else down
+            log.exception("could not write share link usage")
 
     def flush(self) -> None:
+        """Write the counts gathered so far (and wait for a write under way in another thread)."""
+        with self._writing:
+            self._write()
+
+    def _write(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
             self._last_flush = time.monotonic()
