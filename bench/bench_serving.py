@@ -2,9 +2,10 @@
 
 1. Decoded buckets: voxelhub's bucket-batch route (64 buckets of 32³ per request, a few concurrent clients)
    against zarr-python reading the same buckets in-process (the limit for decoded reads).
-2. Raw chunk pass-through: `wrk` fetching stored chunk files through `/data/zarr/{id}/…` against nginx
-   serving the same files from disk (the limit for pass-through), when `wrk` and `nginx` are installed
-   (`apt-get install wrk nginx-light`).
+2. Raw chunk pass-through: `wrk` fetching stored chunk files through `/data/zarr/{id}/…` (anonymous, public
+   dataset) and `/data/s/{token}/zarr/{id}/…` (share token in the path) against nginx serving the same files
+   from disk (the limit for pass-through), and against voxelhub's most trivial route (`/api/buildinfo`, the
+   framework's own cap), when `wrk` and `nginx` are installed (`apt-get install wrk nginx-light`).
 
 Usage: .venv/bin/python bench/bench_serving.py [--dataset PATH] [--seconds 8]
 """
@@ -43,24 +44,28 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
 
 
-def setup_server_data(data_dir: Path, dataset: Path) -> str:
+def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str]:
+    """The dataset registered (public) and a share link to it: (dataset id, token)."""
     from voxelhub.accounts import service as accounts
     from voxelhub.datasets import service as datasets
     from voxelhub.db import make_engine, make_session_factory, run_migrations, transaction
-    from voxelhub.policy import SYSTEM
+    from voxelhub.policy import SYSTEM, Actor
     from voxelhub.settings import Settings
+    from voxelhub.sharing import service as sharing
 
     engine = make_engine(Settings(data_dir=data_dir))
     run_migrations(engine)
     with transaction(make_session_factory(engine)) as session:
-        org, _ = accounts.create_organization(session=session, actor=SYSTEM, name="bench", admin_email="b@b.org",
-                                              admin_password="bench-password")
+        org, admin = accounts.create_organization(session=session, actor=SYSTEM, name="bench",
+                                                  admin_email="b@b.org", admin_password="bench-password")
         ds = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
                                       location_url=str(dataset), name="bench")
         ds.is_public = True
+        owner = Actor(user=accounts.principal_for(admin))
+        token = sharing.get_or_create_default_link(session=session, actor=owner, dataset=ds).token
         dataset_id = ds.id
     engine.dispose()
-    return dataset_id
+    return dataset_id, token
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -152,7 +157,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         dataset = args.dataset or build_synthetic(work / "synthetic-em")
-        dataset_id = setup_server_data(work / "data", dataset)
+        dataset_id, token = setup_server_data(work / "data", dataset)
         array = zarr.open_array(str(dataset / "color" / "1"), mode="r")
         positions = bucket_positions(tuple(array.shape[1:]), args.buckets)
         server = start_server(work / "data", 8791)
@@ -163,24 +168,28 @@ def main() -> None:
             served = http_rate(base, dataset_id, positions, args.clients)
             print(f"decoded 32³ buckets: zarr-python in-process {local:8.1f} MB/s | voxelhub HTTP "
                   f"{served:8.1f} MB/s | ratio {served / local:.2f}")
-            passthrough(work, dataset, dataset_id, base, args.seconds)
+            passthrough(work, dataset, dataset_id, token, base, args.seconds)
         finally:
             server.terminate()
             server.wait()
 
 
-def passthrough(work: Path, dataset: Path, dataset_id: str, base: str, seconds: int) -> None:
+def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, base: str, seconds: int) -> None:
     chunks = [p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()]
     chunks = chunks[:512]
     if not chunks or not shutil.which("wrk"):
         print("raw chunk pass-through: skipped (needs wrk: apt-get install wrk nginx-light)")
         return
-    ours = work / "ours.txt"
-    ours.write_text("\n".join(f"/data/zarr/{dataset_id}/{c}" for c in chunks))
-    voxelhub_rps = wrk_rate(ours, base, seconds)
+    rates = {}
+    for name, paths in (("voxelhub", [f"/data/zarr/{dataset_id}/{c}" for c in chunks]),
+                        ("voxelhub_token", [f"/data/s/{token}/zarr/{dataset_id}/{c}" for c in chunks]),
+                        ("trivial_route", ["/api/buildinfo"])):
+        url_file = work / f"{name}.txt"
+        url_file.write_text("\n".join(paths))
+        rates[name] = wrk_rate(url_file, base, seconds)
     nginx = nginx_server(dataset, 8792, work)
     if nginx is None:
-        print(f"raw chunk pass-through: voxelhub {voxelhub_rps:.0f} req/s (nginx not installed)")
+        print(f"raw chunk pass-through: voxelhub {rates['voxelhub']:.0f} req/s (nginx not installed)")
         return
     try:
         theirs = work / "nginx.txt"
@@ -190,9 +199,12 @@ def passthrough(work: Path, dataset: Path, dataset_id: str, base: str, seconds: 
         nginx.terminate()
         nginx.wait()
     mean = np.mean([(dataset / c).stat().st_size for c in chunks]) / 1024
+    ours, with_token, cap = rates["voxelhub"], rates["voxelhub_token"], rates["trivial_route"]
     print(f"raw chunk pass-through ({len(chunks)} chunks, mean {mean:.1f} KiB): nginx {nginx_rps:.0f} req/s | "
-          f"voxelhub {voxelhub_rps:.0f} req/s | ratio {voxelhub_rps / nginx_rps:.2f}")
-    print(json.dumps({"nginx_rps": nginx_rps, "voxelhub_rps": voxelhub_rps}))
+          f"voxelhub {ours:.0f} req/s | ratio {ours / nginx_rps:.3f}")
+    print(f"  with a share token in the path: {with_token:.0f} req/s (ratio {with_token / nginx_rps:.3f}); "
+          f"voxelhub's trivial route /api/buildinfo: {cap:.0f} req/s (chunk route at {ours / cap:.2f} of it)")
+    print(json.dumps({"nginx_rps": nginx_rps, **{f"{k}_rps": v for k, v in rates.items()}}))
 
 
 if __name__ == "__main__":

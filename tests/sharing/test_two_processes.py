@@ -1,5 +1,6 @@
 """Two `voxelhub serve` processes on one database: a revocation and a public->private switch made through
-one are in force in the other on its very next request (no state lives in a process)."""
+one are in force in the other on its very next request (no state lives in a process), on the API and the
+data routes alike."""
 
 from __future__ import annotations
 
@@ -35,3 +36,28 @@ def test_revocation_and_unpublishing_reach_the_other_process_at_once(settings, s
         assert editor.patch(ds, json={"isPublic": False}).status_code == 200
         assert reviewer.get(ds).status_code == 404
         assert reviewer.get("/api/spotlight").json() == []
+
+
+def test_the_data_routes_of_the_other_process_follow_at_once(settings, session_factory) -> None:
+    """The data routes read a dataset's access facts fresh on every request: revoking a link, unpublishing
+    and removing a team bite on the other process's very next chunk request."""
+    world = build_dataset_world(session_factory)
+    ds = f"/api/datasets/{world.dataset_id}"
+    key = f"zarr/{world.dataset_id}/datasource-properties.json"
+    with running_server(settings) as first, running_server(settings) as second:
+        editor = login(first, "admin@a.org")
+        token = editor.get(f"{ds}/sharingToken").json()["sharingToken"]
+        reviewer = httpx.Client(base_url=second, timeout=10)
+        assert reviewer.get(f"/data/s/{token}/{key}").status_code == 200
+        assert editor.delete(f"{ds}/sharingToken").status_code == 204
+        assert reviewer.get(f"/data/s/{token}/{key}").status_code == 404
+
+        assert editor.patch(ds, json={"isPublic": True}).status_code == 200
+        assert reviewer.get(f"/data/{key}").status_code == 200
+        assert editor.patch(ds, json={"isPublic": False}).status_code == 200
+        assert reviewer.get(f"/data/{key}").status_code == 404
+
+        team_member = login(second, "team@a.org")
+        assert team_member.get(f"/data/{key}").status_code == 200
+        assert editor.patch(f"{ds}/teams", json=[]).status_code == 200
+        assert team_member.get(f"/data/{key}").status_code == 404
