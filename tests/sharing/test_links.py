@@ -167,6 +167,34 @@ def test_guessing_tokens_is_rate_limited(app, session_factory) -> None:
     assert limited.status_code == 429
 
 
+def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(app, session_factory, monkeypatch) -> None:
+    """The data routes check access on the event loop (SQLite); the guess count is a write, which may wait
+    for another process's lock, so it must happen in a worker thread, and still count."""
+    import asyncio
+
+    from voxelhub.sharing import tokens
+
+    written_on_loop: list[bool] = []
+    record = tokens.record_guesses
+
+    def spying(session, addresses):  # type: ignore[no-untyped-def]
+        try:
+            asyncio.get_running_loop()
+            written_on_loop.append(True)
+        except RuntimeError:
+            written_on_loop.append(False)
+        record(session, addresses)
+
+    monkeypatch.setattr(tokens, "record_guesses", spying)
+    world = build_dataset_world(session_factory)
+    for i in range(30):
+        guess = f"guess{i:04d}AAAAAAAAAAAAAAAAAAAA"
+        assert anon(app).get(f"/data/s/{guess}/zarr/{world.dataset_id}/zarr.json").status_code == 404
+    assert written_on_loop == [False] * 30
+    valid = world.tokens["valid"]
+    assert anon(app).get(f"/data/s/{valid}/zarr/{world.dataset_id}/zarr.json").status_code == 429
+
+
 def test_tokens_never_appear_in_logs(app, session_factory, caplog) -> None:
     world = build_dataset_world(session_factory)
     caplog.set_level("DEBUG")

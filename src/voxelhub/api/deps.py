@@ -67,13 +67,14 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
     return resolve_caller(request, session)
 
 
-def resolve_caller(request: Request, session: Session) -> Caller:
+def resolve_caller(request: Request, session: Session, *, guesses: list[str] | None = None) -> Caller:
     """Who is calling: the user of an API token or session cookie, plus the grants of any share tokens
-    presented. A request with no credentials at all reads nothing from the database."""
+    presented. A request with no credentials at all reads nothing from the database. Unknown share tokens
+    are recorded as guesses, or collected in `guesses` for the caller to record (`grants_for_tokens`)."""
     caller, share_tokens = _authenticate(request, session)
     if not share_tokens:
         return caller
-    grants = grants_for_tokens(session, share_tokens, address=client_address(request))
+    grants = grants_for_tokens(session, share_tokens, address=client_address(request), guesses=guesses)
     recorder = request.app.state.usage_recorder
     for grant in grants:
         if grant_is_valid(grant):

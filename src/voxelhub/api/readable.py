@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from voxelhub.api.deps import request_session, resolve_caller
 from voxelhub.datasets import access
+from voxelhub.sharing import tokens
 
 T = TypeVar("T")
 
@@ -26,17 +27,30 @@ def database_is_local(request: Request) -> bool:
     return request.app.state.engine.dialect.name == "sqlite"  # type: ignore[no-any-return]
 
 
-def check_readable(request: Request, dataset_id: str) -> access.ReadableDataset:
+def check_readable(request: Request, dataset_id: str, guesses: list[str] | None = None) -> access.ReadableDataset:
     """The dataset if the caller may read it (404 otherwise): caller and policy on one short session."""
     with request_session(request) as session:
-        actor = resolve_caller(request, session).actor
+        actor = resolve_caller(request, session, guesses=guesses).actor
         return access.readable(session=session, actor=actor, dataset_id=dataset_id)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
-    if database_is_local(request):
-        return check_readable(request, dataset_id)
-    return await run_in_threadpool(check_readable, request, dataset_id)
+    if not database_is_local(request):
+        return await run_in_threadpool(check_readable, request, dataset_id)
+    # On the event loop the check only reads: WAL readers never wait. The one write it may need, counting
+    # an unknown share token as a guess, could wait for another process's write lock and stall every
+    # request of this process meanwhile, so it is made in a worker thread.
+    guesses: list[str] = []
+    try:
+        return check_readable(request, dataset_id, guesses)
+    finally:
+        if guesses:
+            await run_in_threadpool(_record_guesses, request, guesses)
+
+
+def _record_guesses(request: Request, addresses: list[str]) -> None:
+    with request.app.state.session_factory() as session:
+        tokens.record_guesses(session, addresses)
 
 
 async def read_nearby(target: access.ReadableDataset, fn: Callable[[], T]) -> T:

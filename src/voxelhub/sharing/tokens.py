@@ -39,10 +39,13 @@ _GUESSES = (
 
 
 def grants_for_tokens(
-    session: Session, tokens: Iterable[str], *, address: str, commit_failures: bool = True
+    session: Session, tokens: Iterable[str], *, address: str, guesses: list[str] | None = None
 ) -> tuple[ShareGrant, ...]:
     """Grants for every known token (valid or not: the policy judges validity). Unknown tokens count as
-    guesses against the caller's address; past the limit, every token request is refused with 429."""
+    guesses against the caller's address; past the limit, every token request is refused with 429.
+
+    A guess is recorded (committed) here, or, when the caller passes `guesses`, appended to it for the
+    caller to record with `record_guesses` where a wait for the database's write lock does no harm."""
     candidates = [t for t in dict.fromkeys(tokens) if t and len(t) <= MAX_TOKEN_LENGTH]
     if not candidates:
         return ()
@@ -52,12 +55,20 @@ def grants_for_tokens(
         link = session.execute(_LINK_BY_DIGEST, {"digest": token_digest(token)}).first()
         if link is None or not hmac.compare_digest(link.token, token):
             log.info("unknown share token %s from %s", redact(token), address)
-            session.add(LoginFailure(key=_guess_key(address)))
-            if commit_failures:
-                session.commit()
+            if guesses is None:
+                record_guesses(session, [address])
+            else:
+                guesses.append(address)
             continue
         grants.append(grant_of(link))
     return tuple(grants)
+
+
+def record_guesses(session: Session, addresses: list[str]) -> None:
+    """Count unknown tokens against their addresses, committed at once: the request that made the guesses
+    ends in an error, whose rollback must not undo the count."""
+    session.add_all(LoginFailure(key=_guess_key(address)) for address in addresses)
+    session.commit()
 
 
 def grant_of(link: ShareLink | Row[Any]) -> ShareGrant:
