@@ -81,6 +81,9 @@ def test_view_page_of_private_dataset(app, session_factory, actor: str) -> None:
         assert settings_link == (actor in {"team_manager", "dataset_manager", "admin"})
     else:
         assert "segmentation" not in answer.text
+        # Only a visitor who is not logged in is offered the login that may be all they lack.
+        offers_login = 'href="/auth/login?next=/datasets/' in answer.text
+        assert offers_login == (actor in {"anonymous", "link_revoked", "link_expired"}), actor
 
 
 def test_view_page_passes_the_token_on_to_thumbnails(app, session_factory) -> None:

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from voxelhub.api.deps import Caller, get_caller
-from voxelhub.errors import DomainError, NotAuthenticated
+from voxelhub.errors import DomainError, NotAuthenticated, NotFound
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -73,9 +73,15 @@ _ERROR_TEXT = {
 
 def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     title, text = _ERROR_TEXT.get(exc.status_code, ("Something went wrong", exc.message))
+    logged_out = getattr(request.state, "page_viewer", None) is None
+    # A private dataset or annotation answers 404 to a visitor who is not logged in (its existence is not
+    # given away); a colleague who merely forgot to log in needs the way back to it.
+    offer_login = isinstance(exc, NotAuthenticated) or (isinstance(exc, NotFound) and logged_out)
+    if isinstance(exc, NotFound) and logged_out:
+        text = f"{text} If it was shared with you inside your organization, log in."
     return render(
         request, "error.html", status_code=exc.status_code, title=title, text=text, status=exc.status_code,
-        login_link=login_url(request.url.path) if isinstance(exc, NotAuthenticated) else None,
+        login_link=login_url(request.url.path) if offer_login else None,
     )
 
 
