@@ -1,6 +1,6 @@
 """Real Chromium against a real `voxelhub serve` with a real (synthetic) dataset: the viewer draws data from
-buckets, follows the address bar's hash both ways, falls back on a malformed hash, edits a skeleton and paints a
-volume layer."""
+buckets, follows the address bar's hash both ways, falls back on a malformed hash, edits a skeleton and paints
+volume layers."""
 
 from __future__ import annotations
 
@@ -82,6 +82,18 @@ def _log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/dashboard")
+
+
+def _owner_page(browser, base: str, world, path: str):  # type: ignore[no-untyped-def]
+    """A new browser context, logged in as the annotations' owner, with `path` open and loaded: (context, page,
+    the page's errors)."""
+    context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors = _watch_errors(page)
+    _log_in(page, base, world.accounts.users["admin_a"])
+    page.goto(path)
+    _wait_loaded(page)
+    return context, page, errors
 
 
 def test_link_holder_views_moves_and_shares_the_spot(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -194,12 +206,7 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
         owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
 
         # The owner edits: the skeleton tool adds a node linked to the active one, saved through the API.
-        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors = _watch_errors(page)
-        _log_in(page, base, world.accounts.users["admin_a"])
-        page.goto(f"/annotations/{annotation_id}#60,60,21,0,0.4")
-        _wait_loaded(page)
+        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#60,60,21,0,0.4")
         page.wait_for_selector("#tool-skeleton[aria-pressed=true]")
         assert page.locator("#read-only").count() == 0
         assert "4 nodes" in page.text_content("#tree-list")
@@ -258,11 +265,26 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
         assert errors == []
 
 
-def _painted(api: httpx.Client, annotation_id: str, mag: list[int], bucket: list[int]) -> np.ndarray:
-    """One bucket of the annotation's volume layer as the server has it, indexed [x, y, z]."""
-    answer = api.post(f"/data/annotations/{annotation_id}/layers/Volume/buckets", json={"mag": mag, "buckets": [bucket]})
+def _new_annotation(owner: httpx.Client, world, name: str) -> str:  # type: ignore[no-untyped-def]
+    """A new annotation of the owner's on the world's dataset (the test is skipped where annotations are not)."""
+    created = owner.post("/api/annotations", json={"datasetId": world.dataset_id, "name": name})
+    if created.status_code == 404:
+        pytest.skip("annotation routes are not deployed")
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _painted(api: httpx.Client, annotation_id: str, mag: list[int], bucket: list[int],
+             layer: str = "Volume") -> np.ndarray:
+    """One bucket of one of the annotation's volume layers as the server has it, indexed [x, y, z]."""
+    answer = api.post(f"/data/annotations/{annotation_id}/layers/{layer}/buckets", json={"mag": mag, "buckets": [bucket]})
     assert answer.status_code == 200, answer.text
     return np.frombuffer(answer.content, dtype="<u4").reshape((32, 32, 32), order="F")
+
+
+def _segment_ids(api: httpx.Client, annotation_id: str, layer: str) -> list[int]:
+    layers = api.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"]
+    return [s["id"] for volume in layers if volume["name"] == layer for s in volume["segments"]]
 
 
 def _drag(page, canvas: str, start: tuple[float, float], end: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
@@ -293,21 +315,12 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
     world = build_viewer_world(session_factory, tmp_path)
     with running_server(settings) as base:
         owner = _api_as(base, world.accounts.users["admin_a"])
-        created = owner.post("/api/annotations", json={"datasetId": world.dataset_id, "name": "Painted cells"})
-        if created.status_code == 404:
-            pytest.skip("annotation routes are not deployed")
-        assert created.status_code == 201, created.text
-        annotation_id = created.json()["id"]
+        annotation_id = _new_annotation(owner, world, "Painted cells")
         owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
 
         # The owner has no volume layer yet: "Add volume layer" adds one, shown instead of the dataset's
         # segmentation (its fallback), and the brush becomes the tool.
-        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors = _watch_errors(page)
-        _log_in(page, base, world.accounts.users["admin_a"])
-        page.goto(f"/annotations/{annotation_id}#64,64,20,0,0.25")
-        _wait_loaded(page)
+        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25")
         assert page.locator("#tool-brush").count() == 0
         page.click("#add-volume")
         page.wait_for_selector("#tool-brush[aria-pressed=true]")
@@ -394,5 +407,56 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         volume_requests = [r for r in requests if f"/data/annotations/{annotation_id}/layers/Volume/buckets" in r]
         assert volume_requests and all(f"token={world.token}" in r for r in volume_requests)
         _shot(page, "11-volume-read-only")
+        context.close()
+        assert errors == []
+
+
+def test_volume_brush_paints_the_chosen_layer(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    world = build_viewer_world(session_factory, tmp_path)
+    with running_server(settings) as base:
+        owner = _api_as(base, world.accounts.users["admin_a"])
+        annotation_id = _new_annotation(owner, world, "Two layers")
+        for name in ("Volume", "Second"):
+            added = owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": name})
+            assert added.status_code == 201, added.text
+        largest = added.json()["largestSegmentId"]
+        # The second layer already has a segment beyond the dataset's largest id, so its next free id differs.
+        earlier = largest + 50
+        owner.put(f"/api/annotations/{annotation_id}/layers/Second/segments",
+                  json=[{"id": earlier, "name": "Earlier", "anchorPosition": [10, 10, 10]}]).raise_for_status()
+
+        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25")
+        page.click("#tool-brush")
+        page.wait_for_selector("#brush-layer")
+        assert page.eval_on_selector_all("#brush-layer option", "(os) => os.map((o) => o.value)") == ["Volume", "Second"]
+        assert page.input_value("#brush-layer") == "Volume"
+        page.select_option("#brush-layer", "Second")
+        assert "brush" in page.text_content("#segment-list .active .vx-subhead")
+        page.click("#new-segment")
+        segment = earlier + 1
+        assert page.input_value("#segment-id") == str(segment)
+
+        # A hidden chosen layer is not painted (nor is the visible first one instead).
+        page.uncheck('input[data-layer-toggle="volume:Second"]')
+        _drag(page, "xy", (2, 2), (42, 2))
+        page.wait_for_selector("#save-status[data-kind=warn]")
+        assert "Show the layer Second" in page.text_content("#save-status")
+        page.check('input[data-layer-toggle="volume:Second"]')
+        _wait_hash(page, "#54,64,20,")  # the refused stroke panned the view instead; back to the spot
+        _go(page, "#64,64,20,0,0.25")
+
+        # Shown again, the stroke (x=64 to 74 at y=64, z=20) goes into the second layer only.
+        _drag(page, "xy", (2, 2), (42, 2))
+        page.wait_for_selector("#save-status[data-kind=ok]")
+        second = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0], layer="Second")
+        first = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0], layer="Volume")
+        for x, y in [(64, 64), (70, 64), (74, 64)]:
+            assert second[x - 64, y - 64, 20] == segment, (x, y)
+            assert first[x - 64, y - 64, 20] != segment, (x, y)
+        page.wait_for_selector(f'#segment-list ul[data-volume="Second"] li[data-segment-id="{segment}"]')
+        _wait_for(page, lambda: segment in _segment_ids(owner, annotation_id, "Second"), "the new segment saved")
+        assert segment not in _segment_ids(owner, annotation_id, "Volume")
+        assert page.locator(f'#segment-list ul[data-volume="Volume"] li[data-segment-id="{segment}"]').count() == 0
+        _shot(page, "12-volume-second-layer")
         context.close()
         assert errors == []

@@ -1,7 +1,7 @@
 // The annotation page (`/annotations/{id}`): the viewer with the annotation's skeleton and volume layers on top.
 //
 // With `restrictions.allowUpdate` a skeleton tool adds nodes (createNode, plus createEdge to the active node)
-// and saves them through `POST /api/annotations/{id}/updates`; a brush paints the volume layer (volume.js).
+// and saves them through `POST /api/annotations/{id}/updates`; a brush paints the chosen volume layer (volume.js).
 // Both kinds of save share the annotation's version (saves.js); a 409 (changed elsewhere) reloads both.
 // Without it, a "Read only" badge and "Copy to my account" (POST …/duplicate, then off to the copy).
 

@@ -1,6 +1,7 @@
 // The annotation page's volume layers: each drawn like a segmentation layer on top of the dataset's (whose place
 // it takes when that is its fallback), a segments list in the sidebar, and for the owner the brush tool and
-// "Add volume layer". Painting and saving are volume.js's business.
+// "Add volume layer". As in webKnossos, one layer is the active one: the brush paints into it, with a segment id
+// of its own. Painting and saving are volume.js's business.
 
 import { segmentCss } from "./colors.js";
 import { readVolumeLayer } from "./layers.js";
@@ -15,7 +16,7 @@ function idCss(id) {
   return segmentCss(id % TWO_32, Math.floor(id / TWO_32));
 }
 
-/** The annotation's volume layers in the page; the first one is the one the brush paints into. */
+/** The annotation's volume layers in the page, and which of them the brush paints into. */
 export class VolumeLayers {
   constructor({ viewer, api, annotationId, segmentList, editable, turns, onState, onFailure }) {
     this.viewer = viewer;
@@ -26,20 +27,27 @@ export class VolumeLayers {
     this.turns = turns;
     this.onState = onState;
     this.onFailure = onFailure;
-    this.entries = []; // {json, layer, editor, saver, segmentSaves}
-    this.activeId = 1;
+    this.entries = []; // {json, layer, editor, saver, segmentSaves, activeId}
+    this.chosen = null; // the entry picked in the brush's "Layer" select or the segments list
     this.onChange = () => {};
   }
 
+  /** The layer the brush paints into: the chosen one, or until a choice the first one that can be drawn. */
   get active() {
+    if (this.chosen && this.chosen.layer.usable) return this.chosen;
     return this.entries.find((e) => e.layer.usable) ?? null;
+  }
+
+  /** The segment id the brush paints with, the active layer's own (ids mean different things in each layer). */
+  get activeId() {
+    return this.active?.activeId ?? 1;
   }
 
   add(json) {
     const path = `/data${volumeBase(this.annotationId, json.name)}/buckets`;
     const layer = readVolumeLayer(json, path);
     if (!layer) return null;
-    const entry = { json, layer, segmentSaves: Promise.resolve() };
+    const entry = { json, layer, segmentSaves: Promise.resolve(), activeId: 1 };
     if (this.editable) {
       entry.saver = new VolumeSaver(this.api, this.annotationId, layer, this.viewer, this.turns,
         { onState: this.onState, onFailure: this.onFailure });
@@ -83,7 +91,7 @@ export class VolumeLayers {
       this.onState(`Show the layer ${entry.layer.name} to paint into it`, "warn");
       return false;
     }
-    const id = erase ? 0 : this.activeId;
+    const id = erase ? 0 : entry.activeId;
     entry.editor.paint(from, to, plane, radius, id);
     if (id > (Number(entry.json.largestSegmentId) || 0)) entry.json.largestSegmentId = id;
     if (id && anchor && !entry.json.segments.some((s) => s.id === id)) {
@@ -126,7 +134,11 @@ export class VolumeLayers {
     const rows = entry.json.segments.map((segment) => this.segmentRow(entry, segment));
     if (!rows.length) rows.push(el("li", { className: "muted" }, this.editable ? "No segments yet: paint with the brush." : "No segments."));
     const list = el("ul", { className: "vx-segments", dataset: { volume: entry.json.name } }, ...rows);
-    return this.entries.length > 1 ? el("div", {}, el("h3", { className: "vx-subhead" }, entry.json.name), list) : list;
+    if (this.entries.length < 2) return list;
+    const painting = this.editable && entry === this.active;
+    return el("div", { className: painting ? "active" : "" },
+      el("h3", { className: "vx-subhead" }, entry.json.name, painting ? el("span", { className: "vx-painting" }, "brush") : null),
+      list);
   }
 
   segmentRow(entry, segment) {
@@ -134,13 +146,13 @@ export class VolumeLayers {
     const fallbackName = `Segment ${id}`;
     const swatch = el("span", { className: "vx-swatch", style: `background: ${idCss(id)}` });
     const row = el("li", { dataset: { segmentId: String(id) },
-      className: this.editable && entry === this.active && id === this.activeId ? "active" : "" }, swatch);
+      className: this.editable && entry === this.active && id === entry.activeId ? "active" : "" }, swatch);
     if (!this.editable) {
       row.append(el("span", { className: "vx-segment-id" }, String(id)), el("span", {}, segment.name || fallbackName));
       return row;
     }
     const pick = el("button", { type: "button", className: "vx-segment-id vx-link", title: "Paint with this segment" }, String(id));
-    pick.addEventListener("click", () => this.pick(id));
+    pick.addEventListener("click", () => this.pick(entry, id));
     const name = el("input", { type: "text", className: "vx-segment-name", value: segment.name || "",
       placeholder: fallbackName, maxLength: 1000, "aria-label": `Name of segment ${id}` });
     name.addEventListener("change", () => this.rename(entry, id, name.value.trim()));
@@ -149,15 +161,43 @@ export class VolumeLayers {
     return row;
   }
 
-  pick(id) {
-    this.activeId = id;
+  /** Paint `id` into the layer of `entry` from now on. */
+  pick(entry, id) {
+    entry.activeId = id;
+    this.chosen = entry;
     this.renderSegments();
+  }
+
+  /** The brush's "Layer" select: paint into the layer named `name`, with the segment id it had last. */
+  choose(name) {
+    const entry = this.entries.find((e) => e.json.name === name);
+    if (entry) this.pick(entry, entry.activeId);
   }
 }
 
-/** The brush's options: segment id, "New segment", radius and erase; shown while the brush is the tool. */
+/** The "Layer" select of the brush; shown only when there is more than one volume layer to choose from. */
+function layerSelect(volumes) {
+  const select = el("select", { className: "vx-select", id: "brush-layer", title: "Volume layer the brush paints into",
+    "aria-label": "Volume layer to paint into" });
+  select.addEventListener("change", () => volumes.choose(select.value));
+  const field = el("label", { className: "vx-field" }, el("span", {}, "Layer"), select);
+  const refresh = () => {
+    const entries = volumes.entries;
+    field.hidden = entries.length < 2;
+    // Options are rebuilt only when layers come, so a segment save cannot close the open list under the mouse.
+    if (select.options.length !== entries.length) {
+      select.replaceChildren(...entries.map((e) => el("option", { value: e.json.name, disabled: !e.layer.usable }, e.json.name)));
+    }
+    select.value = volumes.active?.json.name ?? "";
+  };
+  refresh();
+  return { field, refresh };
+}
+
+/** The brush's options: layer, segment id, "New segment", radius and erase; shown while the brush is the tool. */
 export function brushControls(volumes) {
   const brush = { radius: 3, erase: false };
+  const layer = layerSelect(volumes);
   const idInput = el("input", { type: "number", className: "vx-number", id: "segment-id", min: "0", step: "1",
     value: String(volumes.activeId), title: "Segment id to paint", "aria-label": "Segment id" });
   const newSegment = el("button", { type: "button", className: "vx-button", id: "new-segment",
@@ -168,13 +208,13 @@ export function brushControls(volumes) {
   const erase = el("input", { type: "checkbox", id: "brush-erase" });
   idInput.addEventListener("change", () => {
     const entry = volumes.active;
-    const max = entry ? volumes.maxId(entry) : LARGEST_ID.uint32;
+    if (!entry) return;
     const value = Math.floor(Number(idInput.value));
-    volumes.pick(Number.isFinite(value) ? Math.min(max, Math.max(1, value)) : volumes.activeId);
+    volumes.pick(entry, Number.isFinite(value) ? Math.min(volumes.maxId(entry), Math.max(1, value)) : entry.activeId);
   });
   newSegment.addEventListener("click", () => {
     const entry = volumes.active;
-    if (entry) volumes.pick(Math.min(volumes.maxId(entry), volumes.largestId(entry) + 1));
+    if (entry) volumes.pick(entry, Math.min(volumes.maxId(entry), volumes.largestId(entry) + 1));
   });
   radius.addEventListener("input", () => {
     brush.radius = Number(radius.value);
@@ -182,9 +222,10 @@ export function brushControls(volumes) {
   });
   erase.addEventListener("change", () => { brush.erase = erase.checked; });
   volumes.onChange = () => {
+    layer.refresh();
     if (document.activeElement !== idInput) idInput.value = String(volumes.activeId);
   };
-  brush.element = el("span", { className: "vx-brush", id: "brush-options", hidden: true },
+  brush.element = el("span", { className: "vx-brush", id: "brush-options", hidden: true }, layer.field,
     el("label", { className: "vx-field" }, el("span", {}, "Segment"), idInput), newSegment,
     el("label", { className: "vx-field" }, el("span", {}, "Radius"), radius, radiusText),
     el("label", { className: "vx-field" }, erase, el("span", {}, "Erase")));
