@@ -460,3 +460,39 @@ def test_volume_brush_paints_the_chosen_layer(settings, session_factory, browser
         _shot(page, "12-volume-second-layer")
         context.close()
         assert errors == []
+
+
+def test_create_annotation_from_the_dataset_page(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A team member starts a skeleton-and-volume annotation where the viewer stands and lands in it as its
+    owner; a link holder who is not logged in is not offered it."""
+    world = build_viewer_world(session_factory, tmp_path)
+    view = f"/datasets/synthetic-{world.dataset_id}/view"
+    with running_server(settings) as base:
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors = _watch_errors(page)
+        _log_in(page, base, world.accounts.users["team_a"])
+        page.goto(f"{view}#40,50,12,0,0.5")
+        _wait_loaded(page)
+        page.select_option("#annotation-kind", "hybrid")
+        _shot(page, "13-create-annotation")
+        page.click("#create-annotation button[type=submit]")
+        page.wait_for_url(re.compile(r".*/annotations/[0-9a-f]{24}#40,50,12,0,0\.5$"))
+        _wait_loaded(page)
+        annotation_id = page.url.split("/annotations/")[1].split("#")[0]
+        member = _api_as(base, world.accounts.users["team_a"])
+        info = member.get(f"/api/annotations/{annotation_id}/info").json()
+        assert info["restrictions"]["allowUpdate"] is True
+        assert info["datasetId"] == world.dataset_id
+        assert [layer["typ"] for layer in info["annotationLayers"]] == ["Skeleton", "Volume"]
+        assert page.is_visible("#tool-brush")
+        _shot(page, "14-created-annotation")
+        assert errors == []
+        context.close()
+
+        holder = browser.new_context(base_url=base)
+        link_page = holder.new_page()
+        link_page.goto(f"{view}?token={world.token}")
+        _wait_loaded(link_page)
+        assert link_page.locator("#create-annotation").count() == 0
+        holder.close()

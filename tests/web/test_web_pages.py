@@ -79,6 +79,8 @@ def test_view_page_of_private_dataset(app, session_factory, actor: str) -> None:
         assert "512 × 256 × 64 voxels" in answer.text
         settings_link = _settings_url(world) in answer.text
         assert settings_link == (actor in {"team_manager", "dataset_manager", "admin"})
+        # Creating an annotation needs a login besides read access (a link holder alone may only look).
+        assert ('id="create-annotation"' in answer.text) == (actor != "link_valid"), actor
     else:
         assert "segmentation" not in answer.text
         # Only a visitor who is not logged in is offered the login that may be all they lack.

@@ -103,6 +103,7 @@ def dataset_view(
     return render(
         request, "view.html", dataset=dataset, slug=dataset_slug(dataset), layers=layer_views(dataset),
         voxel_size=voxel_size(dataset), query=query, editable=can(caller.actor, Action.EDIT, dataset),
+        can_annotate=can(caller.actor, Action.CREATE_ANNOTATION, dataset),
     )
 
 
