@@ -153,6 +153,34 @@ def test_dashboard_lists_exactly_the_readable_datasets(app, session_factory) -> 
         assert tab in member.text
 
 
+# Registering datasets is MANAGE_DATASETS on one's own organization: admins and dataset managers only.
+# (The outsider is org B's admin: on their own dashboard they add datasets to org B.)
+DATASET_UPLOAD = {
+    "member": False, "team_member": False, "team_manager": False, "dataset_manager": True, "admin": True,
+    "outsider": True,
+}
+
+
+@pytest.mark.parametrize("actor", list(DATASET_UPLOAD))
+def test_dashboard_offers_the_uploads_each_user_may_make(app, session_factory, actor: str) -> None:
+    world = world_with_layers(session_factory)
+    answer = client_for(app, world, actor).get("/dashboard")
+    assert answer.status_code == 200
+    offers_dataset_upload = 'id="dataset-upload"' in answer.text
+    assert offers_dataset_upload == DATASET_UPLOAD[actor], actor
+    assert ("Upload dataset" in answer.text) == DATASET_UPLOAD[actor]
+    if offers_dataset_upload:
+        assert 'data-url="/api/datasets/upload"' in answer.text
+        assert re.search(r'<label for="dataset-file">[^<]+</label>\s*<input id="dataset-file" name="file" type="file"'
+                         r' accept="\.zip[^"]*" required>', answer.text)
+        assert re.search(r'<input id="dataset-name" name="name" type="text"', answer.text)
+    # Any logged-in user may upload an annotation (it names its dataset; reading that is checked on upload).
+    assert 'id="annotation-upload"' in answer.text and 'data-url="/api/annotations/upload"' in answer.text
+    assert re.search(r'<label for="annotation-file">[^<]+</label>\s*<input id="annotation-file" name="file"'
+                     r' type="file" accept="\.nml,\.zip" required>', answer.text)
+    assert answer.text.count('aria-live="polite"') == (2 if offers_dataset_upload else 1)
+
+
 def test_dashboard_needs_a_login(client: TestClient) -> None:
     answer = client.get("/dashboard", follow_redirects=False)
     assert answer.status_code == 303

@@ -76,7 +76,9 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> R
          "thumbnail": thumbnail_url(d)}
         for d in datasets.list_readable(session=session, actor=caller.actor)
     ]
-    return render(request, "dashboard.html", rows=rows)
+    organization = accounts.get_organization(session, caller.user.organization_id)
+    return render(request, "dashboard.html", rows=rows,
+                  can_add_datasets=can(caller.actor, Action.MANAGE_DATASETS, organization))
 
 
 @router.get("/datasets/{slug}/settings")

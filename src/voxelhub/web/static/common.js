@@ -17,14 +17,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the JSON API; answers the parsed body (or null), throws ApiError with the server's message. */
+/** Calls the JSON API with a JSON body, or multipart for a FormData (the browser sets its boundary);
+ * answers the parsed body (or null), throws ApiError with the server's message. */
 export async function api(method, url, body) {
   const headers = { Accept: "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const multipart = body instanceof FormData;
+  if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || multipart ? body : JSON.stringify(body),
   });
   const text = await response.text();
   let data = null;
