@@ -25,3 +25,14 @@ def browser() -> Iterator:  # type: ignore[type-arg]
         )
         yield browser
         browser.close()
+
+
+def log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Logs in through the login page and waits for the dashboard."""
+    from tests.factories import PASSWORD
+
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import numpy as np
 import pytest
 
-from tests.browser import SHOTS, needs_chromium
+from tests.browser import SHOTS, log_in, needs_chromium
 from tests.factories import PASSWORD
 from tests.server import running_server
 from tests.viewer.world import SIZE, build_viewer_world
@@ -76,21 +76,13 @@ def _api_as(base: str, email: str) -> httpx.Client:
     return client
 
 
-def _log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
-
-
 def _owner_page(browser, base: str, world, path: str):  # type: ignore[no-untyped-def]
     """A new browser context, logged in as the annotations' owner, with `path` open and loaded: (context, page,
     the page's errors)."""
     context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     errors = _watch_errors(page)
-    _log_in(page, base, world.accounts.users["admin_a"])
+    log_in(page, base, world.accounts.users["admin_a"])
     page.goto(path)
     _wait_loaded(page)
     return context, page, errors
@@ -245,7 +237,7 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
         _shot(page, "06-annotation-read-only")
 
         # A team member copies it to their account and lands on the copy, which they may edit.
-        _log_in(page, base, world.accounts.users["team_a"])
+        log_in(page, base, world.accounts.users["team_a"])
         page.goto(f"/annotations/{annotation_id}#50,60,21,0,0.5")
         _wait_loaded(page)
         page.click("#copy-annotation")
@@ -471,7 +463,7 @@ def test_create_annotation_from_the_dataset_page(settings, session_factory, brow
         context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
         page = context.new_page()
         errors = _watch_errors(page)
-        _log_in(page, base, world.accounts.users["team_a"])
+        log_in(page, base, world.accounts.users["team_a"])
         page.goto(f"{view}#40,50,12,0,0.5")
         _wait_loaded(page)
         page.select_option("#annotation-kind", "hybrid")

@@ -1,5 +1,6 @@
 """Real Chromium against a real `voxelhub serve`: log in through the login page, edit a dataset's settings,
-copy and revoke its sharing link, and check through the API that each change happened."""
+copy and revoke its sharing link, upload a dataset and annotations from the dashboard, and check through the API
+that each change happened."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from urllib.parse import unquote
 
 import httpx2 as httpx
 
-from tests.browser import SHOTS, needs_chromium
+from tests.browser import SHOTS, log_in, needs_chromium
+from tests.conftest import FIXTURES
+from tests.datasets.helpers import SIMPLE_ZARR3
+from tests.datasets.test_dataset_upload import zip_folder
 from tests.factories import PASSWORD
 from tests.server import running_server
 from tests.web.pages_world import add_dataset, world_with_layers
@@ -206,4 +210,93 @@ def test_error_pages_and_link_holder_view(settings, session_factory, browser) ->
         assert page.goto(settings_path).status == 404
         assert page.text_content("h1") == "Not found"
         _shot(page, "12-settings-404")
+        context.close()
+
+
+def _watch_form(page, form_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Records (status text, button disabled) at every change of the form, to see the in-between state."""
+    page.evaluate("""(id) => {
+      const form = document.getElementById(id);
+      window.seen = [];
+      new MutationObserver(() => window.seen.push([form.querySelector("[role=status]").textContent,
+        form.querySelector("button[type=submit]").disabled]))
+        .observe(form, { subtree: true, childList: true, characterData: true, attributes: true });
+    }""", form_id)
+
+
+def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An admin uploads a dataset zip and lands on its settings; a member uploads an NML naming that dataset and
+    lands in the annotation; a broken NML shows the server's message in the form and creates nothing."""
+    world = world_with_layers(session_factory)
+    archive = tmp_path / "simple.zip"
+    archive.write_bytes(zip_folder(SIMPLE_ZARR3))
+    nml = FIXTURES / "nmls" / "nml_with_small_distance_nodes.nml"  # <experiment name="test_dataset"/>
+    broken = tmp_path / "truncated.nml"
+    lines = nml.read_text().splitlines(keepends=True)
+    broken.write_text("".join(lines[: len(lines) // 2]) + '      <node id="99" x="1"')
+    with running_server(settings) as base:
+        admin_api = _api_as(base, world.accounts.users["admin_a"])
+        context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        # An admin uploads a dataset zip under a name of their choice and lands on its settings page.
+        log_in(page, base, world.accounts.users["admin_a"])
+        assert page.is_visible("#dataset-upload")
+        page.set_input_files("#dataset-file", str(archive))
+        page.fill("#dataset-name", "test_dataset")
+        _shot(page, "web-15-upload-dataset")
+        page.click("#dataset-upload button[type=submit]")
+        page.wait_for_url(re.compile(r".*/datasets/test_dataset-[0-9a-f]{24}/settings$"))
+        dataset_id = page.url.rsplit("/", 2)[-2].rsplit("-", 1)[1]
+        page.wait_for_selector("#sharing-link-row:not([hidden])")
+        dataset = admin_api.get(f"/api/datasets/{dataset_id}").json()
+        assert dataset["name"] == "test_dataset" and dataset["isPublic"] is False
+        _shot(page, "web-15b-uploaded-dataset-settings")
+        # The same name again is refused with the server's message, in the form.
+        page.goto("/dashboard")
+        page.set_input_files("#dataset-file", str(archive))
+        page.fill("#dataset-name", "test_dataset")
+        page.click("#dataset-upload button[type=submit]")
+        page.wait_for_selector("#dataset-upload .form-error:not([hidden])")
+        assert "already exists" in page.text_content("#dataset-upload .form-error")
+        admin_api.patch(f"/api/datasets/{dataset_id}", json={"isPublic": True}).raise_for_status()
+        page.click("#logout-button")
+        page.wait_for_selector("header >> text=Log in")
+
+        # A plain member sees no dataset upload, but uploads an NML and lands in the new annotation.
+        member = _api_as(base, world.accounts.users["member_a"])
+        log_in(page, base, world.accounts.users["member_a"])
+        assert page.locator("#dataset-upload").count() == 0
+        page.click("#tab-own")
+        page.wait_for_selector("#panel-own >> text=You have no annotations yet.")
+        page.set_input_files("#annotation-file", str(nml))
+        _shot(page, "web-13-upload-annotation")
+        page.click("#annotation-upload button[type=submit]")
+        page.wait_for_url(re.compile(r".*/annotations/[0-9a-f]{24}$"))
+        annotation_id = page.url.rsplit("/", 1)[1]
+        mine = member.get("/api/annotations/readable", params={"scope": "own"}).json()
+        assert [(a["id"], a["datasetId"]) for a in mine] == [(annotation_id, dataset_id)]
+        page.wait_for_selector("h1")
+        _shot(page, "web-13b-uploaded-annotation")
+
+        # A broken NML: the server's message (naming the line) in the form, the button back, nothing created.
+        page.goto("/dashboard#own")
+        page.wait_for_selector(f'#panel-own .data-table a[href="/annotations/{annotation_id}"]')
+        page.set_input_files("#annotation-file", str(broken))
+        _watch_form(page, "annotation-upload")
+        page.click("#annotation-upload button[type=submit]")
+        page.wait_for_selector("#annotation-upload .form-error:not([hidden])")
+        expected = member.post("/api/annotations/upload", files={"file": ("truncated.nml", broken.read_bytes())})
+        assert expected.status_code == 400, expected.text
+        message = page.text_content("#annotation-upload .form-error")
+        assert expected.json()["error"] in message and "line" in message
+        assert ["Uploading…", True] in page.evaluate("window.seen")
+        assert page.is_enabled("#annotation-upload button[type=submit]")
+        assert page.text_content("#annotation-upload [role=status]") == ""
+        _shot(page, "web-14-upload-error")
+        mine = member.get("/api/annotations/readable", params={"scope": "own"}).json()
+        assert [a["id"] for a in mine] == [annotation_id]
+        assert errors == []
         context.close()

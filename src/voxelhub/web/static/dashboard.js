@@ -38,7 +38,7 @@ async function loadAnnotations(panel) {
     return;
   }
   const rows = annotations.map((a) => el("tr", {},
-    el("td", {}, a.name || "(unnamed)"),
+    el("td", {}, el("a", { href: `/annotations/${encodeURIComponent(a.id)}` }, a.name || "(unnamed)")),
     el("td", {}, datasetCell(a)),
     el("td", {}, el("span", { className: `badge ${String(a.visibility).toLowerCase()}` }, a.visibility)),
     scope === "shared" ? el("td", {}, `${a.owner.firstName} ${a.owner.lastName}`.trim()) : null,
