@@ -39,8 +39,9 @@ def test_revocation_and_unpublishing_reach_the_other_process_at_once(settings, s
 
 
 def test_the_data_routes_of_the_other_process_follow_at_once(settings, session_factory) -> None:
-    """The data routes read a dataset's access facts fresh on every request: revoking a link, unpublishing
-    and removing a team bite on the other process's very next chunk request."""
+    """Revoking a link, unpublishing and removing a team bite on the other process's very next chunk
+    request, although that process keeps the answers of its access reads while the database is unchanged
+    (each route is asked twice first, so that the second answer comes from that memo)."""
     world = build_dataset_world(session_factory)
     ds = f"/api/datasets/{world.dataset_id}"
     key = f"zarr/{world.dataset_id}/datasource-properties.json"
@@ -48,16 +49,16 @@ def test_the_data_routes_of_the_other_process_follow_at_once(settings, session_f
         editor = login(first, "admin@a.org")
         token = editor.get(f"{ds}/sharingToken").json()["sharingToken"]
         reviewer = httpx.Client(base_url=second, timeout=10)
-        assert reviewer.get(f"/data/s/{token}/{key}").status_code == 200
+        assert [reviewer.get(f"/data/s/{token}/{key}").status_code for _ in range(2)] == [200, 200]
         assert editor.delete(f"{ds}/sharingToken").status_code == 204
         assert reviewer.get(f"/data/s/{token}/{key}").status_code == 404
 
         assert editor.patch(ds, json={"isPublic": True}).status_code == 200
-        assert reviewer.get(f"/data/{key}").status_code == 200
+        assert [reviewer.get(f"/data/{key}").status_code for _ in range(2)] == [200, 200]
         assert editor.patch(ds, json={"isPublic": False}).status_code == 200
         assert reviewer.get(f"/data/{key}").status_code == 404
 
         team_member = login(second, "team@a.org")
-        assert team_member.get(f"/data/{key}").status_code == 200
+        assert [team_member.get(f"/data/{key}").status_code for _ in range(2)] == [200, 200]
         assert editor.patch(f"{ds}/teams", json=[]).status_code == 200
         assert team_member.get(f"/data/{key}").status_code == 404

@@ -24,6 +24,7 @@ from voxelhub.api.routes import (
 )
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
+from voxelhub.read_memo import memo_for
 from voxelhub.settings import Settings
 from voxelhub.sharing.usage import UsageRecorder
 from voxelhub.web import install as install_pages
@@ -41,6 +42,8 @@ def api_router() -> APIRouter:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.usage_recorder.flush()  # counts not yet written must not be lost at shutdown
+    if app.state.read_memo is not None:
+        app.state.read_memo.close()
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
@@ -59,6 +62,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.usage_recorder = UsageRecorder(app.state.session_factory)
+    app.state.read_memo = memo_for(engine)
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.
     app.include_router(zarr_streaming.router, prefix="/data")

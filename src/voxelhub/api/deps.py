@@ -15,6 +15,7 @@ from voxelhub.accounts.models import AuthSession, User
 from voxelhub.accounts.service import principal_for
 from voxelhub.errors import Forbidden, NotAuthenticated
 from voxelhub.policy import ANONYMOUS, Actor, grant_is_valid
+from voxelhub.read_memo import ReadMemo
 from voxelhub.settings import Settings
 from voxelhub.sharing.tokens import grants_for_tokens
 
@@ -67,14 +68,19 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
     return resolve_caller(request, session)
 
 
-def resolve_caller(request: Request, session: Session, *, guesses: list[str] | None = None) -> Caller:
+def resolve_caller(
+    request: Request, session: Session, *, guesses: list[str] | None = None, memo: ReadMemo | None = None
+) -> Caller:
     """Who is calling: the user of an API token or session cookie, plus the grants of any share tokens
     presented. A request with no credentials at all reads nothing from the database. Unknown share tokens
-    are recorded as guesses, or collected in `guesses` for the caller to record (`grants_for_tokens`)."""
+    are recorded as guesses, or collected in `guesses` for the caller to record, and share links are read
+    through `memo` if there is one (`grants_for_tokens`)."""
     caller, share_tokens = _authenticate(request, session)
     if not share_tokens:
         return caller
-    grants = grants_for_tokens(session, share_tokens, address=client_address(request), guesses=guesses)
+    grants = grants_for_tokens(
+        session, share_tokens, address=client_address(request), guesses=guesses, memo=memo
+    )
     recorder = request.app.state.usage_recorder
     for grant in grants:
         if grant_is_valid(grant):

@@ -16,8 +16,9 @@ from typing import TypeVar
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from voxelhub.api.deps import request_session, resolve_caller
+from voxelhub.api.deps import resolve_caller
 from voxelhub.datasets import access
+from voxelhub.read_memo import ReadMemo
 from voxelhub.sharing import tokens
 
 T = TypeVar("T")
@@ -27,22 +28,26 @@ def database_is_local(request: Request) -> bool:
     return request.app.state.engine.dialect.name == "sqlite"  # type: ignore[no-any-return]
 
 
-def check_readable(request: Request, dataset_id: str, guesses: list[str] | None = None) -> access.ReadableDataset:
-    """The dataset if the caller may read it (404 otherwise): caller and policy on one short session."""
-    with request_session(request) as session:
-        actor = resolve_caller(request, session, guesses=guesses).actor
-        return access.readable(session=session, actor=actor, dataset_id=dataset_id)
+def check_readable(
+    request: Request, dataset_id: str, guesses: list[str] | None = None, memo: ReadMemo | None = None
+) -> access.ReadableDataset:
+    """The dataset if the caller may read it (404 otherwise): caller and policy on one short session, which
+    only reads (a token guess is committed on its own), so it is closed, not committed."""
+    with request.app.state.session_factory() as session:
+        actor = resolve_caller(request, session, guesses=guesses, memo=memo).actor
+        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
     if not database_is_local(request):
         return await run_in_threadpool(check_readable, request, dataset_id)
-    # On the event loop the check only reads: WAL readers never wait. The one write it may need, counting
+    # On the event loop the check only reads (WAL readers never wait), and through the read memo, which reads
+    # again only what a commit may have changed since (`voxelhub.read_memo`). The one write it may need, counting
     # an unknown share token as a guess, could wait for another process's write lock and stall every
     # request of this process meanwhile, so it is made in a worker thread.
     guesses: list[str] = []
     try:
-        return check_readable(request, dataset_id, guesses)
+        return check_readable(request, dataset_id, guesses, request.app.state.read_memo)
     finally:
         if guesses:
             await run_in_threadpool(_record_guesses, request, guesses)

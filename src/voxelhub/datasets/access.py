@@ -1,5 +1,5 @@
-"""From a dataset id to readable voxels, on the data routes' hot path: the access facts read fresh with one
-small query and decided by the policy, then the storage location and the parsed `dataSource`, both cached per
+"""From a dataset id to readable voxels, on the data routes' hot path: the access facts as the database holds
+them now (one small query, or its answer kept until the database changes) decided by the policy, then the storage location and the parsed `dataSource`, both cached per
 version of the dataset row; and the dataset core's errors turned into domain errors."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from voxelhub.datasets.volume import VolumeError
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.ids import is_valid_id
 from voxelhub.policy import Action, Actor, DatasetFacts, authorize
+from voxelhub.read_memo import ReadMemo
 from voxelhub.storage import InvalidKey, Location, open_location
 
 T = TypeVar("T")
@@ -52,9 +53,13 @@ class ReadableDataset:
     source: DataSource
 
 
-def readable(*, session: Session, actor: Actor, dataset_id: str) -> ReadableDataset:
-    """The dataset, if the actor may read it (404 otherwise), ready to read voxels from."""
-    facts = read_facts(session, dataset_id)
+def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo | None = None) -> ReadableDataset:
+    """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
+    facts are read only when the database changed since they were last read (`voxelhub.read_memo`)."""
+    if memo is None:
+        facts = read_facts(session, dataset_id)
+    else:
+        facts = memo.get(("dataset-facts", dataset_id), lambda: read_facts(session, dataset_id))
     if facts is None:
         raise NotFound("dataset not found")
     authorize(actor, Action.READ, facts)
@@ -63,7 +68,7 @@ def readable(*, session: Session, actor: Actor, dataset_id: str) -> ReadableData
 
 
 def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
-    """The dataset's access facts as they are in the database now (never cached: see `DatasetFacts`)."""
+    """The dataset's access facts as they are in the database now (see `DatasetFacts`)."""
     if not is_valid_id(dataset_id):
         return None
     row = session.execute(_FACTS, {"dataset_id": dataset_id}).first()

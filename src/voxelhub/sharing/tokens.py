@@ -17,6 +17,7 @@ from voxelhub.db import utcnow
 from voxelhub.errors import TooManyRequests
 from voxelhub.ids import redact, token_digest
 from voxelhub.policy import ShareGrant
+from voxelhub.read_memo import ReadMemo
 from voxelhub.sharing.models import ShareLink
 
 log = logging.getLogger(__name__)
@@ -39,20 +40,22 @@ _GUESSES = (
 
 
 def grants_for_tokens(
-    session: Session, tokens: Iterable[str], *, address: str, guesses: list[str] | None = None
+    session: Session, tokens: Iterable[str], *, address: str, guesses: list[str] | None = None,
+    memo: ReadMemo | None = None,
 ) -> tuple[ShareGrant, ...]:
     """Grants for every known token (valid or not: the policy judges validity). Unknown tokens count as
     guesses against the caller's address; past the limit, every token request is refused with 429.
 
     A guess is recorded (committed) here, or, when the caller passes `guesses`, appended to it for the
-    caller to record with `record_guesses` where a wait for the database's write lock does no harm."""
+    caller to record with `record_guesses` where a wait for the database's write lock does no harm. With a
+    `memo`, links and guess counts are read only when the database changed (`voxelhub.read_memo`)."""
     candidates = [t for t in dict.fromkeys(tokens) if t and len(t) <= MAX_TOKEN_LENGTH]
     if not candidates:
         return ()
-    _check_guess_limit(session, address)
+    _check_guess_limit(session, address, memo)
     grants: list[ShareGrant] = []
     for token in candidates:
-        link = session.execute(_LINK_BY_DIGEST, {"digest": token_digest(token)}).first()
+        link = _link(session, token_digest(token), memo)
         if link is None or not hmac.compare_digest(link.token, token):
             log.info("unknown share token %s from %s", redact(token), address)
             if guesses is None:
@@ -85,8 +88,22 @@ def _guess_key(address: str) -> str:
     return f"token-guess:{address}"
 
 
-def _check_guess_limit(session: Session, address: str) -> None:
-    since = utcnow() - timedelta(seconds=GUESS_WINDOW_SECONDS)
-    count = session.execute(_GUESSES, {"key": _guess_key(address), "since": since}).scalar()
-    if (count or 0) >= GUESS_LIMIT_PER_ADDRESS:
+def _link(session: Session, digest: str, memo: ReadMemo | None) -> Row[Any] | None:
+    def read() -> Row[Any] | None:
+        return session.execute(_LINK_BY_DIGEST, {"digest": digest}).first()
+
+    return read() if memo is None else memo.get(("share-link", digest), read)
+
+
+def _check_guess_limit(session: Session, address: str, memo: ReadMemo | None = None) -> None:
+    def count() -> int:
+        since = utcnow() - timedelta(seconds=GUESS_WINDOW_SECONDS)
+        return session.execute(_GUESSES, {"key": _guess_key(address), "since": since}).scalar() or 0
+
+    guessed = count() if memo is None else memo.get(("token-guesses", address), count)
+    # Old guesses leave the window as time passes, with no commit to tell the memo: a count at the limit is
+    # read again, so that an address is let in again as soon as it may be.
+    if guessed >= GUESS_LIMIT_PER_ADDRESS and memo is not None:
+        guessed = count()
+    if guessed >= GUESS_LIMIT_PER_ADDRESS:
         raise TooManyRequests("too many unknown share tokens; try again later", retry_after=GUESS_WINDOW_SECONDS)
