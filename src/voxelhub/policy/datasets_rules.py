@@ -31,9 +31,10 @@ class DatasetLike(Protocol):
 
 @dataclass(frozen=True)
 class DatasetFacts:
-    """The access-relevant columns of one dataset row, read fresh from the database for each request by the
-    data routes (one small query instead of loading the ORM row and its teams). Fresh, never cached: a
-    change made by another process is in force on the next request. Decided by the same rule as `Dataset`."""
+    """The access-relevant columns of one dataset row, as the data routes read them (one small query instead of
+    loading the ORM row and its teams). As the database holds them now: read for each request, or on SQLite
+    kept only until any connection commits (`voxelhub.read_memo`), so a change made by another process is in
+    force on the next request. Decided by the same rule as `Dataset`."""
 
     id: str
     organization_id: str
