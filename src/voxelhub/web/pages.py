@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from voxelhub.accounts import service as accounts
 from voxelhub.accounts.models import Organization
 from voxelhub.annotations import service as annotations
+from voxelhub.annotations.models import Annotation
 from voxelhub.api.deps import SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin, thumbnail_url
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import NotFound
-from voxelhub.policy import Action, authorize, can
+from voxelhub.policy import Action, Actor, authorize, can
 from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
 from voxelhub.web.views import dataset_slug, layer_views, voxel_size
 
@@ -126,4 +127,18 @@ def annotation_view(
         slug=dataset_slug(dataset) if readable else "", layers=layer_views(dataset) if readable else [],
         voxel_size=voxel_size(dataset) if readable else "", query=query, logged_in=caller.user is not None,
         owner_name=f"{owner.first_name} {owner.last_name}".strip() if owner else "",
+        **_annotation_actions(session, caller.actor, annotation),
     )
+
+
+def _annotation_actions(session: Session, actor: Actor, annotation: Annotation) -> dict[str, object]:
+    """What the page offers besides the viewer: Rename and Share for the owner (the server refuses anyone else
+    anyway), Download for whoever may download; the Share dialog's teams are the owner's organization's."""
+    can_share = can(actor, Action.CHANGE_VISIBILITY, annotation)
+    teams = accounts.list_teams(session=session, actor=actor, organization_id=annotation.organization_id) \
+        if can_share else []
+    return {
+        "can_rename": can(actor, Action.WRITE, annotation), "can_share": can_share,
+        "can_download": can(actor, Action.DOWNLOAD, annotation), "teams": teams,
+        "shared_team_ids": set(annotation.shared_team_ids),
+    }
