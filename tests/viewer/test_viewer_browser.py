@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
@@ -488,3 +489,114 @@ def test_create_annotation_from_the_dataset_page(settings, session_factory, brow
         _wait_loaded(link_page)
         assert link_page.locator("#create-annotation").count() == 0
         holder.close()
+
+
+def test_owner_shares_renames_and_downloads_the_annotation(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The owner's Share dialog (visibility, teams, the sharing link), Rename and Download; another member of the
+    organization gets neither Share nor Rename."""
+    world = build_viewer_world(session_factory, tmp_path)
+    team = world.accounts.team_ids["a1"]
+    with running_server(settings) as base:
+        owner = _api_as(base, world.accounts.users["admin_a"])
+        annotation_id = _new_annotation(owner, world, "Shared axon")
+        info_url = f"/api/annotations/{annotation_id}/info"
+        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.5")
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+
+        # Share: Internal to start with; the owner makes it public and shares it with team a1.
+        page.click("#share-button")
+        page.wait_for_selector("#share-dialog[open]")
+        _wait_for(page, lambda: page.input_value("#share-url") != "", "the sharing link")
+        assert page.is_checked("#share-dialog input[value=Internal]")
+        assert page.locator("#share-dialog input[name=team]").count() == 2  # team a1 and a2 of org A
+        page.check("#share-dialog input[value=Public]")
+        page.check(f"#share-dialog input[name=team][value='{team}']")
+        page.click("#share-save")
+        page.wait_for_selector("#share-status[data-kind=ok]")
+        assert page.text_content("#visibility-badge") == "Public"
+        assert "public" in (page.get_attribute("#visibility-badge", "class") or "")
+        # A public annotation on a private dataset: the link carries the dataset's token; Copy puts it on the clipboard.
+        url = page.input_value("#share-url")
+        assert url.startswith(f"{base}/annotations/{annotation_id}?token=")
+        assert "sharing token" in page.text_content("#share-url-hint")
+        page.click("#share-copy")
+        _wait_for(page, lambda: "copied" in (page.text_content("#share-status") or ""), "the copy")
+        assert page.evaluate("() => navigator.clipboard.readText()") == url
+        _shot(page, "15-share-dialog")
+        info = owner.get(info_url).json()
+        assert info["visibility"] == "Public" and info["sharingUrl"] == url
+        assert [t["id"] for t in owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json()] == [team]
+
+        # The link works for someone with no account: the viewer shows the data.
+        stranger = browser.new_context(base_url=base, viewport={"width": 1000, "height": 700})
+        link_page = stranger.new_page()
+        errors += _watch_errors(link_page)
+        link_page.goto(url)
+        _wait_loaded(link_page)
+        link_page.wait_for_selector("#read-only")
+        assert link_page.locator("#share-button, #rename-button").count() == 0
+        assert link_page.is_visible("#download-annotation")
+        stranger.close()
+
+        # A team deleted meanwhile: the server refuses, the dialog says why and shows the saved state again.
+        gone = world.accounts.team_ids["a2"]
+        owner.delete(f"/api/teams/{gone}").raise_for_status()
+        page.check(f"#share-dialog input[name=team][value='{gone}']")
+        page.click("#share-save")
+        page.wait_for_selector("#share-status[data-kind=error]")
+        assert "only teams of the owner's organization" in page.text_content("#share-status")
+        _wait_for(page, lambda: not page.is_checked(f"#share-dialog input[name=team][value='{gone}']"), "the reset")
+        assert [t["id"] for t in owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json()] == [team]
+        errors[:] = [e for e in errors if "status of 400 (Bad Request)" not in e]
+
+        # Private: the teams are disabled with a note, and once saved the server has cleared them.
+        page.check("#share-dialog input[value=Private]")
+        assert page.is_disabled(f"#share-dialog input[name=team][value='{team}']")
+        assert page.is_visible("#share-teams-private")
+        page.click("#share-save")
+        _wait_for(page, lambda: page.text_content("#visibility-badge") == "Private", "the Private badge")
+        assert not page.is_checked(f"#share-dialog input[name=team][value='{team}']")
+        assert owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json() == []
+        assert owner.get(info_url).json()["visibility"] == "Private"
+        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#share-dialog", state="hidden")
+
+        # Rename: name and description; the title, the tab's title and the sidebar follow.
+        page.click("#rename-button")
+        assert page.get_attribute("#rename-button", "aria-expanded") == "true"
+        page.fill("#rename-name", "Renamed axon")
+        page.fill("#rename-description", "Traced by hand in layer 4")
+        page.click("#rename-form button[type=submit]")
+        page.wait_for_selector("#rename-status[data-kind=ok]")
+        assert page.text_content("#annotation-name") == "Renamed axon"
+        assert page.title() == "Renamed axon · voxelhub"
+        assert page.text_content("#annotation-description") == "Traced by hand in layer 4"
+        info = owner.get(info_url).json()
+        assert (info["name"], info["description"]) == ("Renamed axon", "Traced by hand in layer 4")
+        _shot(page, "16-renamed")
+
+        # Download: the NML as an attachment, named after the annotation.
+        with page.expect_download() as caught:
+            page.click("#download-annotation")
+        download = caught.value
+        assert download.suggested_filename == "Renamed axon.nml"
+        nml = Path(download.path()).read_text(encoding="utf-8")
+        assert nml.lstrip().startswith("<?xml") and "<things>" in nml
+        assert f'<meta name="annotationId" content="{annotation_id}" />' in nml
+        assert 'description="Traced by hand in layer 4"' in nml
+        context.close()
+
+        # Another member of the organization (team a1) reads the internal annotation: no Share, no Rename.
+        owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Internal"}).raise_for_status()
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors += _watch_errors(page)
+        log_in(page, base, world.accounts.users["team_a"])
+        page.goto(f"/annotations/{annotation_id}")
+        _wait_loaded(page)
+        page.wait_for_selector("#read-only")
+        assert page.locator("#share-button, #share-dialog, #rename-button, #rename-form").count() == 0
+        assert page.is_visible("#download-annotation")
+        context.close()
+        assert errors == []
