@@ -58,7 +58,7 @@ def test_owners_share_dialog_shows_the_state_and_the_orgs_teams(app, session_fac
     teams = dict(re.findall(r'name="team" value="([0-9a-f]+)"( checked)?', page))
     ids = world.accounts.team_ids
     assert teams == {ids["a1"]: "", ids["a2"]: " checked"}  # the owner's organization's teams only; a2 shared
-    for explanation in ("Only you", "Members of your organization who may read the dataset",
+    for explanation in ("Only you", "Every logged-in member of your organization",
                         "Anyone with the link"):
         assert explanation in page
     private = owner.get(f"/annotations/{world.annotation_ids['Private']}").text

@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 
 const LINK_HINTS = {
   Private: "Only you can open this link (and your teams' managers and your organization's admins).",
-  Internal: "Members of your organization who may read the dataset can open this link once logged in.",
+  Internal: "Every member of your organization can open this link once logged in (the image data shows to those who may read the dataset).",
   Public: "Anyone with this link can open it, without an account.",
 };
 const TOKEN_HINT = " It carries the dataset's sharing token, so the image data shows too.";
