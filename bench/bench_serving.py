@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -101,12 +102,15 @@ def in_process_rate(array: zarr.Array, positions: list[list[int]]) -> float:
 def http_rate(base: str, dataset_id: str, positions: list[list[int]], clients: int) -> float:
     batches = [positions[i:i + BATCH] for i in range(0, len(positions), BATCH)]
     url = f"{base}/data/datasets/{dataset_id}/layers/color/buckets"
+    # One kept-alive connection per client, as a browser viewer holds them (not a new one per batch).
+    connections = threading.local()
 
     def fetch(batch: list[list[int]]) -> int:
-        with httpx.Client(timeout=60) as client:
-            answer = client.post(url, json={"mag": [1, 1, 1], "buckets": batch})
-            answer.raise_for_status()
-            return len(answer.content)
+        if not hasattr(connections, "client"):
+            connections.client = httpx.Client(timeout=60)
+        answer = connections.client.post(url, json={"mag": [1, 1, 1], "buckets": batch})
+        answer.raise_for_status()
+        return len(answer.content)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
