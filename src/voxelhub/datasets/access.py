@@ -1,6 +1,7 @@
 """From a dataset id to readable voxels, on the data routes' hot path: the access facts as the database holds
-them now (one small query, or its answer kept until the database changes) decided by the policy, then the storage location and the parsed `dataSource`, both cached per
-version of the dataset row; and the dataset core's errors turned into domain errors."""
+them now (one small query, or its answer kept until the database changes) decided by the policy, then the
+storage location and the parsed `dataSource`, both cached per version of the dataset row; and the dataset
+core's errors turned into domain errors."""
 
 from __future__ import annotations
 
