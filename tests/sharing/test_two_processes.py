@@ -62,3 +62,29 @@ def test_the_data_routes_of_the_other_process_follow_at_once(settings, session_f
         assert [team_member.get(f"/data/{key}").status_code for _ in range(2)] == [200, 200]
         assert editor.patch(f"{ds}/teams", json=[]).status_code == 200
         assert team_member.get(f"/data/{key}").status_code == 404
+
+
+def test_logins_on_the_data_routes_of_the_other_process_follow_at_once(settings, session_factory) -> None:
+    """What an API token and a session cookie stand for is remembered by the serving process between commits:
+    taking the user out of the dataset's team, and logging out, bite on its very next chunk request."""
+    world = build_dataset_world(session_factory)
+    key = f"zarr/{world.dataset_id}/datasource-properties.json"
+    with session_factory() as session:
+        member_id = world.accounts.user_id(session, "team_a")
+    with running_server(settings) as first, running_server(settings) as second:
+        admin = login(first, "admin@a.org")
+        member = login(second, "team@a.org")
+        api_token = member.get("/api/auth/token").json()["token"]
+        script = httpx.Client(base_url=second, headers={"X-Auth-Token": api_token}, timeout=10)
+        for caller in (script, member):
+            assert [caller.get(f"/data/{key}").status_code for _ in range(2)] == [200, 200]
+        assert admin.patch(f"/api/users/{member_id}", json={"teams": []}).status_code == 200
+        assert script.get(f"/data/{key}").status_code == 404
+        assert member.get(f"/data/{key}").status_code == 404
+
+        team = [{"id": world.accounts.team_ids["a1"], "isTeamManager": False}]
+        assert admin.patch(f"/api/users/{member_id}", json={"teams": team}).status_code == 200
+        assert [member.get(f"/data/{key}").status_code for _ in range(2)] == [200, 200]
+        elsewhere = httpx.Client(base_url=first, cookies=member.cookies, headers=member.headers, timeout=10)
+        assert elsewhere.post("/api/auth/logout").status_code == 204
+        assert member.get(f"/data/{key}").status_code == 404

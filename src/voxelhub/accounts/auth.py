@@ -77,8 +77,9 @@ def resolve_session(session: Session, session_token: str) -> tuple[User, AuthSes
     return user, row
 
 
-def csrf_matches(auth_session: AuthSession, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(auth_session.csrf_token, presented or "")
+def csrf_matches(expected: str, presented: str | None) -> bool:
+    """The session's CSRF token echoed back (compared in constant time)."""
+    return bool(expected) and bool(presented) and hmac.compare_digest(expected, presented or "")
 
 
 def get_or_create_api_token(*, session: Session, user: User) -> str:

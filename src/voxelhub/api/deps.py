@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from voxelhub.accounts import auth
 from voxelhub.accounts.models import AuthSession, User
 from voxelhub.accounts.service import principal_for
+from voxelhub.db import utcnow
 from voxelhub.errors import Forbidden, NotAuthenticated
-from voxelhub.policy import ANONYMOUS, Actor, grant_is_valid
+from voxelhub.ids import token_digest
+from voxelhub.policy import ANONYMOUS, Actor, Principal, ShareGrant, grant_is_valid
 from voxelhub.read_memo import ReadMemo
 from voxelhub.settings import Settings
 from voxelhub.sharing.tokens import grants_for_tokens
@@ -68,16 +71,39 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
     return resolve_caller(request, session)
 
 
-def resolve_caller(
-    request: Request, session: Session, *, guesses: list[str] | None = None, memo: ReadMemo | None = None
-) -> Caller:
+def resolve_caller(request: Request, session: Session, *, guesses: list[str] | None = None) -> Caller:
     """Who is calling: the user of an API token or session cookie, plus the grants of any share tokens
     presented. A request with no credentials at all reads nothing from the database. Unknown share tokens
-    are recorded as guesses, or collected in `guesses` for the caller to record, and share links are read
-    through `memo` if there is one (`grants_for_tokens`)."""
+    are recorded as guesses, or collected in `guesses` for the caller to record (`grants_for_tokens`)."""
     caller, share_tokens = _authenticate(request, session)
     if not share_tokens:
         return caller
+    grants = _share_grants(request, session, share_tokens, guesses, None)
+    return Caller(
+        actor=caller.actor.with_grants(grants), user=caller.user,
+        auth_session=caller.auth_session, session_token=caller.session_token,
+    )
+
+
+def resolve_actor(
+    request: Request, session: Session, *, guesses: list[str] | None = None, memo: ReadMemo | None = None
+) -> Actor:
+    """The caller as the policy sees them, for the data routes. With a read memo, what an API token, a
+    session cookie or a share token stands for is read from the database only after it changed
+    (`voxelhub.read_memo`); a session's expiry and the CSRF proof are still checked on every request."""
+    if memo is None:
+        return resolve_caller(request, session, guesses=guesses).actor
+    share_tokens = presented_share_tokens(request)
+    login = _remembered_login(request, session, memo, share_tokens)
+    actor = ANONYMOUS if login is None else Actor(user=login.principal)
+    if not share_tokens:
+        return actor
+    return actor.with_grants(_share_grants(request, session, share_tokens, guesses, memo))
+
+
+def _share_grants(
+    request: Request, session: Session, share_tokens: list[str], guesses: list[str] | None, memo: ReadMemo | None
+) -> tuple[ShareGrant, ...]:
     grants = grants_for_tokens(
         session, share_tokens, address=client_address(request), guesses=guesses, memo=memo
     )
@@ -85,10 +111,45 @@ def resolve_caller(
     for grant in grants:
         if grant_is_valid(grant):
             recorder.record(grant.link_id)
-    return Caller(
-        actor=caller.actor.with_grants(grants), user=caller.user,
-        auth_session=caller.auth_session, session_token=caller.session_token,
-    )
+    return grants
+
+
+@dataclass(frozen=True)
+class _Login:
+    """What an API token or a session cookie stands for, as the read memo keeps it."""
+
+    principal: Principal
+    csrf_token: str | None = None  # sessions only: the proof a state-changing request must echo
+    expires_at: datetime | None = None  # sessions only: a clock ends them, not a commit
+
+
+def _remembered_login(request: Request, session: Session, memo: ReadMemo, share_tokens: list[str]) -> _Login | None:
+    api_token = request.headers.get("X-Auth-Token")
+    if api_token:
+        login = memo.get(("api-token", token_digest(api_token)), lambda: _api_token_login(session, api_token))
+        if login is not None:
+            share_tokens.remove(api_token)
+            return login
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        login = memo.get(("session", token_digest(cookie)), lambda: _session_login(session, cookie))
+        if login is not None and login.expires_at is not None and login.expires_at > utcnow():
+            _check_csrf(request, login.csrf_token or "")
+            return login
+    return None
+
+
+def _api_token_login(session: Session, api_token: str) -> _Login | None:
+    user = auth.resolve_api_token(session, api_token)
+    return None if user is None else _Login(principal=principal_for(user))
+
+
+def _session_login(session: Session, cookie: str) -> _Login | None:
+    resolved = auth.resolve_session(session, cookie)
+    if resolved is None:
+        return None
+    user, row = resolved
+    return _Login(principal=principal_for(user), csrf_token=row.csrf_token, expires_at=row.expires_at)
 
 
 def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]]:
@@ -105,7 +166,7 @@ def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]
         resolved = auth.resolve_session(session, cookie)
         if resolved is not None:
             user, row = resolved
-            _check_csrf(request, row)
+            _check_csrf(request, row.csrf_token)
             caller = Caller(actor=Actor(user=principal_for(user)), user=user, auth_session=row, session_token=cookie)
             return caller, share_tokens
     return Caller(actor=ANONYMOUS), share_tokens
@@ -128,11 +189,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _check_csrf(request: Request, row: AuthSession) -> None:
+def _check_csrf(request: Request, expected: str) -> None:
     # A cross-site form can ride on the cookie but cannot read our CSRF cookie to echo it in a header.
     if request.method in SAFE_METHODS:
         return
-    if not auth.csrf_matches(row, request.headers.get(CSRF_HEADER)):
+    if not auth.csrf_matches(expected, request.headers.get(CSRF_HEADER)):
         raise Forbidden("missing or wrong CSRF token (send the X-CSRF-Token header)")
 
 
