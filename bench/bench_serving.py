@@ -45,8 +45,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
 
 
-def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str]:
-    """The dataset registered (public) and a share link to it: (dataset id, token)."""
+def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
+    """The dataset registered (public), a share link to it and its admin's API token:
+    (dataset id, share token, API token)."""
+    from voxelhub.accounts import auth
     from voxelhub.accounts import service as accounts
     from voxelhub.datasets import service as datasets
     from voxelhub.db import make_engine, make_session_factory, run_migrations, transaction
@@ -64,9 +66,10 @@ def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str]:
         ds.is_public = True
         owner = Actor(user=accounts.principal_for(admin))
         token = sharing.get_or_create_default_link(session=session, actor=owner, dataset=ds).token
+        api_token = auth.get_or_create_api_token(session=session, user=admin)
         dataset_id = ds.id
     engine.dispose()
-    return dataset_id, token
+    return dataset_id, token, api_token
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -118,13 +121,14 @@ def http_rate(base: str, dataset_id: str, positions: list[list[int]], clients: i
     return total / (time.perf_counter() - started) / 1e6
 
 
-def wrk_rate(url_file: Path, base: str, seconds: int) -> float | None:
+def wrk_rate(url_file: Path, base: str, seconds: int, headers: dict[str, str] | None = None) -> float | None:
     if not shutil.which("wrk"):
         return None
     script = url_file.with_suffix(".lua")
     script.write_text(
         f"local paths = {{}}\nfor line in io.lines('{url_file}') do paths[#paths + 1] = line end\n"
-        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+        + "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in (headers or {}).items())
+        + "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
     )
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), base],
                          capture_output=True, text=True, check=True).stdout
@@ -161,7 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         dataset = args.dataset or build_synthetic(work / "synthetic-em")
-        dataset_id, token = setup_server_data(work / "data", dataset)
+        dataset_id, token, api_token = setup_server_data(work / "data", dataset)
         array = zarr.open_array(str(dataset / "color" / "1"), mode="r")
         positions = bucket_positions(tuple(array.shape[1:]), args.buckets)
         server = start_server(work / "data", 8791)
@@ -172,25 +176,28 @@ def main() -> None:
             served = http_rate(base, dataset_id, positions, args.clients)
             print(f"decoded 32³ buckets: zarr-python in-process {local:8.1f} MB/s | voxelhub HTTP "
                   f"{served:8.1f} MB/s | ratio {served / local:.2f}")
-            passthrough(work, dataset, dataset_id, token, base, args.seconds)
+            passthrough(work, dataset, dataset_id, token, api_token, base, args.seconds)
         finally:
             server.terminate()
             server.wait()
 
 
-def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, base: str, seconds: int) -> None:
+def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, api_token: str, base: str,
+                seconds: int) -> None:
     chunks = [p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()]
     chunks = chunks[:512]
     if not chunks or not shutil.which("wrk"):
         print("raw chunk pass-through: skipped (needs wrk: apt-get install wrk nginx-light)")
         return
     rates = {}
-    for name, paths in (("voxelhub", [f"/data/zarr/{dataset_id}/{c}" for c in chunks]),
-                        ("voxelhub_token", [f"/data/s/{token}/zarr/{dataset_id}/{c}" for c in chunks]),
-                        ("trivial_route", ["/api/buildinfo"])):
+    plain = [f"/data/zarr/{dataset_id}/{c}" for c in chunks]
+    for name, paths, headers in (("voxelhub", plain, None),
+                                 ("voxelhub_token", [f"/data/s/{token}/zarr/{dataset_id}/{c}" for c in chunks], None),
+                                 ("voxelhub_api_token", plain, {"X-Auth-Token": api_token}),
+                                 ("trivial_route", ["/api/buildinfo"], None)):
         url_file = work / f"{name}.txt"
         url_file.write_text("\n".join(paths))
-        rates[name] = wrk_rate(url_file, base, seconds)
+        rates[name] = wrk_rate(url_file, base, seconds, headers)
     nginx = nginx_server(dataset, 8792, work)
     if nginx is None:
         print(f"raw chunk pass-through: voxelhub {rates['voxelhub']:.0f} req/s (nginx not installed)")
@@ -204,8 +211,10 @@ def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, base: st
         nginx.wait()
     mean = np.mean([(dataset / c).stat().st_size for c in chunks]) / 1024
     ours, with_token, cap = rates["voxelhub"], rates["voxelhub_token"], rates["trivial_route"]
+    scripted = rates["voxelhub_api_token"]
     print(f"raw chunk pass-through ({len(chunks)} chunks, mean {mean:.1f} KiB): nginx {nginx_rps:.0f} req/s | "
           f"voxelhub {ours:.0f} req/s | ratio {ours / nginx_rps:.3f}")
+    print(f"  a logged-in script (API token in X-Auth-Token): {scripted:.0f} req/s (ratio {scripted / nginx_rps:.3f})")
     print(f"  with a share token in the path: {with_token:.0f} req/s (ratio {with_token / nginx_rps:.3f}); "
           f"voxelhub's trivial route /api/buildinfo: {cap:.0f} req/s (chunk route at {ours / cap:.2f} of it)")
     print(json.dumps({"nginx_rps": nginx_rps, **{f"{k}_rps": v for k, v in rates.items()}}))
