@@ -568,7 +568,8 @@ def test_owner_shares_renames_and_downloads_the_annotation(settings, session_fac
         page.fill("#rename-name", "Renamed axon")
         page.fill("#rename-description", "Traced by hand in layer 4")
         page.click("#rename-form button[type=submit]")
-        page.wait_for_selector("#rename-status[data-kind=ok]")
+        page.wait_for_selector("#rename-form", state="hidden")  # saved: the panel closes, the title shows it
+        assert page.get_attribute("#rename-button", "aria-expanded") == "false"
         assert page.text_content("#annotation-name") == "Renamed axon"
         assert page.title() == "Renamed axon · voxelhub"
         assert page.text_content("#annotation-description") == "Traced by hand in layer 4"

@@ -138,7 +138,9 @@ function setUpRename() {
       name.value = saved.name;
       description.value = saved.description;
       showName(info);
-      showStatus(status, "Saved.", "ok");
+      // The new title is the confirmation; the panel closes so the viewer moves back up.
+      showStatus(status, "", "ok");
+      toggle(false);
     } catch (error) {
       showStatus(status, `Not saved: ${error.message}`, "error");
     } finally {
