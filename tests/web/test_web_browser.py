@@ -231,6 +231,8 @@ def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path
     archive = tmp_path / "simple.zip"
     archive.write_bytes(zip_folder(SIMPLE_ZARR3))
     nml = FIXTURES / "nmls" / "nml_with_small_distance_nodes.nml"  # <experiment name="test_dataset"/>
+    nameless = tmp_path / "nameless.nml"
+    nameless.write_text("".join(line for line in nml.read_text().splitlines(keepends=True) if "<experiment" not in line))
     broken = tmp_path / "truncated.nml"
     lines = nml.read_text().splitlines(keepends=True)
     broken.write_text("".join(lines[: len(lines) // 2]) + '      <node id="99" x="1"')
@@ -298,5 +300,17 @@ def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path
         _shot(page, "web-14-upload-error")
         mine = member.get("/api/annotations/readable", params={"scope": "own"}).json()
         assert [a["id"] for a in mine] == [annotation_id]
+
+        # An NML that names no dataset: refused until the form names one, then imported into that one.
+        page.set_input_files("#annotation-file", str(nameless))
+        page.click("#annotation-upload button[type=submit]")
+        page.wait_for_selector("#annotation-upload .form-error:not([hidden])")
+        assert "names no dataset" in page.text_content("#annotation-upload .form-error")
+        page.select_option("#annotation-dataset", dataset_id)
+        page.click("#annotation-upload button[type=submit]")
+        page.wait_for_url(re.compile(r".*/annotations/[0-9a-f]{24}$"))
+        chosen = page.url.rsplit("/", 1)[1]
+        mine = member.get("/api/annotations/readable", params={"scope": "own"}).json()
+        assert sorted((a["id"], a["datasetId"]) for a in mine) == sorted([(annotation_id, dataset_id), (chosen, dataset_id)])
         assert errors == []
         context.close()
