@@ -76,7 +76,7 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         _shot(page, "03-dashboard")
         page.click("#tab-own")
         page.wait_for_selector("#panel-own:not([hidden]) >> text=Traced neuron 1")
-        assert page.locator("#panel-own >> text=fly-brain").get_attribute("href") == f"/datasets/fly-brain-{dataset_id}/view"
+        assert page.locator("#panel-own .annotation-list a >> text=fly-brain").get_attribute("href") == f"/datasets/fly-brain-{dataset_id}/view"
         _shot(page, "03b-dashboard-annotations")
         page.click("#tab-shared")
         page.wait_for_selector("#panel-shared:not([hidden]) .empty:not(.loading)")
