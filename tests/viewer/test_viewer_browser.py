@@ -327,8 +327,11 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         assert page.input_value("#segment-id") == str(segment)
 
         # A drag on XY (4 pixels a voxel) paints a radius-3 stroke from x=64 to x=74 at y=64, z=20.
+        plane = page.locator('canvas[data-plane="xy"]').bounding_box()
         _drag(page, "xy", (2, 2), (42, 2))
         page.wait_for_selector("#save-status[data-kind=ok]")
+        # The save's status never moves the planes (a re-wrapping toolbar would shift what the pointer is on).
+        assert page.locator('canvas[data-plane="xy"]').bounding_box() == plane
         painted = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])
         for x, y in [(64, 64), (70, 64), (74, 64), (70, 67), (66, 66)]:
             assert painted[x - 64, y - 64, 20] == segment, (x, y)
