@@ -74,10 +74,16 @@ function short(value, digits) {
   return String(Number(value.toFixed(digits)));
 }
 
+// A zoom below 0.0005 would round to "0", which no reader accepts: it keeps three significant digits instead.
+function shortZoom(zoom) {
+  const text = short(zoom, 3);
+  return Number(text) > 0 ? text : String(Number(zoom.toPrecision(3)));
+}
+
 /** The hash for a view: integers for the position, a short zoom, rotation only when an active node needs it. */
 export function formatHash({ position, mode = 0, zoom, rotation = [0, 0, 0], activeNode = null }) {
   const parts = position.map((v) => String(Math.floor(v)));
-  parts.push(String(mode), short(zoom, 3));
+  parts.push(String(mode), shortZoom(zoom));
   const rotated = rotation.some((r) => r !== 0);
   if (rotated || activeNode !== null) parts.push(...rotation.map((r) => short(r, 2)));
   if (activeNode !== null) parts.push(String(activeNode));
