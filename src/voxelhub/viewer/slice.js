@@ -100,13 +100,14 @@ function painter(layer) {
     case "scalar":
     case "scalar64": {
       const [lo, hi] = layer.range || [0, 1];
-      const scale = hi > lo ? 255 / (hi - lo) : 0;
+      // Multiplied before dividing: with a precomputed 255 / span the top of the range came out as 254.
+      const span = hi > lo ? hi - lo : 0;
       const wide = layer.kind === "scalar64";
       return (data, px, row, src, ua, ub, su) => {
         for (let g = ua; g < ub; g++) {
           const i = src + g * su;
           const raw = wide ? data[2 * i] + data[2 * i + 1] * 4294967296 : data[i];
-          let val = (raw - lo) * scale;
+          let val = span ? ((raw - lo) * 255) / span : 0;
           val = val > 255 ? 255 : val > 0 ? val | 0 : 0;
           px[row + g] = (0xff000000 | (val << 16) | (val << 8) | val) >>> 0;
         }
