@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs the test dependencies (Python packages and, for browser tests, Debian's Chromium) and runs
+# Installs the test dependencies (Python packages; Debian's Chromium and Node.js) and runs
 # the whole test suite. Set VOXELHUB_DATABASE_URL=postgresql+psycopg://… to run it on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 ensure_venv "[test]"
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium; browser tests will be skipped" >&2
+# Debian packages the suite uses: Chromium for the browser tests, Node.js for the front end's unit tests.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null) \
+    || echo "note: could not install ${missing[*]}; the tests that need them will be skipped" >&2
 fi
 exec "$VENV/bin/python" -m pytest "$@"
