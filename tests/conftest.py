@@ -19,8 +19,6 @@ from voxelhub.api.app import create_app
 from voxelhub.db import Base, make_engine, make_session_factory, run_migrations, transaction
 from voxelhub.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures" / "webknossos-libs"
 POSTGRES_URL = os.environ.get("VOXELHUB_DATABASE_URL", "")
 
 

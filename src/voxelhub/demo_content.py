@@ -24,9 +24,13 @@ TEMCA2 = "temca2-fly-brain"
 SYNTHETIC = "synthetic-em"
 
 
-def fixtures_dir() -> Path:
-    default = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "webknossos-libs"
-    return Path(os.environ.get("VOXELHUB_FIXTURES_DIR", default))
+# Real TEMCA2 tiles (webknossos-libs test data, see NOTICE), shipped inside the package so that the demo works
+# from any installation; VOXELHUB_TEMCA2_TILES points at another copy of the same `{z}/{y}/{x}.jpg` layout.
+TEMCA2_TILES = Path(__file__).resolve().parent / "demo_assets" / "temca2"
+
+
+def temca2_tiles_dir() -> Path:
+    return Path(os.environ.get("VOXELHUB_TEMCA2_TILES", TEMCA2_TILES))
 
 
 def _size() -> tuple[int, int, int]:
@@ -46,7 +50,7 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
     folder = settings.datasets_dir / organization.name
     folder.mkdir(parents=True, exist_ok=True)
     admin = admin_actor(session, organization)
-    source = fixtures_dir() / "temca2"
+    source = temca2_tiles_dir()
     if source.is_dir():
         temca2 = _ensure(session, organization, TEMCA2, lambda: build_temca2(folder / TEMCA2, source))
         if not temca2.is_public and not temca2.description:

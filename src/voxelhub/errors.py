@@ -1,5 +1,5 @@
 """Domain errors. Services raise them; one handler at the HTTP edge maps them to answers
-(spec/permissions.md, "Answers")."""
+(docs/permissions.md, "Answers")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every cell of the annotation part of spec/permissions.md, through `policy.can`, the listing filters and HTTP."""
+"""Every cell of the annotation part of docs/permissions.md, through `policy.can`, the listing filters and HTTP."""
 
 from __future__ import annotations
 

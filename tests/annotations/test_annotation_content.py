@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import FIXTURES
 from tests.datasets.helpers import SIMPLE_ZARR3, register_folder
 from tests.factories import build_world, logged_in_client
+from tests.fixture_files import FIXTURES
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.nml import read_nml
 from voxelhub.db import transaction

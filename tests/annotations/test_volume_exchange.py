@@ -17,7 +17,7 @@ from lxml import etree
 from zarr.storage import ZipStore
 
 from tests.annotations.test_annotation_content import annotation_count, setup  # noqa: F401 (fixture)
-from tests.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from voxelhub.annotations.nml import read_nml
 from voxelhub.annotations.nml_zip import archive_names
 from voxelhub.annotations.volume_exchange import DecodedArchive, parse_mag

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from tests.fixture_files import FIXTURES
 from voxelhub.annotations.skeleton import (
     NODE_COLUMNS,
     BoundingBox,
@@ -18,10 +17,6 @@ from voxelhub.annotations.skeleton import (
     Tree,
     edge_array,
 )
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "webknossos-libs"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures/webknossos-libs")
 
 NML_FILES = sorted(FIXTURES.glob("**/*.nml"))
 ZIP_FILES = sorted((FIXTURES / "annotations").glob("*.zip"))

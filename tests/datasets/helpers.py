@@ -8,7 +8,7 @@ import numpy as np
 import zarr
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from voxelhub.datasets import service
 from voxelhub.db import transaction
 from voxelhub.policy import SYSTEM

@@ -13,12 +13,9 @@ import pytest
 import zarr
 from zarr.storage import LocalStore
 
+from tests.fixture_files import TEMCA2_TILES_DIR
 from tests.storage.s3server import running_s3
 from voxelhub.datasets.demo_data import build_synthetic, build_temca2
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "webknossos-libs"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures/webknossos-libs")
 
 
 def _v2_array(root: Path, name: str, data: np.ndarray, chunks: tuple[int, ...]) -> None:
@@ -114,7 +111,7 @@ def synthetic_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def temca2_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_temca2(tmp_path_factory.mktemp("demo") / "temca2", FIXTURES / "temca2")
+    return build_temca2(tmp_path_factory.mktemp("demo") / "temca2", TEMCA2_TILES_DIR)
 
 
 @pytest.fixture(scope="session")

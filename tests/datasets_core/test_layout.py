@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.datasets_core.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from voxelhub.datasets.layout import DatasetFormatError, DataSource, scan_dataset
 from voxelhub.storage import open_location
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.datasets_core.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from voxelhub.datasets.layout import scan_dataset
 from voxelhub.datasets.thumbnail import layer_thumbnail, segment_colors
 from voxelhub.datasets.volume import VolumeError

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import zarr
 
-from tests.datasets_core.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from tests.storage.s3server import upload_dir
 from voxelhub.datasets.layout import scan_dataset
 from voxelhub.datasets.volume import VolumeError, parse_mag, read_box, read_buckets, to_wire_bytes

@@ -14,7 +14,7 @@ import pytest
 import zarr
 from zarr.storage import FsspecStore
 
-from tests.datasets_core.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from voxelhub.datasets.layout import DataSource, scan_dataset
 from voxelhub.datasets.zarr_view import resolve_view_key, zarr_view_chunk, zarr_view_document, zarr_view_get
 from voxelhub.storage import InvalidKey, Location, open_location

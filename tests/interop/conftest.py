@@ -204,7 +204,7 @@ class InteropWorld:
             assert answer.status_code in (200, 204), answer.text
 
     def view_url(self, key: str, token: str) -> str:
-        """The sharing link as voxelhub's Share dialog gives it (spec/formats.md, Viewer URLs)."""
+        """The sharing link as voxelhub's Share dialog gives it (docs/formats.md, Viewer URLs)."""
         return f"{self.base}/datasets/{self.names[key]}-{self.datasets[key]}/view?token={token}"
 
 
@@ -219,7 +219,7 @@ DATASETS = {
 
 
 def _may_read(role: str, org: str, is_public: bool, team: str | None) -> bool:
-    """spec/permissions.md, datasets/read, for the users of tests.factories.build_world."""
+    """docs/permissions.md, datasets/read, for the users of tests.factories.build_world."""
     kind, user_org = role.rsplit("_", 1)
     if is_public:
         return True

@@ -286,7 +286,7 @@ def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
 ) -> None:
     """Upload a webKnossos annotation zip (zarr3 or WKW volume data), download it from voxelhub (zarr3 volume
     data written by voxelhub), and have the client read the same boxes of every mag from both zips."""
-    from tests.conftest import FIXTURES
+    from tests.fixture_files import FIXTURES
 
     original = FIXTURES / "annotations" / name
     boxes = _boxes(original, tmp_path)

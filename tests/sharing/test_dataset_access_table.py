@@ -1,4 +1,4 @@
-"""Every cell of the dataset part of spec/permissions.md, through `policy.can` and through HTTP,
+"""Every cell of the dataset part of docs/permissions.md, through `policy.can` and through HTTP,
 and the listing filter against `can`."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from voxelhub.sharing.tokens import grant_of
 ACTIONS = ("read", "list", "get_link", "revoke", "edit", "change_teams")
 T, F = True, False
 
-# The contract, transcribed from spec/permissions.md for a PRIVATE dataset whose allowed team is "team a1".
+# The contract, transcribed from docs/permissions.md for a PRIVATE dataset whose allowed team is "team a1".
 PRIVATE = {
     #                 read list get_link revoke edit change_teams
     "anonymous":       (F, F, F, F, F, F),

@@ -1,4 +1,4 @@
-"""The annotation page's actions (spec/permissions.md, "Annotations"): Share and Rename for the owner only,
+"""The annotation page's actions (docs/permissions.md, "Annotations"): Share and Rename for the owner only,
 Download for whoever may read the annotation, keeping the page's share token."""
 
 from __future__ import annotations

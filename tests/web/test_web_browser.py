@@ -11,10 +11,10 @@ from urllib.parse import unquote
 import httpx2 as httpx
 
 from tests.browser import SHOTS, log_in, needs_chromium
-from tests.conftest import FIXTURES
 from tests.datasets.helpers import SIMPLE_ZARR3
 from tests.datasets.test_dataset_upload import zip_folder
 from tests.factories import PASSWORD
+from tests.fixture_files import FIXTURES
 from tests.server import running_server
 from tests.web.pages_world import add_dataset, world_with_layers
 from voxelhub.annotations import service as annotations

@@ -24,7 +24,7 @@ def _view_url(world) -> str:  # type: ignore[no-untyped-def]
     return f"/datasets/fly-brain-{world.dataset_id}/view"
 
 
-# Settings page of a PRIVATE dataset (team a1 allowed): spec/permissions.md, "Datasets" and "Answers".
+# Settings page of a PRIVATE dataset (team a1 allowed): docs/permissions.md, "Datasets" and "Answers".
 SETTINGS_PRIVATE = {
     "anonymous": 404, "link_valid": 401, "link_revoked": 404, "link_expired": 404, "outsider": 404,
     "member": 404, "team_member": 403, "team_manager": 200, "dataset_manager": 200, "admin": 200,

@@ -1,4 +1,4 @@
-"""Wire shapes of the accounts API (spec/api.md, "Accounts")."""
+"""Wire shapes of the accounts API (docs/api.md, "Accounts")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Skeleton update actions (webKnossos vocabulary, spec/api.md) applied atomically.
+"""Skeleton update actions (webKnossos vocabulary, docs/api.md) applied atomically.
 
 `apply_actions(skeleton, actions)` returns a new Skeleton and never modifies the one it is given; if any
 action is invalid it raises `UpdateActionError(index, message)` and nothing is produced. Why this is cheap on a

@@ -2,7 +2,7 @@
 
 No lxml objects: small elements are formatted strings; nodes and edges are formatted a block of rows at a
 time from pre-rendered column text (`textcols`), encoded once per block and written. Element order follows
-spec/formats.md, which is also the order webKnossos writes.
+docs/formats.md, which is also the order webKnossos writes.
 """
 
 from __future__ import annotations

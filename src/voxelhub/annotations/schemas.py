@@ -1,4 +1,4 @@
-"""Wire shapes of the annotations API (spec/api.md, "Annotations")."""
+"""Wire shapes of the annotations API (docs/api.md, "Annotations")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The skeleton as JSON for the viewer (`GET /api/annotations/{id}/skeleton`, spec/api.md).
+"""The skeleton as JSON for the viewer (`GET /api/annotations/{id}/skeleton`, docs/api.md).
 
 `to_json_dict` builds plain Python values (tests, small skeletons); `to_json_bytes` produces the same document
 directly as bytes, formatting nodes and edges a column at a time (`textcols`) so 1M nodes take about a second

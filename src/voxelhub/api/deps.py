@@ -173,7 +173,7 @@ def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]
 
 
 def presented_share_tokens(request: Request) -> list[str]:
-    """Every place a share token may travel (spec/api.md): query `token`/`sharingToken`, the headers
+    """Every place a share token may travel (docs/api.md): query `token`/`sharingToken`, the headers
     `X-Share-Token` and `X-Auth-Token` (the webknossos client's habit), and a `/s/{token}/` path segment."""
     candidates = [
         request.path_params.get("share_token"),

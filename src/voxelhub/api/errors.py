@@ -1,4 +1,4 @@
-"""The one mapping from domain errors to HTTP answers (spec/permissions.md, "Answers")."""
+"""The one mapping from domain errors to HTTP answers (docs/permissions.md, "Answers")."""
 
 from __future__ import annotations
 

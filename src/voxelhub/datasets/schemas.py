@@ -1,4 +1,4 @@
-"""Wire shapes of the datasets API (spec/api.md, "Datasets")."""
+"""Wire shapes of the datasets API (docs/api.md, "Datasets")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""THE place that decides access (CONVENTIONS.md 1-3; spec/permissions.md is the contract).
+"""THE place that decides access (CONVENTIONS.md 1-3; docs/permissions.md is the contract).
 
 `can(actor, action, obj)` answers every "may X do Y on Z?"; `readable_*` functions add the same rules
 to SQL listings. Unknown actions or object kinds are denied.

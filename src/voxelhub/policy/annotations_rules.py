@@ -1,4 +1,4 @@
-"""Annotation rules (spec/permissions.md, "Annotations") and the matching SQL listing filters."""
+"""Annotation rules (docs/permissions.md, "Annotations") and the matching SQL listing filters."""
 
 from __future__ import annotations
 

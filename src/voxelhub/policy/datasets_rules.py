@@ -1,4 +1,4 @@
-"""Dataset rules (spec/permissions.md, "Datasets") and the matching SQL listing filter."""
+"""Dataset rules (docs/permissions.md, "Datasets") and the matching SQL listing filter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-// The view in the address bar's hash, in the webKnossos form (spec/formats.md, "Viewer URLs"):
+// The view in the address bar's hash, in the webKnossos form (docs/formats.md, "Viewer URLs"):
 //   #x,y,z,mode,zoom[,rotX,rotY,rotZ][,activeNodeId]
 // or a URL-encoded JSON object {"position":[x,y,z],"mode":…,"zoomStep":…,"rotation":[…],"activeNode":…}.
 // Pure functions: parseHash answers null for anything malformed, so the caller falls back to the default view.

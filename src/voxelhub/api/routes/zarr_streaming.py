@@ -54,7 +54,7 @@ async def zarr_preflight(request: Request) -> Response:
 
 # Plain Starlette routes, not FastAPI's: a zarr client asks for thousands of chunks, and FastAPI's request
 # handling (dependency solving and validation of two path strings) cost ~60 µs of a ~200 µs chunk request.
-# A zarr hierarchy is no JSON API, so the OpenAPI document leaves them out; the README and spec/api.md describe them.
+# A zarr hierarchy is no JSON API, so the OpenAPI document leaves them out; the README and docs/api.md describe them.
 # HEAD comes with GET. No dependencies and `async def`: see `voxelhub.api.readable` for why.
 for _path in ("/zarr/{dataset_id}/{key:path}", "/s/{share_token}/zarr/{dataset_id}/{key:path}"):
     router.add_route(_path, zarr_key, methods=["GET"], include_in_schema=False)
