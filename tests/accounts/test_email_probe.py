@@ -4,8 +4,14 @@ and such refusals are limited per admin so that probing a list of addresses goes
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import build_world, logged_in_client
+from voxelhub.accounts import service
 from voxelhub.accounts.service import EMAIL_REFUSALS_PER_ADMIN
+from voxelhub.db import transaction
+from voxelhub.errors import Conflict
+from voxelhub.policy import SYSTEM
 
 
 def _create(admin, email: str):  # type: ignore[no-untyped-def]
@@ -37,3 +43,11 @@ def test_probing_many_addresses_is_limited_per_admin(app, session_factory) -> No
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
     assert _create(admin_a, "fresh@a.org").status_code == 429  # the limit holds for every address
     assert _create(logged_in_client(app, "admin@b.org"), "fresh@b.org").status_code == 201  # per admin
+
+
+def test_the_command_line_operator_is_told_plainly(session_factory) -> None:
+    world = build_world(session_factory)
+    with transaction(session_factory) as session:
+        with pytest.raises(Conflict, match="already exists"):
+            service.create_user(session=session, actor=SYSTEM, organization_id=world.org_ids["a"],
+                                email="member@b.org", password="long enough pw")

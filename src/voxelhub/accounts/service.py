@@ -221,6 +221,8 @@ EMAIL_IN_USE = "this email address cannot be used"
 
 
 def _refuse_email(session: Session, actor: Actor) -> NoReturn:
+    if actor.is_system:  # the command line's operator sees every organization anyway
+        raise Conflict("a user with this email already exists")
     if actor.user is not None:
         session.add(LoginFailure(key=f"email-refused:{actor.user.user_id}"))
         session.commit()  # the refusal ends in an error, whose rollback must not undo the count
