@@ -48,8 +48,9 @@ def machine() -> str:
 def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
     """The dataset registered (public), a share link to it and its admin's API token:
     (dataset id, share token, API token)."""
-    from voxelhub.accounts import auth
+    from voxelhub.accounts import api_tokens
     from voxelhub.accounts import service as accounts
+    from voxelhub.accounts.server_key import server_key
     from voxelhub.datasets import service as datasets
     from voxelhub.db import make_engine, make_session_factory, run_migrations, transaction
     from voxelhub.policy import SYSTEM, Actor
@@ -66,7 +67,7 @@ def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
         ds.is_public = True
         owner = Actor(user=accounts.principal_for(admin))
         token = sharing.get_or_create_default_link(session=session, actor=owner, dataset=ds).token
-        api_token = auth.get_or_create_api_token(session=session, user=admin)
+        api_token = api_tokens.default_token(session=session, user=admin, key=server_key(Settings(data_dir=data_dir)))
         dataset_id = ds.id
     engine.dispose()
     return dataset_id, token, api_token

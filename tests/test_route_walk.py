@@ -25,6 +25,12 @@ ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/auth/logout"): PUBLIC_ROUTES,
     ("GET", "/api/user"): LOGGED_IN,
     ("GET", "/api/auth/token"): LOGGED_IN,
+    ("POST", "/api/auth/token"): LOGGED_IN,  # one's own token only
+    ("DELETE", "/api/auth/token"): LOGGED_IN,
+    ("GET", "/api/auth/tokens"): LOGGED_IN,
+    ("POST", "/api/auth/tokens"): LOGGED_IN,
+    ("DELETE", "/api/auth/tokens/{token_id}"): NOBODY,  # the admin's token: nobody else's to end
+    ("PUT", "/api/auth/password"): NOBODY,  # wrong old password in this walk
     ("GET", "/api/users"): NOBODY,
     ("POST", "/api/users"): NOBODY,
     ("GET", "/api/users/{user_id}"): NOBODY,
@@ -122,9 +128,10 @@ def test_walk_all_routes(app, session_factory, actor: str) -> None:
     admin = logged_in_client(app, world.accounts.users["admin_a"])
     token = admin.get(f"/api/datasets/{world.dataset_id}/sharingToken").json()["sharingToken"]
     link_id = admin.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()[0]["id"]
+    admin_token_id = admin.post("/api/auth/tokens", json={"name": "walk"}).json()["id"]
     ids = {
         "dataset_id": world.dataset_id, "annotation_id": world.annotation_ids["Private"],
-        "user_id": admin_id,
+        "user_id": admin_id, "token_id": admin_token_id,
         "team_id": world.accounts.team_ids["a1"], "link_id": link_id, "organization": "org-a",
         "name": "l4-sample", "key": "color/1/zarr.json", "layer": "color", "share_token": token, "rest": "x",
     }
@@ -138,6 +145,8 @@ def test_walk_all_routes(app, session_factory, actor: str) -> None:
         "/api/annotations": {"datasetId": world.dataset_id, "name": "x"},
         "/api/users": {"email": "new@a.org", "password": "long enough pw"},
         "/api/teams": {"name": "x"},
+        "/api/auth/tokens": {"name": "x"},
+        ("PUT", "/api/auth/password"): {"oldPassword": "wrong-pass", "newPassword": "long enough pw"},
         "/api/datasets/{dataset_id}/shareLinks": {"name": "x"},
         "/api/annotations/{annotation_id}/updates": {"version": 0, "actions": []},
         ("PATCH", "/api/datasets/{dataset_id}"): {"isPublic": True},

@@ -23,6 +23,8 @@ class Settings:
     database_url: str = ""
     public_url: str = ""
     secure_cookies: bool = False
+    # Derives default API tokens (voxelhub.accounts.server_key); made in the data folder if empty. Never printed.
+    secret_key: str = field(default="", repr=False)
     session_days: int = 14
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
@@ -69,9 +71,17 @@ class Settings:
             database_url=url,
             public_url=env.get("VOXELHUB_PUBLIC_URL", "").rstrip("/"),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
+            secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
         )
+
+
+def _secret_key(value: str) -> str:
+    value = value.strip()
+    if value and len(value) < 32:
+        raise SettingsError("VOXELHUB_SECRET_KEY must be at least 32 characters (e.g. 48 random URL-safe ones)")
+    return value
 
 
 def _volumes_url(value: str) -> str:

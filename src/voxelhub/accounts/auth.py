@@ -1,4 +1,4 @@
-"""Login, sessions, API tokens and the login rate limit."""
+"""Login, sessions and the login rate limit (API tokens: `voxelhub.accounts.api_tokens`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from voxelhub.accounts.models import ApiToken, AuthSession, LoginFailure, User
+from voxelhub.accounts.models import AuthSession, LoginFailure, User
 from voxelhub.accounts.passwords import verify_password
 from voxelhub.db import utcnow
 from voxelhub.errors import NotAuthenticated, TooManyRequests
@@ -28,14 +28,12 @@ def login(*, session: Session, settings: Settings, email: str, password: str, ad
     """Check the credentials and open a session. Unknown email and wrong password get the same answer,
     and both count against the per-account and per-address limits."""
     email = email.strip().lower()
-    keys = (f"account:{email}", f"address:{address}")
-    _check_rate_limit(session, settings, keys)
+    keys = login_keys(email, address)
+    check_rate_limit(session, settings, keys)
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        session.add_all(LoginFailure(key=key) for key in keys)
-        # The failure must count even though this request ends in an error (which rolls back).
-        session.commit()
+        record_failure(session, keys)
         raise NotAuthenticated("wrong email or password")
     session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
     token, csrf = new_secret_token(), new_secret_token()
@@ -51,7 +49,18 @@ def login(*, session: Session, settings: Settings, email: str, password: str, ad
     return LoginResult(user=user, session_token=token, csrf_token=csrf)
 
 
-def _check_rate_limit(session: Session, settings: Settings, keys: tuple[str, str]) -> None:
+def login_keys(email: str, address: str) -> tuple[str, str]:
+    """What a failed password check counts against: the account and the caller's address."""
+    return (f"account:{email.strip().lower()}", f"address:{address}")
+
+
+def record_failure(session: Session, keys: tuple[str, str]) -> None:
+    session.add_all(LoginFailure(key=key) for key in keys)
+    # The failure must count even though this request ends in an error (which rolls back).
+    session.commit()
+
+
+def check_rate_limit(session: Session, settings: Settings, keys: tuple[str, str]) -> None:
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
     limits = (settings.login_max_failures_per_account, settings.login_max_failures_per_address)
     for key, limit in zip(keys, limits, strict=True):
@@ -80,21 +89,3 @@ def resolve_session(session: Session, session_token: str) -> tuple[User, AuthSes
 def csrf_matches(expected: str, presented: str | None) -> bool:
     """The session's CSRF token echoed back (compared in constant time)."""
     return bool(expected) and bool(presented) and hmac.compare_digest(expected, presented or "")
-
-
-def get_or_create_api_token(*, session: Session, user: User) -> str:
-    row = session.get(ApiToken, user.id)
-    if row is None:
-        token = new_secret_token()
-        row = ApiToken(user_id=user.id, token=token, token_digest=token_digest(token))
-        session.add(row)
-        session.flush()
-    return row.token
-
-
-def resolve_api_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == token_digest(token)))
-    if row is None or not hmac.compare_digest(row.token, token):
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None

@@ -75,15 +75,22 @@ class AuthSession(Base):
 
 
 class ApiToken(Base):
-    """A personal API token for scripts (`X-Auth-Token`). One per user, shown again on request,
-    as webKnossos does; looked up by digest."""
+    """A personal API token for scripts (`X-Auth-Token`). A user may hold several, each named; the one
+    marked default is what `GET /api/auth/token` shows, as webKnossos does. Only a digest of the secret is
+    stored. A default token's secret is derived from the server key and the row id, so it can be shown again
+    without being kept (`voxelhub.accounts.api_tokens`)."""
 
     __tablename__ = "api_tokens"
 
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    token: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False for a token made before secrets were derived (migration 0004): it works but cannot be shown again.
+    secret_derived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class LoginFailure(Base):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field
 
-from voxelhub.accounts.models import User
+from voxelhub.accounts.models import ApiToken, User
 from voxelhub.schemas import StrictInput, WireModel
 
 
@@ -61,6 +63,36 @@ class LoginAnswer(WireModel):
 
 
 class TokenAnswer(WireModel):
+    token: str
+
+
+class PasswordChange(StrictInput):
+    old_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+class ApiTokenCreate(StrictInput):
+    name: str = Field(max_length=100)
+
+
+class ApiTokenPublic(WireModel):
+    """A token as listed: never its secret."""
+
+    id: str
+    name: str
+    is_default: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiToken) -> ApiTokenPublic:
+        return cls(id=row.id, name=row.name, is_default=row.is_default, created_at=row.created_at,
+                   last_used_at=row.last_used_at)
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    """A token just made: its secret, shown this once."""
+
     token: str
 
 

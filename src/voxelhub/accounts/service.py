@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from voxelhub.accounts.models import Organization, Team, TeamMembership, User
-from voxelhub.accounts.passwords import hash_password
-from voxelhub.errors import BadInput, Conflict, NotFound
+from voxelhub.accounts.credentials import end_all_credentials
+from voxelhub.accounts.models import LoginFailure, Organization, Team, TeamMembership, User
+from voxelhub.accounts.passwords import checked_password, hash_password
+from voxelhub.db import utcnow
+from voxelhub.errors import BadInput, Conflict, NotFound, TooManyRequests
 from voxelhub.policy import Action, Actor, Principal, authorize
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
-MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def create_organization(
     session.add(org)
     session.flush()
     admin = _new_user(
-        session, org=org, email=admin_email, password=admin_password, first_name="Admin", last_name=name
+        session, actor=actor, org=org, email=admin_email, password=admin_password, first_name="Admin", last_name=name
     )
     admin.is_admin = True
     session.flush()
@@ -86,7 +89,7 @@ def create_user(
     org = get_organization(session, organization_id)
     authorize(actor, Action.MANAGE_USERS, org)
     user = _new_user(
-        session, org=org, email=email, password=password, first_name=first_name, last_name=last_name
+        session, actor=actor, org=org, email=email, password=password, first_name=first_name, last_name=last_name
     )
     user.is_admin, user.is_dataset_manager = is_admin, is_dataset_manager
     _set_memberships(session, user, teams)
@@ -111,9 +114,13 @@ def update_user(
     user = get_user(session=session, actor=actor, user_id=user_id)
     authorize(actor, Action.UPDATE, user)
     if email is not None:
-        user.email = _checked_email(session, email, except_user_id=user.id)
+        user.email = _checked_email(session, actor, email, except_user_id=user.id)
     if password is not None:
-        user.password_hash = hash_password(_checked_password(password))
+        user.password_hash = hash_password(checked_password(password))
+    if password is not None or is_active is False:
+        # A reset password or a deactivated account: whoever held a session or token of it is out, in every
+        # process, and stays out after a reactivation (the rows are gone).
+        end_all_credentials(session, user.id)
     for attr, value in (
         ("first_name", first_name),
         ("last_name", last_name),
@@ -174,37 +181,63 @@ def delete_team(*, session: Session, actor: Actor, team_id: str) -> None:
 
 
 def _new_user(
-    session: Session, *, org: Organization, email: str, password: str, first_name: str, last_name: str
+    session: Session, *, actor: Actor, org: Organization, email: str, password: str, first_name: str,
+    last_name: str,
 ) -> User:
     user = User(
         organization_id=org.id,
-        email=_checked_email(session, email),
-        password_hash=hash_password(_checked_password(password)),
+        email=_checked_email(session, actor, email),
+        password_hash=hash_password(checked_password(password)),
         first_name=first_name.strip()[:100],
         last_name=last_name.strip()[:100],
     )
     session.add(user)
     try:
         session.flush()
-    except IntegrityError as exc:  # a concurrent insert of the same email
-        raise Conflict("a user with this email already exists") from exc
+    except IntegrityError as exc:  # a concurrent insert of the same email: the same answer as any taken one
+        raise Conflict(EMAIL_IN_USE) from exc
     return user
 
 
-def _checked_email(session: Session, email: str, except_user_id: str | None = None) -> str:
+def _checked_email(session: Session, actor: Actor, email: str, except_user_id: str | None = None) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
         raise BadInput("email: not a valid address")
+    _check_email_refusals(session, actor)
     existing = session.scalar(select(User.id).where(User.email == email))
     if existing is not None and existing != except_user_id:
-        raise Conflict("a user with this email already exists")
+        _refuse_email(session, actor)
     return email
 
 
-def _checked_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInput(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    return password
+# Emails are unique across organizations, because a login is by email alone. So an admin who creates a user (or
+# changes an email) with an address another organization uses must be refused, and any refusal says "in use
+# somewhere". What is left to do: answer exactly as for an address of the admin's own organization (one status,
+# one message, nothing about the other organization; the admin sees their own users anyway), and count these
+# refusals per admin, so that probing a list of addresses goes slowly: past the limit, 429 for an hour's quarter.
+EMAIL_REFUSALS_PER_ADMIN = 20
+EMAIL_REFUSAL_WINDOW_SECONDS = 900
+EMAIL_IN_USE = "this email address cannot be used"
+
+
+def _refuse_email(session: Session, actor: Actor) -> NoReturn:
+    if actor.is_system:  # the command line's operator sees every organization anyway
+        raise Conflict("a user with this email already exists")
+    if actor.user is not None:
+        session.add(LoginFailure(key=f"email-refused:{actor.user.user_id}"))
+        session.commit()  # the refusal ends in an error, whose rollback must not undo the count
+    raise Conflict(EMAIL_IN_USE)
+
+
+def _check_email_refusals(session: Session, actor: Actor) -> None:
+    if actor.user is None:
+        return
+    since = utcnow() - timedelta(seconds=EMAIL_REFUSAL_WINDOW_SECONDS)
+    count = session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.key == f"email-refused:{actor.user.user_id}", LoginFailure.at >= since))
+    if (count or 0) >= EMAIL_REFUSALS_PER_ADMIN:
+        raise TooManyRequests("too many refused email addresses; try again later",
+                              retry_after=EMAIL_REFUSAL_WINDOW_SECONDS)
 
 
 def _set_memberships(session: Session, user: User, teams: Sequence[TeamAssignment]) -> None:

@@ -1,6 +1,10 @@
-"""An access log that never writes a secret: share tokens in paths and query strings are redacted.
+"""An access log that never writes a secret: tokens in paths and query strings are redacted.
 
-Uvicorn's own access log is turned off (`voxelhub serve`) because it prints the raw query string.
+Uvicorn's own access log is turned off (`voxelhub serve`) because it prints the raw query string. The query is
+decoded by the app's own decoder (Starlette's `QueryParams`) before redacting, so whatever spelling the app
+accepts as `token=` (`%74oken=`, a repeated parameter, …) is redacted too; names are then decoded further
+(`%2574oken`), and a `token=` inside another value (`next=/x?token=…`, `a=1;token=…`) is redacted as well, so
+a secret the app would not accept is not written either. Headers (`X-Auth-Token`) are never logged.
 """
 
 from __future__ import annotations
@@ -8,20 +12,47 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import quote, unquote
 
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxelhub.ids import redact
 
 log = logging.getLogger("voxelhub.access")
-_PATH_TOKEN = re.compile(r"(/s/)([^/]+)")
-_QUERY_TOKEN = re.compile(r"((?:^|&)(?:token|sharingToken)=)([^&]*)")
+# Path segments that are secrets: `/data/s/{token}/…`, short link keys (`/links/{key}`, `…/byKey/{key}`).
+_PATH_SECRET = re.compile(r"(/(?:s|links|byKey)/)([^/]+)")
+_EMBEDDED_TOKEN = re.compile(r"(token\s*=\s*)([^&;#\s]*)", re.IGNORECASE)
+_LOGGED_AS_IS = "/:,@*-._~"
 
 
 def redacted_target(path: str, query: str) -> str:
-    path = _PATH_TOKEN.sub(lambda m: m.group(1) + redact(m.group(2)), path)
-    query = _QUERY_TOKEN.sub(lambda m: m.group(1) + redact(m.group(2)), query)
+    path = _fully_decoded(path)  # the server decoded it once; a further decoding must not reveal a secret either
+    path = _redact_embedded(_PATH_SECRET.sub(lambda m: m.group(1) + redact(m.group(2)), path))
+    pairs = [_redacted_pair(key, value) for key, value in QueryParams(query).multi_items()]
+    query = "&".join(f"{quote(key, safe=_LOGGED_AS_IS)}={quote(value, safe=_LOGGED_AS_IS)}" for key, value in pairs)
     return f"{path}?{query}" if query else path
+
+
+def _redacted_pair(key: str, value: str) -> tuple[str, str]:
+    key = _fully_decoded(key)
+    if "token" in key.lower():  # token, sharingToken and any other spelling of a token parameter
+        return key, redact(value)
+    return key, _redact_embedded(_fully_decoded(value))
+
+
+def _redact_embedded(text: str) -> str:
+    return _EMBEDDED_TOKEN.sub(lambda m: m.group(1) + redact(m.group(2)), text)
+
+
+def _fully_decoded(text: str) -> str:
+    """Percent-decoded until nothing changes (a few rounds at most: each one shortens the text)."""
+    for _ in range(8):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 class AccessLog:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from voxelhub.accounts.server_key import server_key
+from voxelhub.accounts.token_use import TokenUseRecorder
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
@@ -42,6 +44,7 @@ def api_router() -> APIRouter:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.usage_recorder.flush()  # counts not yet written must not be lost at shutdown
+    app.state.token_use.flush()
     if app.state.read_memo is not None:
         app.state.read_memo.close()
 
@@ -62,6 +65,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.usage_recorder = UsageRecorder(app.state.session_factory)
+    app.state.token_use = TokenUseRecorder(app.state.session_factory)
+    app.state.server_key = server_key(settings)
     app.state.read_memo = memo_for(engine)
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.

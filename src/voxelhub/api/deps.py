@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from voxelhub.accounts import auth
+from voxelhub.accounts import api_tokens, auth
 from voxelhub.accounts.models import AuthSession, User
 from voxelhub.accounts.service import principal_for
 from voxelhub.db import utcnow
@@ -119,6 +119,7 @@ class _Login:
     """What an API token or a session cookie stands for, as the read memo keeps it."""
 
     principal: Principal
+    api_token_id: str | None = None  # API tokens only: whose last use to record
     csrf_token: str | None = None  # sessions only: the proof a state-changing request must echo
     expires_at: datetime | None = None  # sessions only: a clock ends them, not a commit
 
@@ -127,8 +128,9 @@ def _remembered_login(request: Request, session: Session, memo: ReadMemo, share_
     api_token = request.headers.get("X-Auth-Token")
     if api_token:
         login = memo.get(("api-token", token_digest(api_token)), lambda: _api_token_login(session, api_token))
-        if login is not None:
+        if login is not None and login.api_token_id is not None:
             share_tokens.remove(api_token)
+            _record_token_use(request, login.api_token_id)
             return login
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -140,8 +142,15 @@ def _remembered_login(request: Request, session: Session, memo: ReadMemo, share_
 
 
 def _api_token_login(session: Session, api_token: str) -> _Login | None:
-    user = auth.resolve_api_token(session, api_token)
-    return None if user is None else _Login(principal=principal_for(user))
+    resolved = api_tokens.resolve_api_token(session, api_token)
+    if resolved is None:
+        return None
+    user, token_id = resolved
+    return _Login(principal=principal_for(user), api_token_id=token_id)
+
+
+def _record_token_use(request: Request, token_id: str) -> None:
+    request.app.state.token_use.record(token_id)
 
 
 def _session_login(session: Session, cookie: str) -> _Login | None:
@@ -157,9 +166,11 @@ def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]
     share_tokens = presented_share_tokens(request)
     api_token = request.headers.get("X-Auth-Token")
     if api_token:
-        user = auth.resolve_api_token(session, api_token)
-        if user is not None:
+        resolved = api_tokens.resolve_api_token(session, api_token)
+        if resolved is not None:
+            user, token_id = resolved
             share_tokens.remove(api_token)
+            _record_token_use(request, token_id)
             return Caller(actor=Actor(user=principal_for(user)), user=user), share_tokens
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -206,6 +217,14 @@ def get_logged_in(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         raise NotAuthenticated()
     return caller
 
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+# For routes whose answer carries a secret (a CSRF or API token, a sharing token or link): no browser or proxy
+# cache may keep it. Used as `dependencies=[NO_STORE]`.
+NO_STORE = Depends(_no_store)
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 ActorDep = Annotated[Actor, Depends(get_actor)]

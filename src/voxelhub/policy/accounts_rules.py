@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voxelhub.accounts.models import Organization, Team, User
+from voxelhub.accounts.models import ApiToken, Organization, Team, User
 from voxelhub.policy.actors import Actor
 from voxelhub.policy.core import Action, rule_for
 
@@ -45,3 +45,11 @@ def user_rule(actor: Actor, action: Action, user: User) -> bool:
     if action == Action.UPDATE:
         return _is_admin_of(actor, user.organization_id)
     return False
+
+
+@rule_for(ApiToken)
+def api_token_rule(actor: Actor, action: Action, token: ApiToken) -> bool:
+    # A token is its owner's alone: not even an admin sees or ends another user's token one by one (an
+    # admin's password reset or deactivation ends them all, `voxelhub.accounts.credentials`).
+    is_owner = actor.user is not None and actor.user.user_id == token.user_id
+    return is_owner and action in (Action.READ, Action.DELETE)

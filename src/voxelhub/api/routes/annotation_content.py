@@ -15,7 +15,7 @@ from voxelhub.annotations.schemas import (
     UploadAnswerAnnotation,
     VersionAnswer,
 )
-from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
@@ -55,7 +55,7 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
     ]
 
 
-@router.post("/annotations/{annotation_id}/duplicate", status_code=201)
+@router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
 def duplicate(
     annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> AnnotationInfo:

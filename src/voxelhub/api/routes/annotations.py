@@ -19,7 +19,7 @@ from voxelhub.annotations.schemas import (
     Restrictions,
     TeamRef,
 )
-from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.datasets.schemas import millis
 from voxelhub.policy import Action, Actor, can
@@ -71,7 +71,7 @@ def info_of(session: Session, actor: Actor, annotation: Annotation, origin: str)
     )
 
 
-@router.post("/annotations", status_code=201)
+@router.post("/annotations", status_code=201, dependencies=[NO_STORE])
 def create_annotation(
     body: AnnotationCreate, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> AnnotationInfo:
@@ -89,7 +89,7 @@ def create_annotation(
     return info_of(session, actor, annotation, server_origin(request, settings))
 
 
-@router.get("/annotations/readable")
+@router.get("/annotations/readable", dependencies=[NO_STORE])
 def readable(
     actor: ActorDep, session: SessionDep, request: Request, settings: SettingsDep,
     scope: Annotated[Literal["own", "shared"], Query()] = "own",
@@ -99,7 +99,7 @@ def readable(
     return [info_of(session, actor, a, origin) for a in found]
 
 
-@router.get("/annotations/{annotation_id}/info")
+@router.get("/annotations/{annotation_id}/info", dependencies=[NO_STORE])
 def annotation_info(
     annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> AnnotationInfo:
@@ -107,7 +107,7 @@ def annotation_info(
     return info_of(session, actor, annotation, server_origin(request, settings))
 
 
-@router.patch("/annotations/{annotation_id}")
+@router.patch("/annotations/{annotation_id}", dependencies=[NO_STORE])
 def update_annotation(
     annotation_id: str, body: AnnotationUpdate, request: Request, actor: ActorDep, session: SessionDep,
     settings: SettingsDep,

@@ -1,13 +1,24 @@
-"""Login, logout, the current user and the personal API token."""
+"""Login, logout, the current user, the own password, and personal API tokens."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from voxelhub.accounts import auth
-from voxelhub.accounts.schemas import LoginAnswer, LoginInput, TokenAnswer, UserPublic
+from voxelhub.accounts import api_tokens, auth, credentials
+from voxelhub.accounts.models import User
+from voxelhub.accounts.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenPublic,
+    LoginAnswer,
+    LoginInput,
+    PasswordChange,
+    TokenAnswer,
+    UserPublic,
+)
 from voxelhub.api.deps import (
     CSRF_COOKIE,
+    NO_STORE,
     SESSION_COOKIE,
     CallerDep,
     LoggedInDep,
@@ -19,7 +30,7 @@ from voxelhub.api.deps import (
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", dependencies=[NO_STORE])
 def login(body: LoginInput, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> LoginAnswer:
     result = auth.login(
         session=session, settings=settings, email=body.email, password=body.password, address=client_address(request)
@@ -47,11 +58,55 @@ def logout(caller: CallerDep, response: Response, session: SessionDep) -> None:
 
 @router.get("/user")
 def current_user(caller: LoggedInDep) -> UserPublic:
-    assert caller.user is not None
-    return UserPublic.of(caller.user)
+    return UserPublic.of(_user(caller))
 
 
-@router.get("/auth/token")
-def api_token(caller: LoggedInDep, session: SessionDep) -> TokenAnswer:
-    assert caller.user is not None
-    return TokenAnswer(token=auth.get_or_create_api_token(session=session, user=caller.user))
+@router.put("/auth/password", status_code=204)
+def change_password(
+    body: PasswordChange, request: Request, caller: LoggedInDep, session: SessionDep, settings: SettingsDep
+) -> None:
+    credentials.change_own_password(
+        session=session, settings=settings, user=_user(caller), old_password=body.old_password,
+        new_password=body.new_password, address=client_address(request),
+        current_session_digest=caller.auth_session.id_digest if caller.auth_session else None,
+    )
+
+
+@router.get("/auth/token", dependencies=[NO_STORE])
+def api_token(request: Request, caller: LoggedInDep, session: SessionDep) -> TokenAnswer:
+    key = request.app.state.server_key
+    return TokenAnswer(token=api_tokens.default_token(session=session, user=_user(caller), key=key))
+
+
+@router.post("/auth/token", dependencies=[NO_STORE])
+def rotate_api_token(request: Request, caller: LoggedInDep, session: SessionDep) -> TokenAnswer:
+    key = request.app.state.server_key
+    return TokenAnswer(token=api_tokens.rotate_default_token(session=session, user=_user(caller), key=key))
+
+
+@router.delete("/auth/token", status_code=204)
+def revoke_api_token(caller: LoggedInDep, session: SessionDep) -> None:
+    api_tokens.revoke_default_token(session=session, user=_user(caller))
+
+
+@router.get("/auth/tokens")
+def list_api_tokens(request: Request, caller: LoggedInDep, session: SessionDep) -> list[ApiTokenPublic]:
+    request.app.state.token_use.flush()  # so that the list shows this process's latest uses
+    session.expire_all()
+    return [ApiTokenPublic.of(row) for row in api_tokens.list_tokens(session=session, user=_user(caller))]
+
+
+@router.post("/auth/tokens", status_code=201, dependencies=[NO_STORE])
+def create_api_token(body: ApiTokenCreate, caller: LoggedInDep, session: SessionDep) -> ApiTokenCreated:
+    made = api_tokens.create_named_token(session=session, user=_user(caller), name=body.name)
+    return ApiTokenCreated(**ApiTokenPublic.of(made.row).model_dump(), token=made.secret)
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=204)
+def delete_api_token(token_id: str, caller: LoggedInDep, session: SessionDep) -> None:
+    api_tokens.delete_token(session=session, actor=caller.actor, token_id=token_id)
+
+
+def _user(caller: LoggedInDep) -> User:
+    assert caller.user is not None  # LoggedInDep refused anonymous callers
+    return caller.user

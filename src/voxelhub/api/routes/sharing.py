@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from voxelhub.accounts.models import User
-from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
@@ -50,7 +50,7 @@ def link_public(link: ShareLink, origin: str, dataset: Dataset) -> ShareLinkPubl
     )
 
 
-@router.get("/datasets/{dataset_id}/sharingToken")
+@router.get("/datasets/{dataset_id}/sharingToken", dependencies=[NO_STORE])
 def get_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) -> SharingTokenAnswer:
     dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
     link = service.get_or_create_default_link(session=session, actor=actor, dataset=dataset)
@@ -63,7 +63,7 @@ def revoke_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) 
     service.revoke_default_link(session=session, actor=actor, dataset=dataset)
 
 
-@router.get("/datasets/{dataset_id}/shareLinks")
+@router.get("/datasets/{dataset_id}/shareLinks", dependencies=[NO_STORE])
 def list_share_links(
     dataset_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> list[ShareLinkPublic]:
@@ -75,7 +75,7 @@ def list_share_links(
     return [link_public(link, origin, dataset) for link in links]
 
 
-@router.post("/datasets/{dataset_id}/shareLinks", status_code=201)
+@router.post("/datasets/{dataset_id}/shareLinks", status_code=201, dependencies=[NO_STORE])
 def create_share_link(
     dataset_id: str, body: ShareLinkCreate, request: Request, actor: ActorDep, session: SessionDep,
     settings: SettingsDep,
@@ -110,7 +110,7 @@ def audit_log(dataset_id: str, actor: ActorDep, session: SessionDep) -> list[Aud
     ]
 
 
-@router.post("/shortLinks", status_code=201)
+@router.post("/shortLinks", status_code=201, dependencies=[NO_STORE])
 def create_short_link(
     body: ShortLinkCreate, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> ShortLinkPublic:
@@ -120,11 +120,13 @@ def create_short_link(
     return ShortLinkPublic(key=link.key, long_link=link.long_link)
 
 
-@router.get("/shortLinks/byKey/{key}")
+@router.get("/shortLinks/byKey/{key}", dependencies=[NO_STORE])
 def short_link_by_key(key: str, session: SessionDep) -> LongLinkAnswer:
     return LongLinkAnswer(long_link=short_links.resolve(session=session, key=key).long_link)
 
 
 @pages.get("/links/{key}")
 def follow_short_link(key: str, session: SessionDep) -> RedirectResponse:
-    return RedirectResponse(short_links.resolve(session=session, key=key).long_link, status_code=302)
+    # The target may carry a sharing token: no cache keeps it (a returned response takes no NO_STORE header).
+    long_link = short_links.resolve(session=session, key=key).long_link
+    return RedirectResponse(long_link, status_code=302, headers={"Cache-Control": "no-store"})
