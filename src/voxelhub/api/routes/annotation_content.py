@@ -19,6 +19,7 @@ from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
+from voxelhub.policy import require_user
 
 router = APIRouter(tags=["annotations"])
 
@@ -81,6 +82,7 @@ async def upload(request: Request, actor: ActorDep, session: SessionDep, setting
     from starlette.concurrency import run_in_threadpool
     from starlette.datastructures import UploadFile
 
+    require_user(actor)  # an anonymous upload is refused before its body is read
     form = await request.form(max_files=20, max_fields=50)
     files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
     if not files:
