@@ -20,6 +20,7 @@ from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
 from voxelhub.policy import require_user
+from voxelhub.schemas import MAX_VERSION
 
 router = APIRouter(tags=["annotations"])
 
@@ -27,7 +28,7 @@ router = APIRouter(tags=["annotations"])
 @router.get("/annotations/{annotation_id}/skeleton")
 def skeleton(
     annotation_id: str, actor: ActorDep, session: SessionDep,
-    version: Annotated[int | None, Query(ge=0)] = None,
+    version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)

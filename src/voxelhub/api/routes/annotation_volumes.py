@@ -15,7 +15,7 @@ from voxelhub.api.routes.data import BucketBatch
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import check_bucket_positions
 from voxelhub.policy import Action, authorize
-from voxelhub.schemas import StrictInput
+from voxelhub.schemas import StrictInput, VersionNumber
 
 router = APIRouter(tags=["annotations"])
 data_router = APIRouter(tags=["annotations"])
@@ -34,7 +34,7 @@ class PaintedBucket(StrictInput):
 
 
 class PaintBatch(StrictInput):
-    version: int = Field(ge=0)
+    version: VersionNumber
     buckets: list[PaintedBucket] = Field(max_length=volume_service.MAX_BUCKETS_PER_SAVE)
 
 
