@@ -160,6 +160,12 @@ def test_uploads_over_the_upload_limit_are_refused_and_leave_nothing(settings, e
     assert answer.status_code == 413 and answer.json()["limit"] == 2 * MIB
     nml = admin.post("/api/annotations/upload", files={"file": ("big.nml", b"<things>" + b" " * (3 * MIB))})
     assert nml.status_code == 413
+    # Streamed with no Content-Length, the upload is cut off as soon as it passes the limit.
+    head = b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.zip"\r\n\r\n'
+    streamed = call_asgi(app, "POST", "/api/datasets/upload", body=[head, *megabytes(50)],
+                         headers={"content-type": "multipart/form-data; boundary=b0undary",
+                                  "x-auth-token": api_token(app, world.users["admin_a"])})
+    assert streamed.status == 413 and streamed.pieces_read <= 4
     assert rows(session_factory, Dataset) == 0
     assert not (settings.datasets_dir.exists() and any(settings.datasets_dir.rglob("*")))
     still_answers(app)
