@@ -151,6 +151,29 @@ def test_each_route_family_has_its_own_body_limit(app, method, path, limited) ->
     still_answers(app)
 
 
+# The routes whose bodies may be larger than plain JSON; every other route with a body gets the JSON limit.
+LARGE_BODIES = {
+    ("POST", "/api/datasets/upload"): "upload",
+    ("POST", "/api/annotations/upload"): "upload",
+    ("POST", "/api/annotations/{annotation_id}/updates"): "save",
+    ("POST", "/api/annotations/{annotation_id}/layers/{layer}/buckets"): "save",
+    ("PUT", "/api/annotations/{annotation_id}/layers/{layer}/segments"): "save",
+}
+
+
+def test_every_route_with_a_body_is_in_a_body_limit_family() -> None:
+    """The route walk's table lists every route (a new one fails it), so a new upload route shows up here."""
+    from tests.test_route_walk import ROUTE_TABLE
+    from voxelhub.api.body_limit import BodyLimits
+
+    limits = BodyLimits(upload=3, save=2, json=1)
+    families = {3: "upload", 2: "save", 1: "json"}
+    for method, path in ROUTE_TABLE:
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            concrete = path.replace("{", "").replace("}", "")
+            assert families[limits.for_route(method, concrete)] == LARGE_BODIES.get((method, path), "json"), path
+
+
 def test_uploads_over_the_upload_limit_are_refused_and_leave_nothing(settings, engine, session_factory) -> None:
     app = app_with(settings, engine, max_upload_bytes=2 * MIB)
     world = build_world(session_factory)
