@@ -378,15 +378,21 @@ def test_past_the_guess_limit_only_wrong_tokens_are_refused(app, session_factory
 
 
 def test_past_the_guess_limit_valid_api_tokens_and_sessions_still_work(app, session_factory) -> None:
-    world = build_world(session_factory)
-    token = api_token(app, world.users["member_a"])
-    browser = logged_in_client(app, world.users["admin_a"])
+    """Was: a script's valid API token or a browser session sent along with a stale link (`?token=`) got 429
+    from an address past the limit. Wrong API tokens are guesses like wrong share tokens."""
+    world = build_dataset_world(session_factory)
+    ds = f"/api/datasets/{world.dataset_id}"
+    token = api_token(app, world.accounts.users["team_a"])
+    browser = logged_in_client(app, world.accounts.users["admin_a"])
     for i in range(30):
         guess = TestClient(app, headers={"X-Auth-Token": f"apiguess{i:04d}AAAAAAAAAAAAAAAAAA"}).get("/api/user")
         assert guess.status_code == 401
     assert TestClient(app, headers={"X-Auth-Token": "apiguess9999AAAAAAAAAAAAAAAAAA"}).get("/api/user").status_code == 429
-    assert TestClient(app, headers={"X-Auth-Token": token}).get("/api/user").json()["email"] == "member@a.org"
-    assert browser.get("/api/user").status_code == 200
+    script = TestClient(app, headers={"X-Auth-Token": token})
+    assert script.get("/api/user").json()["email"] == "team@a.org"
+    assert script.get(ds, params={"token": "stalelink0000AAAAAAAAAAAAAAAAAA"}).status_code == 200
+    assert browser.get(ds, params={"token": "stalelink0000AAAAAAAAAAAAAAAAAA"}).status_code == 200
+    assert guess_rows(session_factory) == 30
     still_answers(app)
 
 
