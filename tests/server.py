@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,8 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, *, workers: int = 1) -> Iterator[str]:
-    """A `voxelhub serve` process on 127.0.0.1 using the given settings' database; yields its base URL."""
+def running_server(settings: Settings, *, workers: int = 1, args: Sequence[str] = ()) -> Iterator[str]:
+    """A `voxelhub serve` process on 127.0.0.1 using the given settings' database (and more `serve` flags in
+    `args`); yields its base URL."""
     port = free_port()
     env = dict(os.environ, VOXELHUB_DATA_DIR=str(settings.data_dir), PYTHONUNBUFFERED="1")
     if settings.database_url:
@@ -34,7 +35,7 @@ def running_server(settings: Settings, *, workers: int = 1) -> Iterator[str]:
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
+             "--workers", str(workers), *args],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+# Version numbers as clients send them: a 32-bit column holds every real one, and a larger number must be a
+# 422, not a database overflow (500).
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, Field(ge=0, le=MAX_VERSION)]
 
 
 class WireModel(BaseModel):

@@ -6,6 +6,7 @@ and the result is passed down to `create_app`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,21 @@ class Settings:
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 900
+    # Past the per-address limit a correct password still logs in (see `accounts.auth.login`); past this one,
+    # nothing from the address is even checked: it bounds the password-hashing work one address can cause.
+    login_max_failures_per_address_hard: int = 100
+    token_guess_max_per_address: int = 30  # unknown share/API tokens per address and window
+    token_guess_window_seconds: int = 900
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*" for any; empty: nobody's), so that the
+    # limits above count the real client, not the proxy. Honoured by uvicorn (`voxelhub serve`).
+    forwarded_allow_ips: str = ""
+    # Request bodies, counted while they stream in (`api.body_limit`): uploads, the annotation saves, the rest.
     max_upload_bytes: int = 2 * 1024**3
+    max_save_body_bytes: int = 64 * 1024**2
+    max_json_body_bytes: int = 1024**2
+    # Answers of the data routes: a raw box at most this many bytes, at most this many buckets per request.
+    max_data_answer_bytes: int = 64 * 1024**2
+    max_buckets_per_request: int = 256
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
     extra: dict[str, str] = field(default_factory=dict)
@@ -74,6 +89,8 @@ class Settings:
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
+            forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
+            **_byte_limits(env),
         )
 
 
@@ -82,6 +99,42 @@ def _secret_key(value: str) -> str:
     if value and len(value) < 32:
         raise SettingsError("VOXELHUB_SECRET_KEY must be at least 32 characters (e.g. 48 random URL-safe ones)")
     return value
+
+
+_BYTE_LIMITS = {
+    "max_upload_bytes": "VOXELHUB_MAX_UPLOAD_BYTES",
+    "max_save_body_bytes": "VOXELHUB_MAX_SAVE_BODY_BYTES",
+    "max_json_body_bytes": "VOXELHUB_MAX_JSON_BODY_BYTES",
+    "max_data_answer_bytes": "VOXELHUB_MAX_DATA_ANSWER_BYTES",
+}
+
+
+def _byte_limits(env: dict[str, str]) -> dict[str, int]:
+    """The body and answer limits an operator may change (positive whole numbers of bytes)."""
+    limits = {}
+    for field_name, variable in _BYTE_LIMITS.items():
+        text = env.get(variable, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < 1:
+            raise SettingsError(f"{variable} must be a positive number of bytes")
+        limits[field_name] = int(text)
+    return limits
+
+
+def parse_address_list(value: str) -> str:
+    """A comma-separated list of proxy addresses or networks, or "*"; checked here so a typo fails at start."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"forwarded-allow-ips: {item!r} is not an IP address or network (or *)"
+            ) from None
+    return ",".join(items)
 
 
 def _volumes_url(value: str) -> str:

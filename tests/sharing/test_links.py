@@ -163,8 +163,10 @@ def test_guessing_tokens_is_rate_limited(app, session_factory) -> None:
     ds = f"/api/datasets/{world.dataset_id}"
     for i in range(30):
         assert anon(app, token=f"guess{i:04d}AAAAAAAAAAAAAAAAAAAA").get(ds).status_code == 404
-    limited = anon(app, token=world.tokens["valid"]).get(ds)
-    assert limited.status_code == 429
+    # Past the limit a wrong guess is refused, but the right token still opens the dataset (see
+    # `sharing.tokens.grants_for_tokens`: a reviewer behind the guesser's NAT is not locked out).
+    assert anon(app, token="guess9999AAAAAAAAAAAAAAAAAAAA").get(ds).status_code == 429
+    assert anon(app, token=world.tokens["valid"]).get(ds).status_code == 200
 
 
 def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(app, session_factory, monkeypatch) -> None:
@@ -191,8 +193,11 @@ def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(app, 
         guess = f"guess{i:04d}AAAAAAAAAAAAAAAAAAAA"
         assert anon(app).get(f"/data/s/{guess}/zarr/{world.dataset_id}/zarr.json").status_code == 404
     assert written_on_loop == [False] * 30
+    guess = "guess9999AAAAAAAAAAAAAAAAAAAA"
+    assert anon(app).get(f"/data/s/{guess}/zarr/{world.dataset_id}/zarr.json").status_code == 429
+    assert written_on_loop == [False] * 30  # past the limit, guesses are no longer written at all
     valid = world.tokens["valid"]
-    assert anon(app).get(f"/data/s/{valid}/zarr/{world.dataset_id}/zarr.json").status_code == 429
+    assert anon(app).get(f"/data/s/{valid}/zarr/{world.dataset_id}/datasource-properties.json").status_code == 200
 
 
 def test_tokens_never_appear_in_logs(app, session_factory, caplog) -> None:

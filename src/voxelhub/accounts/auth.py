@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -26,16 +27,18 @@ class LoginResult:
 
 def login(*, session: Session, settings: Settings, email: str, password: str, address: str) -> LoginResult:
     """Check the credentials and open a session. Unknown email and wrong password get the same answer,
-    and both count against the per-account and per-address limits."""
+    and both count against the per-account and per-address limits (`check_rate_limit`)."""
     email = email.strip().lower()
     keys = login_keys(email, address)
-    check_rate_limit(session, settings, keys)
+    address_limited = check_rate_limit(session, settings, keys)
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         record_failure(session, keys)
+        if address_limited:
+            raise too_many_failures(settings)
         raise NotAuthenticated("wrong email or password")
-    session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    session.execute(delete(LoginFailure).where(LoginFailure.key.in_([keys.account, keys.pair])))
     token, csrf = new_secret_token(), new_secret_token()
     session.add(
         AuthSession(
@@ -49,26 +52,61 @@ def login(*, session: Session, settings: Settings, email: str, password: str, ad
     return LoginResult(user=user, session_token=token, csrf_token=csrf)
 
 
-def login_keys(email: str, address: str) -> tuple[str, str]:
-    """What a failed password check counts against: the account and the caller's address."""
-    return (f"account:{email.strip().lower()}", f"address:{address}")
+class LoginKeys(NamedTuple):
+    """Where a failed login is counted: the account, the address, and the account from that address."""
+
+    account: str
+    address: str
+    pair: str
 
 
-def record_failure(session: Session, keys: tuple[str, str]) -> None:
+def login_keys(email: str, address: str) -> LoginKeys:
+    email = email.strip().lower()
+    return LoginKeys(account=f"account:{email}", address=f"address:{address}",
+                     pair=f"account-address:{token_digest(f'{email}|{address}')}")  # fits the key column
+
+
+def record_failure(session: Session, keys: LoginKeys) -> None:
     session.add_all(LoginFailure(key=key) for key in keys)
     # The failure must count even though this request ends in an error (which rolls back).
     session.commit()
 
 
-def check_rate_limit(session: Session, settings: Settings, keys: tuple[str, str]) -> None:
+def check_rate_limit(session: Session, settings: Settings, keys: LoginKeys) -> bool:
+    """Refuse (429, before the password is even looked at, so a refused guess teaches nothing) when:
+
+    - the account has `login_max_failures_per_account` failures, from anywhere: that bounds how fast any one
+      password can be guessed;
+    - the address has `login_max_failures_per_address_hard` failures: past that, the address is clearly
+      attacking, and checking its passwords would only burn the server's hashing time;
+    - the address is past `login_max_failures_per_address` and has already guessed wrong for this account.
+
+    The last rule is the point of the soft address limit. A lab behind one NAT shares an address with whoever
+    sprays passwords from it, so refusing every login from it would lock the whole lab out. Instead, like the
+    "familiar location" rule of smart lockouts, a person typing their own password still gets in, while a
+    sprayer past the limit gets at most one verified guess per account and window (not the account limit's
+    five), and a wrong guess is answered 429 as well. Answers True when the soft address limit is reached."""
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    limits = (settings.login_max_failures_per_account, settings.login_max_failures_per_address)
-    for key, limit in zip(keys, limits, strict=True):
+
+    def failures(key: str) -> int:
         count = session.scalar(
             select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key, LoginFailure.at >= since)
         )
-        if (count or 0) >= limit:
-            raise TooManyRequests("too many failed logins; try again later", retry_after=settings.login_window_seconds)
+        return count or 0
+
+    if failures(keys.account) >= settings.login_max_failures_per_account:
+        raise too_many_failures(settings)
+    at_address = failures(keys.address)
+    if at_address >= settings.login_max_failures_per_address_hard:
+        raise too_many_failures(settings)
+    address_limited = at_address >= settings.login_max_failures_per_address
+    if address_limited and failures(keys.pair) > 0:
+        raise too_many_failures(settings)
+    return address_limited
+
+
+def too_many_failures(settings: Settings) -> TooManyRequests:
+    return TooManyRequests("too many failed logins; try again later", retry_after=settings.login_window_seconds)
 
 
 def logout(*, session: Session, session_token: str) -> None:

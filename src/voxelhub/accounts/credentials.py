@@ -30,9 +30,11 @@ def change_own_password(
     is logged in as this user is out); the current one stays. API tokens stay: scripts keep running, and the
     user lists and ends them on their own (`/api/auth/tokens`)."""
     keys = auth.login_keys(user.email, address)
-    auth.check_rate_limit(session, settings, keys)
+    address_limited = auth.check_rate_limit(session, settings, keys)
     if not verify_password(user.password_hash, old_password):
         auth.record_failure(session, keys)
+        if address_limited:
+            raise auth.too_many_failures(settings)
         raise Forbidden("the current password is wrong")
     user.password_hash = hash_password(checked_password(new_password))
     others = delete(AuthSession).where(AuthSession.user_id == user.id)

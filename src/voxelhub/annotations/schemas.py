@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from voxelhub.schemas import StrictInput, WireModel
+from voxelhub.schemas import StrictInput, VersionNumber, WireModel
 
 
 class AnnotationCreate(StrictInput):
@@ -76,7 +76,7 @@ class UpdateAction(StrictInput):
 
 
 class UpdateBatch(StrictInput):
-    version: int = Field(ge=0)
+    version: VersionNumber
     actions: list[UpdateAction] = Field(max_length=100000)
 
 

@@ -86,7 +86,9 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
     from_fallback: dict[int, np.ndarray] = {}
     if fallback is not None and unpainted:
         with access.data_errors():
-            raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted])
+            # The caller bounded the request (the route's `max_buckets_per_request`; a coarse-mag refresh its ratio).
+            raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted],
+                               max_buckets=len(unpainted))
         size = len(raw) // len(unpainted)
         source_dtype = fallback.dtype.newbyteorder("<")
         for k, i in enumerate(unpainted):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from voxelhub.accounts.server_key import server_key
 from voxelhub.accounts.token_use import TokenUseRecorder
 from voxelhub.api.access_log import AccessLog
+from voxelhub.api.body_limit import BodyLimit
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
 from voxelhub.api.routes import (
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(api_router(), prefix="/api")
     app.include_router(sharing.pages)
     install_pages(app)
+    app.add_middleware(BodyLimit, settings=settings)  # innermost: it sees the path without the API version
     app.add_middleware(SecurityHeaders)
     app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)

@@ -20,7 +20,7 @@ from voxelhub.ids import token_digest
 from voxelhub.policy import ANONYMOUS, Actor, Principal, ShareGrant, grant_is_valid
 from voxelhub.read_memo import ReadMemo
 from voxelhub.settings import Settings
-from voxelhub.sharing.tokens import grants_for_tokens
+from voxelhub.sharing.tokens import GuessLimit, grants_for_tokens
 
 SESSION_COOKIE = "voxelhub_session"
 CSRF_COOKIE = "voxelhub_csrf"
@@ -104,9 +104,13 @@ def resolve_actor(
 def _share_grants(
     request: Request, session: Session, share_tokens: list[str], guesses: list[str] | None, memo: ReadMemo | None
 ) -> tuple[ShareGrant, ...]:
-    grants = grants_for_tokens(
-        session, share_tokens, address=client_address(request), guesses=guesses, memo=memo
+    settings = get_settings(request)
+    limit = GuessLimit(settings.token_guess_max_per_address, settings.token_guess_window_seconds)
+    grants, guess_limited = grants_for_tokens(
+        session, share_tokens, address=client_address(request), limit=limit, guesses=guesses, memo=memo
     )
+    if guess_limited:
+        mark_guess_limited(request)
     recorder = request.app.state.usage_recorder
     for grant in grants:
         if grant_is_valid(grant):
@@ -197,7 +201,19 @@ def presented_share_tokens(request: Request) -> list[str]:
 
 
 def client_address(request: Request) -> str:
+    """The address the limits are kept for. Always `request.client`: behind a trusted proxy, uvicorn has already
+    put the real client there (`voxelhub serve --proxy-headers`); a header the app read itself could be forged."""
     return request.client.host if request.client else "unknown"
+
+
+def mark_guess_limited(request: Request) -> None:
+    """This request presented unknown tokens past its address's guess limit: if it is then refused for want
+    of access, the answer is 429 (`api.errors`), never a hint about the object."""
+    request.state.guess_limited = True
+
+
+def is_guess_limited(request: Request) -> bool:
+    return bool(getattr(request.state, "guess_limited", False))
 
 
 def _check_csrf(request: Request, expected: str) -> None:

@@ -7,6 +7,7 @@ import os
 
 from voxelhub.cli.context import settings_from
 from voxelhub.db import make_engine, run_migrations
+from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,6 +16,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=_positive, default=1)
     parser.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS, help="data folder")
+    parser.add_argument("--proxy-headers", action="store_true",
+                        help="behind a reverse proxy: take the client address from X-Forwarded-For "
+                             "(only from the proxies of --forwarded-allow-ips)")
+    parser.add_argument("--forwarded-allow-ips", dest="forwarded_allow_ips", default=None, metavar="IPS",
+                        help="comma-separated addresses or networks of the trusted proxies "
+                             "(default: $VOXELHUB_FORWARDED_ALLOW_IPS, else nobody)")
     parser.set_defaults(handler=serve)
 
 
@@ -29,6 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = settings_from(args)
+    trusted = _trusted_proxies(args, settings)
     engine = make_engine(settings)
     run_migrations(engine)  # once, here, so that workers never race each other migrating
     engine.dispose()
@@ -44,9 +52,25 @@ def serve(args: argparse.Namespace) -> int:
         log_level="info",
         log_config=_log_config(),
         access_log=False,
-        proxy_headers=False,
+        # Uvicorn's ProxyHeadersMiddleware puts the forwarded client into `request.client`, where the rate
+        # limits and the access log read it; with no trusted proxy, X-Forwarded-For is ignored entirely.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
     return 0
+
+
+def _trusted_proxies(args: argparse.Namespace, settings: Settings) -> str:
+    """The proxies whose forwarding headers are believed: the flag, else the setting (naming proxies turns
+    proxy headers on); none by default, so that a client cannot name its own address and step out of a limit."""
+    trusted = settings.forwarded_allow_ips
+    if args.forwarded_allow_ips is not None:
+        trusted = parse_address_list(args.forwarded_allow_ips)
+    if args.proxy_headers and not trusted:
+        raise SettingsError("--proxy-headers needs the proxies' addresses: --forwarded-allow-ips IPS "
+                            "(or VOXELHUB_FORWARDED_ALLOW_IPS)")
+    os.environ["VOXELHUB_FORWARDED_ALLOW_IPS"] = trusted  # workers rebuild their settings from the environment
+    return trusted
 
 
 def _log_config() -> dict:  # type: ignore[type-arg]

@@ -21,12 +21,23 @@ from voxelhub.datasets import service
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.ids import new_id
-from voxelhub.policy import Action, Actor, authorize
+from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
 
 MAX_MEMBERS = 1_000_000
 UNPACKED_PER_UPLOADED = 8  # a zip may unpack to at most 8 times the upload size limit
 _COPY_CHUNK = 1 << 20
+
+
+def upload_organization(*, session: Session, actor: Actor) -> str:
+    """The organization a dataset upload from this actor goes to, if they may upload (401/403 otherwise).
+    Decided from the actor alone, so that the route refuses before it reads a byte of a large body."""
+    user = require_user(actor)
+    org = session.get(Organization, user.organization_id)
+    if org is None:
+        raise NotFound("organization not found")
+    authorize(actor, Action.MANAGE_DATASETS, org)
+    return org.id
 
 
 def register_upload(

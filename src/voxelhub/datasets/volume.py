@@ -19,9 +19,12 @@ from zarr.core.sync import sync
 from voxelhub.datasets.layout import DataSource, Layer, MagInfo, Vec3, open_verified
 from voxelhub.storage import Location
 
-MAX_BOX_VOXELS = 512**3
 BUCKET_SIZE = 32
-MAX_BUCKETS = MAX_BOX_VOXELS // BUCKET_SIZE**3
+# The defaults of the settings `max_data_answer_bytes` and `max_buckets_per_request` (the routes pass those):
+# 256 buckets of the widest element class (uint64) are exactly 64 MiB.
+MAX_ANSWER_BYTES = 64 * 1024**2
+MAX_BUCKETS = 256
+MAX_BUCKET_COORDINATE = 2**31 // BUCKET_SIZE  # bucket positions address the same space as mag-1 voxels
 
 
 class VolumeError(ValueError):
@@ -92,25 +95,44 @@ async def _read_region(array: Any, mag: MagInfo, channels: int, dtype: np.dtype[
     return out
 
 
-def _check_shape(shape: Sequence[int]) -> Vec3:
+def _check_shape(shape: Sequence[int], layer: Layer, max_bytes: int) -> Vec3:
+    """The box's size, if its answer stays within `max_bytes` (the limit is on what is sent, so a uint64 layer
+    gets an eighth of the voxels of a uint8 one)."""
     shape_t = _vec3(shape, "shape")
     if min(shape_t) < 1:
         raise VolumeError(f"box sizes must be positive, got {shape_t}")
-    if shape_t[0] * shape_t[1] * shape_t[2] > MAX_BOX_VOXELS:
-        raise VolumeError(f"box of {shape_t} voxels is larger than {MAX_BOX_VOXELS} voxels (512³)")
+    size = shape_t[0] * shape_t[1] * shape_t[2] * layer.dtype.itemsize * layer.num_channels
+    if size > max_bytes:
+        raise VolumeError(f"a box of {shape_t[0]}×{shape_t[1]}×{shape_t[2]} {layer.element_class} voxels is "
+                          f"{size} bytes; at most {max_bytes} bytes are sent per request (ask for smaller boxes)")
     return shape_t
 
 
+def _check_overlap(layer: Layer, mag: MagInfo, start: Vec3, shape: Vec3) -> None:
+    """Refuse a box that does not touch the layer's bounding box (a partial overlap is fine: the rest reads
+    as 0), so that a far-away box costs nothing but a 400."""
+    box = layer.bounding_box
+    for i in range(3):
+        low, high = start[i] * mag.mag[i], (start[i] + shape[i]) * mag.mag[i]
+        if high <= box.top_left[i] or low >= box.end[i]:
+            raise VolumeError(
+                f"the box is outside the data: layer {layer.name!r} spans {list(box.top_left)} to {list(box.end)} "
+                f"(mag-1 voxels), the box {'xyz'[i]} from {low} to {high}"
+            )
+
+
 def read_box(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-             offset: Sequence[int], shape: Sequence[int]) -> np.ndarray:
-    """Voxels of a box: `offset` in mag-1 voxels (floored to the mag grid), `shape` in mag voxels.
+             offset: Sequence[int], shape: Sequence[int], *, max_bytes: int = MAX_ANSWER_BYTES) -> np.ndarray:
+    """Voxels of a box: `offset` in mag-1 voxels (floored to the mag grid), `shape` in mag voxels. The box must
+    overlap the layer's bounding box and its answer fit in `max_bytes`.
 
     Returns shape (w, h, d), or (c, w, h, d) when the layer has several channels (uint24).
     """
     layer, mag_info = resolve(data_source, layer_name, mag)
-    shape_t = _check_shape(shape)
+    shape_t = _check_shape(shape, layer, max_bytes)
     offset_t = _vec3(offset, "offset")
     start = (offset_t[0] // mag_info.mag[0], offset_t[1] // mag_info.mag[1], offset_t[2] // mag_info.mag[2])
+    _check_overlap(layer, mag_info, start, shape_t)
     array = _open(location, mag_info)
     out = sync(_read_region(array, mag_info, layer.num_channels, layer.dtype, start, shape_t))
     return out[0] if layer.num_channels == 1 else out
@@ -123,16 +145,16 @@ def to_wire_bytes(data: np.ndarray) -> bytes:
 
 
 def read_buckets(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-                 bucket_positions: Sequence[Sequence[int]]) -> bytes:
+                 bucket_positions: Sequence[Sequence[int]], *, max_buckets: int = MAX_BUCKETS) -> bytes:
     """Many 32³ buckets (positions in bucket units of `mag`), concatenated in request order.
 
     Each bucket is `to_wire_bytes` of its (c,)x,y,z block. Buckets inside the same storage chunk are read
     together, and all chunk reads run concurrently on zarr's event loop.
     """
     layer, mag_info = resolve(data_source, layer_name, mag)
+    if len(bucket_positions) > max_buckets:
+        raise VolumeError(f"at most {max_buckets} buckets per request, got {len(bucket_positions)}")
     positions = [_vec3(p, "bucket position") for p in bucket_positions]
-    if len(positions) > MAX_BUCKETS:
-        raise VolumeError(f"at most {MAX_BUCKETS} buckets per request")
     array = _open(location, mag_info)
     chunk = _spatial_chunks(array, mag_info)
     groups: dict[Vec3, list[Vec3]] = defaultdict(list)
@@ -141,6 +163,22 @@ def read_buckets(location: Location, data_source: DataSource, layer_name: str, m
         groups[(origin[0] // chunk[0], origin[1] // chunk[1], origin[2] // chunk[2])].append(pos)
     blocks = sync(_read_groups(array, mag_info, layer, list(groups.values())))
     return b"".join(blocks[pos] for pos in positions)
+
+
+def check_bucket_positions(bucket_positions: Sequence[Sequence[int]], max_buckets: int) -> list[Vec3]:
+    """The positions of a client's bucket request: at most `max_buckets`, each once (a repeated bucket would
+    only multiply the answer), each within the addressable space. The data routes check this first."""
+    if len(bucket_positions) > max_buckets:
+        raise VolumeError(f"at most {max_buckets} buckets per request, got {len(bucket_positions)}")
+    positions = [_vec3(p, "bucket position") for p in bucket_positions]
+    first: dict[Vec3, int] = {}
+    for index, pos in enumerate(positions):
+        if any(abs(v) > MAX_BUCKET_COORDINATE for v in pos):
+            raise VolumeError(f"bucket {index}: position {list(pos)} is out of range")
+        if pos in first:
+            raise VolumeError(f"bucket {index} repeats bucket {first[pos]} ({list(pos)}); ask for each bucket once")
+        first[pos] = index
+    return positions
 
 
 def _spatial_chunks(array: Any, mag: MagInfo) -> Vec3:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Row
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import LoginFailure
 from voxelhub.db import utcnow
-from voxelhub.errors import TooManyRequests
 from voxelhub.ids import redact, token_digest
 from voxelhub.policy import ShareGrant
 from voxelhub.read_memo import ReadMemo
@@ -22,8 +22,6 @@ from voxelhub.sharing.models import ShareLink
 
 log = logging.getLogger(__name__)
 
-GUESS_LIMIT_PER_ADDRESS = 30
-GUESS_WINDOW_SECONDS = 900
 MAX_TOKEN_LENGTH = 64
 
 # Core statements, not the ORM: these run on every data request that carries a token.
@@ -39,32 +37,57 @@ _GUESSES = (
 )
 
 
+@dataclass(frozen=True)
+class GuessLimit:
+    """How many unknown tokens one address may present in a window (settings `token_guess_*`)."""
+
+    max_per_address: int = 30
+    window_seconds: int = 900
+
+
+class TokenGrants(NamedTuple):
+    grants: tuple[ShareGrant, ...]
+    # True when unknown tokens were presented by an address past its guess limit: they grant nothing, and a
+    # request that is then refused for want of access is answered 429 instead (`api.errors`).
+    guess_limited: bool = False
+
+
 def grants_for_tokens(
-    session: Session, tokens: Iterable[str], *, address: str, guesses: list[str] | None = None,
-    memo: ReadMemo | None = None,
-) -> tuple[ShareGrant, ...]:
+    session: Session, tokens: Iterable[str], *, address: str, limit: GuessLimit = GuessLimit(),
+    guesses: list[str] | None = None, memo: ReadMemo | None = None,
+) -> TokenGrants:
     """Grants for every known token (valid or not: the policy judges validity). Unknown tokens count as
-    guesses against the caller's address; past the limit, every token request is refused with 429.
+    guesses against the caller's address.
+
+    Only a wrong guess meets the limit: a known token is honoured from every address, so that a reviewer
+    behind the same NAT as a guesser is never locked out. That gives a guesser nothing: a token is 192
+    random bits, so the chance of a right guess is nil at any rate. What the limit stops is the cost of
+    guessing: past it, unknown tokens are not recorded any more (the count cannot grow without end) and the
+    request is flagged `guess_limited`, so that it ends in a cheap 429 unless the caller may read the object
+    anyway (with their own access, a valid token besides, or because it is public).
 
     A guess is recorded (committed) here, or, when the caller passes `guesses`, appended to it for the
     caller to record with `record_guesses` where a wait for the database's write lock does no harm. With a
     `memo`, links and guess counts are read only when the database changed (`voxelhub.read_memo`)."""
     candidates = [t for t in dict.fromkeys(tokens) if t and len(t) <= MAX_TOKEN_LENGTH]
-    if not candidates:
-        return ()
-    _check_guess_limit(session, address, memo)
     grants: list[ShareGrant] = []
+    unknown = 0
     for token in candidates:
         link = _link(session, token_digest(token), memo)
         if link is None or not hmac.compare_digest(link.token, token):
             log.info("unknown share token %s from %s", redact(token), address)
-            if guesses is None:
-                record_guesses(session, [address])
-            else:
-                guesses.append(address)
+            unknown += 1
             continue
         grants.append(grant_of(link))
-    return tuple(grants)
+    if not unknown:
+        return TokenGrants(tuple(grants))
+    if _over_guess_limit(session, address, limit, memo):
+        return TokenGrants(tuple(grants), guess_limited=True)
+    if guesses is None:
+        record_guesses(session, [address] * unknown)
+    else:
+        guesses.extend([address] * unknown)
+    return TokenGrants(tuple(grants))
 
 
 def record_guesses(session: Session, addresses: list[str]) -> None:
@@ -95,15 +118,14 @@ def _link(session: Session, digest: str, memo: ReadMemo | None) -> Row[Any] | No
     return read() if memo is None else memo.get(("share-link", digest), read)
 
 
-def _check_guess_limit(session: Session, address: str, memo: ReadMemo | None = None) -> None:
+def _over_guess_limit(session: Session, address: str, limit: GuessLimit, memo: ReadMemo | None = None) -> bool:
     def count() -> int:
-        since = utcnow() - timedelta(seconds=GUESS_WINDOW_SECONDS)
+        since = utcnow() - timedelta(seconds=limit.window_seconds)
         return session.execute(_GUESSES, {"key": _guess_key(address), "since": since}).scalar() or 0
 
     guessed = count() if memo is None else memo.get(("token-guesses", address), count)
     # Old guesses leave the window as time passes, with no commit to tell the memo: a count at the limit is
     # read again, so that an address is let in again as soon as it may be.
-    if guessed >= GUESS_LIMIT_PER_ADDRESS and memo is not None:
+    if guessed >= limit.max_per_address and memo is not None:
         guessed = count()
-    if guessed >= GUESS_LIMIT_PER_ADDRESS:
-        raise TooManyRequests("too many unknown share tokens; try again later", retry_after=GUESS_WINDOW_SECONDS)
+    return guessed >= limit.max_per_address

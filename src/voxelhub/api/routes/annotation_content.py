@@ -19,6 +19,8 @@ from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
+from voxelhub.policy import require_user
+from voxelhub.schemas import MAX_VERSION
 
 router = APIRouter(tags=["annotations"])
 
@@ -26,7 +28,7 @@ router = APIRouter(tags=["annotations"])
 @router.get("/annotations/{annotation_id}/skeleton")
 def skeleton(
     annotation_id: str, actor: ActorDep, session: SessionDep,
-    version: Annotated[int | None, Query(ge=0)] = None,
+    version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
@@ -81,6 +83,7 @@ async def upload(request: Request, actor: ActorDep, session: SessionDep, setting
     from starlette.concurrency import run_in_threadpool
     from starlette.datastructures import UploadFile
 
+    require_user(actor)  # an anonymous upload is refused before its body is read
     form = await request.form(max_files=20, max_fields=50)
     files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
     if not files:

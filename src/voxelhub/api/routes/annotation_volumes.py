@@ -12,8 +12,10 @@ from voxelhub.annotations import service, volume_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.routes.data import BucketBatch
+from voxelhub.datasets import access
+from voxelhub.datasets.volume import check_bucket_positions
 from voxelhub.policy import Action, authorize
-from voxelhub.schemas import StrictInput
+from voxelhub.schemas import StrictInput, VersionNumber
 
 router = APIRouter(tags=["annotations"])
 data_router = APIRouter(tags=["annotations"])
@@ -32,7 +34,7 @@ class PaintedBucket(StrictInput):
 
 
 class PaintBatch(StrictInput):
-    version: int = Field(ge=0)
+    version: VersionNumber
     buckets: list[PaintedBucket] = Field(max_length=volume_service.MAX_BUCKETS_PER_SAVE)
 
 
@@ -70,6 +72,7 @@ def set_segments(
 @data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets")
 def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
                  settings: SettingsDep) -> Response:
+    access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
     payload = volume_service.read(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
                                   layer_name=layer, mag=body.mag, buckets=body.buckets)
     return Response(payload, media_type="application/octet-stream")

@@ -12,18 +12,32 @@ from starlette.concurrency import run_in_threadpool
 from voxelhub.api.readable import readable_dataset
 from voxelhub.datasets import access
 from voxelhub.datasets.thumbnail import layer_thumbnail
-from voxelhub.datasets.volume import parse_mag, read_box, read_buckets, to_wire_bytes
+from voxelhub.datasets.volume import (
+    MAX_BUCKET_COORDINATE,
+    check_bucket_positions,
+    parse_mag,
+    read_box,
+    read_buckets,
+    to_wire_bytes,
+)
 from voxelhub.schemas import StrictInput
 
 router = APIRouter(tags=["data"])
 thumbnails = APIRouter(tags=["datasets"])
 OCTETS = "application/octet-stream"
 MAX_COORDINATE = 2**31 - 1
+MAX_MAG = 2**20
+
+
+BucketCoordinate = Annotated[int, Field(ge=-MAX_BUCKET_COORDINATE, le=MAX_BUCKET_COORDINATE)]
 
 
 class BucketBatch(StrictInput):
-    mag: list[int] = Field(min_length=3, max_length=3)
-    buckets: list[Annotated[list[int], Field(min_length=3, max_length=3)]] = Field(max_length=4096)
+    """How many buckets one request may ask for is the setting `max_buckets_per_request`, checked with the
+    request's settings (`check_bucket_positions`); the body limit bounds the list before it is parsed."""
+
+    mag: list[Annotated[int, Field(ge=1, le=MAX_MAG)]] = Field(min_length=3, max_length=3)
+    buckets: list[Annotated[list[BucketCoordinate], Field(min_length=3, max_length=3)]]
 
 
 # These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
@@ -40,12 +54,15 @@ async def raw_box(
     mag: Annotated[str, Query(max_length=40)] = "1-1-1",
 ) -> Response:
     """Raw voxels of a box: x, y, z in mag-1 voxels, width/height/depth in voxels of `mag`;
-    little-endian, x fastest (Fortran order)."""
+    little-endian, x fastest (Fortran order). The box must overlap the layer's data, and its answer is at most
+    the setting `max_data_answer_bytes` (400 otherwise)."""
     target = await readable_dataset(request, dataset_id)
+    max_bytes = request.app.state.settings.max_data_answer_bytes
 
     def read() -> Response:
         with access.data_errors():
-            data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth))
+            data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth),
+                            max_bytes=max_bytes)
             body = to_wire_bytes(data)
         return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
 
@@ -61,8 +78,10 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
     request order, each x-fastest little-endian: what the viewer asks for as it moves."""
     target = await readable_dataset(request, dataset_id)
+    max_buckets = request.app.state.settings.max_buckets_per_request
+    positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
     payload = await run_in_threadpool(
-        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, body.buckets)
+        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, positions)
     )
     return Response(payload, media_type=OCTETS)
 
