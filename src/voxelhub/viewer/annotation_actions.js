@@ -28,6 +28,14 @@ function sameSet(a, b) {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
+/** A public annotation on a private dataset needs the dataset's sharing link in its URL, or nobody without
+ * an account sees image data. Reading the info never creates that link (no GET changes anything), so the
+ * owner's Save asks for it explicitly. */
+async function addDatasetLinkIfMissing(info) {
+  if (!info.datasetLinkMissing) return;
+  await api("POST", `/api/datasets/${encodeURIComponent(info.datasetId)}/sharingToken`);
+}
+
 /** The Share dialog: the owner chooses, then saves; what it shows afterwards is what the server answers. */
 function setUpShare() {
   const dialog = $("share-dialog");
@@ -83,6 +91,7 @@ function setUpShare() {
     try {
       if (visibility !== saved.visibility) await api("PATCH", base, { visibility });
       if (visibility !== "Private" && !sameSet(teams, saved.teams)) await api("PATCH", `${base}/sharedTeams`, teams);
+      await addDatasetLinkIfMissing(await api("GET", `${base}/info`));
       await refresh();
       showStatus(status, "Saved.", "ok");
     } catch (error) {
