@@ -40,6 +40,7 @@ ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/datasets/{dataset_id}/teams"): NOBODY,
     ("GET", "/api/spotlight"): PUBLIC_ROUTES,
     ("GET", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
+    ("POST", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
     ("DELETE", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
     ("GET", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,
     ("POST", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,

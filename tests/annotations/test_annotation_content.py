@@ -142,7 +142,11 @@ def test_public_annotation_on_private_dataset(app, setup) -> None:
     world, dataset_id, owner, annotation_id = setup
     base = f"/api/annotations/{annotation_id}"
     info = owner.patch(base, json={"visibility": "Public"}).json()
-    assert "?token=" in info["sharingUrl"]
+    # No link yet, and the info does not make one (the Share dialog's Save asks for it explicitly).
+    assert "?token=" not in info["sharingUrl"] and info["datasetLinkMissing"] is True
+    assert owner.post(f"/api/datasets/{dataset_id}/sharingToken").status_code == 200
+    info = owner.get(f"{base}/info").json()
+    assert "?token=" in info["sharingUrl"] and info["datasetLinkMissing"] is False
     token = info["sharingUrl"].split("?token=")[1]
     anonymous = TestClient(app)
     seen = anonymous.get(f"{base}/info").json()
