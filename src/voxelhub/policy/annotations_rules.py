@@ -133,6 +133,6 @@ def authorize_volume_data(actor: Actor, annotation: Annotation, dataset: Dataset
     readable but its dataset is not: the reader may know the annotation exists, so saying why helps them."""
     if can_read_volume_data(actor, annotation, dataset):
         return
-    if not can_read_annotation(actor, annotation) and not actor.is_system:
+    if not can_read_annotation(actor, annotation):
         raise NotFound()
     raise Forbidden(VOLUME_DATA_NEEDS_DATASET, reason="dataset_access_needed", datasetId=annotation.dataset_id)
