@@ -12,6 +12,7 @@ const LINK_HINTS = {
   Public: "Anyone with this link can open it, without an account.",
 };
 const TOKEN_HINT = " It carries the dataset's sharing token, so the image data shows too.";
+const NO_TOKEN_HINT = " The dataset has no sharing link now, so visitors without access see no image data: Save adds one.";
 
 function annotationUrl(id) {
   return `/api/annotations/${encodeURIComponent(id)}`;
@@ -61,7 +62,8 @@ function setUpShare() {
     for (const box of boxes) box.checked = teamIds.includes(box.value);
     const url = info.sharingUrl || "";
     $("share-url").value = url;
-    $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "");
+    $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "")
+      + (info.datasetLinkMissing ? NO_TOKEN_HINT : "");
     saved = { visibility: info.visibility, teams: teamIds };
     reflectChoice();
     showVisibility(info.visibility);
