@@ -25,6 +25,7 @@ from voxelhub.policy import (
     require_user,
     shared_with_user,
 )
+from voxelhub.sharing.service import active_default_tokens
 
 LAYER_KINDS = ("skeleton", "volume")
 
@@ -149,20 +150,22 @@ class InfoLookups:
 
 
 def info_lookups(session: Session, annotations: list[Annotation]) -> InfoLookups:
-    from voxelhub.sharing.service import active_default_tokens
-
     dataset_ids = {a.dataset_id for a in annotations}
     found = session.scalars(select(Dataset).where(Dataset.id.in_(dataset_ids))).all() if dataset_ids else []
     by_id = {d.id: d for d in found}
-    org_ids = {d.organization_id for d in found}
-    orgs = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))) \
-        if org_ids else []
-    team_ids = set().union(*(a.shared_team_ids for a in annotations)) if annotations else set()
+    team_ids: set[str] = set().union(*(a.shared_team_ids for a in annotations))
     teams = session.scalars(select(Team).where(Team.id.in_(team_ids))).all() if team_ids else []
     return InfoLookups(
-        datasets=by_id, organization_names={row.id: row.name for row in orgs}, teams={t.id: t for t in teams},
-        default_tokens=active_default_tokens(session, set(by_id)),
+        datasets=by_id, organization_names=_organization_names(session, {d.organization_id for d in found}),
+        teams={t.id: t for t in teams}, default_tokens=active_default_tokens(session, set(by_id)),
     )
+
+
+def _organization_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    stmt = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    return {row.id: row.name for row in session.execute(stmt)}
 
 
 def delete(*, session: Session, actor: Actor, annotation_id: str) -> None:
