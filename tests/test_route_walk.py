@@ -46,6 +46,7 @@ ROUTE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/datasets/{dataset_id}/teams"): NOBODY,
     ("GET", "/api/spotlight"): PUBLIC_ROUTES,
     ("GET", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
+    ("POST", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
     ("DELETE", "/api/datasets/{dataset_id}/sharingToken"): NOBODY,
     ("GET", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,
     ("POST", "/api/datasets/{dataset_id}/shareLinks"): NOBODY,
@@ -89,7 +90,11 @@ def _flat_routes(app):  # type: ignore[no-untyped-def]
     for route in app.routes:
         if hasattr(route, "effective_route_contexts"):
             for context in route.effective_route_contexts():
-                yield context.path, set(context.methods or ())
+                plain = getattr(context, "starlette_route", None)
+                if not context.path and plain is not None:  # a plain Starlette route (the zarr routes)
+                    yield plain.path, set(plain.methods or ())
+                else:
+                    yield context.path, set(context.methods or ())
         elif getattr(route, "methods", None):
             yield route.path, set(route.methods)
 

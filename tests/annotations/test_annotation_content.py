@@ -142,7 +142,11 @@ def test_public_annotation_on_private_dataset(app, setup) -> None:
     world, dataset_id, owner, annotation_id = setup
     base = f"/api/annotations/{annotation_id}"
     info = owner.patch(base, json={"visibility": "Public"}).json()
-    assert "?token=" in info["sharingUrl"]
+    # No link yet, and the info does not make one (the Share dialog's Save asks for it explicitly).
+    assert "?token=" not in info["sharingUrl"] and info["datasetLinkMissing"] is True
+    assert owner.post(f"/api/datasets/{dataset_id}/sharingToken").status_code == 200
+    info = owner.get(f"{base}/info").json()
+    assert "?token=" in info["sharingUrl"] and info["datasetLinkMissing"] is False
     token = info["sharingUrl"].split("?token=")[1]
     anonymous = TestClient(app)
     seen = anonymous.get(f"{base}/info").json()
@@ -243,3 +247,47 @@ def test_bad_zip_and_missing_file_and_anonymous_upload_are_refused(app, setup, s
                                      data={"datasetId": dataset_id})
     assert anonymous.status_code in (401, 404)
     assert annotation_count(session_factory) == before
+
+
+def _statements_of(app, fn) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    count = 0
+
+    def counted(*_args: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(app.state.engine, "before_cursor_execute", counted)
+    try:
+        fn()
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", counted)
+    return count
+
+
+def test_the_listing_reads_a_fixed_number_of_times_whatever_its_length(app, setup, session_factory) -> None:
+    """The dashboard lists every annotation: its info (dataset, organization, shared teams, the dataset's
+    sharing token) is read for all rows at once, not per row."""
+    world, dataset_id, owner, _ = setup
+    owner.post(f"/api/datasets/{dataset_id}/sharingToken")
+    shared = logged_in_client(app, world.users["tm_a"])
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            made = owner.post("/api/annotations", json={"datasetId": dataset_id}).json()
+            owner.patch(f"/api/annotations/{made['id']}", json={"visibility": "Public"})
+            owner.patch(f"/api/annotations/{made['id']}/sharedTeams", json=[world.team_ids["a1"]])
+
+    def listing(client: TestClient, scope: str) -> int:
+        def read() -> None:
+            answer = client.get("/api/annotations/readable", params={"scope": scope})
+            assert answer.status_code == 200 and all("?token=" in a["sharingUrl"] for a in answer.json()
+                                                      if a["visibility"] == "Public" and scope == "own")
+        return _statements_of(app, read)
+
+    add(2)
+    few = listing(owner, "own"), listing(shared, "shared")
+    add(6)
+    assert len(owner.get("/api/annotations/readable").json()) == 9
+    assert (listing(owner, "own"), listing(shared, "shared")) == few

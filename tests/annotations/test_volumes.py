@@ -103,7 +103,7 @@ def test_who_may_not_paint_or_read(app, volume_setup) -> None:
     member = logged_in_client(app, world.users["member_a"])  # reads the annotation, not the dataset
     answer = member.post(f"/data/annotations/{info['id']}/layers/Volume/buckets",
                          json={"mag": [1, 1, 1], "buckets": [[0, 0, 0]]})
-    assert answer.status_code == 404
+    assert answer.status_code == 403 and "needs read access to that dataset" in answer.json()["error"]
 
 
 def test_fork_reads_through_to_the_original_and_copies_no_chunk(app, volume_setup, settings) -> None:

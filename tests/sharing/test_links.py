@@ -1,4 +1,4 @@
-"""The life of sharing links: first request creates, revoke kills at once, named links with expiry and usage,
+"""The life of sharing links: an explicit request (or an editor's GET) creates, revoke kills at once, named links with expiry and usage,
 the audit log, the gallery, short links, token guessing."""
 
 from __future__ import annotations
@@ -29,9 +29,18 @@ def test_sharing_token_is_created_once_and_revocation_takes_effect_on_the_next_r
     assert TestClient(app, headers={"X-Auth-Token": first}).get(ds).status_code == 200
     assert client_for(app, world, "team_manager").delete(f"{ds}/sharingToken").status_code == 204
     assert anon(app, token=first).get(ds).status_code == 404
-    second = member.get(f"{ds}/sharingToken").json()["sharingToken"]
+    # A GET never changes anything: a reader's GET finds no link now; an explicit POST makes a new one.
+    assert member.get(f"{ds}/sharingToken").status_code == 404
+    second = member.post(f"{ds}/sharingToken").json()["sharingToken"]
     assert second != first
+    assert member.post(f"{ds}/sharingToken").json()["sharingToken"] == second
+    assert member.get(f"{ds}/sharingToken").json()["sharingToken"] == second
     assert anon(app, token=second).get(ds).status_code == 200
+    # An editor's GET creates one when there is none, as webKnossos does (its client relies on it).
+    editor = client_for(app, world, "team_manager")
+    assert editor.delete(f"{ds}/sharingToken").status_code == 204
+    third = editor.get(f"{ds}/sharingToken").json()["sharingToken"]
+    assert third not in (first, second) and anon(app, token=third).get(ds).status_code == 200
 
 
 def test_a_token_never_lists_a_dataset_and_never_grants_editing(app, session_factory) -> None:

@@ -541,6 +541,21 @@ def test_owner_shares_renames_and_downloads_the_annotation(settings, session_fac
         assert link_page.is_visible("#download-annotation")
         stranger.close()
 
+        # The dataset's link revoked: reopening the dialog (only GETs) makes no new one and says so; Save does.
+        sharing_token = f"/api/datasets/{world.dataset_id}/sharingToken"
+        owner.delete(sharing_token).raise_for_status()
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#share-dialog", state="hidden")
+        page.click("#share-button")
+        _wait_for(page, lambda: "Save adds one" in (page.text_content("#share-url-hint") or ""), "the missing-link hint")
+        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
+        assert not [link for link in owner.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()
+                    if link["isDefault"] and link["status"] == "active"]
+        page.click("#share-save")
+        _wait_for(page, lambda: "?token=" in page.input_value("#share-url"), "the new link")
+        new_token = owner.get(sharing_token).json()["sharingToken"]
+        assert page.input_value("#share-url") == f"{url.split('?token=')[0]}?token={new_token}" != url
+
         # A team deleted meanwhile: the server refuses, the dialog says why and shows the saved state again.
         gone = world.accounts.team_ids["a2"]
         owner.delete(f"/api/teams/{gone}").raise_for_status()

@@ -26,7 +26,14 @@ from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_fil
 from voxelhub.annotations.skeleton import Skeleton
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
-from voxelhub.policy import Action, Actor, authorize, require_user
+from voxelhub.policy import (
+    VOLUME_DATA_NEEDS_DATASET,
+    Action,
+    Actor,
+    authorize,
+    can_read_volume_data,
+    require_user,
+)
 from voxelhub.settings import Settings
 
 MAX_NML_BYTES = 2 * 1024**3
@@ -41,6 +48,7 @@ class Export:
     filename: str
     media_type: str
     body: IO[bytes]
+    volume_data_omitted: bool = False  # the reader may not read the dataset: the skeleton NML alone
 
     def chunks(self) -> Iterator[bytes]:
         try:
@@ -52,12 +60,16 @@ class Export:
 
 def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str) -> Export:
     """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
-    with one zarr3 volume archive per layer when it has volume layers."""
+    with one zarr3 volume archive per layer when it has volume layers. A reader who may not read the dataset
+    gets the skeleton NML alone, with a comment saying why: volume data is derived from the dataset."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.DOWNLOAD, annotation)
-    skeleton = _with_provenance(session, annotation, versions.load(session, annotation))
+    dataset = service.dataset_of(session, annotation)
+    skeleton = _with_provenance(session, annotation, dataset, versions.load(session, annotation))
     stem = safe_filename(annotation.name) or annotation.id
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (closed by Export.chunks)
+    if not can_read_volume_data(actor, annotation, dataset):
+        return _skeleton_only(annotation, skeleton, out, stem)
     if not annotation.volume_layers:
         write_nml(replace(skeleton, volumes=volume_exchange.volume_descriptors(annotation, skeleton)), out)
         out.seek(0)
@@ -65,6 +77,16 @@ def export(*, session: Session, actor: Actor, settings: Settings, annotation_id:
     _write_zip(settings, annotation, skeleton, out, nml_name=f"{stem}.nml")
     out.seek(0)
     return Export(filename=f"{stem}.zip", media_type="application/zip", body=out)
+
+
+def _skeleton_only(annotation: Annotation, skeleton: Skeleton, out: IO[bytes], stem: str) -> Export:
+    """The NML without any `<volume>`: neither the data nor the descriptors (their largest segment ids
+    come from the dataset), and a comment in their place when there were some."""
+    omitted = bool(annotation.volume_layers or skeleton.volumes)
+    note = f"Volume data omitted: {VOLUME_DATA_NEEDS_DATASET}." if omitted else None
+    write_nml(replace(skeleton, volumes=()), out, note=note)
+    out.seek(0)
+    return Export(filename=f"{stem}.nml", media_type="application/xml", body=out, volume_data_omitted=omitted)
 
 
 def _write_zip(settings: Settings, annotation: Annotation, skeleton: Skeleton, out: IO[bytes], *,
@@ -84,8 +106,7 @@ def safe_filename(name: str) -> str:
     return _UNSAFE_FILENAME.sub("_", name).strip(" ._")[:120]
 
 
-def _with_provenance(session: Session, annotation: Annotation, skeleton: Skeleton) -> Skeleton:
-    dataset = service.dataset_of(session, annotation)
+def _with_provenance(session: Session, annotation: Annotation, dataset: Dataset, skeleton: Skeleton) -> Skeleton:
     org = session.get(Organization, dataset.organization_id)
     experiment = dict(skeleton.parameters.experiment)
     experiment.update(name=dataset.name, organization=org.name if org else "", datasetId=dataset.id,

@@ -162,9 +162,13 @@ def _volume(v: VolumeLayer) -> str:
             f"    <groups>\n{groups}    </groups>\n  </volume>\n")
 
 
-def write_nml(skeleton: Skeleton, out: IO[bytes]) -> None:
-    """Write `skeleton` as NML (UTF-8) to a binary file object, in chunks."""
-    head = ['<?xml version="1.0" encoding="UTF-8"?>\n<things>\n']
+def write_nml(skeleton: Skeleton, out: IO[bytes], *, note: str | None = None) -> None:
+    """Write `skeleton` as NML (UTF-8) to a binary file object, in chunks; `note` becomes an XML comment
+    before the root element (where every NML reader skips it)."""
+    head = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    if note:
+        head.append(f"<!-- {_comment_text(note)} -->\n")
+    head.append("<things>\n")
     head += [f"  <meta{_attrs([('name', n), ('content', c)])} />\n" for n, c in skeleton.meta]
     head.append(_parameters(skeleton))
     out.write("".join(head).encode())
@@ -175,6 +179,11 @@ def write_nml(skeleton: Skeleton, out: IO[bytes]) -> None:
     tail += [_volume(v) for v in skeleton.volumes]
     tail.append("</things>\n")
     out.write("".join(tail).encode())
+
+
+def _comment_text(text: str) -> str:
+    # An XML comment may not hold "--" nor end in "-".
+    return text.replace("--", "- -").rstrip("-")
 
 
 def write_nml_bytes(skeleton: Skeleton) -> bytes:

@@ -68,6 +68,9 @@ class AnnotationInfo(WireModel):
     modified: int
     created: int
     sharing_url: str | None = None
+    # The owner's public annotation is on a private dataset that has no active sharing link, so the link
+    # above would show no image data: the Share dialog then creates one (POST …/sharingToken).
+    dataset_link_missing: bool = False
 
 
 class UpdateAction(StrictInput):

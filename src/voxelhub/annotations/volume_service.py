@@ -18,16 +18,18 @@ from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import read_buckets
 from voxelhub.errors import BadInput, Forbidden, NotFound
-from voxelhub.policy import Action, Actor, authorize
+from voxelhub.policy import Action, Actor, authorize, authorize_volume_data
 from voxelhub.settings import Settings
 
 MAX_BUCKETS_PER_SAVE = 1024
 
 
-def add_layer(*, session: Session, settings: Settings, annotation: Annotation, name: str = "Volume",
+def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation: Annotation, name: str = "Volume",
               fallback_layer: str | None = None, use_fallback: bool = True) -> dict[str, Any]:
-    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default."""
+    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default. Its
+    bounding box, mags and largest segment id are the dataset's, so the caller must read the dataset."""
     dataset = service.dataset_of(session, annotation)
+    authorize_volume_data(actor, annotation, dataset)
     layers = dataset.data_source.get("dataLayers") or []
     segmentation = next((l for l in layers if l.get("category") == "segmentation"), None)  # noqa: E741
     if fallback_layer is None and use_fallback and segmentation is not None:
@@ -60,10 +62,20 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     """Buckets of a volume layer, concatenated like the dataset bucket route. Unpainted buckets come from
     the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    target = volume_data_source(session, actor, annotation)
     layer = layer_of(annotation, layer_name)
-    target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
     parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
     return b"".join(part.tobytes(order="F") for part in parts)
+
+
+def volume_data_source(session: Session, actor: Actor, annotation: Annotation) -> access.ReadableDataset:
+    """The annotation's dataset, ready to read fallback voxels from, once the policy allows the actor the
+    annotation's volume data (a 403 naming the reason when only the annotation is readable)."""
+    facts = access.read_facts(session, annotation.dataset_id)
+    if facts is None:
+        raise NotFound()
+    authorize_volume_data(actor, annotation, facts)
+    return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
 
 
 def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation) -> access.ReadableDataset | None:

@@ -7,7 +7,14 @@ to SQL listings. Unknown actions or object kinds are denied.
 from __future__ import annotations
 
 from voxelhub.policy.actors import ANONYMOUS, SYSTEM, Actor, Principal, ShareGrant
-from voxelhub.policy.annotations_rules import readable_annotations, shared_with_user
+from voxelhub.policy.annotations_rules import (
+    VOLUME_DATA_NEEDS_DATASET,
+    AnnotationOnDataset,
+    authorize_volume_data,
+    can_read_volume_data,
+    readable_annotations,
+    shared_with_user,
+)
 from voxelhub.policy.core import Action, authorize, can, require_user
 from voxelhub.policy.datasets_rules import DatasetFacts, is_dataset_editor, public_datasets, readable_datasets
 from voxelhub.policy.grants import grant_is_valid
@@ -15,8 +22,12 @@ from voxelhub.policy.grants import grant_is_valid
 __all__ = [
     "ANONYMOUS",
     "SYSTEM",
+    "VOLUME_DATA_NEEDS_DATASET",
     "Action",
     "Actor",
+    "AnnotationOnDataset",
+    "authorize_volume_data",
+    "can_read_volume_data",
     "DatasetFacts",
     "Principal",
     "ShareGrant",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, false, or_, select
 
 from voxelhub.annotations.models import Annotation, AnnotationSharedTeam
+from voxelhub.errors import Forbidden, NotFound
 from voxelhub.policy.actors import Actor, Principal
-from voxelhub.policy.core import Action, rule_for
+from voxelhub.policy.core import Action, can, rule_for
+from voxelhub.policy.datasets_rules import DatasetLike, can_read_dataset
 
 OWNER_ONLY = frozenset({Action.WRITE, Action.CHANGE_VISIBILITY, Action.SHARE_WITH_TEAMS, Action.UPDATE})
 
@@ -88,3 +92,47 @@ def readable_annotations(stmt: Select, actor: Actor) -> Select:  # type: ignore[
         owners_of_managed = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(user.managed_team_ids))
         conditions.append(own_org & Annotation.owner_id.in_(owners_of_managed))
     return stmt.where(or_(*conditions))
+
+
+@dataclass(frozen=True)
+class AnnotationOnDataset:
+    """An annotation together with its dataset (the `Dataset` row or its `DatasetFacts`). Every voxel of an
+    annotation's volume layers is derived from the dataset: unpainted buckets are the dataset's segmentation,
+    and even painted ones and the coarse mags computed from them carry its segment ids. So decisions about
+    that data look at both objects."""
+
+    annotation: Annotation
+    dataset: DatasetLike
+
+
+VOLUME_DATA_NEEDS_DATASET = (
+    "the volume data of this annotation is derived from its dataset and needs read access to that dataset "
+    "too (log in with access to it, or send the dataset's sharing token); the skeleton alone is readable"
+)
+
+
+@rule_for(AnnotationOnDataset)
+def annotation_data_rule(actor: Actor, action: Action, pair: AnnotationOnDataset) -> bool:
+    if pair.annotation.dataset_id != pair.dataset.id:
+        return False  # never judge one annotation's data by another dataset
+    if action == Action.READ:
+        return can_read_annotation(actor, pair.annotation)
+    if action == Action.READ_VOLUME_DATA:
+        return can_read_annotation(actor, pair.annotation) and can_read_dataset(actor, pair.dataset)
+    return False
+
+
+def can_read_volume_data(actor: Actor, annotation: Annotation, dataset: DatasetLike) -> bool:
+    """May the actor read the annotation's voxel data (buckets, coarse mags, the volume part of downloads)?
+    Only with read access to the annotation AND its dataset (spec: "no data leaks")."""
+    return can(actor, Action.READ_VOLUME_DATA, AnnotationOnDataset(annotation, dataset))
+
+
+def authorize_volume_data(actor: Actor, annotation: Annotation, dataset: DatasetLike) -> None:
+    """404 when the annotation is not readable (never reveal it exists); a 403 naming the reason when it is
+    readable but its dataset is not: the reader may know the annotation exists, so saying why helps them."""
+    if can_read_volume_data(actor, annotation, dataset):
+        return
+    if not can_read_annotation(actor, annotation):
+        raise NotFound()
+    raise Forbidden(VOLUME_DATA_NEEDS_DATASET, reason="dataset_access_needed", datasetId=annotation.dataset_id)

@@ -28,6 +28,7 @@ class Action(StrEnum):
     SHARE_WITH_TEAMS = "share_with_teams"
     FORK = "fork"
     DOWNLOAD = "download"
+    READ_VOLUME_DATA = "read_volume_data"
     READ_AUDIT = "read_audit"
 
 

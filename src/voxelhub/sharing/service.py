@@ -11,7 +11,7 @@ from voxelhub.datasets.models import Dataset
 from voxelhub.db import utcnow
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.ids import new_secret_token, token_digest
-from voxelhub.policy import Action, Actor, authorize, require_user
+from voxelhub.policy import Action, Actor, authorize, can, require_user
 from voxelhub.sharing import audit
 from voxelhub.sharing.models import AuditEvent, ShareLink
 
@@ -25,13 +25,46 @@ def _active_links(session: Session, dataset: Dataset) -> list[ShareLink]:
     return list(session.scalars(stmt.order_by(ShareLink.created_at)))
 
 
-def get_or_create_default_link(*, session: Session, actor: Actor, dataset: Dataset) -> ShareLink:
-    """The dataset's sharing link, created on first request (spec: any member who may read it)."""
+def default_link(*, session: Session, actor: Actor, dataset: Dataset) -> ShareLink | None:
+    """The dataset's active sharing link, or None; never creates one (what every read path uses)."""
     authorize(actor, Action.GET_SHARING_LINK, dataset)
-    for link in _active_links(session, dataset):
-        if link.is_default:
-            return link
-    link = _new_link(session, actor, dataset, name="Sharing link", is_default=True, expires_at=None)
+    return next((link for link in _active_links(session, dataset) if link.is_default), None)
+
+
+def active_default_tokens(session: Session, dataset_ids: set[str]) -> dict[str, str]:
+    """Dataset id -> token of its active sharing link, for many datasets in one query (listings). Only
+    read; whether the caller may see a token is for the caller to ask the policy."""
+    if not dataset_ids:
+        return {}
+    stmt = select(ShareLink.object_id, ShareLink.token).where(
+        ShareLink.object_kind == DATASET, ShareLink.object_id.in_(dataset_ids), ShareLink.is_default,
+        ShareLink.revoked_at.is_(None),
+    ).order_by(ShareLink.created_at)
+    found: dict[str, str] = {}
+    for dataset_id, token in session.execute(stmt):
+        found.setdefault(dataset_id, token)
+    return found
+
+
+def get_or_create_default_link(*, session: Session, actor: Actor, dataset: Dataset) -> ShareLink:
+    """The dataset's sharing link, created when there is none (spec: any member who may read it). Only an
+    explicit request may call this: `POST …/sharingToken`, or an editor's `GET …/sharingToken`
+    (`sharing_token_on_get`); a read path never does, or it would undo a revocation behind the editor's back."""
+    link = default_link(session=session, actor=actor, dataset=dataset)
+    if link is not None:
+        return link
+    return _new_link(session, actor, dataset, name="Sharing link", is_default=True, expires_at=None)
+
+
+def sharing_token_on_get(*, session: Session, actor: Actor, dataset: Dataset) -> ShareLink:
+    """`GET …/sharingToken`: the active sharing link. An editor's GET creates one when there is none, as
+    webKnossos does (its Python client and the settings page rely on it); anyone else's GET changes nothing
+    and finds no link after a revocation until an editor, or an explicit POST, makes a new one."""
+    if can(actor, Action.REVOKE_SHARING_LINK, dataset):  # the editors, who manage the dataset's links
+        return get_or_create_default_link(session=session, actor=actor, dataset=dataset)
+    link = default_link(session=session, actor=actor, dataset=dataset)
+    if link is None:
+        raise NotFound("this dataset has no active sharing link; POST to the same address creates one")
     return link
 
 

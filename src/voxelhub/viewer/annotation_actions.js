@@ -12,6 +12,7 @@ const LINK_HINTS = {
   Public: "Anyone with this link can open it, without an account.",
 };
 const TOKEN_HINT = " It carries the dataset's sharing token, so the image data shows too.";
+const NO_TOKEN_HINT = " The dataset has no sharing link now, so visitors without access see no image data: Save adds one.";
 
 function annotationUrl(id) {
   return `/api/annotations/${encodeURIComponent(id)}`;
@@ -26,6 +27,14 @@ function showVisibility(visibility) {
 
 function sameSet(a, b) {
   return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** A public annotation on a private dataset needs the dataset's sharing link in its URL, or nobody without
+ * an account sees image data. Reading the info never creates that link (no GET changes anything), so the
+ * owner's Save asks for it explicitly. */
+async function addDatasetLinkIfMissing(info) {
+  if (!info.datasetLinkMissing) return;
+  await api("POST", `/api/datasets/${encodeURIComponent(info.datasetId)}/sharingToken`);
 }
 
 /** The Share dialog: the owner chooses, then saves; what it shows afterwards is what the server answers. */
@@ -53,7 +62,8 @@ function setUpShare() {
     for (const box of boxes) box.checked = teamIds.includes(box.value);
     const url = info.sharingUrl || "";
     $("share-url").value = url;
-    $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "");
+    $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "")
+      + (info.datasetLinkMissing ? NO_TOKEN_HINT : "");
     saved = { visibility: info.visibility, teams: teamIds };
     reflectChoice();
     showVisibility(info.visibility);
@@ -83,6 +93,7 @@ function setUpShare() {
     try {
       if (visibility !== saved.visibility) await api("PATCH", base, { visibility });
       if (visibility !== "Private" && !sameSet(teams, saved.teams)) await api("PATCH", `${base}/sharedTeams`, teams);
+      await addDatasetLinkIfMissing(await api("GET", `${base}/info`));
       await refresh();
       showStatus(status, "Saved.", "ok");
     } catch (error) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +24,8 @@ from voxelhub.policy import require_user
 from voxelhub.schemas import MAX_VERSION
 
 router = APIRouter(tags=["annotations"])
+# Says on a download that the volume layers were left out (the NML also says so in a comment).
+VOLUME_DATA_HEADER = "X-Voxelhub-Volume-Data"
 
 
 @router.get("/annotations/{annotation_id}/skeleton")
@@ -34,6 +37,8 @@ def skeleton(
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     wanted = annotation.version if version is None else version
     loaded = versions.load(session, annotation, wanted)
+    if loaded.volumes and not service.volume_data_readable(session, actor, annotation):
+        loaded = replace(loaded, volumes=())  # their largest segment ids come from the dataset
     return Response(skeleton_store.to_json_bytes(loaded, version=wanted), media_type="application/json")
 
 
@@ -69,11 +74,12 @@ def duplicate(
 @router.get("/annotations/{annotation_id}/download")
 def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
     """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
-    (streamed from a temporary file; never a DOM)."""
+    (streamed from a temporary file; never a DOM). Without read access to the dataset: the NML alone."""
     exported = exchange.export(session=session, actor=actor, settings=settings, annotation_id=annotation_id)
-    disposition = f'attachment; filename="{exported.filename}"'
-    return StreamingResponse(exported.chunks(), media_type=exported.media_type,
-                             headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
+    if exported.volume_data_omitted:
+        headers[VOLUME_DATA_HEADER] = "omitted; the volume data needs read access to the annotation's dataset"
+    return StreamingResponse(exported.chunks(), media_type=exported.media_type, headers=headers)
 
 
 @router.post("/annotations/upload")

@@ -44,8 +44,9 @@ def add_volume_layer(
 ) -> dict[str, Any]:
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
-    layer = volume_service.add_layer(session=session, settings=settings, annotation=annotation, name=body.name,
-                                     fallback_layer=body.fallback_layer, use_fallback=body.use_fallback)
+    layer = volume_service.add_layer(session=session, settings=settings, actor=actor, annotation=annotation,
+                                     name=body.name, fallback_layer=body.fallback_layer,
+                                     use_fallback=body.use_fallback)
     return {k: v for k, v in layer.items() if k != "storage"}
 
 

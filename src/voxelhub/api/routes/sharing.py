@@ -52,6 +52,16 @@ def link_public(link: ShareLink, origin: str, dataset: Dataset) -> ShareLinkPubl
 
 @router.get("/datasets/{dataset_id}/sharingToken", dependencies=[NO_STORE])
 def get_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) -> SharingTokenAnswer:
+    """The active sharing link's token; an editor's GET creates one when there is none (webKnossos does)."""
+    dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
+    link = service.sharing_token_on_get(session=session, actor=actor, dataset=dataset)
+    return SharingTokenAnswer(sharing_token=link.token)
+
+
+@router.post("/datasets/{dataset_id}/sharingToken")
+def create_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) -> SharingTokenAnswer:
+    """The active sharing link's token, created when there is none: the explicit way for any member who may
+    get the link (the Share dialog of a public annotation on a private dataset uses it)."""
     dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
     link = service.get_or_create_default_link(session=session, actor=actor, dataset=dataset)
     return SharingTokenAnswer(sharing_token=link.token)

@@ -55,10 +55,10 @@ function showToken(token) {
   $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
 }
 
-/** Gets (and on the very first request creates) the dataset's sharing link. */
+/** Gets the dataset's sharing link, creating it when there is none: an explicit POST, never a GET. */
 async function fetchSharingLink() {
   try {
-    const answer = await api("GET", `${base}/sharingToken`);
+    const answer = await api("POST", `${base}/sharingToken`);
     showToken(answer.sharingToken);
   } catch (e) {
     showToken(null);
