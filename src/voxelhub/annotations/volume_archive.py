@@ -24,6 +24,7 @@ from voxelhub.storage.archives import (
 )
 
 MAX_JSON_BYTES = 1 << 20
+MAX_HEADER_BYTES = 1 << 16  # a header.wkw is 16 bytes
 
 
 class VolumeArchiveError(ValueError):
@@ -98,6 +99,8 @@ def _wkw_mags(zf: zipfile.ZipFile, names: list[str], budget: ByteBudget) -> list
         if not name.endswith("header.wkw"):
             continue
         folder = name[: -len("header.wkw")].rstrip("/")
+        if zf.getinfo(name).file_size > MAX_HEADER_BYTES:  # an honest directory refuses early; a lying one
+            raise VolumeArchiveError(f"{name} is larger than a WKW header")  # gets only 16 bytes decoded
         header = read_member_head(zf, name, 16, budget)  # never the rest: it may inflate to gigabytes
         dtype = _WKW_TYPES.get(header[6]) if len(header) >= 8 and header[:3] == b"WKW" else None
         count = sum(1 for n in names if n.startswith(folder + "/") and n.endswith(".wkw") and n != name)
