@@ -464,6 +464,8 @@ def test_a_dataset_zip_with_too_many_members_is_refused(admin, session_factory, 
       "elementClass": "uint8", "dataFormat": "zarr3", "boundingBox": {"topLeft": [0, 0, 0], "width": 8,
       "height": 8, "depth": 8}, "mags": [{"mag": [1, 1, 1], "path": "./color/1"}]}]}).encode()}, "color"),
     ({"a/b/readme.txt": b"no dataset here"}, "datasource-properties.json"),
+    ({"color": b"a file", "color/1/zarr.json": b"{}"}, "color"),  # a file where a folder must go
+    ({"x" * 300 + "/zarr.json": b"{}"}, "cannot be unpacked"),  # a name the file system refuses
 ])
 def test_a_broken_dataset_zip_names_files_inside_the_zip_not_server_paths(admin, session_factory, settings,
                                                                          temp_dir, files, needle) -> None:

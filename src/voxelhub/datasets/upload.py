@@ -74,14 +74,20 @@ def unpack(upload: IO[bytes], target: Path, *, limits: ZipLimits) -> Path:
         target.mkdir(parents=True)
         for member in members:
             destination = target.joinpath(*PurePosixPath(member.filename).parts)
-            destination.parent.mkdir(parents=True, exist_ok=True)
             try:
+                destination.parent.mkdir(parents=True, exist_ok=True)
                 with destination.open("xb") as sink:
                     copy_member(archive, member, sink, budget)
-            except (FileExistsError, NotADirectoryError, IsADirectoryError):
-                raise BadInput(f"{member.filename}: the zip holds this name twice, or as file and folder") from None
+            except OSError as exc:  # the OS names the server's path: say what went wrong, name the member
+                raise BadInput(f"{member.filename}: cannot be unpacked ({_problem(exc)})") from None
     entries = list(target.iterdir())
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
+
+
+def _problem(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError | IsADirectoryError):
+        return "the zip holds this name twice, or as both a file and a folder"
+    return exc.strerror or type(exc).__name__
 
 
 def _check_members(members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
