@@ -1,5 +1,5 @@
-"""What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, which mags, and — for
-zarr3 — arrays to read voxels from.
+"""What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, and which mags
+(`volume_exchange` decodes the voxels, each chunk bounded by its own size: `chunk_codecs`, `wkw_archive`).
 
 The annotation core keeps these archives opaque (bytes); storage converts them later. This module only looks
 inside without extracting anything to disk under names from the archive (no path traversal possible), and
@@ -132,35 +132,3 @@ def inspect_volume_archive(source: bytes | str | Path, budget: ByteBudget | None
 def _first_factor(mag: str) -> int:
     head = mag.split("-", 1)[0]
     return int(head) if head.isdigit() else 1 << 30
-
-
-def _patched_metadata(raw: bytes) -> bytes:
-    """webKnossos writes the transpose codec as {"order": "F"} (an older zarr3 draft); zarr-python wants the
-    axis permutation, which for "F" is the axes reversed."""
-    meta = json.loads(raw)
-    ndim = len(meta.get("shape", ()))
-    for codec in meta.get("codecs", ()):
-        conf = codec.get("configuration", {}) if isinstance(codec, dict) else {}
-        if codec.get("name") == "transpose" and conf.get("order") in ("F", "C"):
-            conf["order"] = list(range(ndim))[::-1] if conf["order"] == "F" else list(range(ndim))
-    return json.dumps(meta).encode()
-
-
-def open_zarr3_mags(zip_path: str | Path) -> dict[str, Any]:
-    """mag -> read-only `zarr.Array` for a zarr3 volume archive on disk (voxels read lazily from the zip).
-    The caller keeps the returned arrays only while the file exists."""
-    import zarr
-    from zarr.core.sync import sync
-    from zarr.storage import StorePath, ZipStore
-
-    info = inspect_volume_archive(Path(zip_path))
-    if info.format != "zarr3":
-        raise VolumeArchiveError(f"this archive holds {info.format}, not zarr3")
-    store = ZipStore(Path(zip_path), mode="r")
-    sync(store._open())
-    out = {}
-    for m in info.mags:
-        with zipfile.ZipFile(zip_path) as zf:
-            meta = json.loads(_patched_metadata(zf.read(f"{m.path}/zarr.json")))
-        out[m.mag] = zarr.Array(zarr.AsyncArray(metadata=meta, store_path=StorePath(store, m.path)))
-    return out
