@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -92,6 +94,8 @@ def archive_errors(label: str) -> Iterator[None]:
         yield
     except (VolumeArchiveError, WkwError, ChunkError) as exc:
         raise BadInput(f"volume data {label}: {exc}") from None
+    except (struct.error, zlib.error, KeyError, IndexError) as exc:  # whatever else a hostile file provokes
+        raise BadInput(f"volume data {label}: cannot be read ({type(exc).__name__}: {exc})") from None
     except ArchiveError as exc:
         raise BadInput(f"volume data {label}: {exc.message}") from None
 
@@ -291,6 +295,9 @@ def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], arch
     that mag is refused, one that overlaps its edge is cut to it."""
     target = volumes.open_mag(settings, layer, mag, writable=True)
     for block in archive.blocks(mag_name):
+        if block.voxels.dtype.name != target.dtype.name:  # mags of one layer hold one voxel type
+            raise BadInput(f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
+                           f"the layer {target.dtype.name}")
         start = block.offset
         stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, target.shape, strict=True)]
         if any(a >= b for a, b in zip(start, stop, strict=True)):
