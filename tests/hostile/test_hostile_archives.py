@@ -261,6 +261,7 @@ BROKEN_ARCHIVES = {
     "WKW jump table cut short": ({"1/header.wkw": WKW_LZ4_UINT32, "1/z0/y0/x0.wkw": WKW_LZ4_UINT32[:16]},
                                  "jump table"),
     "not a zip": ({}, "not a valid zip"),
+    "one mag under two names": ({"1/header.wkw": WKW_RAW_UINT32, "1-1-1/header.wkw": WKW_RAW_UINT32}, "two names"),
     "files of another voxel type": ({"1/header.wkw": WKW_RAW_UINT32,  # the mag says uint32, its file uint8
                                      "1/z0/y0/x0.wkw": b"WKW\x01\x05\x01\x01\x01" + (16).to_bytes(8, "little")
                                      + bytes(32768)}, "holds uint8"),

@@ -208,6 +208,10 @@ def import_layers(*, settings: Settings, annotation: Annotation, dataset: Datase
     `labels`: volume id -> the archive's name in the upload, for messages). Every layer gets only mags the
     dataset has and covers the dataset's box; `budget` bounds what all archives together may decode."""
     budget = budget or default_budget()
+    with_data = [v for v in skeleton.volumes if v.id in archives]
+    if len(with_data) > settings.annotation_max_volume_layers:  # also when the caller did not count them
+        raise BadInput(f"the annotation brings {len(with_data)} volume layers; at most "
+                       f"{settings.annotation_max_volume_layers} are allowed")
     taken = {layer["name"] for layer in annotation.volume_layers}
     for volume in skeleton.volumes:
         path = archives.get(volume.id)
@@ -250,6 +254,8 @@ def _dataset_box(sources: list[dict[str, Any]]) -> dict[str, Any] | None:
 def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) -> list[list[int]]:
     """The archive's mags, each one the dataset has (a mag it lacks would make every paint build a huge
     block: a 16× mag is a (32·16)³ block per bucket)."""
+    if len({tuple(m) for m in archive.mags.values()}) != len(archive.mags):
+        raise BadInput(f"volume {what}: the archive holds one mag under two names ({', '.join(archive.mags)})")
     for name, mag in archive.mags.items():
         if mag not in allowed:
             have = ", ".join(volumes.mag_key(m) for m in allowed) or "none"
