@@ -61,11 +61,11 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     layer = layer_of(annotation, layer_name)
-    for index, bucket in enumerate(buckets):
+    target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
+    for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
         problem = volumes.bucket_problem(layer, mag, bucket, slack=1)
         if problem:
             raise BadInput(f"bucket {index}: {problem}", bucketIndex=index)
-    target = access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
     parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
     return b"".join(part.tobytes(order="F") for part in parts)
 
