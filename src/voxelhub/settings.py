@@ -45,6 +45,17 @@ class Settings:
     # Answers of the data routes: a raw box at most this many bytes, at most this many buckets per request.
     max_data_answer_bytes: int = 64 * 1024**2
     max_buckets_per_request: int = 256
+    # Uploaded zips (annotation zips with their nested volume archives, dataset zips): what one upload may
+    # unpack, counted on the bytes actually decompressed, never on the sizes a zip declares.
+    zip_max_ratio: int = 100  # decoded bytes per compressed byte of one member (beyond its first MiB)
+    annotation_zip_max_members: int = 100_000  # entries of the upload and of each nested volume archive
+    annotation_zip_max_member_bytes: int = 256 * 1024**2  # one member read into memory (a WKW file, a chunk)
+    annotation_zip_max_total_bytes: int = 4 * 1024**3  # everything one upload decodes, nested archives included
+    annotation_upload_max_temp_bytes: int = 4 * 1024**3  # volume archives copied to the temporary folder
+    annotation_max_volume_layers: int = 16  # volume layers one uploaded annotation may bring
+    dataset_zip_max_members: int = 1_000_000
+    dataset_zip_max_member_bytes: int = 4 * 1024**3
+    dataset_zip_max_total_bytes: int = 16 * 1024**3
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
     extra: dict[str, str] = field(default_factory=dict)

@@ -200,9 +200,14 @@ def test_fixture_nmls_upload_and_download_lose_nothing(app, setup, path) -> None
         before.parameters, experiment=(), scale=None, unit=None)
 
 
-def test_fixture_zip_uploads(app, setup) -> None:
-    _, dataset_id, owner, _ = setup
-    data = (FIXTURES / "annotations" / "l4_sample__explorational__suser__94b271.zip").read_bytes()
+def test_fixture_zip_uploads(app, setup, session_factory, tmp_path) -> None:
+    from tests.annotations.volume_datasets import fitting_dataset
+
+    world, _, owner, _ = setup
+    path = FIXTURES / "annotations" / "l4_sample__explorational__suser__94b271.zip"
+    admin = logged_in_client(app, world.users["admin_a"])
+    dataset_id = fitting_dataset(session_factory, admin, world.org_ids["a"], world.team_ids["a1"], path, tmp_path)
+    data = path.read_bytes()
     answer = owner.post("/api/annotations/upload", files={"file": ("l4.zip", data)}, data={"datasetId": dataset_id})
     assert answer.status_code == 200, answer.text
 

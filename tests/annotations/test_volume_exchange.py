@@ -17,6 +17,8 @@ from lxml import etree
 from zarr.storage import ZipStore
 
 from tests.annotations.test_annotation_content import annotation_count, setup  # noqa: F401 (fixture)
+from tests.annotations.volume_datasets import fitting_dataset
+from tests.factories import logged_in_client
 from tests.fixture_files import FIXTURES
 from voxelhub.annotations.nml import read_nml
 from voxelhub.annotations.nml_zip import archive_names
@@ -91,8 +93,11 @@ def nml_of(download: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("path", ZIPS, ids=[p.name for p in ZIPS])
-def test_fixture_zip_volume_data_imports_voxel_exact_and_survives_download_and_upload(setup, path, tmp_path) -> None:  # noqa: F811
-    _, dataset_id, owner, _ = setup
+def test_fixture_zip_volume_data_imports_voxel_exact_and_survives_download_and_upload(
+        app, session_factory, setup, path, tmp_path) -> None:  # noqa: F811
+    world, _, owner, _ = setup
+    admin = logged_in_client(app, world.users["admin_a"])
+    dataset_id = fitting_dataset(session_factory, admin, world.org_ids["a"], world.team_ids["a1"], path, tmp_path)
     expected = volumes_of_fixture(path, tmp_path)
     info = upload(owner, path.name, path.read_bytes(), dataset_id)
     layers = info["volumeLayers"]

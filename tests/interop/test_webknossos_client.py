@@ -280,9 +280,28 @@ def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
     return boxes
 
 
+def _fitting_dataset(session_factory, world: InteropWorld, original: Path, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    """A dataset with the mags and extent of the fixture's volume data (an upload may bring no other mags),
+    shared with team a1 like "em"."""
+    from tests.annotations.volume_datasets import archives_of, write_fitting_dataset
+    from tests.datasets.helpers import register_folder
+    from voxelhub.datasets import service as datasets
+    from voxelhub.db import transaction
+    from voxelhub.policy import SYSTEM
+
+    folder = tmp_path / "fitting-dataset"
+    folder.mkdir()
+    write_fitting_dataset(folder, archives_of(original, tmp_path))
+    dataset_id = register_folder(session_factory, world.accounts.org_ids["a"], folder, name="interop-fitting")
+    with transaction(session_factory) as session:
+        datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset_id,
+                                   team_ids=[world.accounts.team_ids["a1"]])
+    return dataset_id
+
+
 @pytest.mark.parametrize("name", VOLUME_ZIPS)
 def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
-    interop_world: InteropWorld, run_client, tmp_path: Path, name: str,
+    interop_world: InteropWorld, run_client, tmp_path: Path, name: str, session_factory,
 ) -> None:
     """Upload a webKnossos annotation zip (zarr3 or WKW volume data), download it from voxelhub (zarr3 volume
     data written by voxelhub), and have the client read the same boxes of every mag from both zips."""
@@ -291,9 +310,10 @@ def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
     original = FIXTURES / "annotations" / name
     boxes = _boxes(original, tmp_path)
     assert boxes, "the fixture holds volume data"
+    dataset_id = _fitting_dataset(session_factory, interop_world, original, tmp_path)
     with interop_world.login("team_a") as client:
         uploaded = client.post("/api/annotations/upload", files={"file": (name, original.read_bytes())},
-                               data={"datasetId": interop_world.datasets["em"]})
+                               data={"datasetId": dataset_id})
         assert uploaded.status_code == 200, uploaded.text
         annotation_id = uploaded.json()["annotation"]["id"]
         download = client.get(f"/api/annotations/{annotation_id}/download")

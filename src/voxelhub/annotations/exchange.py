@@ -4,6 +4,7 @@ layers travels as a zip (the NML plus one `data_<layer>.zip` per layer, see `vol
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
@@ -35,10 +36,15 @@ from voxelhub.policy import (
     require_user,
 )
 from voxelhub.settings import Settings
+from voxelhub.storage.archives import (
+    BoundedMember,
+    ByteBudget,
+    annotation_zip_limits,
+    copy_member,
+    open_zip,
+)
 
 MAX_NML_BYTES = 2 * 1024**3
-MAX_ZIP_MEMBERS = 100_000
-MAX_VOLUME_ARCHIVE_BYTES = 4 * 1024**3
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.\- ]+")
 CHUNK = 1 << 20
 
@@ -131,7 +137,7 @@ def import_upload(
     """One uploaded NML (or annotation zip: the NML plus its volume data) becomes one annotation owned by the
     caller. A bad file is refused with what and where; nothing is created, no volume file is left behind."""
     require_user(actor)
-    with _read_upload(filename, upload) as parsed:
+    with _read_upload(filename, upload, settings) as parsed:
         skeleton = parsed.skeleton
         dataset = _dataset_for(session, actor, skeleton, dataset_id)
         name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
@@ -140,7 +146,8 @@ def import_upload(
         versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton)
         try:
             volume_exchange.import_layers(settings=settings, annotation=annotation, dataset=dataset,
-                                          skeleton=skeleton, archives=parsed.archives)
+                                          skeleton=skeleton, archives=parsed.archives, budget=parsed.budget,
+                                          labels=parsed.labels)
             session.flush()
         except BaseException:
             volume_exchange.remove_layer_files(settings, annotation.id)
@@ -156,11 +163,14 @@ def remove_volume_files(settings: Settings, annotation_id: str) -> None:
 @dataclass
 class ParsedUpload:
     """The NML of an upload and, for a zip, its volume archives copied to a temporary folder (volume id ->
-    file); leaving the `with` block removes them."""
+    file, each member copied once however many `<volume>`s name it); leaving the `with` block removes them.
+    `budget` is what the upload may still decode (the nested archives draw on it too)."""
 
     skeleton: Skeleton
     archives: dict[int, Path] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)  # volume id -> the member's name, for messages
     folder: Path | None = None
+    budget: ByteBudget | None = None
 
     def __enter__(self) -> ParsedUpload:
         return self
@@ -168,6 +178,7 @@ class ParsedUpload:
     def __exit__(self, *exc: object) -> None:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 def _stem(filename: str) -> str:
@@ -175,63 +186,77 @@ def _stem(filename: str) -> str:
     return base.rsplit(".", 1)[0][:300] if "." in base else base[:300]
 
 
-def _read_upload(filename: str, upload: IO[bytes]) -> ParsedUpload:
+def _read_upload(filename: str, upload: IO[bytes], settings: Settings) -> ParsedUpload:
     try:
         if filename.lower().endswith(".zip") or zipfile.is_zipfile(upload):
             upload.seek(0)
-            return _read_zip(upload)
+            return _read_zip(upload, settings)
         upload.seek(0)
         return ParsedUpload(read_nml(upload, max_bytes=MAX_NML_BYTES))
     except NmlError as exc:
         raise BadInput(f"{filename}: {exc}", line=exc.line) from exc
 
 
-def _read_zip(upload: IO[bytes]) -> ParsedUpload:
-    try:
-        archive = zipfile.ZipFile(upload)
-    except zipfile.BadZipFile as exc:
-        raise BadInput(f"not a valid zip file ({exc})") from exc
-    with archive:
+def _read_zip(upload: IO[bytes], settings: Settings) -> ParsedUpload:
+    budget = ByteBudget(annotation_zip_limits(settings))
+    with open_zip(upload, "the upload", budget.limits) as archive:
         members = archive.infolist()
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise BadInput(f"the zip holds more than {MAX_ZIP_MEMBERS} files")
         nmls = [m for m in members if m.filename.lower().endswith(".nml") and not m.is_dir()]
         if len(nmls) != 1:
             raise BadInput(f"the zip must hold exactly one .nml file (found {len(nmls)})")
-        if nmls[0].file_size > MAX_NML_BYTES:
-            raise BadInput("the NML inside the zip is too large")
-        with archive.open(nmls[0]) as member:
+        with BoundedMember(archive, nmls[0], budget, nmls[0].filename, MAX_NML_BYTES) as member:
             try:
-                skeleton = read_nml(member, max_bytes=MAX_NML_BYTES)
+                skeleton = read_nml(io.BufferedReader(member, CHUNK), max_bytes=MAX_NML_BYTES)
             except NmlError as exc:
                 raise BadInput(f"{nmls[0].filename}: {exc}", line=exc.line) from exc
-        return _extract_volume_archives(archive, skeleton)
+        return _extract_volume_archives(archive, skeleton, budget, settings)
 
 
-def _extract_volume_archives(archive: zipfile.ZipFile, skeleton: Skeleton) -> ParsedUpload:
-    """Copy each `<volume>`'s data archive out of the upload (streamed, size-checked) into a temporary folder."""
+def _volume_members(archive: zipfile.ZipFile, skeleton: Skeleton,
+                    max_layers: int) -> dict[int, zipfile.ZipInfo]:
+    """volume id -> the member holding its data; at most `max_layers` volumes with data."""
     by_name = {m.filename: m for m in archive.infolist() if not m.is_dir()}
-    parsed = ParsedUpload(skeleton)
+    found = {}
+    for volume in skeleton.volumes:
+        member = next((by_name[n] for n in archive_names(volume) if n in by_name), None)
+        if member is not None:
+            found[volume.id] = member
+    if len(found) > max_layers:
+        raise BadInput(f"the annotation brings {len(found)} volume layers; at most {max_layers} are allowed")
+    return found
+
+
+def _extract_volume_archives(archive: zipfile.ZipFile, skeleton: Skeleton, budget: ByteBudget,
+                             settings: Settings) -> ParsedUpload:
+    """Copy each `<volume>`'s data archive out of the upload into a temporary folder: streamed, every
+    member at most once, the bytes written counted against the temp limit and the upload's budget."""
+    members = _volume_members(archive, skeleton, settings.annotation_max_volume_layers)
+    parsed = ParsedUpload(skeleton, budget=budget)
+    copied: dict[str, Path] = {}
+    written = 0
     try:
-        for volume in skeleton.volumes:
-            member = next((by_name[n] for n in archive_names(volume) if n in by_name), None)
-            if member is None:
-                continue
-            if member.file_size > MAX_VOLUME_ARCHIVE_BYTES:
-                raise BadInput(f"{member.filename} is larger than {MAX_VOLUME_ARCHIVE_BYTES} bytes")
-            if parsed.folder is None:
-                parsed.folder = Path(tempfile.mkdtemp(prefix="voxelhub-upload-"))
-            target = parsed.folder / f"{len(parsed.archives)}.zip"
-            with archive.open(member) as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink, CHUNK)
-            parsed.archives[volume.id] = target
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        parsed.__exit__()
-        raise BadInput(f"the volume data in the zip cannot be read ({exc})") from None
+        for volume_id, member in members.items():
+            if member.filename not in copied:
+                if parsed.folder is None:
+                    parsed.folder = Path(tempfile.mkdtemp(prefix="voxelhub-upload-"))
+                target = parsed.folder / f"{len(copied)}.zip"
+                left = settings.annotation_upload_max_temp_bytes - written
+                with target.open("wb") as sink:
+                    written += _copy_capped(archive, member, sink, budget, left, settings)
+                copied[member.filename] = target
+            parsed.archives[volume_id] = copied[member.filename]
+            parsed.labels[volume_id] = member.filename
     except BaseException:
         parsed.__exit__()
         raise
     return parsed
+
+
+def _copy_capped(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sink: IO[bytes], budget: ByteBudget,
+                 left: int, settings: Settings) -> int:
+    limit = settings.annotation_upload_max_temp_bytes
+    return copy_member(archive, member, sink, budget, max_bytes=left,
+                       too_large=f"the volume archives of the upload unpack to more than {limit} bytes")
 
 
 def _dataset_for(session: Session, actor: Actor, skeleton: Skeleton, dataset_id: str | None) -> Dataset:

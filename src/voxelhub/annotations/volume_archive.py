@@ -1,20 +1,30 @@
-"""What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, which mags, and — for
-zarr3 — arrays to read voxels from.
+"""What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, and which mags
+(`volume_exchange` decodes the voxels, each chunk bounded by its own size: `chunk_codecs`, `wkw_archive`).
 
 The annotation core keeps these archives opaque (bytes); storage converts them later. This module only looks
-inside without extracting anything to disk under names from the archive (no path traversal possible).
+inside without extracting anything to disk under names from the archive (no path traversal possible), and
+reads members only through `voxelhub.storage.archives` (decoded bytes counted against the upload's budget).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voxelhub.settings import Settings
+from voxelhub.storage.archives import (
+    ByteBudget,
+    annotation_zip_limits,
+    open_zip,
+    read_member,
+    read_member_head,
+)
+
 MAX_JSON_BYTES = 1 << 20
+MAX_HEADER_BYTES = 1 << 16  # a header.wkw is 16 bytes
 
 
 class VolumeArchiveError(ValueError):
@@ -39,39 +49,43 @@ class VolumeArchiveInfo:
     datasource: dict[str, Any] | None = field(default=None, compare=False)
 
 
-def _zip(source: bytes | str | Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise VolumeArchiveError(f"not a zip archive: {exc}") from None
+def default_budget() -> ByteBudget:
+    """The limits of a default-configured server, for callers outside an upload."""
+    return ByteBudget(annotation_zip_limits(Settings()))
 
 
-def _json(zf: zipfile.ZipFile, name: str) -> dict[str, Any]:
-    info = zf.getinfo(name)
-    if info.file_size > MAX_JSON_BYTES:
-        raise VolumeArchiveError(f"{name} is too large")
+def open_archive(source: bytes | str | Path, budget: ByteBudget) -> zipfile.ZipFile:
+    return open_zip(source, "volume archive", budget.limits)
+
+
+def read_json(zf: zipfile.ZipFile, name: str, budget: ByteBudget) -> dict[str, Any]:
+    """A JSON object member (at most MAX_JSON_BYTES decoded)."""
+    raw = read_member(zf, name, budget, max_bytes=MAX_JSON_BYTES)
     try:
-        value = json.loads(zf.read(info))
-    except (ValueError, zipfile.BadZipFile) as exc:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
         raise VolumeArchiveError(f"{name} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise VolumeArchiveError(f"{name} is not a JSON object")
     return value
 
 
-def _zarr3_mags(zf: zipfile.ZipFile, names: list[str]) -> list[MagInfo]:
+def _zarr3_mags(zf: zipfile.ZipFile, names: list[str], budget: ByteBudget) -> list[MagInfo]:
     mags = []
     for name in names:
         if not name.endswith("/zarr.json"):
             continue
-        meta = _json(zf, name)
+        meta = read_json(zf, name, budget)
         if meta.get("node_type") != "array":
             continue
         folder = name[: -len("/zarr.json")]
         chunks = meta.get("chunk_grid", {}).get("configuration", {}).get("chunk_shape")
         count = sum(1 for n in names if n.startswith(folder + "/") and not n.endswith("/") and n != name)
-        mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=meta.get("data_type"),
-                            shape=tuple(meta.get("shape", ())), chunk_shape=tuple(chunks or ()), files=count))
+        try:
+            mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=meta.get("data_type"),
+                                shape=tuple(meta.get("shape", ())), chunk_shape=tuple(chunks or ()), files=count))
+        except (TypeError, AttributeError) as exc:
+            raise VolumeArchiveError(f"{name}: bad shape or chunk shape ({exc})") from None
     return mags
 
 
@@ -79,33 +93,38 @@ _WKW_TYPES = {1: "uint8", 2: "uint16", 3: "uint32", 4: "uint64", 5: "float32", 6
               8: "int16", 9: "int32", 10: "int64"}
 
 
-def _wkw_mags(zf: zipfile.ZipFile, names: list[str]) -> list[MagInfo]:
+def _wkw_mags(zf: zipfile.ZipFile, names: list[str], budget: ByteBudget) -> list[MagInfo]:
     mags = []
     for name in names:
         if not name.endswith("header.wkw"):
             continue
         folder = name[: -len("header.wkw")].rstrip("/")
-        header = zf.read(name)[:16]
+        if zf.getinfo(name).file_size > MAX_HEADER_BYTES:  # an honest directory refuses early; a lying one
+            raise VolumeArchiveError(f"{name} is larger than a WKW header")  # gets only 16 bytes decoded
+        header = read_member_head(zf, name, 16, budget)  # never the rest: it may inflate to gigabytes
         dtype = _WKW_TYPES.get(header[6]) if len(header) >= 8 and header[:3] == b"WKW" else None
         count = sum(1 for n in names if n.startswith(folder + "/") and n.endswith(".wkw") and n != name)
         mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=dtype, files=count))
     return mags
 
 
-def inspect_volume_archive(source: bytes | str | Path) -> VolumeArchiveInfo:
+def inspect_volume_archive(source: bytes | str | Path, budget: ByteBudget | None = None) -> VolumeArchiveInfo:
     """Detect the format of a `data_<layer>.zip` and list its mags (sorted by the mag's first factor)."""
-    with _zip(source) as zf:
+    budget = budget or default_budget()
+    with open_archive(source, budget) as zf:
         names = zf.namelist()
-        datasource = _json(zf, "datasource-properties.json") if "datasource-properties.json" in names else None
-        mags = _zarr3_mags(zf, names)
+        datasource = (read_json(zf, "datasource-properties.json", budget)
+                      if "datasource-properties.json" in names else None)
+        mags = _zarr3_mags(zf, names, budget)
         fmt = "zarr3"
         if not mags:
-            mags, fmt = _wkw_mags(zf, names), "wkw"
+            mags, fmt = _wkw_mags(zf, names, budget), "wkw"
         if not mags:
             fmt = "wkw" if any(n.endswith(".wkw") for n in names) else "empty"
     layer = None
-    if datasource and datasource.get("dataLayers"):
-        layer = datasource["dataLayers"][0].get("name")
+    layers = (datasource or {}).get("dataLayers")
+    if isinstance(layers, list) and layers and isinstance(layers[0], dict):
+        layer = layers[0].get("name")
     mags.sort(key=lambda m: (_first_factor(m.mag), m.mag))
     return VolumeArchiveInfo(format=fmt, mags=tuple(mags), layer_name=layer, datasource=datasource)
 
@@ -113,35 +132,3 @@ def inspect_volume_archive(source: bytes | str | Path) -> VolumeArchiveInfo:
 def _first_factor(mag: str) -> int:
     head = mag.split("-", 1)[0]
     return int(head) if head.isdigit() else 1 << 30
-
-
-def _patched_metadata(raw: bytes) -> bytes:
-    """webKnossos writes the transpose codec as {"order": "F"} (an older zarr3 draft); zarr-python wants the
-    axis permutation, which for "F" is the axes reversed."""
-    meta = json.loads(raw)
-    ndim = len(meta.get("shape", ()))
-    for codec in meta.get("codecs", ()):
-        conf = codec.get("configuration", {}) if isinstance(codec, dict) else {}
-        if codec.get("name") == "transpose" and conf.get("order") in ("F", "C"):
-            conf["order"] = list(range(ndim))[::-1] if conf["order"] == "F" else list(range(ndim))
-    return json.dumps(meta).encode()
-
-
-def open_zarr3_mags(zip_path: str | Path) -> dict[str, Any]:
-    """mag -> read-only `zarr.Array` for a zarr3 volume archive on disk (voxels read lazily from the zip).
-    The caller keeps the returned arrays only while the file exists."""
-    import zarr
-    from zarr.core.sync import sync
-    from zarr.storage import StorePath, ZipStore
-
-    info = inspect_volume_archive(Path(zip_path))
-    if info.format != "zarr3":
-        raise VolumeArchiveError(f"this archive holds {info.format}, not zarr3")
-    store = ZipStore(Path(zip_path), mode="r")
-    sync(store._open())
-    out = {}
-    for m in info.mags:
-        with zipfile.ZipFile(zip_path) as zf:
-            meta = json.loads(_patched_metadata(zf.read(f"{m.path}/zarr.json")))
-        out[m.mag] = zarr.Array(zarr.AsyncArray(metadata=meta, store_path=StorePath(store, m.path)))
-    return out

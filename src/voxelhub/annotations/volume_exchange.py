@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,22 +30,31 @@ from sqlalchemy.orm.attributes import flag_modified
 from zarr.core.sync import sync
 
 from voxelhub.annotations import volumes
+from voxelhub.annotations.chunk_codecs import (
+    STORED_OVERHEAD,
+    ChunkError,
+    ChunkLayout,
+    chunk_layout,
+    decode_chunk,
+)
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.skeleton import Skeleton, VolumeLayer
 from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
 from voxelhub.annotations.volume_archive import (
     VolumeArchiveError,
     VolumeArchiveInfo,
+    default_budget,
     inspect_volume_archive,
-    open_zarr3_mags,
+    open_archive,
+    read_json,
 )
-from voxelhub.annotations.wkw_archive import WkwError, mag_dtype, mag_files, parse_header, read_mag
+from voxelhub.annotations.wkw_archive import WkwError, mag_dtype, read_mag
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
+from voxelhub.storage.archives import ArchiveError, ByteBudget, read_member
 
 MAX_CHUNK_VOXELS = 256**3
-MAX_WKW_FILE_BYTES = 1 << 30
 ARCHIVE_LAYER = "volumeAnnotationData"
 _CHUNK_KEY = re.compile(r"^c[./](\d{1,9})[./](\d{1,9})[./](\d{1,9})(?:[./](\d{1,9}))?$")
 _MAG_NAME = re.compile(r"^(\d{1,5})(?:-(\d{1,5})-(\d{1,5}))?$")
@@ -69,37 +81,63 @@ class Block:
     voxels: np.ndarray  # x, y, z
 
 
-class DecodedArchive:
-    """One `data_<layer>.zip` on disk: its voxel type, mags, extent, and the blocks of each mag."""
+@dataclass(frozen=True)
+class Zarr3Mag:
+    layout: ChunkLayout
+    shape: tuple[int, ...]
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.info: VolumeArchiveInfo = inspect_volume_archive(path)
-        except VolumeArchiveError as exc:
-            raise BadInput(f"volume data: {exc}") from None
-        if self.info.format == "wkw" and not self.info.mags:
-            raise BadInput("volume data: WKW files without the header.wkw of their mag")
-        try:
+
+@contextmanager
+def archive_errors(label: str) -> Iterator[None]:
+    """Whatever a volume archive does wrong, as a 400 naming it (and, inside it, the member)."""
+    try:
+        yield
+    except (VolumeArchiveError, WkwError, ChunkError) as exc:
+        raise BadInput(f"volume data {label}: {exc}") from None
+    except (struct.error, zlib.error, KeyError, IndexError) as exc:  # whatever else a hostile file provokes
+        raise BadInput(f"volume data {label}: cannot be read ({type(exc).__name__}: {exc})") from None
+    except ArchiveError as exc:
+        raise BadInput(f"volume data {label}: {exc.message}") from None
+
+
+class DecodedArchive:
+    """One `data_<layer>.zip` on disk: its voxel type, mags, and the blocks of each mag. Every member read and
+    every chunk decoded counts against `budget` (the upload's); chunks decode into at most their own size."""
+
+    def __init__(self, path: Path, budget: ByteBudget | None = None, label: str = "") -> None:
+        self.path, self.label = path, label
+        self.budget = budget or default_budget()
+        with archive_errors(label):
+            self.info: VolumeArchiveInfo = inspect_volume_archive(path, self.budget)
+            if self.info.format == "wkw" and not self.info.mags:
+                raise VolumeArchiveError("WKW files without the header.wkw of their mag")
             self.mags = {m.mag: parse_mag(m.mag) for m in self.info.mags}
-        except VolumeArchiveError as exc:
-            raise BadInput(f"volume data: {exc}") from None
-        self._arrays: dict[str, Any] = {}
-        if self.info.format == "zarr3":
-            self._arrays = open_zarr3_mags(path)
-            for name, array in self._arrays.items():
-                if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[0] != 1):
-                    raise BadInput(f"volume data: mag {name} has shape {array.shape}, not (1, x, y, z)")
-                if int(np.prod(array.chunks)) > MAX_CHUNK_VOXELS:
-                    raise BadInput(f"volume data: mag {name} has chunks of {array.chunks} voxels")
+            self._zarr3: dict[str, Zarr3Mag] = {}
+            if self.info.format == "zarr3":
+                with open_archive(path, self.budget) as zf:
+                    self._zarr3 = {m.mag: self._zarr3_mag(zf, m.path) for m in self.info.mags}
+
+    def _zarr3_mag(self, zf: zipfile.ZipFile, folder: str) -> Zarr3Mag:
+        name = f"{folder}/zarr.json"
+        meta = read_json(zf, name, self.budget)
+        layout = chunk_layout(meta, name)
+        shape = meta.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(v, int) and v >= 0 for v in shape):
+            raise VolumeArchiveError(f"{name}: shape must be non-negative integers")
+        if len(shape) != len(layout.chunk_shape) or len(shape) not in (3, 4) or (len(shape) == 4 and (
+                shape[0] != 1 or layout.chunk_shape[0] != 1)):
+            raise VolumeArchiveError(f"{name}: shape {shape}, not (1, x, y, z)")
+        if int(np.prod(layout.chunk_shape)) > MAX_CHUNK_VOXELS:
+            raise VolumeArchiveError(f"{name}: chunks of {layout.chunk_shape} voxels")
+        return Zarr3Mag(layout=layout, shape=tuple(shape))
 
     @property
     def dtype(self) -> np.dtype | None:
-        if self._arrays:
-            return next(iter(self._arrays.values())).dtype
-        with zipfile.ZipFile(self.path) as zf:
+        if self._zarr3:
+            return np.dtype(next(iter(self._zarr3.values())).layout.dtype.name)
+        with archive_errors(self.label), open_archive(self.path, self.budget) as zf:
             for m in self.info.mags:
-                found = mag_dtype(zf, m.path)
+                found = mag_dtype(zf, m.path, self.budget)
                 if found is not None:
                     return found
         return None
@@ -110,9 +148,7 @@ class DecodedArchive:
         box = layers[0].get("boundingBox") if layers and isinstance(layers[0], dict) else None
         return box if _is_box(box) else None
 
-    def _chunks(self, folder: str, array: Any) -> Iterator[tuple[int, int, int]]:
-        with zipfile.ZipFile(self.path) as zf:
-            names = zf.namelist()
+    def _chunks(self, names: list[str], folder: str, ndim: int) -> Iterator[tuple[str, tuple[int, int, int]]]:
         for name in names:
             if not name.startswith(folder + "/"):
                 continue
@@ -120,73 +156,38 @@ class DecodedArchive:
             if not match:
                 continue
             parts = [int(v) for v in match.groups() if v is not None]
-            if len(parts) != array.ndim:
+            if len(parts) != ndim or (ndim == 4 and parts[0] != 0):
                 continue
-            yield parts[-3], parts[-2], parts[-1]
-
-    def extent(self) -> tuple[list[int], list[int]] | None:
-        """The smallest box (mag-1 voxels) holding every stored block of every mag, from file names only."""
-        lows, highs = [], []
-        with zipfile.ZipFile(self.path) as zf:
-            names = zf.namelist()
-            for m in self.info.mags:
-                mag = self.mags[m.mag]
-                for index, size in self._block_indices(zf, names, m.path, m.mag):
-                    lows.append([i * s * f for i, s, f in zip(index, size, mag, strict=True)])
-                    highs.append([(i + 1) * s * f for i, s, f in zip(index, size, mag, strict=True)])
-        if not lows:
-            return None
-        return np.min(lows, axis=0).tolist(), np.max(highs, axis=0).tolist()
-
-    def _block_indices(self, zf: zipfile.ZipFile, names: list[str], folder: str,
-                       mag_name: str) -> Iterator[tuple[tuple[int, int, int], tuple[int, int, int]]]:
-        if self.info.format == "zarr3":
-            array = self._arrays[mag_name]
-            size = tuple(array.chunks[-3:])
-            for index in self._chunks(folder, array):
-                yield index, size  # type: ignore[misc]
-            return
-        files = mag_files(names, folder)
-        if not files:
-            return
-        with zf.open(files[0][0]) as first:
-            header = parse_header(first.read(16), files[0][0])
-        span = header.block_len * header.file_len
-        for _, position in files:
-            yield position, (span, span, span)
+            yield name, (parts[-3], parts[-2], parts[-1])
 
     def blocks(self, mag_name: str) -> Iterator[Block]:
         folder = next(m.path for m in self.info.mags if m.mag == mag_name)
-        if self.info.format == "wkw":
-            with zipfile.ZipFile(self.path) as zf:
-                for block in read_mag(zf, folder, max_file_bytes=MAX_WKW_FILE_BYTES):
+        with archive_errors(self.label), open_archive(self.path, self.budget) as zf:
+            if self.info.format == "wkw":
+                for block in read_mag(zf, folder, self.budget):
                     yield Block(block.offset, block.voxels)
-            return
-        array = self._arrays[mag_name]
-        size = array.chunks[-3:]
-        for index in self._chunks(folder, array):
+                return
+            yield from self._zarr3_blocks(zf, folder, self._zarr3[mag_name])
+
+    def _zarr3_blocks(self, zf: zipfile.ZipFile, folder: str, mag: Zarr3Mag) -> Iterator[Block]:
+        size = mag.layout.chunk_shape[-3:]
+        stored_cap = mag.layout.chunk_bytes + STORED_OVERHEAD  # a stored chunk larger than this is no chunk
+        for name, index in self._chunks(zf.namelist(), folder, len(mag.shape)):
             start = [i * s for i, s in zip(index, size, strict=True)]
-            stop = [min(a + s, dim) for a, s, dim in zip(start, size, array.shape[-3:], strict=True)]
+            stop = [min(a + s, dim) for a, s, dim in zip(start, size, mag.shape[-3:], strict=True)]
             if any(a >= b for a, b in zip(start, stop, strict=True)):
                 continue
-            region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
-            voxels = array[(0, *region)] if array.ndim == 4 else array[region]
-            yield Block((start[0], start[1], start[2]), np.asarray(voxels))
+            self.budget.spend(mag.layout.chunk_bytes, name)
+            voxels = decode_chunk(read_member(zf, name, self.budget, max_bytes=stored_cap), mag.layout, name)
+            voxels = voxels.reshape(voxels.shape[-3:])
+            crop = tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))
+            yield Block((start[0], start[1], start[2]), np.ascontiguousarray(voxels[crop]))
 
 
 def _is_box(box: Any) -> bool:
     return (isinstance(box, dict) and isinstance(box.get("topLeft"), list) and len(box["topLeft"]) == 3
             and all(isinstance(box.get(k), int) and box[k] > 0 for k in ("width", "height", "depth"))
             and all(isinstance(v, int) and v >= 0 for v in box["topLeft"]))
-
-
-def _union(box: dict[str, Any], extent: tuple[list[int], list[int]] | None) -> dict[str, Any]:
-    low = list(box["topLeft"])
-    high = [low[0] + box["width"], low[1] + box["height"], low[2] + box["depth"]]
-    if extent is not None:
-        low = [min(a, b) for a, b in zip(low, extent[0], strict=True)]
-        high = [max(a, b) for a, b in zip(high, extent[1], strict=True)]
-    return {"topLeft": low, "width": high[0] - low[0], "height": high[1] - low[1], "depth": high[2] - low[2]}
 
 
 # ---- upload ------------------------------------------------------------------------------------------------
@@ -201,14 +202,23 @@ def layer_name_for(volume: VolumeLayer, taken: set[str]) -> str:
 
 
 def import_layers(*, settings: Settings, annotation: Annotation, dataset: Dataset, skeleton: Skeleton,
-                  archives: dict[int, Path]) -> None:
-    """One volume layer per `<volume>` with data in the upload (`archives`: volume id -> archive on disk)."""
+                  archives: dict[int, Path], budget: ByteBudget | None = None,
+                  labels: dict[int, str] | None = None) -> None:
+    """One volume layer per `<volume>` with data in the upload (`archives`: volume id -> archive on disk;
+    `labels`: volume id -> the archive's name in the upload, for messages). Every layer gets only mags the
+    dataset has and covers the dataset's box; `budget` bounds what all archives together may decode."""
+    budget = budget or default_budget()
+    with_data = [v for v in skeleton.volumes if v.id in archives]
+    if len(with_data) > settings.annotation_max_volume_layers:  # also when the caller did not count them
+        raise BadInput(f"the annotation brings {len(with_data)} volume layers; at most "
+                       f"{settings.annotation_max_volume_layers} are allowed")
     taken = {layer["name"] for layer in annotation.volume_layers}
     for volume in skeleton.volumes:
         path = archives.get(volume.id)
         if path is None:
             continue
-        layer = _import_one(settings, annotation, dataset, volume, DecodedArchive(path), taken)
+        archive = DecodedArchive(path, budget, (labels or {}).get(volume.id, path.name))
+        layer = _import_one(settings, annotation, dataset, volume, archive, taken)
         taken.add(layer["name"])
         annotation.volume_layers = [*annotation.volume_layers, layer]
     flag_modified(annotation, "volume_layers")
@@ -219,23 +229,53 @@ def _reference(dataset: Dataset) -> dict[str, Any] | None:
     return next((l for l in layers if l.get("category") == "segmentation"), layers[0] if layers else None)  # noqa: E741
 
 
+def _mag_sources(dataset: Dataset, volume: VolumeLayer) -> list[dict[str, Any]]:
+    """The dataset layers whose mags and box an imported volume layer may have: its fallback layer when the
+    dataset has it, else every layer of the dataset (a viewer shows the volume over any of them)."""
+    layers = [layer for layer in dataset.data_source.get("dataLayers") or [] if isinstance(layer, dict)]
+    fallback = [layer for layer in layers if layer.get("name") == volume.fallback_layer]
+    return fallback or layers
+
+
+def dataset_mags(sources: list[dict[str, Any]]) -> list[list[int]]:
+    found = {tuple(m["mag"]) for layer in sources for m in layer.get("mags") or ()}
+    return [list(m) for m in sorted(found, key=lambda m: (m[0] * m[1] * m[2], m))]
+
+
+def _dataset_box(sources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    boxes = [layer["boundingBox"] for layer in sources if _is_box(layer.get("boundingBox"))]
+    if not boxes:
+        return None
+    low = [min(b["topLeft"][i] for b in boxes) for i in range(3)]
+    high = [max(b["topLeft"][i] + b[k] for b in boxes) for i, k in enumerate(("width", "height", "depth"))]
+    return {"topLeft": low, "width": high[0] - low[0], "height": high[1] - low[1], "depth": high[2] - low[2]}
+
+
+def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) -> list[list[int]]:
+    """The archive's mags, each one the dataset has (a mag it lacks would make every paint build a huge
+    block: a 16× mag is a (32·16)³ block per bucket)."""
+    if len({tuple(m) for m in archive.mags.values()}) != len(archive.mags):
+        raise BadInput(f"volume {what}: the archive holds one mag under two names ({', '.join(archive.mags)})")
+    for name, mag in archive.mags.items():
+        if mag not in allowed:
+            have = ", ".join(volumes.mag_key(m) for m in allowed) or "none"
+            raise BadInput(f"volume {what}: mag {name} is not a mag of the dataset (it has {have})")
+    return list(archive.mags.values()) or allowed
+
+
 def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, volume: VolumeLayer,
                 archive: DecodedArchive, taken: set[str]) -> dict[str, Any]:
+    what = volume.name or str(volume.id)
     reference = _reference(dataset)
     declared = (reference or {}).get("elementClass")
     dtype = archive.dtype or np.dtype(declared if declared in volumes.ELEMENT_CLASSES else "uint32")
     if dtype.name not in volumes.ELEMENT_CLASSES:
-        raise BadInput(f"volume {volume.name or volume.id}: voxel type {dtype.name} is not a segmentation type")
-    base_box = archive.bounding_box or (reference or {}).get("boundingBox")
-    try:
-        extent = archive.extent()
-    except WkwError as exc:
-        raise BadInput(f"volume data: {exc}") from None
-    if base_box is None and extent is None:
-        raise BadInput(f"volume {volume.name or volume.id}: no bounding box (the dataset has no layers)")
-    box = _union(base_box, extent) if base_box else _union(
-        {"topLeft": extent[0], "width": 1, "height": 1, "depth": 1}, extent)  # type: ignore[index]
-    mags = list(archive.mags.values()) or [m["mag"] for m in (reference or {}).get("mags", [{"mag": [1, 1, 1]}])]
+        raise BadInput(f"volume {what}: voxel type {dtype.name} is not a segmentation type")
+    sources = _mag_sources(dataset, volume)
+    box = _dataset_box(sources)
+    if box is None:
+        raise BadInput(f"volume {what}: no bounding box (the dataset has no layers)")
+    mags = _checked_mags(archive, dataset_mags(sources), what)
     layer = volumes.new_layer(
         settings, annotation_id=annotation.id, name=layer_name_for(volume, taken), bounding_box=box, mags=mags,
         element_class=dtype.name, fallback_layer=volume.fallback_layer,
@@ -257,17 +297,20 @@ def _groups_json(volume: VolumeLayer) -> list[dict[str, Any]]:
 
 def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], archive: DecodedArchive,
                  mag_name: str) -> None:
+    """Write every block of one mag into the layer; a block beyond the dataset's box (the layer's arrays) at
+    that mag is refused, one that overlaps its edge is cut to it."""
     target = volumes.open_mag(settings, layer, mag, writable=True)
-    try:
-        for block in archive.blocks(mag_name):
-            start = block.offset
-            stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, target.shape, strict=True)]
-            if any(a >= b for a, b in zip(start, stop, strict=True)):
-                raise BadInput(f"volume data: a block of mag {mag_name} lies outside the layer")
-            region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
-            target[region] = block.voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
-    except WkwError as exc:
-        raise BadInput(f"volume data: {exc}") from None
+    for block in archive.blocks(mag_name):
+        if block.voxels.dtype.name != target.dtype.name:  # mags of one layer hold one voxel type
+            raise BadInput(f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
+                           f"the layer {target.dtype.name}")
+        start = block.offset
+        stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, target.shape, strict=True)]
+        if any(a >= b for a, b in zip(start, stop, strict=True)):
+            raise BadInput(f"volume data {archive.label}: a block of mag {mag_name} at {list(start)} lies "
+                           f"outside the dataset")
+        region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
+        target[region] = block.voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
 
 
 def remove_layer_files(settings: Settings, annotation_id: str) -> None:

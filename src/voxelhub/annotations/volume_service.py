@@ -64,6 +64,10 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     target = volume_data_source(session, actor, annotation)
     layer = layer_of(annotation, layer_name)
+    for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
+        problem = volumes.bucket_problem(layer, mag, bucket, slack=1)
+        if problem:
+            raise BadInput(f"bucket {index}: {problem}", bucketIndex=index)
     parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
     return b"".join(part.tobytes(order="F") for part in parts)
 
@@ -189,6 +193,9 @@ def _decode_bucket(layer: dict[str, Any], bucket: dict[str, Any], index: int) ->
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
     if len(mag) != 3 or len(position) != 3 or len(raw) != volumes.BUCKET**3 * dtype.itemsize:
         raise BadInput(f"bucket {index}: 32³ voxels of {layer['elementClass']} expected", actionIndex=index)
+    problem = volumes.bucket_problem(layer, mag, position, slack=0)  # checked before any bucket is written
+    if problem:
+        raise BadInput(f"bucket {index}: {problem}", actionIndex=index)
     voxels = np.frombuffer(raw, dtype=dtype).reshape((volumes.BUCKET,) * 3, order="F")
     return mag, position, voxels  # type: ignore[return-value]
 

@@ -88,6 +88,26 @@ def fork_layer(layer: dict[str, Any], settings: Settings, fork_id: str) -> dict[
     return forked
 
 
+def bucket_problem(layer: dict[str, Any], mag: list[int] | tuple[int, ...], bucket: list[int] | tuple[int, ...],
+                   *, slack: int) -> str | None:
+    """Why a client's bucket cannot be of this layer, or None: its mag must be one of the layer's (they
+    are the dataset's) and its position inside the layer's box at that mag, plus `slack` buckets beyond the
+    far edge (a viewer asks for the buckets around what it shows)."""
+    if list(mag) not in [list(m) for m in layer["mags"]]:
+        return f"mag {mag_key(mag)} does not exist in volume layer {layer['name']}"  # type: ignore[arg-type]
+    box = layer["boundingBox"]
+    end = [box["topLeft"][0] + box["width"], box["topLeft"][1] + box["height"], box["topLeft"][2] + box["depth"]]
+    shape = [_ceil_div(e, m) for e, m in zip(end, mag, strict=True)]
+    limit = [_ceil_div(n, BUCKET) + slack for n in shape]
+    if len(bucket) != 3 or any(b < 0 or b >= top for b, top in zip(bucket, limit, strict=True)):
+        return f"bucket {list(bucket)} lies outside the layer at mag {mag_key(mag)}"  # type: ignore[arg-type]
+    return None
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def open_mag(settings: Settings, layer: dict[str, Any], mag: list[int] | tuple[int, int, int],
              *, writable: bool = False) -> zarr.Array:
     if list(mag) not in [list(m) for m in layer["mags"]]:

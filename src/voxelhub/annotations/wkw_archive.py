@@ -6,7 +6,9 @@ carry a jump table with the end offset of every block. Files are named `z{Z}/y{Y
 position in file units. Format: https://github.com/scalableminds/webknossos-wrap (header layout below).
 
 Only reading, only single-channel voxels (what volume annotations hold), and nothing is trusted: every size
-is checked before it is used, so a hostile archive gets a `WkwError`, never a huge allocation.
+is checked before it is used, every LZ4 block decodes into at most its block size, and files and blocks are
+counted against the upload's `ByteBudget`, so a hostile archive gets a `WkwError` or `ArchiveError`, never a
+huge allocation.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 
 import numcodecs
 import numpy as np
+
+from voxelhub.storage.archives import ByteBudget, read_member, read_member_head
 
 HEADER = struct.Struct("<3sBBBBBQ")  # magic, version, log2 lengths, block type, voxel type, voxel size, offset
 VOXEL_TYPES = {1: "uint8", 2: "uint16", 3: "uint32", 4: "uint64", 5: "float32", 6: "float64", 7: "int8",
@@ -91,7 +95,7 @@ def _block_spans(raw: bytes, header: WkwHeader, name: str) -> list[tuple[int, in
     return list(zip(starts, ends, strict=True))
 
 
-def read_blocks(raw: bytes, name: str) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
+def read_blocks(raw: bytes, name: str, budget: ByteBudget) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
     """(block position inside the file, voxels as an x, y, z array) for every block of one WKW file."""
     header = parse_header(raw, name)
     codec = numcodecs.LZ4()
@@ -101,10 +105,11 @@ def read_blocks(raw: bytes, name: str) -> Iterator[tuple[tuple[int, int, int], n
         data = raw[start:end]
         if header.block_type != RAW and start == end:
             continue  # a block never written
+        budget.spend(header.block_bytes, name)
         if header.block_type != RAW:
             try:
                 data = codec.decode(struct.pack("<i", header.block_bytes) + data)
-            except (RuntimeError, ValueError) as exc:
+            except (RuntimeError, ValueError, struct.error) as exc:
                 raise WkwError(f"{name}: block {index} does not decompress ({exc})") from None
         if len(data) != header.block_bytes:
             raise WkwError(f"{name}: block {index} holds {len(data)} bytes, not {header.block_bytes}")
@@ -131,27 +136,23 @@ def mag_files(names: list[str], folder: str) -> list[tuple[str, tuple[int, int, 
     return found
 
 
-def read_mag(zf: zipfile.ZipFile, folder: str, *, max_file_bytes: int) -> Iterator[WkwBlock]:
+def read_mag(zf: zipfile.ZipFile, folder: str, budget: ByteBudget) -> Iterator[WkwBlock]:
     """Every block of one mag folder inside a zip, with its voxel offset."""
     for name, (fx, fy, fz) in mag_files(zf.namelist(), folder):
-        info = zf.getinfo(name)
-        if info.file_size > max_file_bytes:
-            raise WkwError(f"{name} is larger than {max_file_bytes} bytes")
-        raw = zf.read(info)
+        raw = read_member(zf, name, budget)
         header = parse_header(raw, name)
         span = header.block_len * header.file_len
-        for (bx, by, bz), voxels in read_blocks(raw, name):
+        for (bx, by, bz), voxels in read_blocks(raw, name, budget):
             offset = (fx * span + bx * header.block_len, fy * span + by * header.block_len,
                       fz * span + bz * header.block_len)
             yield WkwBlock(offset=offset, voxels=voxels)
 
 
-def mag_dtype(zf: zipfile.ZipFile, folder: str) -> np.dtype | None:
+def mag_dtype(zf: zipfile.ZipFile, folder: str, budget: ByteBudget) -> np.dtype | None:
     """The voxel type of a mag folder, from its header.wkw or its first data file."""
     names = zf.namelist()
     candidates = [f"{folder}/header.wkw"] if f"{folder}/header.wkw" in names else []
     candidates += [name for name, _ in mag_files(names, folder)[:1]]
     for name in candidates:
-        with zf.open(name) as member:
-            return parse_header(member.read(HEADER.size), name).dtype
+        return parse_header(read_member_head(zf, name, HEADER.size, budget), name).dtype
     return None

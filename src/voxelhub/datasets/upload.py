@@ -1,9 +1,12 @@
 """Datasets uploaded as a zip of their folder (webKnossos layout or OME-Zarr).
 
 The zip is unpacked below the organization's own folder in the data folder (`datasets/<org id>/<new id>/`),
-member by member with every name checked (no absolute paths, no `..`, no links, nothing outside), the sizes
-taken from the zip's directory and capped before a byte is written, then scanned and registered like a
-folder added on the command line. Whatever goes wrong, the folder is removed and nothing is registered.
+member by member with every name checked (no absolute paths, no `..`, no links, nothing outside). Sizes are
+capped twice: the zip's directory is checked before a byte is written (cheap refusal of an honest big zip),
+and the bytes actually decompressed are counted while writing (a zip's directory can lie), per member, in
+total and per compression ratio (`voxelhub.storage.archives`). Then the folder is scanned and registered like
+a folder added on the command line. Whatever goes wrong, the folder is removed and nothing is registered, and
+messages name files relative to the zip, never the server's own paths.
 """
 
 from __future__ import annotations
@@ -23,10 +26,7 @@ from voxelhub.errors import BadInput, NotFound
 from voxelhub.ids import new_id
 from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
-
-MAX_MEMBERS = 1_000_000
-UNPACKED_PER_UPLOADED = 8  # a zip may unpack to at most 8 times the upload size limit
-_COPY_CHUNK = 1 << 20
+from voxelhub.storage.archives import ByteBudget, ZipLimits, copy_member, dataset_zip_limits, open_zip
 
 
 def upload_organization(*, session: Session, actor: Actor) -> str:
@@ -52,12 +52,22 @@ def register_upload(
     name = service.check_name(name or _stem(filename))
     target = (settings.datasets_dir / organization_id / new_id()).resolve()
     try:
-        root = unpack(upload, target, max_bytes=UNPACKED_PER_UPLOADED * settings.max_upload_bytes)
-        return service.register_folder(session=session, actor=actor, organization_id=organization_id,
-                                       location_url=str(root), name=name)
+        root = unpack(upload, target, limits=dataset_zip_limits(settings))
+        try:
+            return service.register_folder(session=session, actor=actor, organization_id=organization_id,
+                                           location_url=str(root), name=name)
+        except BadInput as exc:
+            raise BadInput(_relative(exc.message, target), **exc.details) from None
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+def _relative(message: str, target: Path) -> str:
+    """A scan error with the server's folder cut out: paths as they are inside the zip."""
+    for prefix in (f"file://{target}", str(target)):
+        message = message.replace(prefix + "/", "").replace(prefix, ".")
+    return message
 
 
 def _stem(filename: str) -> str:
@@ -65,40 +75,44 @@ def _stem(filename: str) -> str:
     return base[:-4] if base.lower().endswith(".zip") else base
 
 
-def unpack(upload: IO[bytes], target: Path, *, max_bytes: int) -> Path:
+def unpack(upload: IO[bytes], target: Path, *, limits: ZipLimits) -> Path:
     """Unpack a dataset zip into `target` (created); answers the dataset's root folder: `target`, or the
     single folder the zip wraps everything in."""
-    try:
-        archive = zipfile.ZipFile(upload)
-    except zipfile.BadZipFile as exc:
-        raise BadInput(f"not a valid zip file ({exc})") from None
-    with archive:
+    budget = ByteBudget(limits)
+    with open_zip(upload, "the upload", limits) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
-        _check_members(members, max_bytes)
+        _check_members(members, limits)
         target.mkdir(parents=True)
         for member in members:
             destination = target.joinpath(*PurePosixPath(member.filename).parts)
-            destination.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with archive.open(member) as source, destination.open("wb") as sink:
-                    shutil.copyfileobj(source, sink, _COPY_CHUNK)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise BadInput(f"{member.filename}: cannot be unpacked ({exc})") from None
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with destination.open("xb") as sink:
+                    copy_member(archive, member, sink, budget)
+            except OSError as exc:  # the OS names the server's path: say what went wrong, name the member
+                raise BadInput(f"{member.filename}: cannot be unpacked ({_problem(exc)})") from None
     entries = list(target.iterdir())
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
 
 
-def _check_members(members: list[zipfile.ZipInfo], max_bytes: int) -> None:
+def _problem(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError | IsADirectoryError):
+        return "the zip holds this name twice, or as both a file and a folder"
+    return exc.strerror or type(exc).__name__
+
+
+def _check_members(members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """What the directory declares, before anything is written (the counted limits apply while writing)."""
     if not members:
         raise BadInput("the zip is empty")
-    if len(members) > MAX_MEMBERS:
-        raise BadInput(f"the zip holds more than {MAX_MEMBERS} files")
     total = 0
     for member in members:
         _check_name(member)
+        if member.file_size > limits.max_member_bytes:
+            raise BadInput(f"{member.filename}: larger than {limits.max_member_bytes} bytes")
         total += member.file_size
-        if total > max_bytes:
-            raise BadInput(f"the zip unpacks to more than {max_bytes} bytes")
+        if total > limits.max_total_bytes:
+            raise BadInput(f"the zip unpacks to more than {limits.max_total_bytes} bytes")
 
 
 def _check_name(member: zipfile.ZipInfo) -> None:
