@@ -28,6 +28,19 @@ class Settings:
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 900
     max_upload_bytes: int = 2 * 1024**3
+    # What one uploaded NML may hold (annotations/nml_limits.py says why each bound exists).
+    nml_max_bytes: int = 2 * 1024**3
+    nml_max_attributes: int = 64
+    nml_max_attribute_chars: int = 100_000
+    nml_max_depth: int = 100
+    nml_max_nodes: int = 10_000_000
+    nml_max_edges: int = 10_000_000
+    nml_max_comments: int = 1_000_000
+    nml_max_trees: int = 100_000
+    nml_max_small_elements: int = 1_000_000
+    # One save (POST /api/annotations/{id}/updates): its JSON body and its number of actions.
+    max_update_bytes: int = 64 * 1024**2
+    max_update_actions: int = 100_000
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
     extra: dict[str, str] = field(default_factory=dict)

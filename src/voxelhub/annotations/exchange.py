@@ -21,6 +21,7 @@ from voxelhub.annotations import service, versions, volume_exchange
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.nml import read_nml
 from voxelhub.annotations.nml_errors import NmlError
+from voxelhub.annotations.nml_limits import NmlLimits
 from voxelhub.annotations.nml_write import write_nml
 from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_files
 from voxelhub.annotations.skeleton import Skeleton
@@ -29,7 +30,6 @@ from voxelhub.errors import BadInput, NotFound
 from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
 
-MAX_NML_BYTES = 2 * 1024**3
 MAX_ZIP_MEMBERS = 100_000
 MAX_VOLUME_ARCHIVE_BYTES = 4 * 1024**3
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.\- ]+")
@@ -110,7 +110,7 @@ def import_upload(
     """One uploaded NML (or annotation zip: the NML plus its volume data) becomes one annotation owned by the
     caller. A bad file is refused with what and where; nothing is created, no volume file is left behind."""
     require_user(actor)
-    with _read_upload(filename, upload) as parsed:
+    with _read_upload(filename, upload, NmlLimits.from_settings(settings)) as parsed:
         skeleton = parsed.skeleton
         dataset = _dataset_for(session, actor, skeleton, dataset_id)
         name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
@@ -154,18 +154,18 @@ def _stem(filename: str) -> str:
     return base.rsplit(".", 1)[0][:300] if "." in base else base[:300]
 
 
-def _read_upload(filename: str, upload: IO[bytes]) -> ParsedUpload:
+def _read_upload(filename: str, upload: IO[bytes], limits: NmlLimits) -> ParsedUpload:
     try:
         if filename.lower().endswith(".zip") or zipfile.is_zipfile(upload):
             upload.seek(0)
-            return _read_zip(upload)
+            return _read_zip(upload, limits)
         upload.seek(0)
-        return ParsedUpload(read_nml(upload, max_bytes=MAX_NML_BYTES))
+        return ParsedUpload(read_nml(upload, limits=limits))
     except NmlError as exc:
         raise BadInput(f"{filename}: {exc}", line=exc.line) from exc
 
 
-def _read_zip(upload: IO[bytes]) -> ParsedUpload:
+def _read_zip(upload: IO[bytes], limits: NmlLimits) -> ParsedUpload:
     try:
         archive = zipfile.ZipFile(upload)
     except zipfile.BadZipFile as exc:
@@ -177,11 +177,11 @@ def _read_zip(upload: IO[bytes]) -> ParsedUpload:
         nmls = [m for m in members if m.filename.lower().endswith(".nml") and not m.is_dir()]
         if len(nmls) != 1:
             raise BadInput(f"the zip must hold exactly one .nml file (found {len(nmls)})")
-        if nmls[0].file_size > MAX_NML_BYTES:
+        if nmls[0].file_size > limits.max_bytes:
             raise BadInput("the NML inside the zip is too large")
         with archive.open(nmls[0]) as member:
             try:
-                skeleton = read_nml(member, max_bytes=MAX_NML_BYTES)
+                skeleton = read_nml(member, limits=limits)
             except NmlError as exc:
                 raise BadInput(f"{nmls[0].filename}: {exc}", line=exc.line) from exc
         return _extract_volume_archives(archive, skeleton)

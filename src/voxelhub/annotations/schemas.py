@@ -77,7 +77,7 @@ class UpdateAction(StrictInput):
 
 class UpdateBatch(StrictInput):
     version: int = Field(ge=0)
-    actions: list[UpdateAction] = Field(max_length=100000)
+    actions: list[UpdateAction]  # how many: Settings.max_update_actions, checked before validation
 
 
 class VersionAnswer(WireModel):
