@@ -30,6 +30,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024**3
     # What one uploaded NML may hold (annotations/nml_limits.py says why each bound exists).
     nml_max_bytes: int = 2 * 1024**3
+    nml_max_tag_bytes: int = 1024**2
     nml_max_attributes: int = 64
     nml_max_attribute_chars: int = 100_000
     nml_max_depth: int = 100

@@ -6,6 +6,7 @@ and never builds an element with more attributes than allowed (lxml's element cr
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import build_world, logged_in_client
 from voxelhub.annotations import nml_sax
 from voxelhub.annotations.nml import NmlError, NmlLimits, read_nml
 from voxelhub.annotations.nml_columns import CHUNK
+from voxelhub.annotations.nml_limits import TagLengthGuard
 from voxelhub.settings import Settings
 
 # Count limits small enough to reach in a test; attribute and depth limits stay at their defaults.
@@ -61,13 +63,18 @@ def nested_groups(levels: int) -> str:
 
 HOSTILE: dict[str, tuple[bytes, int, str]] = {
     # name: (upload, the line the answer names, a word of the message)
+    # 200,000 attributes: 2.6 MB in one tag, refused on the raw bytes before libxml2 parses the tag.
     "200k attributes on a thing": (things(f'<things>\n<thing id="1" {attrs(200_000)}><nodes/></thing>'), 3,
-                                   "attributes"),
-    "200k attributes on a node": (things(NODE_LINE3.format('x="1" ' + attrs(200_000))), 4, "attributes"),
-    "200k attributes on an edge": (things(TREE + f'<edges>\n<edge source="1" target="1" {attrs(200_000)}/>'
-                                          "</edges></thing>"), 5, "attributes"),
-    "200k attributes on a group": (things(f'<things>\n<groups><group id="1" {attrs(200_000)}/></groups>'), 3,
-                                   "attributes"),
+                                   "longer than 1048576 bytes"),
+    "2 MB of text between tags": (things("<things>\n" + "x" * 2_000_000), 2, "longer than 1048576 bytes"),
+    # 60,000 attributes: under the tag length limit, refused by the attribute count before any element is built.
+    "60k attributes on a thing": (things(f'<things>\n<thing id="1" {attrs(60_000)}><nodes/></thing>'), 3,
+                                  "60001 attributes"),
+    "60k attributes on a node": (things(NODE_LINE3.format('x="1" ' + attrs(60_000))), 4, "attributes"),
+    "60k attributes on an edge": (things(TREE + f'<edges>\n<edge source="1" target="1" {attrs(60_000)}/>'
+                                         "</edges></thing>"), 5, "attributes"),
+    "60k attributes on a group": (things(f'<things>\n<groups><group id="1" {attrs(60_000)}/></groups>'), 3,
+                                  "attributes"),
     "a 1 MB tree name": (things('<things>\n<thing id="1" name="' + "x" * 1_000_000 + '"/>'), 3, "longer"),
     "a 1 MB comment": (things(TREE + '</thing><comments>\n<comment node="1" content="' + "x" * 1_000_000
                               + '"/></comments>'), 5, "longer"),
@@ -129,7 +136,7 @@ def test_hostile_nml_inside_an_annotation_zip_is_refused_the_same_way(app, setup
     dataset_id, owner = setup
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("a.nml", HOSTILE["200k attributes on a thing"][0])
+        archive.writestr("a.nml", HOSTILE["60k attributes on a thing"][0])
     before = annotation_count(session_factory)
     answer = owner.post("/api/annotations/upload", files={"file": ("a.zip", packed.getvalue())},
                         data={"datasetId": dataset_id})
@@ -201,7 +208,7 @@ def test_the_reader_stops_at_a_count_limit_whatever_follows(what) -> None:
     assert sizes[-1][0] > 5 * bound, "the largest input must be far beyond what may be read"
 
 
-@pytest.mark.parametrize("count", [1_000, 10_000, 100_000])
+@pytest.mark.parametrize("count", [1_000, 10_000, 60_000])
 def test_no_element_is_built_with_more_attributes_than_allowed(monkeypatch, count) -> None:
     """Element creation costs time quadratic in attributes; the reader must refuse before building one."""
     built: list[int] = []
@@ -275,3 +282,34 @@ def test_a_malformed_save_is_refused_and_changes_nothing(annotation, body) -> No
                         headers={"Content-Type": "application/json"})
     assert answer.status_code in (400, 422), answer.text[:300]
     assert _version(owner, annotation_id) == 0
+
+
+def test_the_tag_length_guard_finds_every_overlong_run_and_its_line() -> None:
+    """Against a byte-by-byte reference, on random data cut into random chunks."""
+    rng = random.Random(11)
+    for _ in range(2000):
+        data = bytes(rng.choice(b"<<\nxxxxxxxxxxxxx") for _ in range(rng.randint(0, 400)))
+        limit = rng.randint(1, 30)
+        guard, line, at = TagLengthGuard(limit), None, 0
+        try:
+            while at < len(data):
+                step = rng.randint(1, 80)
+                guard.check(data[at:at + step])
+                at += step
+        except NmlError as err:
+            line = err.line
+        assert line == _first_overlong_run(data, limit), (data, limit)
+
+
+def _first_overlong_run(data: bytes, limit: int) -> int | None:
+    line = run_line = 1
+    run = 0
+    for byte in data:
+        if byte == ord("<"):
+            run, run_line = 0, line
+        else:
+            run += 1
+            if run > limit:
+                return run_line
+        line += byte == ord("\n")
+    return None

@@ -7,8 +7,9 @@ Two readers share one state machine (`_Reader`):
   semantic error it cannot place (SAX has no line numbers), to report that error with its line.
 Memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of the file.
 Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused outright (that
-rules out entity expansion and external entities), sizes are bounded (`max_bytes`, and libxml2's own limits
-with huge_tree=False). Every problem becomes `NmlError(message, line)`.
+rules out entity expansion and external entities), and everything is bounded by `NmlLimits` (size, tag length,
+attributes per element and their length, depth, counts; see `nml_limits`) as each element starts, so time and
+memory stay linear in the input. Every problem becomes `NmlError(message, line)`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from voxelhub.annotations.nml_errors import (
     required_int,
     shown,
 )
-from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits
+from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits, TagLengthGuard
 from voxelhub.annotations.nml_parts import (
     parse_groups,
     parse_meta,
@@ -55,10 +56,12 @@ _READ_SIZE = 1 << 16
 
 
 class _GuardedReader:
-    """Counts bytes against `limit`, and refuses a DOCTYPE in the prolog before lxml sees it."""
+    """Counts bytes against the size limit, refuses a DOCTYPE in the prolog and overlong tags before lxml sees
+    them."""
 
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
-        self.raw, self.limit, self.count, self.prolog = raw, limit, 0, True
+    def __init__(self, raw: IO[bytes], limits: NmlLimits) -> None:
+        self.raw, self.limit, self.count, self.prolog = raw, limits.max_bytes, 0, True
+        self.tags = TagLengthGuard(limits.max_tag_bytes)
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size if size and size > 0 else _READ_SIZE)
@@ -67,6 +70,7 @@ class _GuardedReader:
             raise NmlTooLarge(f"the NML is larger than the limit of {self.limit} bytes")
         if self.prolog and data:
             self._check_prolog(data)
+        self.tags.check(data)
         return data
 
     def _check_prolog(self, data: bytes) -> None:
@@ -302,12 +306,12 @@ def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
     start = _tell(raw)
     try:
         try:
-            return parse_fast(_GuardedReader(raw, limits.max_bytes), _Reader(limits))
+            return parse_fast(_GuardedReader(raw, limits), _Reader(limits))
         except NmlError as err:
             if err.line is not None or start is None or isinstance(err, NmlTooLarge):
                 raise
             raw.seek(start)
-            _parse(_GuardedReader(raw, limits.max_bytes), limits)  # raises the same error, with its line
+            _parse(_GuardedReader(raw, limits), limits)  # raises the same error, with its line
             raise
     finally:
         if owned:

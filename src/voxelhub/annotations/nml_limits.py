@@ -6,6 +6,9 @@ Why each bound exists (issue 11, hole 2):
   hashes attributes since 2.12 and parses such a tag in milliseconds). webKnossos writes at most ~30.
 * attribute length: values we keep (names, comments, descriptions, metadata) stay small; libxml2 already stops
   at 10 MB per value (no huge_tree), this is the tighter bound for text we store.
+* tag length: libxml2 parses a whole start tag before the reader sees any of it, in one C call that holds the
+  GIL (~90 ms per MB here); so no run of bytes without a "<" (a tag, or text between tags) may be longer than
+  `max_tag_bytes`, checked on the raw bytes before libxml2 gets them.
 * depth: the group tree is read and later serialized recursively; libxml2 stops at 256 levels, well before
   Python's recursion limit, but the JSON encoders downstream stop at 254 nested containers (a group level is two).
 * counts: every node, edge, comment and tree is memory; the small elements (trees, groups, segments, metadata
@@ -18,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from voxelhub.annotations.nml_errors import NmlError
+
 if TYPE_CHECKING:
     from voxelhub.settings import Settings
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class NmlLimits:
     max_bytes: int = 2 * 1024**3
+    max_tag_bytes: int = 1024**2  # the longest run of bytes without a "<"
     max_attributes: int = 64  # per element
     max_attribute_chars: int = 100_000  # per attribute value
     max_depth: int = 100  # element nesting, <things> is level 1
@@ -37,7 +43,8 @@ class NmlLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> NmlLimits:
         return cls(
-            max_bytes=settings.nml_max_bytes, max_attributes=settings.nml_max_attributes,
+            max_bytes=settings.nml_max_bytes, max_tag_bytes=settings.nml_max_tag_bytes,
+            max_attributes=settings.nml_max_attributes,
             max_attribute_chars=settings.nml_max_attribute_chars, max_depth=settings.nml_max_depth,
             max_nodes=settings.nml_max_nodes, max_edges=settings.nml_max_edges,
             max_comments=settings.nml_max_comments, max_trees=settings.nml_max_trees,
@@ -46,3 +53,41 @@ class NmlLimits:
 
 
 DEFAULT_LIMITS = NmlLimits()
+
+
+class TagLengthGuard:
+    """Finds, on the raw bytes as they are read, a run without "<" longer than the limit, and its line.
+    Two C-level searches and a newline count per chunk: nothing measurable next to parsing."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.run = 0  # bytes since the last "<"
+        self.run_line = 1  # the line of that "<"
+        self.newlines = 0  # before the current chunk
+
+    def check(self, data: bytes) -> None:
+        first = data.find(b"<")
+        if first == -1:
+            self._grow(len(data))
+        else:
+            self._grow(first)  # the run carried over from earlier chunks ends here
+            last = data.rfind(b"<")
+            if last - first > self.limit:  # only then can a run inside this chunk be too long by itself
+                self._inner_runs(data, first, last)
+            self.run, self.run_line = 0, self.newlines + data.count(b"\n", 0, last) + 1
+            self._grow(len(data) - last - 1)
+        self.newlines += data.count(b"\n")
+
+    def _inner_runs(self, data: bytes, at: int, last: int) -> None:
+        while at < last:
+            following = data.find(b"<", at + 1)
+            if following - at - 1 > self.limit:
+                self.run_line = self.newlines + data.count(b"\n", 0, at) + 1
+                self.run = 0
+                self._grow(following - at - 1)
+            at = following
+
+    def _grow(self, length: int) -> None:
+        self.run += length
+        if self.run > self.limit:
+            raise NmlError(f"a tag (or text between tags) is longer than {self.limit} bytes", self.run_line)
