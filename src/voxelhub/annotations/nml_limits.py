@@ -10,7 +10,8 @@ Why each bound exists (issue 11, hole 2):
   GIL (~90 ms per MB here); so no run of bytes without a "<" (a tag, or text between tags) may be longer than
   `max_tag_bytes`, checked on the raw bytes before libxml2 gets them.
 * depth: the group tree is read and later serialized recursively; libxml2 stops at 256 levels, well before
-  Python's recursion limit, but the JSON encoders downstream stop at 254 nested containers (a group level is two).
+  Python's recursion limit, but orjson (snapshots, the viewer's JSON) stops at 254 nested containers, which is
+  127 group levels (a level is a dict and its children's list): deeper groups were a 500 after the import.
 * counts: every node, edge, comment and tree is memory; the small elements (trees, groups, segments, metadata
   entries, bounding boxes) are read as lxml subtrees and cost the most per byte of input.
 The defaults leave room for a real 1,000,000-node NML (the benchmark's) many times over.

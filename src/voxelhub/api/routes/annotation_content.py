@@ -56,8 +56,8 @@ async def apply_updates(
 
 
 def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings) -> VersionAnswer:
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
     body = _update_batch(raw, settings.max_update_actions)
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
         session=session, actor=actor, annotation=annotation, base_version=body.version, actions=actions
