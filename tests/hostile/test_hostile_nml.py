@@ -130,6 +130,18 @@ def test_hostile_nml_upload_is_a_400_naming_the_line(app, setup, session_factory
     assert owner.get("/api/buildinfo").status_code == 200
 
 
+@pytest.mark.parametrize("route", ["/api/v16/annotations/upload", "/api/v9/annotations/upload"])
+def test_the_webknossos_client_routes_refuse_the_same_way(app, setup, session_factory, route) -> None:
+    """The `webknossos` client prefixes an API version; the dashboard posts to the plain route tested above."""
+    dataset_id, owner = setup
+    body, line, _ = HOSTILE["60k attributes on a thing"]
+    before = annotation_count(session_factory)
+    answer = owner.post(route, files={"hostile.nml": ("hostile.nml", body)}, data={"datasetId": dataset_id})
+    assert answer.status_code == 400 and answer.json()["line"] == line, answer.text[:300]
+    assert annotation_count(session_factory) == before
+    assert owner.get("/api/v16/buildinfo").status_code == 200
+
+
 def test_hostile_nml_inside_an_annotation_zip_is_refused_the_same_way(app, setup, session_factory) -> None:
     import zipfile
 
