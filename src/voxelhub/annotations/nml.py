@@ -59,9 +59,9 @@ class _GuardedReader:
     """Counts bytes against the size limit, refuses a DOCTYPE in the prolog and overlong tags before lxml sees
     them."""
 
-    def __init__(self, raw: IO[bytes], limits: NmlLimits) -> None:
+    def __init__(self, raw: IO[bytes], limits: NmlLimits, *, lines: bool = True) -> None:
         self.raw, self.limit, self.count, self.prolog = raw, limits.max_bytes, 0, True
-        self.tags = TagLengthGuard(limits.max_tag_bytes)
+        self.tags = TagLengthGuard(limits.max_tag_bytes, lines=lines)
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size if size and size > 0 else _READ_SIZE)
@@ -306,7 +306,7 @@ def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
     start = _tell(raw)
     try:
         try:
-            return parse_fast(_GuardedReader(raw, limits), _Reader(limits))
+            return parse_fast(_GuardedReader(raw, limits, lines=False), _Reader(limits))
         except NmlError as err:
             if err.line is not None or start is None or isinstance(err, NmlTooLarge):
                 raise

@@ -57,13 +57,15 @@ DEFAULT_LIMITS = NmlLimits()
 
 
 class TagLengthGuard:
-    """Finds, on the raw bytes as they are read, a run without "<" longer than the limit, and its line.
-    Two C-level searches and a newline count per chunk: nothing measurable next to parsing."""
+    """Finds, on the raw bytes as they are read, a run without "<" longer than the limit. Per chunk that is a
+    search from each end; counting lines (to name the line) is a full scan of every chunk, so the fast reader
+    skips it and leaves the line to the precise re-read (`lines=True`)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, lines: bool = True) -> None:
         self.limit = limit
+        self.lines = lines
         self.run = 0  # bytes since the last "<"
-        self.run_line = 1  # the line of that "<"
+        self.run_line: int | None = 1 if lines else None  # the line of that "<"
         self.newlines = 0  # before the current chunk
 
     def check(self, data: bytes) -> None:
@@ -75,16 +77,19 @@ class TagLengthGuard:
             last = data.rfind(b"<")
             if last - first > self.limit:  # only then can a run inside this chunk be too long by itself
                 self._inner_runs(data, first, last)
-            self.run, self.run_line = 0, self.newlines + data.count(b"\n", 0, last) + 1
+            self.run, self.run_line = 0, self._line_at(data, last)
             self._grow(len(data) - last - 1)
-        self.newlines += data.count(b"\n")
+        if self.lines:
+            self.newlines += data.count(b"\n")
+
+    def _line_at(self, data: bytes, at: int) -> int | None:
+        return self.newlines + data.count(b"\n", 0, at) + 1 if self.lines else None
 
     def _inner_runs(self, data: bytes, at: int, last: int) -> None:
         while at < last:
             following = data.find(b"<", at + 1)
             if following - at - 1 > self.limit:
-                self.run_line = self.newlines + data.count(b"\n", 0, at) + 1
-                self.run = 0
+                self.run, self.run_line = 0, self._line_at(data, at)
                 self._grow(following - at - 1)
             at = following
 
