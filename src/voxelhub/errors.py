@@ -49,3 +49,9 @@ class TooManyRequests(DomainError):
     """Too many attempts; try again later."""
 
     status_code = 429
+
+
+class TooLarge(DomainError):
+    """The request is larger than this route accepts."""
+
+    status_code = 413

@@ -56,6 +56,19 @@ class Settings:
     dataset_zip_max_members: int = 1_000_000
     dataset_zip_max_member_bytes: int = 4 * 1024**3
     dataset_zip_max_total_bytes: int = 16 * 1024**3
+    # What one uploaded NML may hold (annotations/nml_limits.py says why each bound exists).
+    nml_max_bytes: int = 2 * 1024**3
+    nml_max_tag_bytes: int = 1024**2
+    nml_max_attributes: int = 64
+    nml_max_attribute_chars: int = 100_000
+    nml_max_depth: int = 100
+    nml_max_nodes: int = 10_000_000
+    nml_max_edges: int = 10_000_000
+    nml_max_comments: int = 1_000_000
+    nml_max_trees: int = 100_000
+    nml_max_small_elements: int = 1_000_000
+    # One save (POST /api/annotations/{id}/updates): its number of actions (its bytes: max_save_body_bytes).
+    max_update_actions: int = 100_000
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
     extra: dict[str, str] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from voxelhub.annotations import service, versions, volume_exchange
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.nml import read_nml
 from voxelhub.annotations.nml_errors import NmlError
+from voxelhub.annotations.nml_limits import NmlLimits
 from voxelhub.annotations.nml_write import write_nml
 from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_files
 from voxelhub.annotations.skeleton import Skeleton
@@ -44,7 +45,6 @@ from voxelhub.storage.archives import (
     open_zip,
 )
 
-MAX_NML_BYTES = 2 * 1024**3
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.\- ]+")
 CHUNK = 1 << 20
 
@@ -187,26 +187,27 @@ def _stem(filename: str) -> str:
 
 
 def _read_upload(filename: str, upload: IO[bytes], settings: Settings) -> ParsedUpload:
+    limits = NmlLimits.from_settings(settings)
     try:
         if filename.lower().endswith(".zip") or zipfile.is_zipfile(upload):
             upload.seek(0)
-            return _read_zip(upload, settings)
+            return _read_zip(upload, settings, limits)
         upload.seek(0)
-        return ParsedUpload(read_nml(upload, max_bytes=MAX_NML_BYTES))
+        return ParsedUpload(read_nml(upload, limits=limits))
     except NmlError as exc:
         raise BadInput(f"{filename}: {exc}", line=exc.line) from exc
 
 
-def _read_zip(upload: IO[bytes], settings: Settings) -> ParsedUpload:
+def _read_zip(upload: IO[bytes], settings: Settings, limits: NmlLimits) -> ParsedUpload:
     budget = ByteBudget(annotation_zip_limits(settings))
     with open_zip(upload, "the upload", budget.limits) as archive:
         members = archive.infolist()
         nmls = [m for m in members if m.filename.lower().endswith(".nml") and not m.is_dir()]
         if len(nmls) != 1:
             raise BadInput(f"the zip must hold exactly one .nml file (found {len(nmls)})")
-        with BoundedMember(archive, nmls[0], budget, nmls[0].filename, MAX_NML_BYTES) as member:
+        with BoundedMember(archive, nmls[0], budget, nmls[0].filename, limits.max_bytes) as member:
             try:
-                skeleton = read_nml(io.BufferedReader(member, CHUNK), max_bytes=MAX_NML_BYTES)
+                skeleton = read_nml(io.BufferedReader(member, CHUNK), limits=limits)
             except NmlError as exc:
                 raise BadInput(f"{nmls[0].filename}: {exc}", line=exc.line) from exc
         return _extract_volume_archives(archive, skeleton, budget, settings)

@@ -7,14 +7,16 @@ Two readers share one state machine (`_Reader`):
   semantic error it cannot place (SAX has no line numbers), to report that error with its line.
 Memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of the file.
 Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused outright (that
-rules out entity expansion and external entities), sizes are bounded (`max_bytes`, and libxml2's own limits
-with huge_tree=False). Every problem becomes `NmlError(message, line)`.
+rules out entity expansion and external entities), and everything is bounded by `NmlLimits` (size, tag length,
+attributes per element and their length, depth, counts; see `nml_limits`) as each element starts, so time and
+memory stay linear in the input. Every problem becomes `NmlError(message, line)`.
 """
 
 from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +24,18 @@ import numpy as np
 from lxml import etree
 
 from voxelhub.annotations.nml_columns import TreeAccumulator
-from voxelhub.annotations.nml_errors import NmlError, NmlTooLarge, _line, attr_color, attr_int, required_int
+from voxelhub.annotations.nml_errors import (
+    INT64_MAX,
+    INT64_MIN,
+    NmlError,
+    NmlTooLarge,
+    _line,
+    attr_color,
+    attr_int,
+    required_int,
+    shown,
+)
+from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits, TagLengthGuard
 from voxelhub.annotations.nml_parts import (
     parse_groups,
     parse_meta,
@@ -34,17 +47,21 @@ from voxelhub.annotations.nml_sax import parse_fast
 from voxelhub.annotations.nml_write import write_nml, write_nml_bytes
 from voxelhub.annotations.skeleton import BranchPoint, Comment, Skeleton, Tree
 
-__all__ = ["NmlError", "NmlTooLarge", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes", "DEFAULT_MAX_BYTES"]
+__all__ = ["NmlError", "NmlTooLarge", "NmlLimits", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes",
+           "DEFAULT_MAX_BYTES"]
 
-DEFAULT_MAX_BYTES = 4 * 1024**3
+DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_bytes
+_LEAVES = frozenset({"node", "edge", "comment", "branchpoint"})
 _READ_SIZE = 1 << 16
 
 
 class _GuardedReader:
-    """Counts bytes against `limit`, and refuses a DOCTYPE in the prolog before lxml sees it."""
+    """Counts bytes against the size limit, refuses a DOCTYPE in the prolog and overlong tags before lxml sees
+    them."""
 
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
-        self.raw, self.limit, self.count, self.prolog = raw, limit, 0, True
+    def __init__(self, raw: IO[bytes], limits: NmlLimits, *, lines: bool = True) -> None:
+        self.raw, self.limit, self.count, self.prolog = raw, limits.max_bytes, 0, True
+        self.tags = TagLengthGuard(limits.max_tag_bytes, lines=lines)
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size if size and size > 0 else _READ_SIZE)
@@ -53,6 +70,7 @@ class _GuardedReader:
             raise NmlTooLarge(f"the NML is larger than the limit of {self.limit} bytes")
         if self.prolog and data:
             self._check_prolog(data)
+        self.tags.check(data)
         return data
 
     def _check_prolog(self, data: bytes) -> None:
@@ -65,14 +83,52 @@ class _GuardedReader:
 class _Reader:
     """State of one import; `feed(el)` is called on every end event."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: NmlLimits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
         self.trees: dict[int, Tree] = {}
         self.tree_lines: dict[int, int | None] = {}
-        self.acc = TreeAccumulator()
+        self.acc = TreeAccumulator(limits)
         self.comments: list[tuple[str | None, str, int | None]] = []
         self.branchpoints: list[tuple[Any, Any, int | None]] = []
         self.fields: dict[str, Any] = {"meta": [], "volumes": []}
         self.nodes_seen = 0
+        self.nodes_total = self.edges_total = self.small_elements = 0
+        self.started = False
+
+    # Limits. Both readers call these at the start of each element, in document order, so the precise reader
+    # stops at the same element as the fast one did, and names its line.
+
+    def check_attribute_count(self, tag: str, count: int, line: int | None) -> None:
+        if count > self.limits.max_attributes:
+            raise NmlError(f"<{tag}> has {count} attributes; at most {self.limits.max_attributes} are allowed", line)
+
+    def check_open(self, tag: str, attrib: Any, depth: int, line: int | None) -> None:
+        """An element other than a node, edge, comment or branchpoint (those are counted by their own limits):
+        its nesting depth, the length of its attribute values, and how many such elements came before."""
+        limits = self.limits
+        if depth > limits.max_depth:
+            raise NmlError(f"<{tag}> is nested {depth} levels deep; at most {limits.max_depth} are allowed", line)
+        self.small_elements += 1
+        if self.small_elements > limits.max_small_elements:
+            raise NmlError(f"the NML holds more than {limits.max_small_elements} elements besides nodes, edges, "
+                           "comments and branchpoints (the limit)", line)
+        self.check_lengths(tag, attrib.values(), line)
+
+    def check_lengths(self, tag: str, values: Any, line: int | None) -> None:
+        if max(map(len, values), default=0) > self.limits.max_attribute_chars:
+            raise NmlError(f"<{tag}> has an attribute value longer than {self.limits.max_attribute_chars} "
+                           "characters", line)
+
+    def add_comment(self, node: str | None, content: str, line: int | None) -> None:
+        self.check_lengths("comment", (content,), line)
+        self.comments.append((node, content, line))
+        if len(self.comments) > self.limits.max_comments:
+            raise NmlError(f"the NML holds more than {self.limits.max_comments} comments (the limit)", line)
+
+    def add_branchpoint(self, node: str | None, time: str | None, line: int | None) -> None:
+        self.branchpoints.append((node, time, line))
+        if len(self.branchpoints) > self.limits.max_comments:
+            raise NmlError(f"the NML holds more than {self.limits.max_comments} branchpoints (the limit)", line)
 
     def feed(self, el: Any) -> None:
         tag = el.tag
@@ -83,10 +139,10 @@ class _Reader:
             self.acc.add_edge(el)
             self._drop(el)
         elif tag == "comment":
-            self.comments.append((el.get("node"), el.get("content", ""), el.sourceline))
+            self.add_comment(el.get("node"), el.get("content", ""), el.sourceline)
             self._drop(el)
         elif tag == "branchpoint":
-            self.branchpoints.append((el.get("id"), el.get("time"), el.sourceline))
+            self.add_branchpoint(el.get("id"), el.get("time"), el.sourceline)
             self._drop(el)
         elif tag == "thing":
             self._thing(el)
@@ -113,8 +169,12 @@ class _Reader:
         line = _line(el)
         if tid in self.trees:
             raise NmlError(f"tree id {tid} is used twice", line)
+        if len(self.trees) >= self.limits.max_trees:
+            raise NmlError(f"the NML holds more than {self.limits.max_trees} trees (the limit)", line)
         nodes, edges = self.acc.finish(tid, line)
-        self.acc = TreeAccumulator()
+        self.nodes_total += len(nodes)
+        self.edges_total += len(edges)
+        self.acc = TreeAccumulator(self.limits, self.nodes_total, self.edges_total)
         self.trees[tid] = Tree(
             id=tid, name=el.get("name", ""), color=attr_color(el), group_id=attr_int(el, "groupId"),
             type=el.get("type"), metadata=parse_metadata(el.find("metadata")), nodes=nodes, edges=edges,
@@ -190,18 +250,24 @@ def _opt_bool(raw: str | None) -> bool | None:
 
 def _node_ref(what: str, raw: str | None, line: int | None) -> int:
     try:
-        return int(raw)  # type: ignore[arg-type]
+        value = int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise NmlError(f"<{what}> needs an integer node id, got {raw!r}", line) from None
+        raise NmlError(f"<{what}> needs an integer node id, got {shown(raw)}", line) from None
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise NmlError(f"<{what}> names node {shown(raw)}, beyond the range of node ids", line)
+    return value
 
 
 def _time(raw: Any, line: int | None) -> int:
     if raw is None:
         return 0
     try:
-        return int(float(raw))
-    except ValueError:
-        raise NmlError(f"<branchpoint> time={raw!r} is not a number", line) from None
+        value = int(float(raw))
+    except (ValueError, OverflowError):  # "nan"; "inf" or "1e309"
+        raise NmlError(f"<branchpoint> time={shown(raw)} is not a finite number", line) from None
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise NmlError(f"<branchpoint> time={shown(raw)} is out of range", line)
+    return value
 
 
 def _owner_of(node_id: int, sorted_ids: np.ndarray, owner: np.ndarray, tree_ids: list[int], what: str,
@@ -228,49 +294,68 @@ def _tell(raw: IO[bytes]) -> int | None:
         return None
 
 
-def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
-    """Read an NML from a path, bytes or binary file object. Raises `NmlError(message, line)` (line None
-    only where there is no line to name, or when a non-seekable stream cannot be read a second time)."""
+def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int | None = None,
+             limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
+    """Read an NML from a path, bytes or binary file object, within `limits` (`max_bytes` overrides its size
+    limit). Raises `NmlError(message, line)` (line None only where there is no line to name, or when a
+    non-seekable stream cannot be read a second time). Time and memory are linear in the input: every limit
+    is checked as the element it counts starts, so a hostile file is refused before it costs more."""
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     raw, owned = _open(source)
     start = _tell(raw)
     try:
         try:
-            return parse_fast(_GuardedReader(raw, max_bytes), _Reader())
+            return parse_fast(_GuardedReader(raw, limits, lines=False), _Reader(limits))
         except NmlError as err:
             if err.line is not None or start is None or isinstance(err, NmlTooLarge):
                 raise
             raw.seek(start)
-            _parse(_GuardedReader(raw, max_bytes))  # raises the same error, with its line
+            _parse(_GuardedReader(raw, limits), limits)  # raises the same error, with its line
             raise
     finally:
         if owned:
             raw.close()
 
 
-def read_nml_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Skeleton:
-    return read_nml(data, max_bytes=max_bytes)
+def read_nml_bytes(data: bytes, *, max_bytes: int | None = None, limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
+    return read_nml(data, max_bytes=max_bytes, limits=limits)
 
 
-def _parse(reader: _GuardedReader) -> Skeleton:
+def _parse(reader: _GuardedReader, limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
     context = etree.iterparse(
-        reader, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True,
+        reader, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
     )
-    state = _Reader()
-    first = True
+    state = _Reader(limits)
+    depth = 0
     try:
-        for _event, el in context:
-            if first:
-                _check_document(el)
-                first = False
+        for event, el in context:
+            if event == "start":
+                depth += 1
+                _check_start(state, el, depth)
+                continue
+            depth -= 1
             state.feed(el)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc) from None
     except RecursionError:
         raise NmlError("the NML is nested too deeply") from None
-    if first:
+    if not state.started:
         raise NmlError("the NML is empty")
     return state.result()
+
+
+def _check_start(state: _Reader, el: Any, depth: int) -> None:
+    """The limits of one element as it starts (the same checks, in the same order, as `nml_sax.NmlTarget`)."""
+    if depth == 1:
+        _check_document(el)
+        state.started = True
+    line = _line(el)
+    tag = el.tag
+    state.check_attribute_count(tag, len(el.attrib), line)
+    if tag not in _LEAVES:
+        state.check_open(tag, el.attrib, depth, line)
 
 
 def _syntax_error(exc: etree.XMLSyntaxError) -> NmlError:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from array import array
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from voxelhub.annotations.nml_errors import NmlError
+from voxelhub.annotations.nml_errors import INT64_MAX, INT64_MIN, NmlError, shown
+from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits
 from voxelhub.annotations.skeleton import NODE_COLUMNS, NODE_DEFAULTS, NodeTable, edge_array
 
 CHUNK = 16384
@@ -41,7 +43,7 @@ def _bad_value(column: str, values: list[str], acc: TreeAccumulator, start: int,
         except (ValueError, OverflowError):
             ok = False
         if not ok:
-            return NmlError(f"<node> attribute {column}={raw!r} is not a valid number", acc._line(start + i))
+            return NmlError(f"<node> attribute {column}={shown(raw)} is not a valid number", acc._line(start + i))
     return NmlError(f"<node> attribute {column} holds an invalid value", acc._line(start))
 
 
@@ -52,6 +54,8 @@ def _to_int(values: list[str]) -> np.ndarray:
         floats = np.fromiter(map(float, values), np.float64, count=len(values))
         if not np.all(np.isfinite(floats)) or not np.all(floats == np.round(floats)):
             raise
+        if not np.all(np.abs(floats) < 2.0**63):
+            raise OverflowError("beyond int64") from None
         return floats.astype(np.int64)
 
 
@@ -84,7 +88,11 @@ def _convert_each(name: str, values: list[str]) -> np.ndarray:
             raise ValueError("not a boolean")
         return (low == "true") | (low == "1")
     if dtype.kind == "i":
-        return _to_int(values).astype(dtype)
+        ints = _to_int(values)
+        info = np.iinfo(dtype)
+        if len(ints) and (ints.min() < info.min or ints.max() > info.max):
+            raise OverflowError(f"beyond {dtype}")  # astype would wrap around silently
+        return ints.astype(dtype)
     return _to_float(values)
 
 
@@ -97,13 +105,19 @@ class TreeAccumulator:
     a reader may bind their `append` once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limits: NmlLimits = DEFAULT_LIMITS, nodes_before: int = 0, edges_before: int = 0) -> None:
         self.tables: list[NodeTable] = []
         self.rows: list[dict[str, str]] = []
         self.lines = array("q")
         self.flushed = 0
         self.edges: list[dict[str, str]] = []
         self.edge_lines = array("q")
+        self.edge_chunks: list[np.ndarray] = []
+        self.edges_flushed = 0
+        # The file's node and edge limits, less what the trees before this one hold.
+        self.nodes_left = limits.max_nodes - nodes_before
+        self.edges_left = limits.max_edges - edges_before
+        self.limits = limits
 
     def add_node(self, el: Any) -> None:
         """Precise path: an lxml element, with its line."""
@@ -115,6 +129,8 @@ class TreeAccumulator:
     def add_edge(self, el: Any) -> None:
         self.edges.append(dict(el.attrib))
         self.edge_lines.append(el.sourceline or 0)
+        if len(self.edges) >= CHUNK:
+            self.flush_edges()
 
     def _line(self, row: int) -> int | None:
         return (self.lines[row] or None) if row < len(self.lines) else None
@@ -128,6 +144,9 @@ class TreeAccumulator:
         self.tables.append(NodeTable(columns))
         self.flushed += len(rows)
         rows.clear()
+        if self.flushed > self.nodes_left:
+            raise NmlError(f"the NML holds more than {self.limits.max_nodes} nodes (the limit)",
+                           self._line(self.flushed - 1))
 
     def _column(self, attr: str, name: str, rows: list[dict[str, str]], start: int) -> np.ndarray:
         try:
@@ -140,7 +159,7 @@ class TreeAccumulator:
         try:
             return _convert(name, values)
         except (ValueError, OverflowError):
-            conv = float if NODE_COLUMNS[name].kind == "f" else _strict_number
+            conv = float if NODE_COLUMNS[name].kind == "f" else partial(_strict_number, NODE_COLUMNS[name])
             raise _bad_value(attr, values, self, start, conv) from None
 
     def finish(self, tree_id: int, line: int | None) -> tuple[NodeTable, np.ndarray]:
@@ -158,19 +177,34 @@ class TreeAccumulator:
     def _edge_line(self, i: int) -> int | None:
         return (self.edge_lines[i] or None) if i < len(self.edge_lines) else None
 
-    def _edges(self, sorted_ids: np.ndarray, tree_id: int, line: int | None) -> np.ndarray:
-        if not self.edges:
-            return edge_array([])
+    def flush_edges(self) -> None:
+        """Convert the pending edge dicts into an int64 (source, target) column, so a tree with millions of
+        edges holds 16 bytes per edge, not a dict."""
+        edges, start = self.edges, self.edges_flushed
+        if not edges:
+            return
         try:
-            flat = [v for pair in map(_SOURCE_TARGET, self.edges) for v in pair]
+            flat = [v for pair in map(_SOURCE_TARGET, edges) for v in pair]
             pairs = np.fromiter(map(int, flat), np.int64, count=len(flat))
         except (KeyError, ValueError, OverflowError):
-            for i, e in enumerate(self.edges):
+            for i, e in enumerate(edges):
                 s, t = e.get("source"), e.get("target")
                 if s is None or t is None or not _is_int(s) or not _is_int(t):
-                    raise NmlError(f"<edge source={s!r} target={t!r}> needs integer node ids",
-                                   self._edge_line(i)) from None
+                    raise NmlError(f"<edge source={shown(s)} target={shown(t)}> needs integer node ids",
+                                   self._edge_line(start + i)) from None
             raise
+        self.edge_chunks.append(pairs)
+        self.edges_flushed += len(edges)
+        edges.clear()
+        if self.edges_flushed > self.edges_left:
+            raise NmlError(f"the NML holds more than {self.limits.max_edges} edges (the limit)",
+                           self._edge_line(self.edges_flushed - 1))
+
+    def _edges(self, sorted_ids: np.ndarray, tree_id: int, line: int | None) -> np.ndarray:
+        self.flush_edges()
+        if not self.edge_chunks:
+            return edge_array([])
+        pairs = np.concatenate(self.edge_chunks)
         pos = np.clip(np.searchsorted(sorted_ids, pairs), 0, max(len(sorted_ids) - 1, 0))
         known = (sorted_ids[pos] == pairs) if len(sorted_ids) else np.zeros(len(pairs), bool)
         if not np.all(known):
@@ -180,17 +214,24 @@ class TreeAccumulator:
         return edge_array(pairs)
 
 
-def _strict_number(raw: str) -> float:
-    """Accepts what `_to_int` accepts: integers, or floats with an integral value."""
-    value = float(raw)
-    if not value.is_integer():
-        raise ValueError(raw)
-    return value
+def _strict_number(dtype: np.dtype[Any], raw: str) -> float:
+    """Accepts what `_convert_each` accepts for an integer column: integers, or floats with an integral value,
+    within the column's range."""
+    try:
+        number: float = int(raw)
+    except ValueError:
+        number = float(raw)
+        if not number.is_integer():
+            raise ValueError(raw) from None
+    info = np.iinfo(dtype)
+    if not info.min <= number <= info.max:
+        raise OverflowError(raw)
+    return float(number)
 
 
 def _is_int(raw: str) -> bool:
+    """An integer that fits a node id (int64)."""
     try:
-        int(raw)
-        return True
+        return INT64_MIN <= int(raw) <= INT64_MAX
     except ValueError:
         return False

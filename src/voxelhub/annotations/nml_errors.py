@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+UINT64_MAX = 2**64 - 1
+
 
 class NmlError(ValueError):
     """A bad NML: `message` says what is wrong, `line` where (1-based; None when the file has no such place,
@@ -20,6 +23,13 @@ class NmlTooLarge(NmlError):
     """The NML exceeds the size limit the caller set (an HTTP layer may answer 413)."""
 
 
+def shown(raw: str | None) -> str:
+    """A value for an error message: quoted, and cut short (a hostile value may be megabytes long)."""
+    if raw is None or len(raw) <= 40:
+        return repr(raw)
+    return repr(raw[:40]) + "…"
+
+
 def _line(el: Any) -> int | None:
     line = getattr(el, "sourceline", None)
     return int(line) if line else None
@@ -33,29 +43,32 @@ def attr_float(el: Any, name: str, default: float | None = None) -> float | None
     try:
         value = float(raw)
     except ValueError:
-        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a number", _line(el)) from None
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a number", _line(el)) from None
     if not math.isfinite(value):
-        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a finite number", _line(el))
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a finite number", _line(el))
     return value
 
 
-def attr_int(el: Any, name: str, default: int | None = None) -> int | None:
-    """An integer attribute; "12.0" is accepted as 12 (webKnossos writes some ints as floats)."""
+def attr_int(el: Any, name: str, default: int | None = None, *, maximum: int = INT64_MAX) -> int | None:
+    """An integer attribute; "12.0" is accepted as 12 (webKnossos writes some ints as floats). Ids, times and
+    coordinates are int64 everywhere downstream (numpy, the database, JSON), segment ids uint64 (`maximum`)."""
     raw = el.get(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        pass
-    value = attr_float(el, name)
-    if value is None or not float(value).is_integer():
-        raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not an integer", _line(el))
-    return int(value)
+        number = attr_float(el, name)
+        if number is None or not float(number).is_integer():
+            raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not an integer", _line(el)) from None
+        value = int(number)
+    if not INT64_MIN <= value <= maximum:
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is out of range", _line(el))
+    return value
 
 
-def required_int(el: Any, name: str) -> int:
-    value = attr_int(el, name)
+def required_int(el: Any, name: str, *, maximum: int = INT64_MAX) -> int:
+    value = attr_int(el, name, maximum=maximum)
     if value is None:
         raise NmlError(f"<{el.tag}> lacks the attribute {name}", _line(el))
     return value
@@ -70,7 +83,7 @@ def attr_bool(el: Any, name: str, default: bool | None = None) -> bool | None:
         return True
     if low in ("false", "0"):
         return False
-    raise NmlError(f"<{el.tag}> attribute {name}={raw!r} is not a boolean", _line(el))
+    raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a boolean", _line(el))
 
 
 def attr_vec3(el: Any, names: tuple[str, str, str]) -> tuple[float, float, float] | None:

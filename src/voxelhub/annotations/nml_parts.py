@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from voxelhub.annotations.nml_errors import (
+    UINT64_MAX,
     NmlError,
     _line,
     attr_bool,
@@ -104,7 +105,7 @@ def parse_metadata(el: Any | None) -> tuple[dict[str, str], ...]:
 def parse_segment(el: Any) -> Segment:
     anchor = attr_vec3(el, ("anchorPositionX", "anchorPositionY", "anchorPositionZ"))
     return Segment(
-        id=required_int(el, "id"), name=el.get("name"), anchor_position=anchor, color=attr_color(el),
+        id=required_int(el, "id", maximum=UINT64_MAX), name=el.get("name"), anchor_position=anchor, color=attr_color(el),
         created=attr_int(el, "created"), group_id=attr_int(el, "groupId"),
         metadata=parse_metadata(el.find("metadata")),
     )
@@ -124,7 +125,7 @@ def parse_volume(el: Any) -> VolumeLayer:
         raise NmlError("a segment id is used twice in this volume", _line(el))
     return VolumeLayer(
         id=required_int(el, "id"), name=el.get("name"), location=el.get("location"), format=el.get("format"),
-        fallback_layer=el.get("fallbackLayer"), largest_segment_id=attr_int(el, "largestSegmentId"),
+        fallback_layer=el.get("fallbackLayer"), largest_segment_id=attr_int(el, "largestSegmentId", maximum=UINT64_MAX),
         segments=tuple(segments), groups=groups,
         extra=tuple((k, v) for k, v in el.items() if k not in _VOLUME_KNOWN),
     )

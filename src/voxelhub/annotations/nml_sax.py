@@ -18,13 +18,13 @@ nothing for line tracking.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from lxml import etree
 
 from voxelhub.annotations.nml_columns import CHUNK, TreeAccumulator
 from voxelhub.annotations.nml_errors import NmlError
+from voxelhub.annotations.nml_limits import NmlLimits
 from voxelhub.annotations.skeleton import Skeleton
 
 _READ_SIZE = 1 << 16
@@ -65,11 +65,18 @@ def _attrs(attrib: Any) -> dict[str, str]:
 
 
 class ReaderState(Protocol):
-    """What the target drives: `nml._Reader` (shared with the precise reader)."""
+    """What the target drives: `nml._Reader` (shared with the precise reader, with the limit checks)."""
 
     acc: TreeAccumulator
-    comments: list[tuple[str | None, str, int | None]]
-    branchpoints: list[tuple[Any, Any, int | None]]
+    limits: NmlLimits
+
+    def check_attribute_count(self, tag: str, count: int, line: int | None) -> None: ...
+
+    def check_open(self, tag: str, attrib: Any, depth: int, line: int | None) -> None: ...
+
+    def add_comment(self, node: str | None, content: str, line: int | None) -> None: ...
+
+    def add_branchpoint(self, node: str | None, time: str | None, line: int | None) -> None: ...
 
     def _thing(self, el: Any) -> None: ...
 
@@ -85,31 +92,40 @@ class NmlTarget:
         self.state = state
         self.stack: list[Any] = []
         self._rows: list[dict[str, str]] = []
-        self._edge: Callable[[dict[str, str]], None] = list().append
+        self._edges: list[dict[str, str]] = []
+        self._max_attributes = state.limits.max_attributes
         self._bind()
 
     def _bind(self) -> None:
         """Point the hot path at the current tree's accumulator (a new one after every </thing>)."""
         self._rows = self.state.acc.rows
-        self._edge = self.state.acc.edges.append
+        self._edges = self.state.acc.edges
 
     def start(self, tag: str, attrib: Any) -> None:
+        # Before anything else: building an element with many attributes is what costs quadratic time. Errors
+        # raised here have no line; `read_nml` then re-reads with the precise reader, which names it.
+        if len(attrib) > self._max_attributes:
+            self.state.check_attribute_count(tag, len(attrib), None)
         if tag == "node":
             rows = self._rows
             rows.append(attrib)
             if len(rows) >= CHUNK:
                 self.state.acc.flush()
         elif tag == "edge":
-            self._edge(attrib)
+            edges = self._edges
+            edges.append(attrib)
+            if len(edges) >= CHUNK:
+                self.state.acc.flush_edges()
         elif tag == "comment":
-            self.state.comments.append((attrib.get("node"), text(attrib.get("content", "")), None))
+            self.state.add_comment(attrib.get("node"), text(attrib.get("content", "")), None)
         elif tag == "branchpoint":
-            self.state.branchpoints.append((attrib.get("id"), attrib.get("time"), None))
+            self.state.add_branchpoint(attrib.get("id"), attrib.get("time"), None)
         else:
             self._open(tag, attrib)
 
     def _open(self, tag: str, attrib: Any) -> None:
         stack = self.stack
+        self.state.check_open(tag, attrib, len(stack) + 1, None)
         if not stack:
             if tag != "things":
                 raise NmlError(f"the root element must be <things>, not <{tag}>", 1)

@@ -80,7 +80,7 @@ class UpdateAction(StrictInput):
 
 class UpdateBatch(StrictInput):
     version: VersionNumber
-    actions: list[UpdateAction] = Field(max_length=100000)
+    actions: list[UpdateAction]  # how many: Settings.max_update_actions, checked before validation
 
 
 class VersionAnswer(WireModel):

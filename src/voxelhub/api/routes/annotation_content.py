@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
 from voxelhub.annotations.schemas import (
@@ -17,11 +21,13 @@ from voxelhub.annotations.schemas import (
     VersionAnswer,
 )
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.request_body import json_body_schema, read_capped
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
-from voxelhub.policy import require_user
+from voxelhub.policy import Actor, require_user
 from voxelhub.schemas import MAX_VERSION
+from voxelhub.settings import Settings
 
 router = APIRouter(tags=["annotations"])
 # Says on a download that the volume layers were left out (the NML also says so in a comment).
@@ -42,14 +48,44 @@ def skeleton(
     return Response(skeleton_store.to_json_bytes(loaded, version=wanted), media_type="application/json")
 
 
-@router.post("/annotations/{annotation_id}/updates")
-def apply_updates(annotation_id: str, body: UpdateBatch, actor: ActorDep, session: SessionDep) -> VersionAnswer:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+@router.post("/annotations/{annotation_id}/updates",
+             openapi_extra=json_body_schema(UpdateBatch.model_json_schema(by_alias=True)))
+async def apply_updates(
+    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> VersionAnswer:
+    """A batch of update actions (body: `UpdateBatch`). The body is read up to `max_save_body_bytes`; decoding,
+    validation and the save run in a worker thread, so a large batch never holds the event loop."""
+    from starlette.concurrency import run_in_threadpool
+
+    raw = await read_capped(request, settings.max_save_body_bytes)
+    return await run_in_threadpool(_apply_updates, raw, annotation_id, actor, session, settings)
+
+
+def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings) -> VersionAnswer:
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
+    body = _update_batch(raw, settings.max_update_actions)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
         session=session, actor=actor, annotation=annotation, base_version=body.version, actions=actions
     )
     return VersionAnswer(version=new_version)
+
+
+def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
+    """Decode and validate a save; the number of actions is checked before any of them is validated.
+    Validation errors answer 422, as for any body FastAPI validates itself."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadInput(f"the body is not valid JSON ({exc})") from None
+    actions = data.get("actions") if isinstance(data, dict) else None
+    if isinstance(actions, list) and len(actions) > max_actions:
+        raise BadInput(f"a save holds at most {max_actions} actions (got {len(actions)}); send smaller batches",
+                       limit=max_actions)
+    try:
+        return UpdateBatch.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False), body=None) from None
 
 
 @router.get("/annotations/{annotation_id}/history")
