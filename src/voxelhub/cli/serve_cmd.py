@@ -34,6 +34,9 @@ def serve(args: argparse.Namespace) -> int:
     engine.dispose()
     # Workers are separate processes: they rebuild the settings from the environment.
     os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
+    if not os.environ.get("VOXELHUB_PUBLIC_URL", "").strip():
+        # Links the server writes, and its test of "a link into this server", must name the port it serves on.
+        os.environ["VOXELHUB_PUBLIC_URL"] = local_url(args.host, args.port)
     print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
     uvicorn.run(
         "voxelhub.asgi:app_from_environment",
@@ -47,6 +50,13 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches the server at (127.0.0.1 when it listens on every address)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _log_config() -> dict:  # type: ignore[type-arg]

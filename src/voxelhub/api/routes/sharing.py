@@ -121,10 +121,13 @@ def create_short_link(
 
 
 @router.get("/shortLinks/byKey/{key}")
-def short_link_by_key(key: str, session: SessionDep) -> LongLinkAnswer:
-    return LongLinkAnswer(long_link=short_links.resolve(session=session, key=key).long_link)
+def short_link_by_key(key: str, request: Request, session: SessionDep, settings: SettingsDep) -> LongLinkAnswer:
+    # Clients (the webknossos one among them) follow this answer themselves: the same check as the redirect.
+    target = short_links.follow(session=session, key=key, server_origin=server_origin(request, settings))
+    return LongLinkAnswer(long_link=target)
 
 
 @pages.get("/links/{key}")
-def follow_short_link(key: str, session: SessionDep) -> RedirectResponse:
-    return RedirectResponse(short_links.resolve(session=session, key=key).long_link, status_code=302)
+def follow_short_link(key: str, request: Request, session: SessionDep, settings: SettingsDep) -> RedirectResponse:
+    target = short_links.follow(session=session, key=key, server_origin=server_origin(request, settings))
+    return RedirectResponse(target, status_code=302)
