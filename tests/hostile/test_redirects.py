@@ -11,10 +11,8 @@ import pytest
 
 from tests.factories import PASSWORD, build_world, logged_in_client
 from tests.server import running_server
-from voxelhub.cli.serve_cmd import local_url
 from voxelhub.db import transaction
-from voxelhub.redirects import local_target
-from voxelhub.settings import DEFAULT_PUBLIC_URL, Settings, SettingsError
+from voxelhub.settings import Settings, SettingsError
 from voxelhub.sharing.models import ShortLink
 
 # What a browser makes of each: the tab, newline and zero-width space vanish, "\" reads as "/", so each is a
@@ -54,12 +52,14 @@ def test_login_next_keeps_a_path_of_this_server_with_its_query_and_fragment(app,
 @pytest.mark.parametrize("candidate", ["/\t/evil.example", "/\\evil.example", "/\u3000/x", "/\u202e/x",
                                        "/%09/evil.example", "/%5c/evil.example", "\\/evil.example", "/ok\\..\\x"])
 def test_the_helper_refuses_what_browsers_read_as_another_host(candidate: str) -> None:
+    from voxelhub.redirects import local_target
+
     assert local_target(candidate) == "/dashboard"
 
 
 def test_public_url_defaults_to_the_documented_address_and_refuses_odd_values() -> None:
-    assert Settings().public_url == DEFAULT_PUBLIC_URL == "http://127.0.0.1:8000"
-    assert Settings.from_env({}).public_url == DEFAULT_PUBLIC_URL
+    assert Settings().public_url == "http://127.0.0.1:8000"
+    assert Settings.from_env({}).public_url == "http://127.0.0.1:8000"
     assert Settings.from_env({"VOXELHUB_PUBLIC_URL": "https://data.lab.org/"}).public_url == "https://data.lab.org"
     for bad in ("data.lab.org", "ftp://data.lab.org", "https://", "https://u:p@data.lab.org", "http://h:port",
                 "https://data.lab.org/?x=1", "https://data.lab.org/#x", "https://da ta.org"):
@@ -68,6 +68,8 @@ def test_public_url_defaults_to_the_documented_address_and_refuses_odd_values() 
 
 
 def test_serve_names_its_own_port_when_no_public_url_is_given() -> None:
+    from voxelhub.cli.serve_cmd import local_url
+
     assert local_url("127.0.0.1", 8123) == "http://127.0.0.1:8123"
     assert local_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
     assert local_url("::1", 9000) == "http://[::1]:9000"
