@@ -31,11 +31,14 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
 
 
 async def starlette_error_handler(request: Request, exc: Exception) -> Response:
-    """Routing's own 404 (no such route, no such static file) answers like a domain 404."""
+    """Routing's own errors (no such route or static file, a method the route lacks) in the project's shape;
+    its 404 answers exactly like a domain 404."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return not_found_response()
-    return await http_exception_handler(request, exc)
+    if exc.status_code < 400 or exc.status_code in (204, 304):
+        return await http_exception_handler(request, exc)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
