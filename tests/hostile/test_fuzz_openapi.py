@@ -2,7 +2,7 @@
 
 schemathesis generates requests from `/api/openapi.json` for every operation, as an anonymous visitor and as
 a logged-in admin (API token header), against a real `voxelhub serve` on SQLite; every answer must be below 500
-and match its documented response schema. The plain data routes that the OpenAPI document leaves out (the zarr
+and match its documented response schema and media type (error answers included: `{"error": …}`). The plain data routes that the OpenAPI document leaves out (the zarr
 hierarchy, `/data/s/{token}/…`, the `/data/v{N}/…` prefixes) are fuzzed by hand with hypothesis.
 
 Bounded for CI: a fixed number of examples per operation, derandomized (the same requests on every run), so
@@ -25,7 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from tests.conftest import FIXTURES
 from tests.server import running_server
@@ -159,7 +159,7 @@ def test_api_answers_below_500_and_as_documented(case: schemathesis.Case, live: 
     _with_real_ids(case, live)
     try:
         case.call_and_validate(base_url=live.base, headers=live.headers(who), timeout=30,
-                               checks=[not_a_server_error, response_schema_conformance])
+                               checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
     except AssertionError:
         if label in KNOWN_FAILURES:
             pytest.xfail(KNOWN_FAILURES[label])

@@ -16,6 +16,7 @@ from voxelhub.annotations.schemas import (
     VersionAnswer,
 )
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
@@ -64,7 +65,9 @@ def duplicate(
     return info_of(session, actor, fork, server_origin(request, settings))
 
 
-@router.get("/annotations/{annotation_id}/download")
+@router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,
+            responses=binary_answer("the NML, or a zip of it and the volume data", "application/xml",
+                                    "application/zip"))
 def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
     """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
     (streamed from a temporary file; never a DOM)."""

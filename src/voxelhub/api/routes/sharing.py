@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from voxelhub.accounts.models import User
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.openapi_docs import redirect_answer
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
@@ -127,7 +128,8 @@ def short_link_by_key(key: str, request: Request, session: SessionDep, settings:
     return LongLinkAnswer(long_link=target)
 
 
-@pages.get("/links/{key}")
+@pages.get("/links/{key}", response_class=RedirectResponse, status_code=302,
+           responses=redirect_answer("to the link's target on this server"))
 def follow_short_link(key: str, request: Request, session: SessionDep, settings: SettingsDep) -> RedirectResponse:
     target = short_links.follow(session=session, key=key, server_origin=server_origin(request, settings))
     return RedirectResponse(target, status_code=302)
