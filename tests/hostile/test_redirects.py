@@ -106,3 +106,11 @@ def test_a_stored_short_link_is_checked_again_when_followed(app, session_factory
     for key in ("k4", "k5"):
         followed = client.get(f"/links/{key}", follow_redirects=False)
         assert followed.status_code == 302 and followed.headers["location"] == stored[key]
+
+
+@pytest.mark.parametrize("path, location", [("/api/datasets/", "/api/datasets"), ("/dashboard/", "/dashboard"),
+                                            ("/api/spotlight/?x=1", "/api/spotlight?x=1")])
+def test_the_trailing_slash_redirect_ignores_a_spoofed_host(client, path: str, location: str) -> None:
+    """Starlette wrote this Location from the Host header: http://evil.example/api/datasets."""
+    answer = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert answer.status_code == 307 and answer.headers["location"] == location

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from voxelhub.api import slash_redirects
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(api_router(), prefix="/api", responses=ERROR_ANSWERS)
     app.include_router(sharing.pages, responses=ERROR_ANSWERS)
     install_pages(app)
+    slash_redirects.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)
