@@ -34,9 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     engine.dispose()
     # Workers are separate processes: they rebuild the settings from the environment.
     os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
-    if not os.environ.get("VOXELHUB_PUBLIC_URL", "").strip():
-        # Links the server writes, and its test of "a link into this server", must name the port it serves on.
-        os.environ["VOXELHUB_PUBLIC_URL"] = local_url(args.host, args.port)
+    _default_public_url(args.host, args.port)
     print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
     uvicorn.run(
         "voxelhub.asgi:app_from_environment",
@@ -50,6 +48,17 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _default_public_url(host: str, port: int) -> None:
+    """Without VOXELHUB_PUBLIC_URL, links the server writes, and its test of "a link into this server", name
+    the port it serves on (the workers read it from the environment)."""
+    if os.environ.get("VOXELHUB_PUBLIC_URL", "").strip():
+        return
+    os.environ["VOXELHUB_PUBLIC_URL"] = local_url(host, port)
+    if host in ("", "0.0.0.0", "::"):
+        print(f"voxelhub: links will name {os.environ['VOXELHUB_PUBLIC_URL']}; set VOXELHUB_PUBLIC_URL to the "
+              "address users reach this server at", flush=True)
 
 
 def local_url(host: str, port: int) -> str:
