@@ -55,6 +55,7 @@ def settings(tmp_path: Path, postgres_schema_ready: None) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=POSTGRES_URL,
+        public_url="http://127.0.0.1",  # where the test clients send their requests (base_url below)
         login_max_failures_per_account=5,
         login_max_failures_per_address=20,
     )

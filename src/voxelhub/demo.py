@@ -60,7 +60,7 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
     for demo_user in USERS:
         _ensure_user(session, org.id, demo_user, team_ids)
     session.flush()
-    report = DemoReport(base_url=settings.public_url or "http://127.0.0.1:8000")
+    report = DemoReport(base_url=settings.public_url)
     from voxelhub import demo_content
 
     for extend in (demo_content.add_demo_datasets, demo_content.add_demo_annotations, *EXTENSIONS):

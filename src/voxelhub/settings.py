@@ -12,6 +12,9 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class SettingsError(ValueError):
@@ -22,7 +25,9 @@ class SettingsError(ValueError):
 class Settings:
     data_dir: Path = Path("voxelhub-data")
     database_url: str = ""
-    public_url: str = ""
+    # The one answer to "is this link into this server?" and the origin of every absolute link the server
+    # writes. Never taken from a request's Host header, which the visitor chooses.
+    public_url: str = DEFAULT_PUBLIC_URL
     secure_cookies: bool = False
     # Derives default API tokens (voxelhub.accounts.server_key); made in the data folder if empty. Never printed.
     secret_key: str = field(default="", repr=False)
@@ -108,7 +113,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("VOXELHUB_DATA_DIR", "voxelhub-data")),
             database_url=url,
-            public_url=env.get("VOXELHUB_PUBLIC_URL", "").rstrip("/"),
+            public_url=_public_url(env.get("VOXELHUB_PUBLIC_URL", "")),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
@@ -159,6 +164,21 @@ def parse_address_list(value: str) -> str:
                 f"forwarded-allow-ips: {item!r} is not an IP address or network (or *)"
             ) from None
     return ",".join(items)
+
+
+def _public_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value:
+        return DEFAULT_PUBLIC_URL
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is no number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    odd = parts.query or parts.fragment or parts.username is not None or any(c.isspace() for c in value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or odd:
+        raise SettingsError("VOXELHUB_PUBLIC_URL must be an http:// or https:// URL such as https://data.example.org")
+    return value
 
 
 def _volumes_url(value: str) -> str:

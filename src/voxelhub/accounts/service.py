@@ -139,7 +139,7 @@ def update_user(
 def get_user(*, session: Session, actor: Actor, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound()
     authorize(actor, Action.READ, user)
     return user
 
@@ -173,7 +173,7 @@ def create_team(*, session: Session, actor: Actor, organization_id: str, name: s
 def delete_team(*, session: Session, actor: Actor, team_id: str) -> None:
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound("team not found")
+        raise NotFound()
     authorize(actor, Action.READ, team)
     authorize(actor, Action.DELETE, team)
     session.delete(team)

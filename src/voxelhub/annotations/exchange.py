@@ -278,7 +278,7 @@ def _dataset_for(session: Session, actor: Actor, skeleton: Skeleton, dataset_id:
         stmt = stmt.where(Dataset.organization_id == require_user(actor).organization_id)
     dataset = session.scalar(stmt)
     if dataset is None:
-        raise NotFound(f"dataset {name!r} not found")
+        raise NotFound()
     from voxelhub.datasets import service as datasets
 
     return datasets.get(session=session, actor=actor, dataset_id=dataset.id)

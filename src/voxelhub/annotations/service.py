@@ -61,7 +61,7 @@ def _checked_name(name: str) -> str:
 def get(*, session: Session, actor: Actor, annotation_id: str) -> Annotation:
     annotation = session.get(Annotation, annotation_id) if is_valid_id(annotation_id) else None
     if annotation is None:
-        raise NotFound("annotation not found")
+        raise NotFound()
     authorize(actor, Action.READ, annotation)
     return annotation
 
@@ -69,7 +69,7 @@ def get(*, session: Session, actor: Actor, annotation_id: str) -> Annotation:
 def dataset_of(session: Session, annotation: Annotation) -> Dataset:
     dataset = session.get(Dataset, annotation.dataset_id)
     if dataset is None:
-        raise NotFound("dataset not found")
+        raise NotFound()
     return dataset
 
 

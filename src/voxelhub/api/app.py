@@ -9,10 +9,12 @@ from fastapi import APIRouter, FastAPI
 
 from voxelhub.accounts.server_key import server_key
 from voxelhub.accounts.token_use import TokenUseRecorder
+from voxelhub.api import slash_redirects
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.body_limit import BodyLimit
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
+from voxelhub.api.openapi_docs import ERROR_ANSWERS
 from voxelhub.api.routes import (
     annotation_content,
     annotation_volumes,
@@ -72,12 +74,13 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.
     app.include_router(zarr_streaming.router, prefix="/data")
-    app.include_router(data.router, prefix="/data")
-    app.include_router(annotation_volumes.data_router, prefix="/data")
-    app.include_router(api_router(), prefix="/api")
-    app.include_router(sharing.pages)
+    app.include_router(data.router, prefix="/data", responses=ERROR_ANSWERS)
+    app.include_router(annotation_volumes.data_router, prefix="/data", responses=ERROR_ANSWERS)
+    app.include_router(api_router(), prefix="/api", responses=ERROR_ANSWERS)
+    app.include_router(sharing.pages, responses=ERROR_ANSWERS)
     install_pages(app)
     app.add_middleware(BodyLimit, settings=settings)  # innermost: it sees the path without the API version
+    slash_redirects.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxelhub.api.deps import is_guess_limited
 from voxelhub.errors import DomainError, NotAuthenticated, NotFound, TooManyRequests
+
+# Every 404 has this body and no other header, whatever was missing and why: an object that exists but is
+# hidden from the caller must answer exactly like one that does not exist (permissions.md, "Answers"), and one
+# body for all is the only way a message written for one case cannot give the other away.
+NOT_FOUND_MESSAGE = (NotFound.__doc__ or "").strip()
+
+
+def not_found_response() -> JSONResponse:
+    return JSONResponse({"error": NOT_FOUND_MESSAGE}, status_code=404)
 
 
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -17,6 +28,8 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
         settings = request.app.state.settings
         exc = TooManyRequests("too many unknown tokens from your address; try again later",
                               retry_after=settings.token_guess_window_seconds)
+    if isinstance(exc, NotFound):
+        return not_found_response()
     body = {"error": exc.message, **exc.details}
     headers = {}
     if isinstance(exc, TooManyRequests) and "retry_after" in exc.details:
@@ -24,5 +37,17 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
+async def starlette_error_handler(request: Request, exc: Exception) -> Response:
+    """Routing's own errors (no such route or static file, a method the route lacks) in the project's shape;
+    its 404 answers exactly like a domain 404."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return not_found_response()
+    if exc.status_code < 400 or exc.status_code in (204, 304):
+        return await http_exception_handler(request, exc)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(StarletteHTTPException, starlette_error_handler)

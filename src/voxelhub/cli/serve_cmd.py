@@ -42,6 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     engine.dispose()
     # Workers are separate processes: they rebuild the settings from the environment.
     os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
+    _default_public_url(args.host, args.port)
     print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
     uvicorn.run(
         "voxelhub.asgi:app_from_environment",
@@ -71,6 +72,24 @@ def _trusted_proxies(args: argparse.Namespace, settings: Settings) -> str:
                             "(or VOXELHUB_FORWARDED_ALLOW_IPS)")
     os.environ["VOXELHUB_FORWARDED_ALLOW_IPS"] = trusted  # workers rebuild their settings from the environment
     return trusted
+
+
+def _default_public_url(host: str, port: int) -> None:
+    """Without VOXELHUB_PUBLIC_URL, links the server writes, and its test of "a link into this server", name
+    the port it serves on (the workers read it from the environment)."""
+    if os.environ.get("VOXELHUB_PUBLIC_URL", "").strip():
+        return
+    os.environ["VOXELHUB_PUBLIC_URL"] = local_url(host, port)
+    if host in ("", "0.0.0.0", "::"):
+        print(f"voxelhub: links will name {os.environ['VOXELHUB_PUBLIC_URL']}; set VOXELHUB_PUBLIC_URL to the "
+              "address users reach this server at", flush=True)
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches the server at (127.0.0.1 when it listens on every address)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _log_config() -> dict:  # type: ignore[type-arg]

@@ -62,7 +62,7 @@ def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo 
     else:
         facts = memo.get(("dataset-facts", dataset_id), lambda: read_facts(session, dataset_id))
     if facts is None:
-        raise NotFound("dataset not found")
+        raise NotFound()
     authorize(actor, Action.READ, facts)
     location, source = _storage(session, facts)
     return ReadableDataset(facts=facts, location=location, source=source)

@@ -50,7 +50,7 @@ def get(*, session: Session, actor: Actor, dataset_id: str) -> Dataset:
     """The dataset if the actor may read it; 404 otherwise (never reveal that it exists)."""
     dataset = session.get(Dataset, dataset_id) if is_valid_id(dataset_id) else None
     if dataset is None:
-        raise NotFound("dataset not found")
+        raise NotFound()
     authorize(actor, Action.READ, dataset)
     return dataset
 
@@ -63,7 +63,7 @@ def find_id(*, session: Session, actor: Actor, organization: str, name: str) -> 
     )
     dataset = session.scalar(stmt)
     if dataset is None:
-        raise NotFound("dataset not found")
+        raise NotFound()
     authorize(actor, Action.READ, dataset)
     return dataset.id
 

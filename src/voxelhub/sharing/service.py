@@ -111,7 +111,7 @@ def revoke_link(*, session: Session, actor: Actor, dataset: Dataset, link_id: st
     authorize(actor, Action.REVOKE_SHARING_LINK, dataset)
     link = session.get(ShareLink, link_id)
     if link is None or link.object_kind != DATASET or link.object_id != dataset.id:
-        raise NotFound("link not found")
+        raise NotFound()
     if link.revoked_at is None:
         _revoke(session, actor, dataset, link)
     return link

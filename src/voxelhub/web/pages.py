@@ -24,6 +24,7 @@ from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import NotFound
 from voxelhub.policy import Action, Actor, authorize, can
+from voxelhub.redirects import local_target
 from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
 from voxelhub.web.views import dataset_slug, layer_views, voxel_size
 
@@ -34,7 +35,7 @@ def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) ->
     """`{name}-{id}`: the id decides; the name is only there for people reading the URL."""
     name, sep, dataset_id = slug.rpartition("-")
     if not sep or not name:
-        raise NotFound("dataset not found")
+        raise NotFound()
     return datasets.get(session=session, actor=caller.actor, dataset_id=dataset_id)
 
 
@@ -61,8 +62,7 @@ def login_page(
     request: Request, caller: PageCallerDep, next_path: Annotated[str, Query(alias="next", max_length=2000)] = ""
 ) -> Response:
     # Only a path on this server: an open redirect would let a phishing link borrow our login page.
-    local = next_path.startswith("/") and not next_path.startswith(("//", "/\\"))
-    target = next_path if local else "/dashboard"
+    target = local_target(next_path)
     if caller.user is not None:
         return RedirectResponse(target, status_code=303)
     return render(request, "login.html", next=target)

@@ -21,6 +21,7 @@ from voxelhub.annotations.schemas import (
     VersionAnswer,
 )
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, read_capped
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
@@ -107,7 +108,9 @@ def duplicate(
     return info_of(session, actor, fork, server_origin(request, settings))
 
 
-@router.get("/annotations/{annotation_id}/download")
+@router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,
+            responses=binary_answer("the NML, or a zip of it and the volume data", "application/xml",
+                                    "application/zip"))
 def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
     """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
     (streamed from a temporary file; never a DOM). Without read access to the dataset: the NML alone."""

@@ -11,6 +11,7 @@ from pydantic import Field
 from voxelhub.annotations import service, volume_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.routes.data import BucketBatch
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import check_bucket_positions
@@ -70,7 +71,8 @@ def set_segments(
                                        layer_name=layer, segments=segments)
 
 
-@data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets")
+@data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets", response_class=Response,
+                  responses=binary_answer("the 32³ buckets, one after the other"))
 def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
                  settings: SettingsDep) -> Response:
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))

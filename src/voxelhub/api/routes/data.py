@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import readable_dataset
 from voxelhub.datasets import access
 from voxelhub.datasets.thumbnail import layer_thumbnail
@@ -42,7 +43,8 @@ class BucketBatch(StrictInput):
 
 # These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
 # decoding runs in one worker thread.
-@router.get("/datasets/{dataset_id}/layers/{layer}/data")
+@router.get("/datasets/{dataset_id}/layers/{layer}/data", response_class=Response,
+            responses=binary_answer("raw voxels, little-endian, x fastest"))
 async def raw_box(
     request: Request, dataset_id: str, layer: str,
     x: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
@@ -73,7 +75,8 @@ def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
     return {"X-Voxel-Shape": ",".join(map(str, shape)), "X-Voxel-Dtype": dtype}
 
 
-@router.post("/datasets/{dataset_id}/layers/{layer}/buckets")
+@router.post("/datasets/{dataset_id}/layers/{layer}/buckets", response_class=Response,
+             responses=binary_answer("the 32³ buckets, one after the other"))
 async def bucket_batch(request: Request, dataset_id: str, layer: str, body: BucketBatch) -> Response:
     """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
     request order, each x-fastest little-endian: what the viewer asks for as it moves."""
@@ -86,7 +89,8 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     return Response(payload, media_type=OCTETS)
 
 
-@thumbnails.get("/datasets/{dataset_id}/layers/{layer}/thumbnail")
+@thumbnails.get("/datasets/{dataset_id}/layers/{layer}/thumbnail", response_class=Response,
+                responses=binary_answer("a PNG of the middle slice", "image/png"))
 async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     """A small PNG of the layer's middle slice (cached per dataset version)."""
     target = await readable_dataset(request, dataset_id)

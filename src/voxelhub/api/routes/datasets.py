@@ -29,7 +29,11 @@ router = APIRouter(tags=["datasets"])
 
 
 def server_origin(request: Request, settings: Settings) -> str:
-    return settings.public_url or str(request.base_url).rstrip("/")
+    """This server's origin for absolute links and for "is this link into this server?": the configured public
+    URL only. The request is deliberately not read: its Host header is whatever the visitor sent, and trusting it
+    let a spoofed Host turn a short link into an open redirect."""
+    del request
+    return settings.public_url
 
 
 def thumbnail_url(dataset: Dataset) -> str | None:

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from voxelhub.accounts.models import User
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.openapi_docs import redirect_answer
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
@@ -131,12 +132,15 @@ def create_short_link(
 
 
 @router.get("/shortLinks/byKey/{key}", dependencies=[NO_STORE])
-def short_link_by_key(key: str, session: SessionDep) -> LongLinkAnswer:
-    return LongLinkAnswer(long_link=short_links.resolve(session=session, key=key).long_link)
+def short_link_by_key(key: str, request: Request, session: SessionDep, settings: SettingsDep) -> LongLinkAnswer:
+    # Clients (the webknossos one among them) follow this answer themselves: the same check as the redirect.
+    target = short_links.follow(session=session, key=key, server_origin=server_origin(request, settings))
+    return LongLinkAnswer(long_link=target)
 
 
-@pages.get("/links/{key}")
-def follow_short_link(key: str, session: SessionDep) -> RedirectResponse:
+@pages.get("/links/{key}", response_class=RedirectResponse, status_code=302,
+           responses=redirect_answer("to the link's target on this server"))
+def follow_short_link(key: str, request: Request, session: SessionDep, settings: SettingsDep) -> RedirectResponse:
+    target = short_links.follow(session=session, key=key, server_origin=server_origin(request, settings))
     # The target may carry a sharing token: no cache keeps it (a returned response takes no NO_STORE header).
-    long_link = short_links.resolve(session=session, key=key).long_link
-    return RedirectResponse(long_link, status_code=302, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})

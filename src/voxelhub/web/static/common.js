@@ -83,6 +83,26 @@ export async function copyText(text, input) {
   }
 }
 
+/** `candidate` if it is a path of this page's own origin, else `fallback`: the same rule as the server's
+ * `voxelhub.redirects.local_target` (exactly one leading "/", no backslash, control or whitespace character
+ * before or after percent-decoding), checked again here because a browser drops tabs and newlines from a URL and
+ * reads "\\" as "/", so "/<TAB>/evil.example" would leave the site. Query and #fragment are kept. */
+export function localTarget(candidate, fallback = "/dashboard") {
+  if (typeof candidate !== "string") return fallback;
+  let decoded = candidate;  // a stray "%" stays as it is, as Python's unquote leaves it
+  try { decoded = decodeURIComponent(candidate); } catch { /* checked as given */ }
+  for (const form of [candidate, decoded]) {
+    if (!form.startsWith("/") || form.startsWith("//") || form.startsWith("/\\")) return fallback;
+    if (/[\\\s\p{C}]/u.test(form)) return fallback;
+  }
+  try {
+    if (new URL(candidate, window.location.origin).origin !== window.location.origin) return fallback;
+  } catch {
+    return fallback;
+  }
+  return candidate;
+}
+
 function setUpLogout() {
   const button = document.getElementById("logout-button");
   if (!button) return;

@@ -1,4 +1,4 @@
-import { api } from "/static/common.js";
+import { api, localTarget } from "/static/common.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -10,7 +10,7 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     await api("POST", "/api/auth/login", { email: form.email.value.trim(), password: form.password.value });
-    window.location.assign(form.dataset.next || "/dashboard");
+    window.location.assign(localTarget(form.dataset.next));
   } catch (e) {
     error.textContent = e.message || "Login failed.";
     error.hidden = false;
