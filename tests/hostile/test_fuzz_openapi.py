@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from tests.conftest import FIXTURES
+from tests.fixture_files import FIXTURES
 from tests.server import running_server
 from voxelhub.accounts import service as accounts
 from voxelhub.api.app import create_app
