@@ -173,26 +173,11 @@ def _with_real_ids(case: schemathesis.Case, live: Live) -> None:
     params = case.path_parameters or {}
     if case.operation.method.upper() == "DELETE" or zlib.crc32(repr(sorted(params.items())).encode()) % 2:
         return
-    if _large_read(case):
-        return
     for name in params:
         if name in live.real:
             params[name] = live.real[name]
     if case.operation.path.startswith("/data/datasets/") and "layer" in params:
         params["layer"] = "color"
-
-
-def _large_read(case: schemathesis.Case) -> bool:
-    """A read of more than 64³ voxels or 64 buckets of a real dataset. Hole 11 of the issue (request and answer
-    size caps, branch h/limits) is where such reads get refused; until then one would allocate gigabytes on
-    this shared machine, so they keep their random (unknown) dataset ids. The lead drops this after merging."""
-    query, body = case.query or {}, case.body if isinstance(case.body, dict) else {}
-    sizes = [query.get(k) for k in ("width", "height", "depth")]
-    voxels = 1
-    for size in sizes:
-        voxels *= size if isinstance(size, int) and size > 0 else 1
-    buckets = body.get("buckets")
-    return voxels > 64**3 or (isinstance(buckets, list) and len(buckets) > 64)
 
 
 def test_the_run_kept_its_login(live: Live) -> None:
