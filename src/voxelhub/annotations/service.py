@@ -158,5 +158,8 @@ def new_fork_row(session: Session, actor: Actor, original: Annotation) -> Annota
     return fork
 
 
-def authorize_owner(actor: Actor, annotation: Annotation) -> None:
+def shared_teams_of(*, session: Session, actor: Actor, annotation_id: str) -> list[Team]:
+    """The teams an annotation is shared with, as the owner's Share dialog shows them (owner only)."""
+    annotation = get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.SHARE_WITH_TEAMS, annotation)
+    return shared_teams(session, annotation)

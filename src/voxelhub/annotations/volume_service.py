@@ -24,9 +24,11 @@ from voxelhub.settings import Settings
 MAX_BUCKETS_PER_SAVE = 1024
 
 
-def add_layer(*, session: Session, settings: Settings, annotation: Annotation, name: str = "Volume",
+def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, name: str = "Volume",
               fallback_layer: str | None = None, use_fallback: bool = True) -> dict[str, Any]:
-    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default."""
+    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default (owner only)."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.WRITE, annotation)
     dataset = service.dataset_of(session, annotation)
     layers = dataset.data_source.get("dataLayers") or []
     segmentation = next((l for l in layers if l.get("category") == "segmentation"), None)  # noqa: E741

@@ -55,6 +55,13 @@ def get(*, session: Session, actor: Actor, dataset_id: str) -> Dataset:
     return dataset
 
 
+def get_for_editing(*, session: Session, actor: Actor, dataset_id: str) -> Dataset:
+    """The dataset for its settings page: 404 when the actor may not read it, 403 when not an editor."""
+    dataset = get(session=session, actor=actor, dataset_id=dataset_id)
+    authorize(actor, Action.EDIT, dataset)
+    return dataset
+
+
 def find_id(*, session: Session, actor: Actor, organization: str, name: str) -> str:
     stmt = (
         select(Dataset)

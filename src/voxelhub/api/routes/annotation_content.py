@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
+from voxelhub.annotations import exchange, forks, skeleton_store, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -29,29 +29,25 @@ def skeleton(
     version: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    wanted = annotation.version if version is None else version
-    loaded = versions.load(session, annotation, wanted)
+    loaded, wanted = versions.read(session=session, actor=actor, annotation_id=annotation_id, version=version)
     return Response(skeleton_store.to_json_bytes(loaded, version=wanted), media_type="application/json")
 
 
 @router.post("/annotations/{annotation_id}/updates")
 def apply_updates(annotation_id: str, body: UpdateBatch, actor: ActorDep, session: SessionDep) -> VersionAnswer:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
-        session=session, actor=actor, annotation=annotation, base_version=body.version, actions=actions
+        session=session, actor=actor, annotation_id=annotation_id, base_version=body.version, actions=actions
     )
     return VersionAnswer(version=new_version)
 
 
 @router.get("/annotations/{annotation_id}/history")
 def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[dict[str, object]]:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     return [
         {"version": row.version, "authorId": row.author_id, "createdAt": row.created_at.isoformat(),
          "actionCount": len(row.actions)}
-        for row in versions.history(session, annotation)
+        for row in versions.history(session=session, actor=actor, annotation_id=annotation_id)
     ]
 
 
