@@ -5,7 +5,7 @@ Each example builds a world in the database — organizations, teams, users with
 one, which must be denied everywhere) shared with teams — and checks, for every actor (anonymous, a link holder,
 each user, each user holding a link), that the dataset listing, the readable-annotations listing and the "Shared
 Annotations" listing hold exactly the objects `can` lets that actor read (share tokens never list anything).
-The example's rows are rolled back afterwards.
+The public gallery holds exactly the public datasets. The example's rows are rolled back afterwards.
 """
 
 from __future__ import annotations
@@ -131,6 +131,9 @@ def test_can_read_agrees_with_the_listings(session_factory: sessionmaker[Session
     session = session_factory()
     try:
         users, found, notes = build(session, plan)
+        gallery = {d.id for d in datasets.list_public(session=session)}
+        assert gallery == {d.id for d in found if can(ANONYMOUS, Action.LIST_PUBLIC, d)} == \
+            {d.id for d in found if d.is_public}
         actors = [ANONYMOUS] + [Actor(user=principal_for(u)) for u in users]
         for actor in actors:
             check_actor(session, actor, found, notes)

@@ -26,7 +26,7 @@ from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_fil
 from voxelhub.annotations.skeleton import Skeleton
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
-from voxelhub.policy import Action, Actor, authorize, require_user
+from voxelhub.policy import Action, Actor, require_user
 from voxelhub.settings import Settings
 
 MAX_NML_BYTES = 2 * 1024**3
@@ -53,8 +53,7 @@ class Export:
 def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str) -> Export:
     """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
     with one zarr3 volume archive per layer when it has volume layers."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    authorize(actor, Action.DOWNLOAD, annotation)
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.DOWNLOAD)
     skeleton = _with_provenance(session, annotation, versions.load(session, annotation))
     stem = safe_filename(annotation.name) or annotation.id
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (closed by Export.chunks)

@@ -42,8 +42,8 @@ def register_upload(
     target = (settings.datasets_dir / organization_id / new_id()).resolve()
     try:
         root = unpack(upload, target, max_bytes=UNPACKED_PER_UPLOADED * settings.max_upload_bytes)
-        return service.register_folder(session=session, actor=actor, organization_id=organization_id,
-                                       location_url=str(root), name=name)
+        return service.scan_and_register(session=session, organization_id=organization_id,
+                                         location_url=str(root), name=name)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

@@ -90,7 +90,7 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> R
 def dataset_settings(
     slug: str, request: Request, caller: PageCallerDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    dataset = datasets.get_for_editing(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug))
+    dataset = datasets.get(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug), action=Action.EDIT)
     teams = accounts.list_teams(session=session, actor=caller.actor, organization_id=dataset.organization_id)
     return render(
         request, "settings.html", dataset=dataset, slug=dataset_slug(dataset), teams=teams,
