@@ -138,7 +138,7 @@ def add_demo_annotations(*, session: Session, settings: Settings, organization: 
         annotation = annotations.create(session=session, actor=tracer, dataset_id=synthetic.id, name=name)
         versions.initialise(session=session, annotation=annotation, settings=settings)
         actions = [a for t in range(3) for a in _demo_tree_actions(t + 1, 1 + 100 * t, (60 + 40 * t, 200, 40), 30)]
-        versions.save(session=session, actor=tracer, annotation=annotation, base_version=0, actions=actions)
+        versions.save(session=session, actor=tracer, annotation_id=annotation.id, base_version=0, actions=actions)
         annotations.update(session=session, actor=tracer, annotation_id=annotation.id, visibility=visibility)
         made[visibility] = annotation
     annotations.set_shared_teams(session=session, actor=tracer, annotation_id=made["Internal"].id,

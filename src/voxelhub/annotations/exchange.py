@@ -32,7 +32,6 @@ from voxelhub.policy import (
     VOLUME_DATA_NEEDS_DATASET,
     Action,
     Actor,
-    authorize,
     can_read_volume_data,
     require_user,
 )
@@ -68,8 +67,7 @@ def export(*, session: Session, actor: Actor, settings: Settings, annotation_id:
     """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
     with one zarr3 volume archive per layer when it has volume layers. A reader who may not read the dataset
     gets the skeleton NML alone, with a comment saying why: volume data is derived from the dataset."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    authorize(actor, Action.DOWNLOAD, annotation)
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.DOWNLOAD)
     dataset = service.dataset_of(session, annotation)
     skeleton = _with_provenance(session, annotation, dataset, versions.load(session, annotation))
     stem = safe_filename(annotation.name) or annotation.id

@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from voxelhub.annotations import service, versions, volumes
 from voxelhub.annotations.models import Annotation
-from voxelhub.policy import Actor
+from voxelhub.policy import Action, Actor
 from voxelhub.settings import Settings
 
 
 def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settings) -> Annotation:
-    original = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    original = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.FORK)
     service.authorize_fork(session, actor, original)
     copy = service.new_fork_row(session, actor, original)
     copy.volume_layers = [volumes.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]

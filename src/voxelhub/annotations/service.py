@@ -36,8 +36,7 @@ def create(
 ) -> Annotation:
     """A new annotation owned by the caller, on a dataset the caller may read (spec)."""
     user = require_user(actor)
-    dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
-    authorize(actor, Action.CREATE_ANNOTATION, dataset)
+    dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id, action=Action.CREATE_ANNOTATION)
     layers = layers or ["skeleton"]
     if any(kind not in LAYER_KINDS for kind in layers) or len(layers) != len(set(layers)):
         raise BadInput('layers: a list of distinct "skeleton" and "volume"')
@@ -58,11 +57,13 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def get(*, session: Session, actor: Actor, annotation_id: str) -> Annotation:
+def get(*, session: Session, actor: Actor, annotation_id: str, action: Action = Action.READ) -> Annotation:
+    """The annotation if the actor may do `action` on it (by default read it): 404 when the actor may not read
+    it, 403 (401 without a login) when it may read it but not do `action`."""
     annotation = session.get(Annotation, annotation_id) if is_valid_id(annotation_id) else None
     if annotation is None:
         raise NotFound()
-    authorize(actor, Action.READ, annotation)
+    authorize(actor, action, annotation)
     return annotation
 
 
@@ -176,11 +177,9 @@ def delete(*, session: Session, actor: Actor, annotation_id: str) -> None:
 
 
 def authorize_fork(session: Session, actor: Actor, annotation: Annotation) -> Dataset:
-    """Copy to my account needs read access to the annotation AND its dataset (spec)."""
-    authorize(actor, Action.FORK, annotation)
+    """Copy to my account needs read access to the annotation (checked as FORK by `get`) AND its dataset (spec)."""
     dataset = dataset_of(session, annotation)
-    if not can(actor, Action.READ, dataset):
-        raise NotFound("the annotation's dataset is not readable for you")
+    authorize(actor, Action.READ, dataset)  # 404: the dataset is not readable for this actor
     return dataset
 
 
@@ -197,5 +196,8 @@ def new_fork_row(session: Session, actor: Actor, original: Annotation) -> Annota
     return fork
 
 
-def authorize_owner(actor: Actor, annotation: Annotation) -> None:
+def shared_teams_of(*, session: Session, actor: Actor, annotation_id: str) -> list[Team]:
+    """The teams an annotation is shared with, as the owner's Share dialog shows them (owner only)."""
+    annotation = get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.SHARE_WITH_TEAMS, annotation)
+    return shared_teams(session, annotation)

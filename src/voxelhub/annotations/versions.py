@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import skeleton_store
+from voxelhub.annotations import service, skeleton_store
 from voxelhub.annotations.models import Annotation, SkeletonVersion
 from voxelhub.db import utcnow
 from voxelhub.errors import BadInput, Conflict, NotFound
@@ -110,11 +110,19 @@ def claim_next_version(session: Session, annotation: Annotation, base_version: i
     return base_version + 1
 
 
-def save(*, session: Session, actor: Actor, annotation: Annotation, base_version: int,
+def read(*, session: Session, actor: Actor, annotation_id: str, version: int | None = None) -> tuple[Any, int]:
+    """The skeleton at `version` (default: the current one) and that version, for whoever may read it."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    wanted = annotation.version if version is None else version
+    return load(session, annotation, wanted), wanted
+
+
+def save(*, session: Session, actor: Actor, annotation_id: str, base_version: int,
          actions: list[dict[str, Any]]) -> int:
-    """Apply skeleton `actions` atomically on top of `base_version`; answers the new version.
+    """Apply skeleton `actions` atomically on top of `base_version`; answers the new version (owner only).
     409 when `base_version` is not the current version; 400 (with the action's index) when an action is
     invalid — and then nothing is stored."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
     new_version = claim_next_version(session, annotation, base_version)
     skeleton = load(session, annotation, base_version)
@@ -138,7 +146,9 @@ def record(session: Session, actor: Actor, annotation: Annotation, version: int,
     _cache.put((annotation.id, version), skeleton)
 
 
-def history(session: Session, annotation: Annotation) -> list[SkeletonVersion]:
+def history(*, session: Session, actor: Actor, annotation_id: str) -> list[SkeletonVersion]:
+    """Every saved version, newest first, for whoever may read the annotation."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     stmt = (select(SkeletonVersion).where(SkeletonVersion.annotation_id == annotation.id)
             .order_by(SkeletonVersion.version.desc()))
     return list(session.scalars(stmt))

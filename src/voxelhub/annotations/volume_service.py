@@ -24,10 +24,12 @@ from voxelhub.settings import Settings
 MAX_BUCKETS_PER_SAVE = 1024
 
 
-def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation: Annotation, name: str = "Volume",
+def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, name: str = "Volume",
               fallback_layer: str | None = None, use_fallback: bool = True) -> dict[str, Any]:
-    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default. Its
-    bounding box, mags and largest segment id are the dataset's, so the caller must read the dataset."""
+    """A new, empty volume layer covering the dataset; on top of its segmentation layer by default (owner only).
+    Its bounding box, mags and largest segment id are the dataset's, so the caller must read the dataset."""
+    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
+    authorize(actor, Action.WRITE, annotation)
     dataset = service.dataset_of(session, annotation)
     authorize_volume_data(actor, annotation, dataset)
     layers = dataset.data_source.get("dataLayers") or []

@@ -29,10 +29,21 @@ def register(
     data_source: dict[str, Any], storage_options: dict[str, Any] | None = None,
 ) -> Dataset:
     """A new dataset row for an already scanned folder: private, no allowed teams (spec)."""
+    _authorize_registering(session, actor, organization_id)
+    return _new_row(session=session, organization_id=organization_id, name=name, location=location,
+                    data_source=data_source, storage_options=storage_options)
+
+
+def _authorize_registering(session: Session, actor: Actor, organization_id: str) -> None:
     org = session.get(Organization, organization_id)
     if org is None:
         raise NotFound("organization not found")
     authorize(actor, Action.MANAGE_DATASETS, org)
+
+
+def _new_row(*, session: Session, organization_id: str, name: str, location: str, data_source: dict[str, Any],
+             storage_options: dict[str, Any] | None) -> Dataset:
+    """Called once the caller was authorized."""
     check_name(name)
     exists = select(Dataset.id).where(Dataset.organization_id == organization_id, Dataset.name == name)
     if session.scalar(exists) is not None:
@@ -46,12 +57,13 @@ def register(
     return dataset
 
 
-def get(*, session: Session, actor: Actor, dataset_id: str) -> Dataset:
-    """The dataset if the actor may read it; 404 otherwise (never reveal that it exists)."""
+def get(*, session: Session, actor: Actor, dataset_id: str, action: Action = Action.READ) -> Dataset:
+    """The dataset if the actor may do `action` on it (by default read it): 404 when the actor may not read it
+    (never reveal that it exists), 403 when it may read it but not do `action`."""
     dataset = session.get(Dataset, dataset_id) if is_valid_id(dataset_id) else None
     if dataset is None:
         raise NotFound()
-    authorize(actor, Action.READ, dataset)
+    authorize(actor, action, dataset)
     return dataset
 
 
@@ -129,13 +141,18 @@ def register_folder(
 ) -> Dataset:
     """Scan a dataset folder (local or object store) and register it. A broken or unsupported folder is
     refused with the file and the problem named, and nothing is registered."""
+    _authorize_registering(session, actor, organization_id)  # before anything touches the storage
+    return scan_and_register(session=session, organization_id=organization_id, location_url=location_url,
+                             name=name, storage_options=storage_options)
+
+
+def scan_and_register(*, session: Session, organization_id: str, location_url: str, name: str | None = None,
+                      storage_options: dict[str, Any] | None = None) -> Dataset:
+    """`register_folder` for a caller already authorized to register datasets in the organization (the
+    upload, which checks before it unpacks)."""
     from voxelhub.datasets.layout import DatasetFormatError, scan_dataset
     from voxelhub.storage import InvalidKey, open_location
 
-    org = session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound("organization not found")
-    authorize(actor, Action.MANAGE_DATASETS, org)
     try:
         source = scan_dataset(open_location(location_url, storage_options), name)
     except (DatasetFormatError, InvalidKey) as exc:
@@ -143,7 +160,7 @@ def register_folder(
     except FileNotFoundError as exc:
         raise BadInput(f"{location_url}: no such folder") from exc
     folder_name = location_url.rstrip("/").rsplit("/", 1)[-1]
-    return register(
-        session=session, actor=actor, organization_id=organization_id, name=name or folder_name or source.name,
+    return _new_row(
+        session=session, organization_id=organization_id, name=name or folder_name or source.name,
         location=location_url, data_source=source.to_wk_json(), storage_options=storage_options,
     )

@@ -54,8 +54,8 @@ def register_upload(
     try:
         root = unpack(upload, target, limits=dataset_zip_limits(settings))
         try:
-            return service.register_folder(session=session, actor=actor, organization_id=organization_id,
-                                           location_url=str(root), name=name)
+            return service.scan_and_register(session=session, organization_id=organization_id,
+                                             location_url=str(root), name=name)
         except BadInput as exc:
             raise BadInput(_relative(exc.message, target), **exc.details) from None
     except BaseException:

@@ -12,6 +12,7 @@ from voxelhub.policy.actors import Actor, Principal
 from voxelhub.policy.core import Action, can, rule_for
 from voxelhub.policy.datasets_rules import DatasetLike, can_read_dataset
 
+_KNOWN_VISIBILITIES = ("Private", "Internal", "Public")
 OWNER_ONLY = frozenset({Action.WRITE, Action.CHANGE_VISIBILITY, Action.SHARE_WITH_TEAMS, Action.UPDATE})
 
 
@@ -91,7 +92,8 @@ def readable_annotations(stmt: Select, actor: Actor) -> Select:  # type: ignore[
 
         owners_of_managed = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(user.managed_team_ids))
         conditions.append(own_org & Annotation.owner_id.in_(owners_of_managed))
-    return stmt.where(or_(*conditions))
+    # An unknown visibility is denied to everyone, its owner too, as in `can_read_annotation`.
+    return stmt.where(or_(*conditions), Annotation.visibility.in_(_KNOWN_VISIBILITIES))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from voxelhub.api.routes.datasets import server_origin, thumbnail_url
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import NotFound
-from voxelhub.policy import Action, Actor, authorize, can
+from voxelhub.policy import Action, Actor, can
 from voxelhub.redirects import local_target
 from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
 from voxelhub.web.views import dataset_slug, layer_views, voxel_size
@@ -31,12 +31,16 @@ from voxelhub.web.views import dataset_slug, layer_views, voxel_size
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
 
 
-def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) -> Dataset:
+def _id_from_slug(slug: str) -> str:
     """`{name}-{id}`: the id decides; the name is only there for people reading the URL."""
     name, sep, dataset_id = slug.rpartition("-")
     if not sep or not name:
         raise NotFound()
-    return datasets.get(session=session, actor=caller.actor, dataset_id=dataset_id)
+    return dataset_id
+
+
+def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) -> Dataset:
+    return datasets.get(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug))
 
 
 def _organization_names(session: Session, found: list[Dataset]) -> dict[str, str]:
@@ -86,8 +90,7 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> R
 def dataset_settings(
     slug: str, request: Request, caller: PageCallerDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    dataset = _dataset_from_slug(slug, caller, session)
-    authorize(caller.actor, Action.EDIT, dataset)  # not readable -> 404, readable but not an editor -> 403
+    dataset = datasets.get(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug), action=Action.EDIT)
     teams = accounts.list_teams(session=session, actor=caller.actor, organization_id=dataset.organization_id)
     return render(
         request, "settings.html", dataset=dataset, slug=dataset_slug(dataset), teams=teams,

@@ -63,11 +63,11 @@ async def apply_updates(
 
 
 def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings) -> VersionAnswer:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
+    service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
     body = _update_batch(raw, settings.max_update_actions)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
-        session=session, actor=actor, annotation=annotation, base_version=body.version, actions=actions
+        session=session, actor=actor, annotation_id=annotation_id, base_version=body.version, actions=actions
     )
     return VersionAnswer(version=new_version)
 
@@ -91,11 +91,10 @@ def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
 
 @router.get("/annotations/{annotation_id}/history")
 def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[dict[str, object]]:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     return [
         {"version": row.version, "authorId": row.author_id, "createdAt": row.created_at.isoformat(),
          "actionCount": len(row.actions)}
-        for row in versions.history(session, annotation)
+        for row in versions.history(session=session, actor=actor, annotation_id=annotation_id)
     ]
 
 

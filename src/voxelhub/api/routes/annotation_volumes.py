@@ -8,14 +8,13 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from pydantic import Field
 
-from voxelhub.annotations import service, volume_service
+from voxelhub.annotations import volume_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.routes.data import BucketBatch
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import check_bucket_positions
-from voxelhub.policy import Action, authorize
 from voxelhub.schemas import StrictInput, VersionNumber
 
 router = APIRouter(tags=["annotations"])
@@ -43,9 +42,7 @@ class PaintBatch(StrictInput):
 def add_volume_layer(
     annotation_id: str, body: VolumeLayerCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    authorize(actor, Action.WRITE, annotation)
-    layer = volume_service.add_layer(session=session, settings=settings, actor=actor, annotation=annotation,
+    layer = volume_service.add_layer(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
                                      name=body.name, fallback_layer=body.fallback_layer,
                                      use_fallback=body.use_fallback)
     return {k: v for k, v in layer.items() if k != "storage"}

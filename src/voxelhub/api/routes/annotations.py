@@ -103,7 +103,7 @@ def create_annotation(
     if "volume" in body.layers:
         from voxelhub.annotations import volume_service
 
-        volume_service.add_layer(session=session, settings=settings, actor=actor, annotation=annotation)
+        volume_service.add_layer(session=session, settings=settings, actor=actor, annotation_id=annotation.id)
     return info_of(session, actor, annotation, server_origin(request, settings))
 
 
@@ -139,9 +139,8 @@ def update_annotation(
 
 @router.get("/annotations/{annotation_id}/sharedTeams")
 def get_shared_teams(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[TeamRef]:
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    service.authorize_owner(actor, annotation)
-    return [TeamRef(id=t.id, name=t.name) for t in service.shared_teams(session, annotation)]
+    teams = service.shared_teams_of(session=session, actor=actor, annotation_id=annotation_id)
+    return [TeamRef(id=t.id, name=t.name) for t in teams]
 
 
 @router.patch("/annotations/{annotation_id}/sharedTeams")

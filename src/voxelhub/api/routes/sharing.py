@@ -59,7 +59,7 @@ def get_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) -> 
     return SharingTokenAnswer(sharing_token=link.token)
 
 
-@router.post("/datasets/{dataset_id}/sharingToken")
+@router.post("/datasets/{dataset_id}/sharingToken", dependencies=[NO_STORE])
 def create_sharing_token(dataset_id: str, actor: ActorDep, session: SessionDep) -> SharingTokenAnswer:
     """The active sharing link's token, created when there is none: the explicit way for any member who may
     get the link (the Share dialog of a public annotation on a private dataset uses it)."""
