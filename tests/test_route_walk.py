@@ -289,7 +289,7 @@ def _build_objects(session: Session, settings: Settings, world: Any, folder: Pat
     else:
         annotations.update(session=session, actor=owner, annotation_id=annotation.id, visibility="Private")
     spare_team = accounts.create_team(session=session, actor=SYSTEM, organization_id=org_a, name=f"spare {name}")
-    owner_token = api_tokens.create_named_token(session=session, user=session.get(User, owner.user.id),
+    owner_token = api_tokens.create_named_token(session=session, user=session.get(User, owner.user.user_id),
                                                 name=f"walk {name}")
     short = short_links.create(session=session, actor=owner, long_link="/dashboard",
                                server_origin="http://127.0.0.1")
