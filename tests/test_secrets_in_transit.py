@@ -8,16 +8,26 @@ that hands out a secret, and checks each answer in which a known secret shows up
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.annotations.world import build_annotation_world
 from tests.factories import PASSWORD, logged_in_client
-from tests.test_route_walk import _is_page, fill, registered_routes
+from tests.test_route_walk import registered_routes
 from voxelhub.api.access_log import redacted_target
 
 SECRET = "Zq9secretTOKENvalue_0123456789ab"
+
+
+def _is_page(route: tuple[str, str]) -> bool:
+    return route[0] == "GET" and not route[1].startswith(("/api/", "/data/", "/links/"))
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    """The route with its parameters from `ids` ("x" for one this walk has no object for)."""
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: ids.get(m.group(1), "x"), path)
 
 
 @pytest.mark.parametrize("query", [

@@ -163,12 +163,12 @@ LARGE_BODIES = {
 
 def test_every_route_with_a_body_is_in_a_body_limit_family() -> None:
     """The route walk's table lists every route (a new one fails it), so a new upload route shows up here."""
-    from tests.test_route_walk import ROUTE_TABLE
+    from tests.test_route_walk import EXPECTED
     from voxelhub.api.body_limit import BodyLimits
 
     limits = BodyLimits(upload=3, save=2, json=1)
     families = {3: "upload", 2: "save", 1: "json"}
-    for method, path in ROUTE_TABLE:
+    for method, path in EXPECTED:
         if method not in ("GET", "HEAD", "OPTIONS"):
             concrete = path.replace("{", "").replace("}", "")
             assert families[limits.for_route(method, concrete)] == LARGE_BODIES.get((method, path), "json"), path
