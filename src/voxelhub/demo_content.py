@@ -78,7 +78,7 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
     )
 
 
-def _ensure(session: Session, organization: Organization, name: str, build) -> Dataset:  # type: ignore[no-untyped-def]
+def _ensure(session: Session, organization: Organization, name: str, build) -> Dataset:
     existing = session.scalar(
         select(Dataset).where(Dataset.organization_id == organization.id, Dataset.name == name)
     )

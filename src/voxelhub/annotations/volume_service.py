@@ -148,13 +148,13 @@ def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: acce
             fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
                             for offset in offsets]
             block = np.zeros(tuple(volumes.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
-            parts = merged_buckets(settings, layer, target, fine, fine_buckets)  # type: ignore[arg-type]
+            parts = merged_buckets(settings, layer, target, fine, fine_buckets)
             for offset, part in zip(offsets, parts, strict=True):
                 x, y, z = (d * volumes.BUCKET for d in offset)
                 block[x:x + volumes.BUCKET, y:y + volumes.BUCKET, z:z + volumes.BUCKET] = part
-            volumes.write_bucket(settings, layer, coarse, bucket,  # type: ignore[arg-type]
+            volumes.write_bucket(settings, layer, coarse, bucket,
                                  block[::ratio[0], ::ratio[1], ::ratio[2]])
-        fine, touched = coarse, coarse_touched  # type: ignore[assignment]
+        fine, touched = coarse, coarse_touched
 
 
 def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
@@ -197,7 +197,7 @@ def _decode_bucket(layer: dict[str, Any], bucket: dict[str, Any], index: int) ->
     if problem:
         raise BadInput(f"bucket {index}: {problem}", actionIndex=index)
     voxels = np.frombuffer(raw, dtype=dtype).reshape((volumes.BUCKET,) * 3, order="F")
-    return mag, position, voxels  # type: ignore[return-value]
+    return mag, position, voxels
 
 
 def set_segments(*, session: Session, actor: Actor, annotation_id: str, layer_name: str,
