@@ -100,7 +100,7 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
     fallback = _fallback_layer(layer, target, mag)
     unpainted = [i for i, done in enumerate(painted) if not done]
     from_fallback: dict[int, np.ndarray] = {}
-    if fallback is not None and unpainted:
+    if fallback is not None and target is not None and unpainted:
         with access.data_errors():
             # The caller bounded the request (the route's `max_buckets_per_request`; a coarse-mag refresh its ratio).
             raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted],
@@ -171,9 +171,9 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     for mag, position, voxels in decoded:
         volumes.write_bucket(settings, layer, mag, position, voxels)
     target = _dataset_if_readable(session, actor, annotation)
-    for mag in {tuple(m) for m, _, _ in decoded}:
-        positions = [p for m, p, _ in decoded if tuple(m) == mag]
-        refresh_coarser_mags(settings, layer, target, list(mag), positions)
+    for painted_mag in {tuple(m) for m, _, _ in decoded}:
+        positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
+        refresh_coarser_mags(settings, layer, target, list(painted_mag), positions)
     largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")
