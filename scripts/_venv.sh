@@ -1,4 +1,5 @@
-# Shared by scripts/demo.sh and scripts/test.sh: one virtualenv in .venv, installed from pyproject.toml.
+# Shared by scripts/demo.sh and scripts/test.sh: one virtualenv in .venv, installed from pyproject.toml with the
+# versions pinned in constraints.txt (see its header to refresh it).
 VENV="${VOXELHUB_VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
@@ -8,5 +9,5 @@ ensure_venv() {
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
   fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extras}"
 }

@@ -69,7 +69,7 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
 
 
 # Later domains (datasets, sharing, annotations) append functions that add their demo content.
-EXTENSIONS: list = []  # type: ignore[type-arg]
+EXTENSIONS: list = []
 
 
 def _ensure_org(session: Session) -> Organization:

@@ -65,9 +65,9 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
         report.lines.append(f"(TEMCA2 tiles not found at {source}; skipped that demo dataset)")
     synthetic = _ensure(session, organization, SYNTHETIC, lambda: build_synthetic(folder / SYNTHETIC, size=_size()))
     if not synthetic.allowed_team_ids:
-        connectomics = session.scalar(
+        connectomics = session.scalars(
             select(Team.id).where(Team.organization_id == organization.id, Team.name == "Connectomics")
-        )
+        ).one()
         datasets.set_allowed_teams(session=session, actor=admin, dataset_id=synthetic.id, team_ids=[connectomics])
         datasets.update_settings(session=session, actor=admin, dataset_id=synthetic.id,
                                  display_name="Synthetic EM with cell segmentation",
@@ -78,7 +78,7 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
     )
 
 
-def _ensure(session: Session, organization: Organization, name: str, build) -> Dataset:  # type: ignore[no-untyped-def]
+def _ensure(session: Session, organization: Organization, name: str, build) -> Dataset:
     existing = session.scalar(
         select(Dataset).where(Dataset.organization_id == organization.id, Dataset.name == name)
     )
@@ -130,8 +130,8 @@ def add_demo_annotations(*, session: Session, settings: Settings, organization: 
     if synthetic is None or session.scalar(select(Annotation.id).where(Annotation.dataset_id == synthetic.id)):
         return
     tracer = _user_actor(session, "tracer@demo.voxelhub.org")
-    connectomics = session.scalar(select(Team.id).where(Team.organization_id == organization.id,
-                                                        Team.name == "Connectomics"))
+    connectomics = session.scalars(select(Team.id).where(Team.organization_id == organization.id,
+                                                         Team.name == "Connectomics")).one()
     made = {}
     for visibility, name in (("Internal", "Axon tracing"), ("Private", "Private notes"),
                              ("Public", "Published reconstruction")):

@@ -39,7 +39,7 @@ class ReadMemo:
         with self._lock:
             self._forget_if_changed()
             if key in self._answers:
-                return self._answers[key]  # type: ignore[no-any-return]
+                return self._answers[key]
             generation = self._generation
         value = read()
         with self._lock:

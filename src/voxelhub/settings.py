@@ -138,7 +138,7 @@ _BYTE_LIMITS = {
 }
 
 
-def _byte_limits(env: dict[str, str]) -> dict[str, int]:
+def _byte_limits(env: dict[str, str]) -> dict[str, Any]:
     """The body and answer limits an operator may change (positive whole numbers of bytes)."""
     limits = {}
     for field_name, variable in _BYTE_LIMITS.items():

@@ -245,4 +245,4 @@ def _unpack(action: Any) -> tuple[str, dict[str, Any]]:
         raise BadValue(f"unknown action {name!r}")
     if not isinstance(value, dict):
         raise BadValue(f"{name}: value must be an object")
-    return name, value  # type: ignore[return-value]
+    return name, value

@@ -119,7 +119,7 @@ def _with_provenance(session: Session, annotation: Annotation, dataset: Dataset,
     factor = scale.get("factor") if isinstance(scale, dict) else scale
     parameters = replace(
         skeleton.parameters, experiment=tuple(experiment.items()),
-        scale=tuple(factor) if factor else skeleton.parameters.scale,  # type: ignore[arg-type]
+        scale=tuple(factor) if factor else skeleton.parameters.scale,
         unit=scale.get("unit") if isinstance(scale, dict) else skeleton.parameters.unit,
     )
     owner = annotation.owner

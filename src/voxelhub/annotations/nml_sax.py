@@ -18,7 +18,7 @@ nothing for line tracking.
 
 from __future__ import annotations
 
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -62,6 +62,12 @@ def text(value: str) -> str:
 
 def _attrs(attrib: Any) -> dict[str, str]:
     return {k: text(v) for k, v in attrib.items()}
+
+
+class ByteReader(Protocol):
+    """What `parse_fast` reads from: a binary file or nml's guarded reader around one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class ReaderState(Protocol):
@@ -158,7 +164,7 @@ class NmlTarget:
         return None
 
 
-def parse_fast(reader: IO[bytes], state: ReaderState) -> Skeleton:
+def parse_fast(reader: ByteReader, state: ReaderState) -> Skeleton:
     """Feed `reader` through a hardened libxml2 parser into `state`; raises NmlError."""
     target = NmlTarget(state)
     parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True, load_dtd=False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -90,7 +91,7 @@ def write_annotation_zip(annotation: Annotation, out: IO[bytes], *, nml_name: st
     write_annotation_zip_files(annotation.skeleton, by_id, out, nml_name=annotation.nml_name or nml_name)
 
 
-def write_annotation_zip_files(skeleton: Skeleton, archives: dict[int, bytes | Path], out: IO[bytes], *,
+def write_annotation_zip_files(skeleton: Skeleton, archives: Mapping[int, bytes | Path], out: IO[bytes], *,
                                nml_name: str = "annotation.nml") -> None:
     """The NML plus volume archives given by volume id, as bytes or as files on disk (streamed into the zip
     rather than held in memory)."""

@@ -9,11 +9,15 @@ from pydantic import Field
 from voxelhub.schemas import StrictInput, VersionNumber, WireModel
 
 
+def _skeleton_only() -> list[Literal["skeleton", "volume"]]:
+    return ["skeleton"]
+
+
 class AnnotationCreate(StrictInput):
     dataset_id: str = Field(max_length=24)
     name: str = Field(default="", max_length=300)
     description: str = Field(default="", max_length=10000)
-    layers: list[Literal["skeleton", "volume"]] = Field(default_factory=lambda: ["skeleton"], max_length=2)
+    layers: list[Literal["skeleton", "volume"]] = Field(default_factory=_skeleton_only, max_length=2)
 
 
 class AnnotationUpdate(StrictInput):

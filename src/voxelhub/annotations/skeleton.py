@@ -245,7 +245,7 @@ class Skeleton:
             owners = np.repeat(np.array([t.id for t in trees], dtype=np.int64), [len(t.nodes) for t in trees])
             order = np.argsort(ids, kind="stable")
             self._cache["index"] = (_frozen(ids[order]), _frozen(owners[order]))
-        return self._cache["index"]  # type: ignore[no-any-return]
+        return self._cache["index"]
 
     def sorted_node_ids(self) -> np.ndarray:
         return self._node_index()[0]

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from voxelhub.annotations import service, skeleton_store
@@ -96,7 +97,7 @@ def load(session: Session, annotation: Annotation, version: int | None = None) -
 
 def claim_next_version(session: Session, annotation: Annotation, base_version: int) -> int:
     """Take version `base_version + 1` for this save, or answer 409 if another save got there first."""
-    claimed = session.execute(
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE's result has rowcount
         update(Annotation)
         .where(Annotation.id == annotation.id, Annotation.version == base_version)
         .values(version=base_version + 1, modified_at=utcnow())

@@ -366,7 +366,8 @@ def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, sc
                 start = [b * volumes.BUCKET for b in bucket]
                 stop = [min(a + volumes.BUCKET, dim) for a, dim in zip(start, source.shape, strict=True)]
                 region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
-                array[(0, *region)] = voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
+                index: tuple[int | slice, ...] = (0, *region)
+                array[index] = voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
         (root / "datasource-properties.json").write_text(json.dumps(_datasource(layer, scale), indent=2))
         _zip_folder(root, out)
 

@@ -102,7 +102,7 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
     fallback = _fallback_layer(layer, target, mag)
     unpainted = [i for i, done in enumerate(painted) if not done]
     from_fallback: dict[int, np.ndarray] = {}
-    if fallback is not None and unpainted:
+    if fallback is not None and target is not None and unpainted:
         with access.data_errors():
             # The caller bounded the request (the route's `max_buckets_per_request`; a coarse-mag refresh its ratio).
             raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted],
@@ -150,13 +150,13 @@ def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: acce
             fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
                             for offset in offsets]
             block = np.zeros(tuple(volumes.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
-            parts = merged_buckets(settings, layer, target, fine, fine_buckets)  # type: ignore[arg-type]
+            parts = merged_buckets(settings, layer, target, fine, fine_buckets)
             for offset, part in zip(offsets, parts, strict=True):
                 x, y, z = (d * volumes.BUCKET for d in offset)
                 block[x:x + volumes.BUCKET, y:y + volumes.BUCKET, z:z + volumes.BUCKET] = part
-            volumes.write_bucket(settings, layer, coarse, bucket,  # type: ignore[arg-type]
+            volumes.write_bucket(settings, layer, coarse, bucket,
                                  block[::ratio[0], ::ratio[1], ::ratio[2]])
-        fine, touched = coarse, coarse_touched  # type: ignore[assignment]
+        fine, touched = coarse, coarse_touched
 
 
 def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
@@ -173,9 +173,9 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     for mag, position, voxels in decoded:
         volumes.write_bucket(settings, layer, mag, position, voxels)
     target = _dataset_if_readable(session, actor, annotation)
-    for mag in {tuple(m) for m, _, _ in decoded}:
-        positions = [p for m, p, _ in decoded if tuple(m) == mag]
-        refresh_coarser_mags(settings, layer, target, list(mag), positions)
+    for painted_mag in {tuple(m) for m, _, _ in decoded}:
+        positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
+        refresh_coarser_mags(settings, layer, target, list(painted_mag), positions)
     largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")
@@ -199,7 +199,7 @@ def _decode_bucket(layer: dict[str, Any], bucket: dict[str, Any], index: int) ->
     if problem:
         raise BadInput(f"bucket {index}: {problem}", actionIndex=index)
     voxels = np.frombuffer(raw, dtype=dtype).reshape((volumes.BUCKET,) * 3, order="F")
-    return mag, position, voxels  # type: ignore[return-value]
+    return mag, position, voxels
 
 
 def set_segments(*, session: Session, actor: Actor, annotation_id: str, layer_name: str,

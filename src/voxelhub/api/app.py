@@ -18,7 +18,6 @@ from voxelhub.api.openapi_docs import ERROR_ANSWERS
 from voxelhub.api.routes import (
     annotation_content,
     annotation_volumes,
-    annotations,
     auth,
     data,
     datasets,
@@ -27,6 +26,7 @@ from voxelhub.api.routes import (
     users,
     zarr_streaming,
 )
+from voxelhub.api.routes import annotations as annotation_routes
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.read_memo import memo_for
@@ -37,7 +37,7 @@ from voxelhub.web import install as install_pages
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing, annotation_content, annotation_volumes, annotations):
+    for module in (meta, auth, users, datasets, sharing, annotation_content, annotation_volumes, annotation_routes):
         router.include_router(module.router)
     router.include_router(data.thumbnails)
     return router

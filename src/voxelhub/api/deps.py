@@ -29,7 +29,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 @contextmanager
@@ -178,9 +178,9 @@ def _authenticate(request: Request, session: Session) -> tuple[Caller, list[str]
             return Caller(actor=Actor(user=principal_for(user)), user=user), share_tokens
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        resolved = auth.resolve_session(session, cookie)
-        if resolved is not None:
-            user, row = resolved
+        login = auth.resolve_session(session, cookie)
+        if login is not None:
+            user, row = login
             _check_csrf(request, row.csrf_token)
             caller = Caller(actor=Actor(user=principal_for(user)), user=user, auth_session=row, session_token=cookie)
             return caller, share_tokens

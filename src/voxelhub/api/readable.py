@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 def database_is_local(request: Request) -> bool:
-    return request.app.state.engine.dialect.name == "sqlite"  # type: ignore[no-any-return]
+    return request.app.state.engine.dialect.name == "sqlite"
 
 
 def check_readable(

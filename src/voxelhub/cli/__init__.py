@@ -10,7 +10,7 @@ from voxelhub.cli import accounts_cmds, dataset_cmds, serve_cmd
 from voxelhub.errors import DomainError
 from voxelhub.settings import SettingsError
 
-Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
+Registrar = Callable[[argparse._SubParsersAction], None]
 REGISTRARS: list[Registrar] = [serve_cmd.register, accounts_cmds.register, dataset_cmds.register]
 
 

@@ -13,7 +13,7 @@ from voxelhub.errors import BadInput, NotFound
 from voxelhub.policy import SYSTEM
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     org = commands.add_parser("org", help="organizations").add_subparsers(dest="org_command", required=True)
     create = org.add_parser("create", help="create an organization with its first admin")
     create.add_argument("name")
@@ -54,14 +54,14 @@ def org_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _org_id(session, name: str) -> str:  # type: ignore[no-untyped-def]
+def _org_id(session, name: str) -> str:
     org = service.find_organization(session, name)
     if org is None:
         raise NotFound(f"no organization named {name!r}")
     return org.id
 
 
-def _team_id(session, org_id: str, name: str) -> str:  # type: ignore[no-untyped-def]
+def _team_id(session, org_id: str, name: str) -> str:
     team_id = session.scalar(select(Team.id).where(Team.organization_id == org_id, Team.name == name))
     if team_id is None:
         raise BadInput(f"no team named {name!r} in this organization")

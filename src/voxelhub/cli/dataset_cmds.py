@@ -12,7 +12,7 @@ from voxelhub.errors import BadInput
 from voxelhub.policy import SYSTEM
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     dataset = commands.add_parser("dataset", help="datasets").add_subparsers(dest="dataset_command", required=True)
     add = dataset.add_parser("add", help="register a dataset folder (webKnossos layout or OME-Zarr)")
     add.add_argument("path", help="a local folder or s3://bucket/prefix")

@@ -10,7 +10,7 @@ from voxelhub.db import make_engine, run_migrations
 from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("serve", help="run the web server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -92,7 +92,7 @@ def local_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _log_config() -> dict:  # type: ignore[type-arg]
+def _log_config() -> dict:
     """Uvicorn's logging plus voxelhub's own loggers (including the token-redacting access log)."""
     import copy
 

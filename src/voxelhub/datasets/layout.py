@@ -324,7 +324,9 @@ def scan_wk_layout(location: Location) -> DataSource:
     if len({layer.name for layer in layers}) != len(layers):
         raise DatasetFormatError(PROPERTIES_FILE, "duplicate layer names")
     layers = [_verify_wk_layer(location, layer) for layer in layers]
-    ident = raw.get("id") if isinstance(raw.get("id"), dict) else {}
+    ident = raw.get("id")
+    if not isinstance(ident, dict):
+        ident = {}
     return DataSource(name=str(ident.get("name") or location.url.rstrip("/").rsplit("/", 1)[-1]),
                       team=str(ident.get("team") or ""), layers=tuple(layers), scale=scale,
                       notes=tuple(notes), source_format="webknossos")

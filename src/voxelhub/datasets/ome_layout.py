@@ -50,7 +50,9 @@ def _read_group(location: Location, prefix: str) -> _Group | None:
         attrs = meta.get("attributes", {}) if isinstance(meta, dict) else {}
         if not isinstance(attrs, dict):
             raise DatasetFormatError(f"{base}zarr.json", "'attributes' must be an object")
-        ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
+        ome = attrs.get("ome")
+        if not isinstance(ome, dict):
+            ome = {}
         return _Group(f"{base}zarr.json", {**attrs, **ome}, 3)
     if location.exists(f"{base}.zattrs"):
         attrs = read_json(location, f"{base}.zattrs")
@@ -222,7 +224,7 @@ def _voxel_size(axes: tuple[str, ...], units: dict[str, str], scale: list[float]
         notes.append(f"{key}: scale without a unit on the x/y/z axes")
         return None
     if len(spatial_units) > 1:
-        notes.append(f"{key}: x/y/z axes have different units {sorted(spatial_units)}; using x's")
+        notes.append(f"{key}: x/y/z axes have different units {sorted(map(str, spatial_units))}; using x's")
     values = tuple(scale[axes.index(ax)] for ax in "xyz")
     if not all(v > 0 for v in values):
         raise DatasetFormatError(key, f"scale must be positive, got {scale}")

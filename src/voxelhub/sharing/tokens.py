@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Row
@@ -19,6 +19,8 @@ from voxelhub.ids import redact, token_digest
 from voxelhub.policy import ShareGrant
 from voxelhub.read_memo import ReadMemo
 from voxelhub.sharing.models import ShareLink
+
+LinkRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of _LINK_BY_DIGEST
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def record_guesses(session: Session, addresses: list[str]) -> None:
     session.commit()
 
 
-def grant_of(link: ShareLink | Row[Any]) -> ShareGrant:
+def grant_of(link: ShareLink | LinkRow) -> ShareGrant:
     return ShareGrant(
         object_kind=link.object_kind,
         object_id=link.object_id,
@@ -111,8 +113,8 @@ def _guess_key(address: str) -> str:
     return f"token-guess:{address}"
 
 
-def _link(session: Session, digest: str, memo: ReadMemo | None) -> Row[Any] | None:
-    def read() -> Row[Any] | None:
+def _link(session: Session, digest: str, memo: ReadMemo | None) -> LinkRow | None:
+    def read() -> LinkRow | None:
         return session.execute(_LINK_BY_DIGEST, {"digest": digest}).first()
 
     return read() if memo is None else memo.get(("share-link", digest), read)

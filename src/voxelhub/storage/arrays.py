@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Literal
 
 import zarr
 
@@ -17,6 +17,9 @@ from voxelhub.storage.location import Location
 _CACHE: OrderedDict[tuple[str, str, int | None], Any] = OrderedDict()
 _LOCK = threading.Lock()
 CACHE_SIZE = 512
+
+
+_ZARR_FORMATS: dict[int | None, Literal[2, 3] | None] = {None: None, 2: 2, 3: 3}
 
 
 def open_array(location: Location, path: str, zarr_format: int | None = None) -> zarr.Array:
@@ -29,7 +32,7 @@ def open_array(location: Location, path: str, zarr_format: int | None = None) ->
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    array = zarr.open_array(store=location.zarr_store(path), mode="r", zarr_format=zarr_format)
+    array = zarr.open_array(store=location.zarr_store(path), mode="r", zarr_format=_ZARR_FORMATS[zarr_format])
     with _LOCK:
         _CACHE[key] = array
         while len(_CACHE) > CACHE_SIZE:

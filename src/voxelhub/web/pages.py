@@ -6,7 +6,7 @@ Interactive parts (saving settings, links, audit log, annotation lists) call the
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from voxelhub.accounts import service as accounts
 from voxelhub.accounts.models import Organization
-from voxelhub.annotations import service as annotations
+from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations.models import Annotation
 from voxelhub.api.deps import SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin, thumbnail_url
@@ -120,8 +120,8 @@ def annotation_view(
 ) -> HTMLResponse:
     """The viewer with the annotation's skeleton. Whoever may not read the annotation gets the 404 page; whoever
     may read it but not its dataset sees the annotation's name and a plain message, never the dataset's data."""
-    annotation = annotations.get(session=session, actor=caller.actor, annotation_id=annotation_id)
-    dataset = annotations.dataset_of(session, annotation)
+    annotation = annotation_service.get(session=session, actor=caller.actor, annotation_id=annotation_id)
+    dataset = annotation_service.dataset_of(session, annotation)
     readable = can(caller.actor, Action.READ, dataset)
     query = f"?token={quote(token, safe='')}" if token else ""
     owner = annotation.owner
@@ -134,7 +134,7 @@ def annotation_view(
     )
 
 
-def _annotation_actions(session: Session, actor: Actor, annotation: Annotation) -> dict[str, object]:
+def _annotation_actions(session: Session, actor: Actor, annotation: Annotation) -> dict[str, Any]:
     """What the page offers besides the viewer: Rename and Share for the owner (the server refuses anyone else
     anyway), Download for whoever may download; the Share dialog's teams are the owner's organization's."""
     can_share = can(actor, Action.CHANGE_VISIBILITY, annotation)

@@ -6,7 +6,7 @@ Page routes use `PageRoute`, which turns a domain error into an HTML page with t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,7 +88,7 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
 class PageRoute(APIRoute):
     """An APIRoute whose domain errors become HTML pages."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:

@@ -40,13 +40,13 @@ def _mag(mag: Any) -> str:
 def _layer_view(layer: dict[str, Any]) -> LayerView:
     box = layer.get("boundingBox") if isinstance(layer.get("boundingBox"), dict) else {}
     assert isinstance(box, dict)
-    size = [box.get("width"), box.get("height"), box.get("depth")]
+    size = [v for v in (box.get("width"), box.get("height"), box.get("depth")) if isinstance(v, int | float)]
     mags = layer.get("mags") or layer.get("wkwResolutions")
     mags = mags if isinstance(mags, list) else []
     return LayerView(
         name=str(layer.get("name", "")), category=str(layer.get("category", "")),
         element_class=str(layer.get("elementClass", "")), top_left=_triple(box.get("topLeft")),
-        size=" × ".join(_number(v) for v in size) if all(isinstance(v, int | float) for v in size) else "?",
+        size=" × ".join(_number(v) for v in size) if len(size) == 3 else "?",
         mags=[_mag(m) for m in mags],
     )
 
