@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -29,26 +30,32 @@ from voxelhub.settings import Settings
 from voxelhub.storage.archives import ByteBudget, ZipLimits, copy_member, dataset_zip_limits, open_zip
 
 
-def upload_organization(*, session: Session, actor: Actor) -> str:
-    """The organization a dataset upload from this actor goes to, if they may upload (401/403 otherwise).
-    Decided from the actor alone, so that the route refuses before it reads a byte of a large body."""
+@dataclass(frozen=True)
+class UploadPermit:
+    """Proof that the actor may add datasets to the organization. Only `permit_upload` makes one, so the route
+    decides who may upload before it reads a byte of a (possibly huge) body, and the registration that follows
+    needs no second check that no test could tell from the first."""
+
+    actor: Actor
+    organization_id: str
+
+
+def permit_upload(*, session: Session, actor: Actor) -> UploadPermit:
+    """The actor's permit to upload into their own organization (401 anonymous, 403 without the role)."""
     user = require_user(actor)
     org = session.get(Organization, user.organization_id)
     if org is None:
-        raise NotFound("organization not found")
+        raise NotFound()
     authorize(actor, Action.MANAGE_DATASETS, org)
-    return org.id
+    return UploadPermit(actor=actor, organization_id=org.id)
 
 
 def register_upload(
-    *, session: Session, actor: Actor, settings: Settings, organization_id: str, upload: IO[bytes],
-    filename: str, name: str | None = None,
+    *, session: Session, permit: UploadPermit, settings: Settings, upload: IO[bytes], filename: str,
+    name: str | None = None,
 ) -> Dataset:
-    """Unpack, scan and register an uploaded dataset zip as a new private dataset of the organization."""
-    org = session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound("organization not found")
-    authorize(actor, Action.MANAGE_DATASETS, org)  # before anything touches the disk
+    """Unpack, scan and register an uploaded dataset zip as a new private dataset of the permit's organization."""
+    organization_id = permit.organization_id
     name = service.check_name(name or _stem(filename))
     target = (settings.datasets_dir / organization_id / new_id()).resolve()
     try:

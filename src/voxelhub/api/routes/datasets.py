@@ -101,14 +101,14 @@ async def upload_dataset(request: Request, actor: ActorDep, session: SessionDep,
     from starlette.datastructures import UploadFile
 
     # Who may upload is known from the actor alone: refuse before reading the (possibly huge) body.
-    organization_id = upload.upload_organization(session=session, actor=actor)
+    permit = upload.permit_upload(session=session, actor=actor)
     form = await request.form(max_files=1, max_fields=10)
     file, name = form.get("file"), form.get("name")
     if not isinstance(file, UploadFile):
         raise BadInput("send the dataset as a zip in the multipart field 'file'")
     dataset = await run_in_threadpool(
-        upload.register_upload, session=session, actor=actor, settings=settings,
-        organization_id=organization_id, upload=file.file, filename=file.filename or "dataset.zip",
+        upload.register_upload, session=session, permit=permit, settings=settings, upload=file.file,
+        filename=file.filename or "dataset.zip",
         name=name if isinstance(name, str) and name else None,
     )
     return detail(session, actor, dataset, server_origin(request, settings))
