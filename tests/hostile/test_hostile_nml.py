@@ -5,6 +5,7 @@ and never builds an element with more attributes than allowed (lxml's element cr
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from voxelhub.annotations import nml_sax
 from voxelhub.annotations.nml import NmlError, NmlLimits, read_nml
 from voxelhub.annotations.nml_columns import CHUNK
 from voxelhub.annotations.nml_limits import TagLengthGuard
+from voxelhub.api import request_body
+from voxelhub.api.routes import annotation_content, annotation_volumes
 from voxelhub.settings import Settings
 
 # Count limits small enough to reach in a test; attribute and depth limits stay at their defaults.
@@ -297,6 +300,41 @@ def test_a_malformed_save_is_refused_and_changes_nothing(annotation, body) -> No
                         headers={"Content-Type": "application/json"})
     assert answer.status_code in (400, 422), answer.text[:300]
     assert _version(owner, annotation_id) == 0
+
+
+SAVES = {  # route -> (method, path, body); "{v}" is the annotation's version
+    "updates": ("POST", "/api/annotations/{id}/updates", {"version": "{v}", "actions": []}),
+    "paint": ("POST", "/api/annotations/{id}/layers/cells/buckets", {"version": "{v}", "buckets": []}),
+    "segments": ("PUT", "/api/annotations/{id}/layers/cells/segments", [{"id": 1, "name": "walked"}]),
+}
+
+
+@pytest.mark.parametrize("route", sorted(SAVES))
+def test_save_bodies_are_decoded_in_a_worker_thread_not_on_the_event_loop(annotation, monkeypatch, route) -> None:
+    """A save's body may be tens of MiB of JSON: decoding it must not hold the event loop (which would stall
+    every other request of the process), so each save route decodes it itself, in a worker thread."""
+    owner, annotation_id = annotation
+    added = owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "cells", "useFallback": False})
+    assert added.status_code == 201, added.text
+    where = []
+
+    def recording(raw: bytes) -> object:
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("worker thread")
+        return request_body.json_of(raw)
+
+    for module in (annotation_content, annotation_volumes):
+        monkeypatch.setattr(module, "json_of", recording)
+    method, path, body = SAVES[route]
+    version = _version(owner, annotation_id)
+    if isinstance(body, dict):
+        body = {k: version if v == "{v}" else v for k, v in body.items()}
+    answer = owner.request(method, path.format(id=annotation_id), json=body)
+    assert answer.status_code == 200, answer.text[:300]
+    assert where == ["worker thread"]
 
 
 def test_the_tag_length_guard_finds_every_overlong_run_and_its_line() -> None:

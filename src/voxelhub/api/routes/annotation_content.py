@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
@@ -22,7 +20,7 @@ from voxelhub.annotations.schemas import (
 )
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
-from voxelhub.api.request_body import json_body_schema, read_capped
+from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
 from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
@@ -31,6 +29,7 @@ from voxelhub.schemas import MAX_VERSION
 from voxelhub.settings import Settings
 
 router = APIRouter(tags=["annotations"])
+UPDATE_BATCH = TypeAdapter(UpdateBatch)
 # Says on a download that the volume layers were left out (the NML also says so in a comment).
 VOLUME_DATA_HEADER = "X-Voxelhub-Volume-Data"
 
@@ -75,18 +74,12 @@ def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Sessio
 def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
     """Decode and validate a save; the number of actions is checked before any of them is validated.
     Validation errors answer 422, as for any body FastAPI validates itself."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"the body is not valid JSON ({exc})") from None
+    data = json_of(raw)
     actions = data.get("actions") if isinstance(data, dict) else None
     if isinstance(actions, list) and len(actions) > max_actions:
         raise BadInput(f"a save holds at most {max_actions} actions (got {len(actions)}); send smaller batches",
                        limit=max_actions)
-    try:
-        return UpdateBatch.model_validate(data)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False), body=None) from None
+    return validated(data, UPDATE_BATCH)
 
 
 @router.get("/annotations/{annotation_id}/history")

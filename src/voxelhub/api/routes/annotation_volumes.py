@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import Field, TypeAdapter
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations import volume_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
+from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
 from voxelhub.api.routes.data import BucketBatch
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import check_bucket_positions
+from voxelhub.policy import Actor
 from voxelhub.schemas import StrictInput, VersionNumber
+from voxelhub.settings import Settings
 
 router = APIRouter(tags=["annotations"])
 data_router = APIRouter(tags=["annotations"])
@@ -48,10 +54,24 @@ def add_volume_layer(
     return {k: v for k, v in layer.items() if k != "storage"}
 
 
-@router.post("/annotations/{annotation_id}/layers/{layer}/buckets")
-def paint(annotation_id: str, layer: str, body: PaintBatch, actor: ActorDep, session: SessionDep,
-          settings: SettingsDep) -> VersionAnswer:
-    """Painted 32³ buckets (base64 of x-fastest little-endian voxels) as one versioned save."""
+PAINT_BATCH = TypeAdapter(PaintBatch)
+SEGMENTS = TypeAdapter(Annotated[list[Any], Field(max_length=100000)])
+
+
+@router.post("/annotations/{annotation_id}/layers/{layer}/buckets",
+             openapi_extra=json_body_schema(PaintBatch.model_json_schema(by_alias=True)))
+async def paint(annotation_id: str, layer: str, request: Request, actor: ActorDep, session: SessionDep,
+                settings: SettingsDep) -> VersionAnswer:
+    """Painted 32³ buckets (base64 of x-fastest little-endian voxels) as one versioned save (body: `PaintBatch`).
+    The body (up to `max_save_body_bytes`) is decoded in a worker thread, never on the event loop."""
+    raw = await read_capped(request, settings.max_save_body_bytes)
+    return await run_in_threadpool(_paint, raw, annotation_id, layer, actor, session, settings)
+
+
+def _paint(raw: bytes, annotation_id: str, layer: str, actor: Actor, session: Session,
+           settings: Settings) -> VersionAnswer:
+    annotation_service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before decoding
+    body = validated(json_of(raw), PAINT_BATCH)
     version = volume_service.paint(
         session=session, settings=settings, actor=actor, annotation_id=annotation_id, layer_name=layer,
         base_version=body.version, buckets=[b.model_dump() for b in body.buckets],
@@ -59,11 +79,19 @@ def paint(annotation_id: str, layer: str, body: PaintBatch, actor: ActorDep, ses
     return VersionAnswer(version=version)
 
 
-@router.put("/annotations/{annotation_id}/layers/{layer}/segments")
-def set_segments(
-    annotation_id: str, layer: str, actor: ActorDep, session: SessionDep,
-    segments: Annotated[list[Any], Body(max_length=100000)],
-) -> list[dict[str, Any]]:
+@router.put("/annotations/{annotation_id}/layers/{layer}/segments",
+            openapi_extra=json_body_schema(SEGMENTS.json_schema()))
+async def set_segments(annotation_id: str, layer: str, request: Request, actor: ActorDep, session: SessionDep,
+                       settings: SettingsDep) -> list[dict[str, Any]]:
+    """The layer's segment list, replaced whole (body: a list of segments; decoded in a worker thread)."""
+    raw = await read_capped(request, settings.max_save_body_bytes)
+    return await run_in_threadpool(_set_segments, raw, annotation_id, layer, actor, session)
+
+
+def _set_segments(raw: bytes, annotation_id: str, layer: str, actor: Actor,
+                  session: Session) -> list[dict[str, Any]]:
+    annotation_service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before decoding
+    segments = validated(json_of(raw), SEGMENTS)
     return volume_service.set_segments(session=session, actor=actor, annotation_id=annotation_id,
                                        layer_name=layer, segments=segments)
 
