@@ -27,13 +27,18 @@ def node(node_id: int, x: int) -> dict:
     return {"name": "createNode", "value": {"id": node_id, "treeId": 1, "position": [x, 20, 30], "radius": 2.0}}
 
 
-@pytest.fixture
-def setup(app, session_factory):  # type: ignore[no-untyped-def]
+def team_member_on_dataset(app, session_factory):  # type: ignore[no-untyped-def]
+    """A world with a small private dataset allowed to team a1, and a client of a member of a1 (who reads it)."""
     world = build_world(session_factory)
     dataset_id = register_folder(session_factory, world.org_ids["a"], SIMPLE_ZARR3)
     admin = logged_in_client(app, world.users["admin_a"])
     admin.patch(f"/api/datasets/{dataset_id}/teams", json=[world.team_ids["a1"]])
-    owner = logged_in_client(app, world.users["team_a"])
+    return world, dataset_id, logged_in_client(app, world.users["team_a"])
+
+
+@pytest.fixture
+def setup(app, session_factory):  # type: ignore[no-untyped-def]
+    world, dataset_id, owner = team_member_on_dataset(app, session_factory)
     created = owner.post("/api/annotations", json={"datasetId": dataset_id, "name": "axons"})
     assert created.status_code == 201, created.text
     return world, dataset_id, owner, created.json()["id"]

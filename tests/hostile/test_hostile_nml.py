@@ -13,9 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.annotations.test_annotation_content import annotation_count, node
-from tests.datasets.helpers import SIMPLE_ZARR3, register_folder
-from tests.factories import build_world, logged_in_client
+from tests.annotations.test_annotation_content import annotation_count, node, team_member_on_dataset
 from voxelhub.annotations import nml_sax
 from voxelhub.annotations.nml import NmlError, NmlLimits, read_nml
 from voxelhub.annotations.nml_columns import CHUNK
@@ -36,11 +34,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def setup(app, session_factory):  # type: ignore[no-untyped-def]
-    world = build_world(session_factory)
-    dataset_id = register_folder(session_factory, world.org_ids["a"], SIMPLE_ZARR3)
-    admin = logged_in_client(app, world.users["admin_a"])
-    admin.patch(f"/api/datasets/{dataset_id}/teams", json=[world.team_ids["a1"]])
-    owner = logged_in_client(app, world.users["team_a"])
+    _, dataset_id, owner = team_member_on_dataset(app, session_factory)
     return dataset_id, owner
 
 
