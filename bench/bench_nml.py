@@ -77,7 +77,7 @@ if mode == "bare":
                 del parent[:parent.index(el)]
     result = {"count": n}
 else:
-    from voxelhub.annotations.nml import read_nml
+    from voxelhub.annotations.nml.reader import read_nml
     sk = read_nml(path)
     result = {"count": sk.node_count}
 elapsed = time.perf_counter() - t0
@@ -160,9 +160,10 @@ def main() -> None:
               f"   ratio {ours_s / bare_s:.2f}x bare (goal <= 1.5x, <= 300 MB)")
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-        from voxelhub.annotations.nml import read_nml, write_nml
-        from voxelhub.annotations.snapshot import from_snapshot_bytes, to_snapshot_bytes
-        from voxelhub.annotations.viewer_json import to_json_bytes
+        from voxelhub.annotations.nml.reader import read_nml
+        from voxelhub.annotations.nml.writer import write_nml
+        from voxelhub.annotations.skeleton.snapshot import from_snapshot_bytes, to_snapshot_bytes
+        from voxelhub.annotations.skeleton.viewer_json import to_json_bytes
 
         sk = read_nml(path)
         out = Path(tmp) / "out.nml"
@@ -180,7 +181,7 @@ def main() -> None:
         dump_s = timed(lambda: to_snapshot_bytes(sk), args.repeat)
         load_s = timed(lambda: from_snapshot_bytes(snap), args.repeat)
         print(f"snapshot dump / load     : {dump_s:7.2f} s / {load_s:.2f} s   ({len(snap) / 1e6:.1f} MB)")
-        from voxelhub.annotations.actions import apply_actions
+        from voxelhub.annotations.skeleton.actions import apply_actions
         tree = next(iter(sk.trees.values()))
         first = int(tree.nodes.ids[0])
         actions = [{"name": "createNode", "value": {"id": sk.max_node_id() + 1, "treeId": tree.id,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voxelhub.datasets.demo_data import build_synthetic
-from voxelhub.datasets.layout import scan_dataset
+from voxelhub.datasets.scan import scan_dataset
 from voxelhub.datasets.volume import read_box, read_buckets
 from voxelhub.storage import open_location
 

@@ -31,8 +31,9 @@ from voxelhub.accounts import service as accounts
 from voxelhub.accounts.models import User
 from voxelhub.accounts.service import TeamAssignment
 from voxelhub.annotations import service as annotations
-from voxelhub.annotations import versions, volume_service
+from voxelhub.annotations import versions
 from voxelhub.annotations.models import Annotation
+from voxelhub.annotations.volume import service as volume_service
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.demo_data import build_synthetic
 from voxelhub.db import transaction

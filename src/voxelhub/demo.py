@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts import service
 from voxelhub.accounts.models import Organization, Team, User
+from voxelhub.demo_content import add_demo_annotations, add_demo_datasets
+from voxelhub.demo_users import DEMO_ORG, TEAMS, USERS, DemoReport, DemoUser
 from voxelhub.policy import SYSTEM
 from voxelhub.settings import Settings
-
-DEMO_ORG = "demo-lab"
-TEAMS = ("Connectomics", "Light sheet")
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    email: str
-    password: str
-    first_name: str
-    last_name: str
-    role: str
-    is_admin: bool = False
-    is_dataset_manager: bool = False
-    teams: tuple[str, ...] = ()
-    manages: tuple[str, ...] = ()
-
-
-USERS = (
-    DemoUser("admin@demo.voxelhub.org", "demo-admin-1", "Ada", "Admin", "admin", is_admin=True),
-    DemoUser("manager@demo.voxelhub.org", "demo-manager-1", "Dana", "Manager", "dataset manager",
-             is_dataset_manager=True),
-    DemoUser("lead@demo.voxelhub.org", "demo-lead-1", "Theo", "Lead", "team manager of Connectomics",
-             teams=("Connectomics",), manages=("Connectomics",)),
-    DemoUser("tracer@demo.voxelhub.org", "demo-tracer-1", "Tara", "Tracer", "member of Connectomics",
-             teams=("Connectomics",)),
-    DemoUser("imager@demo.voxelhub.org", "demo-imager-1", "Ivan", "Imager", "member of Light sheet",
-             teams=("Light sheet",)),
-    DemoUser("guest@demo.voxelhub.org", "demo-guest-1", "Gus", "Guest", "member, no team"),
-)
-
-
-@dataclass
-class DemoReport:
-    base_url: str
-    lines: list[str] = field(default_factory=list)
-
-    def render(self) -> str:
-        logins = "\n".join(f"  {u.email:<28} {u.password:<16} {u.role}" for u in USERS)
-        extra = "\n".join(self.lines)
-        return f"Demo organization {DEMO_ORG!r} is ready at {self.base_url}\nLogins:\n{logins}\n{extra}".rstrip()
 
 
 def create_demo(*, session: Session, settings: Settings) -> DemoReport:
@@ -61,15 +20,9 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         _ensure_user(session, org.id, demo_user, team_ids)
     session.flush()
     report = DemoReport(base_url=settings.public_url)
-    from voxelhub import demo_content
-
-    for extend in (demo_content.add_demo_datasets, demo_content.add_demo_annotations, *EXTENSIONS):
+    for extend in (add_demo_datasets, add_demo_annotations):
         extend(session=session, settings=settings, organization=org, report=report)
     return report
-
-
-# Later domains (datasets, sharing, annotations) append functions that add their demo content.
-EXTENSIONS: list = []
 
 
 def _ensure_org(session: Session) -> Organization:

@@ -15,7 +15,7 @@ from voxelhub.accounts.service import principal_for
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.demo_data import build_synthetic, build_temca2
 from voxelhub.datasets.models import Dataset
-from voxelhub.demo import USERS, DemoReport
+from voxelhub.demo_users import USERS, DemoReport
 from voxelhub.policy import SYSTEM, Actor
 from voxelhub.settings import Settings
 from voxelhub.sharing import service as sharing

@@ -61,7 +61,7 @@ class Settings:
     dataset_zip_max_members: int = 1_000_000
     dataset_zip_max_member_bytes: int = 4 * 1024**3
     dataset_zip_max_total_bytes: int = 16 * 1024**3
-    # What one uploaded NML may hold (annotations/nml_limits.py says why each bound exists).
+    # What one uploaded NML may hold (annotations/nml/limits.py says why each bound exists).
     nml_max_bytes: int = 2 * 1024**3
     nml_max_tag_bytes: int = 1024**2
     nml_max_attributes: int = 64

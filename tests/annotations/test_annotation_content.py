@@ -16,7 +16,7 @@ from tests.datasets.helpers import SIMPLE_ZARR3, register_folder
 from tests.factories import build_world, logged_in_client
 from tests.fixture_files import FIXTURES
 from voxelhub.annotations.models import Annotation
-from voxelhub.annotations.nml import read_nml
+from voxelhub.annotations.nml.reader import read_nml
 from voxelhub.db import transaction
 
 TREE = {"name": "createTree", "value": {"id": 1, "name": "axon", "color": [1, 0, 0, 1], "comments": [],

@@ -20,9 +20,9 @@ from tests.annotations.test_annotation_content import annotation_count, setup  #
 from tests.annotations.volume_datasets import fitting_dataset
 from tests.factories import logged_in_client
 from tests.fixture_files import FIXTURES
-from voxelhub.annotations.nml import read_nml
-from voxelhub.annotations.nml_zip import archive_names
-from voxelhub.annotations.volume_exchange import DecodedArchive, parse_mag
+from voxelhub.annotations.nml.annotation_zip import archive_names
+from voxelhub.annotations.nml.reader import read_nml
+from voxelhub.annotations.volume.exchange import DecodedArchive, parse_mag
 
 ZIPS = sorted((FIXTURES / "annotations").glob("*.zip"))
 

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.datasets.helpers import register_folder
-from voxelhub.annotations.nml import read_nml
-from voxelhub.annotations.nml_zip import archive_names
-from voxelhub.annotations.volume_exchange import DecodedArchive, parse_mag
-from voxelhub.annotations.volumes import mag_key
+from voxelhub.annotations.nml.annotation_zip import archive_names
+from voxelhub.annotations.nml.reader import read_nml
+from voxelhub.annotations.volume.exchange import DecodedArchive, parse_mag
+from voxelhub.annotations.volume.layers import mag_key
 
 
 def archives_of(zip_path: Path, tmp_path: Path) -> list[DecodedArchive]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.annotations_core.core_data import FIXTURES
-from voxelhub.annotations.nml import read_nml
+from voxelhub.annotations.nml.reader import read_nml
 
 
 @pytest.fixture

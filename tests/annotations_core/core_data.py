@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.fixture_files import FIXTURES
-from voxelhub.annotations.skeleton import (
+from voxelhub.annotations.skeleton.model import (
     NODE_COLUMNS,
     BoundingBox,
     BranchPoint,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.annotations_core.core_data import synthetic_skeleton
-from voxelhub.annotations.actions import UpdateActionError, apply_actions
-from voxelhub.annotations.snapshot import from_snapshot_bytes, to_snapshot_bytes
+from voxelhub.annotations.skeleton.actions import UpdateActionError, apply_actions
+from voxelhub.annotations.skeleton.snapshot import from_snapshot_bytes, to_snapshot_bytes
 
 
 def act(action_name, **value):

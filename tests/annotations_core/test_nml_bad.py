@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from voxelhub.annotations.nml import NmlError, read_nml
+from voxelhub.annotations.nml.reader import NmlError, read_nml
 
 GOOD_TREE = '<thing id="1"><nodes><node id="1" x="1" y="2" z="3"/>\n<node id="2" x="1" y="2" z="3"/></nodes>'
 

@@ -7,8 +7,9 @@ import io
 import pytest
 
 from tests.annotations_core.core_data import FIXTURES, NML_FILES, ZIP_FILES
-from voxelhub.annotations.nml import read_nml, write_nml, write_nml_bytes
-from voxelhub.annotations.nml_zip import read_annotation_zip
+from voxelhub.annotations.nml.annotation_zip import read_annotation_zip
+from voxelhub.annotations.nml.reader import read_nml
+from voxelhub.annotations.nml.writer import write_nml, write_nml_bytes
 
 
 def test_fixture_lists_are_not_empty():

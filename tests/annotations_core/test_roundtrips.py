@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.annotations_core.core_data import synthetic_skeleton
-from voxelhub.annotations.nml import read_nml, write_nml_bytes
-from voxelhub.annotations.skeleton import (
+from voxelhub.annotations.nml.reader import read_nml
+from voxelhub.annotations.nml.writer import write_nml_bytes
+from voxelhub.annotations.skeleton.model import (
     NODE_COLUMNS,
     BoundingBox,
     BranchPoint,
@@ -23,8 +24,8 @@ from voxelhub.annotations.skeleton import (
     VolumeLayer,
     edge_array,
 )
-from voxelhub.annotations.snapshot import from_snapshot_bytes
-from voxelhub.annotations.viewer_json import to_json_bytes, to_json_dict
+from voxelhub.annotations.skeleton.snapshot import from_snapshot_bytes, to_snapshot_bytes
+from voxelhub.annotations.skeleton.viewer_json import to_json_bytes, to_json_dict
 
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\t&<>\"'"), max_size=20)
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -94,12 +95,12 @@ def test_nml_round_trip_loses_nothing(sk):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(skeletons())
 def test_snapshot_round_trip_and_json_paths_agree(sk):
-    assert from_snapshot_bytes(sk.to_snapshot_bytes()).equals(sk)
+    assert from_snapshot_bytes(to_snapshot_bytes(sk)).equals(sk)
     assert orjson.loads(to_json_bytes(sk, version=4)) == orjson.loads(orjson.dumps(to_json_dict(sk, version=4)))
 
 
 def test_viewer_json_shape():
-    doc = orjson.loads(synthetic_skeleton(trees=2, nodes_per_tree=3).to_json_bytes(version=7))
+    doc = orjson.loads(to_json_bytes(synthetic_skeleton(trees=2, nodes_per_tree=3), version=7))
     assert doc["version"] == 7 and doc["activeNodeId"] == 1
     node = doc["trees"][0]["nodes"][0]
     assert set(node) == {"id", "position", "radius", "rotation", "viewport", "mag", "bitDepth", "interpolation",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixture_files import FIXTURES
-from voxelhub.datasets.layout import DatasetFormatError, DataSource, scan_dataset
+from voxelhub.datasets.layout import DatasetFormatError, DataSource
+from voxelhub.datasets.scan import scan_dataset
 from voxelhub.storage import open_location
 
 

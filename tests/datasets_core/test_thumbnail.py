@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.fixture_files import FIXTURES
-from voxelhub.datasets.layout import scan_dataset
+from voxelhub.datasets.scan import scan_dataset
 from voxelhub.datasets.thumbnail import layer_thumbnail, segment_colors
 from voxelhub.datasets.volume import VolumeError
 from voxelhub.storage import open_location

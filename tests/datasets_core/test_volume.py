@@ -11,7 +11,7 @@ import zarr
 
 from tests.fixture_files import FIXTURES
 from tests.storage.s3server import upload_dir
-from voxelhub.datasets.layout import scan_dataset
+from voxelhub.datasets.scan import scan_dataset
 from voxelhub.datasets.volume import VolumeError, parse_mag, read_box, read_buckets, to_wire_bytes
 from voxelhub.storage import Location, open_location
 

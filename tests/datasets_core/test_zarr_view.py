@@ -15,7 +15,8 @@ import zarr
 from zarr.storage import FsspecStore
 
 from tests.fixture_files import FIXTURES
-from voxelhub.datasets.layout import DataSource, scan_dataset
+from voxelhub.datasets.layout import DataSource
+from voxelhub.datasets.scan import scan_dataset
 from voxelhub.datasets.zarr_view import resolve_view_key, zarr_view_chunk, zarr_view_document, zarr_view_get
 from voxelhub.storage import InvalidKey, Location, open_location
 

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.annotations.test_annotation_content import annotation_count, node, team_member_on_dataset
-from voxelhub.annotations import nml_sax
-from voxelhub.annotations.nml import NmlError, NmlLimits, read_nml
-from voxelhub.annotations.nml_columns import CHUNK
-from voxelhub.annotations.nml_limits import TagLengthGuard
+from voxelhub.annotations.nml import sax_reader as nml_sax
+from voxelhub.annotations.nml.limits import TagLengthGuard
+from voxelhub.annotations.nml.reader import NmlError, NmlLimits, read_nml
+from voxelhub.annotations.nml.tree_columns import CHUNK
 from voxelhub.api import request_body
 from voxelhub.api.routes import annotation_content, annotation_volumes
 from voxelhub.settings import Settings

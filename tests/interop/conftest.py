@@ -153,7 +153,7 @@ def read_truth(folder: Path, layer: str, mag: int) -> np.ndarray:
 def _data_source(folder: Path, name: str, properties: dict[str, Any]) -> dict[str, Any]:
     """The stored dataSource JSON: voxelhub's own scan when available, else the datasource-properties.json."""
     try:
-        from voxelhub.datasets.layout import scan_dataset
+        from voxelhub.datasets.scan import scan_dataset
         from voxelhub.storage import open_location
     except ImportError:  # pragma: no cover - older trees
         return dict(properties, id={"name": name, "team": ""})

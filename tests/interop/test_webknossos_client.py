@@ -265,7 +265,7 @@ def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
     import zipfile
 
     from tests.annotations.test_volume_exchange import volumes_of_fixture
-    from voxelhub.annotations.nml import read_nml
+    from voxelhub.annotations.nml.reader import read_nml
     with zipfile.ZipFile(archive_zip) as zf:
         skeleton = read_nml(zf.read(next(n for n in zf.namelist() if n.endswith(".nml"))))
     names = {v.id: v.name or "Volume" for v in skeleton.volumes}

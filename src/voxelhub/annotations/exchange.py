@@ -1,6 +1,6 @@
 """NML and annotation-zip download and upload. Both stream: the export is written to a temporary file that the
 answer streams from, and the import parses the uploaded NML without building a DOM. An annotation with volume
-layers travels as a zip (the NML plus one `data_<layer>.zip` per layer, see `volume_exchange`)."""
+layers travels as a zip (the NML plus one `data_<layer>.zip` per layer, see `volume.exchange`)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import Organization, User
-from voxelhub.annotations import service, versions, volume_exchange
+from voxelhub.annotations import service, versions
 from voxelhub.annotations.models import Annotation
-from voxelhub.annotations.nml import read_nml
-from voxelhub.annotations.nml_errors import NmlError
-from voxelhub.annotations.nml_limits import NmlLimits
-from voxelhub.annotations.nml_write import write_nml
-from voxelhub.annotations.nml_zip import archive_names, write_annotation_zip_files
-from voxelhub.annotations.skeleton import Skeleton
+from voxelhub.annotations.nml.annotation_zip import archive_names, write_annotation_zip_files
+from voxelhub.annotations.nml.errors import NmlError
+from voxelhub.annotations.nml.limits import NmlLimits
+from voxelhub.annotations.nml.reader import read_nml
+from voxelhub.annotations.nml.writer import write_nml
+from voxelhub.annotations.skeleton.model import Skeleton
+from voxelhub.annotations.volume import exchange as volume_exchange
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.policy import (

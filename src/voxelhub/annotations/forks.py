@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import service, versions, volumes
+from voxelhub.annotations import service, versions
 from voxelhub.annotations.models import Annotation
+from voxelhub.annotations.volume import layers as volume_layers
 from voxelhub.policy import Action, Actor
 from voxelhub.settings import Settings
 
@@ -16,7 +17,7 @@ def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settin
     original = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.FORK)
     service.authorize_fork(session, actor, original)
     copy = service.new_fork_row(session, actor, original)
-    copy.volume_layers = [volumes.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]
+    copy.volume_layers = [volume_layers.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]
     if original.has_skeleton:
         versions.copy_for_fork(session, original, copy)
     else:

@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import service, skeleton_store
+from voxelhub.annotations import service
 from voxelhub.annotations.models import Annotation, SkeletonVersion
+from voxelhub.annotations.skeleton import facade as skeleton_facade
 from voxelhub.db import utcnow
 from voxelhub.errors import BadInput, Conflict, NotFound
 from voxelhub.policy import Action, Actor, authorize, require_user
@@ -56,9 +57,9 @@ _cache = _SkeletonCache()
 def initialise(*, session: Session, annotation: Annotation, settings: Settings | None = None,
                skeleton: Any | None = None) -> None:
     """Version 0 of a new annotation: an empty skeleton, or the imported one."""
-    skeleton = skeleton if skeleton is not None else skeleton_store.empty()
+    skeleton = skeleton if skeleton is not None else skeleton_facade.empty()
     session.add(SkeletonVersion(
-        annotation_id=annotation.id, version=0, actions=[], snapshot=skeleton_store.dump(skeleton),
+        annotation_id=annotation.id, version=0, actions=[], snapshot=skeleton_facade.dump(skeleton),
         author_id=annotation.owner_id,
     ))
     annotation.version = 0
@@ -82,7 +83,7 @@ def load(session: Session, annotation: Annotation, version: int | None = None) -
     )
     if base is None or base.snapshot is None:
         raise NotFound("this annotation has no stored skeleton")
-    skeleton = skeleton_store.load(base.snapshot)
+    skeleton = skeleton_facade.load(base.snapshot)
     later = session.scalars(
         select(SkeletonVersion)
         .where(SkeletonVersion.annotation_id == annotation.id, SkeletonVersion.version > base.version,
@@ -90,7 +91,7 @@ def load(session: Session, annotation: Annotation, version: int | None = None) -
         .order_by(SkeletonVersion.version)
     )
     for row in later:
-        skeleton = skeleton_store.apply(skeleton, row.actions)
+        skeleton = skeleton_facade.apply(skeleton, row.actions)
     _cache.put((annotation.id, version), skeleton)
     return skeleton
 
@@ -128,8 +129,8 @@ def save(*, session: Session, actor: Actor, annotation_id: str, base_version: in
     new_version = claim_next_version(session, annotation, base_version)
     skeleton = load(session, annotation, base_version)
     try:
-        new_skeleton = skeleton_store.apply(skeleton, actions)
-    except skeleton_store.ActionError as exc:
+        new_skeleton = skeleton_facade.apply(skeleton, actions)
+    except skeleton_facade.ActionError as exc:
         raise BadInput(str(exc), actionIndex=exc.index) from exc
     record(session, actor, annotation, new_version, actions, new_skeleton)
     return new_version
@@ -140,7 +141,7 @@ def record(session: Session, actor: Actor, annotation: Annotation, version: int,
     """Store a version row (with a snapshot every SNAPSHOT_EVERY versions) and cache the skeleton."""
     session.add(SkeletonVersion(
         annotation_id=annotation.id, version=version, actions=actions,
-        snapshot=skeleton_store.dump(skeleton) if version % SNAPSHOT_EVERY == 0 else None,
+        snapshot=skeleton_facade.dump(skeleton) if version % SNAPSHOT_EVERY == 0 else None,
         author_id=require_user(actor).user_id,
     ))
     session.flush()

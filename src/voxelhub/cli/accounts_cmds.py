@@ -54,7 +54,7 @@ def org_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _org_id(session, name: str) -> str:
+def organization_id_named(session, name: str) -> str:
     org = service.find_organization(session, name)
     if org is None:
         raise NotFound(f"no organization named {name!r}")
@@ -70,7 +70,7 @@ def _team_id(session, org_id: str, name: str) -> str:
 
 def user_add(args: argparse.Namespace) -> int:
     with database(settings_from(args)) as session:
-        org_id = _org_id(session, args.org)
+        org_id = organization_id_named(session, args.org)
         teams = [service.TeamAssignment(_team_id(session, org_id, n), n in args.manages)
                  for n in dict.fromkeys(args.team + args.manages)]
         user = service.create_user(
@@ -85,7 +85,7 @@ def user_add(args: argparse.Namespace) -> int:
 def team_add_cmd(args: argparse.Namespace) -> int:
     with database(settings_from(args)) as session:
         team = service.create_team(
-            session=session, actor=SYSTEM, organization_id=_org_id(session, args.org), name=args.name
+            session=session, actor=SYSTEM, organization_id=organization_id_named(session, args.org), name=args.name
         )
         print(f"created team {team.name} ({team.id})")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from voxelhub.cli.accounts_cmds import _org_id
+from voxelhub.cli.accounts_cmds import organization_id_named
 from voxelhub.cli.context import database, settings_from
 from voxelhub.datasets import service
 from voxelhub.errors import BadInput
@@ -41,7 +41,7 @@ def dataset_add(args: argparse.Namespace) -> int:
         raise BadInput(f"--storage-options: not valid JSON ({exc.msg})") from exc
     with database(settings_from(args)) as session:
         dataset = service.register_folder(
-            session=session, actor=SYSTEM, organization_id=_org_id(session, args.org),
+            session=session, actor=SYSTEM, organization_id=organization_id_named(session, args.org),
             location_url=_location_url(args.path), name=args.name, storage_options=options or None,
         )
         layers = ", ".join(f"{l['name']} ({l['category']}, {len(l['mags'])} mags)"  # noqa: E741

@@ -293,25 +293,6 @@ def read_json(location: Location, key: str) -> Any:
 # ---------------------------------------------------------------- scanning
 
 
-def scan_dataset(location: Location, name: str | None = None) -> DataSource:
-    """Read a dataset folder (webKnossos layout or OME-Zarr) and verify every mag array.
-
-    Raises DatasetFormatError(path, problem) for anything broken or unsupported.
-    """
-    if location.exists(PROPERTIES_FILE):
-        source = scan_wk_layout(location)
-    else:
-        from voxelhub.datasets.ome_layout import find_ome_root, scan_ome_zarr
-
-        if find_ome_root(location) is None:
-            raise DatasetFormatError(PROPERTIES_FILE, "file not found, and the folder is not an OME-Zarr "
-                                     "image (no multiscales metadata in .zattrs or zarr.json)")
-        source = scan_ome_zarr(location)
-    if name:
-        source = replace(source, name=name)
-    return source
-
-
 def scan_wk_layout(location: Location) -> DataSource:
     raw = read_json(location, PROPERTIES_FILE)
     if not isinstance(raw, dict) or not isinstance(raw.get("dataLayers"), list) or not raw["dataLayers"]:

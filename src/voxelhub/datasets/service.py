@@ -150,7 +150,8 @@ def scan_and_register(*, session: Session, organization_id: str, location_url: s
                       storage_options: dict[str, Any] | None = None) -> Dataset:
     """`register_folder` for a caller already authorized to register datasets in the organization (the
     upload, which checks before it unpacks)."""
-    from voxelhub.datasets.layout import DatasetFormatError, scan_dataset
+    from voxelhub.datasets.layout import DatasetFormatError
+    from voxelhub.datasets.scan import scan_dataset
     from voxelhub.storage import InvalidKey, open_location
 
     try:

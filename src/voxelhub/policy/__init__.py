@@ -10,14 +10,14 @@ from voxelhub.policy.actors import ANONYMOUS, SYSTEM, Actor, Principal, ShareGra
 from voxelhub.policy.annotations_rules import (
     VOLUME_DATA_NEEDS_DATASET,
     AnnotationOnDataset,
-    authorize_volume_data,
-    can_read_volume_data,
     readable_annotations,
     shared_with_user,
 )
-from voxelhub.policy.core import Action, authorize, can, require_user
+from voxelhub.policy.core import authorize, can, require_user
 from voxelhub.policy.datasets_rules import DatasetFacts, is_dataset_editor, public_datasets, readable_datasets
 from voxelhub.policy.grants import grant_is_valid
+from voxelhub.policy.registry import Action
+from voxelhub.policy.volume_data import authorize_volume_data, can_read_volume_data
 
 __all__ = [
     "ANONYMOUS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voxelhub.accounts.models import ApiToken, Organization, Team, User
 from voxelhub.policy.actors import Actor
-from voxelhub.policy.core import Action, rule_for
+from voxelhub.policy.registry import Action, rule_for
 
 
 def _is_member(actor: Actor, organization_id: str) -> bool:

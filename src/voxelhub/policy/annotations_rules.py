@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, or_, select
 
 from voxelhub.annotations.models import Annotation, AnnotationSharedTeam
-from voxelhub.errors import Forbidden, NotFound
 from voxelhub.policy.actors import Actor, Principal
-from voxelhub.policy.core import Action, can, rule_for
 from voxelhub.policy.datasets_rules import DatasetLike, can_read_dataset
+from voxelhub.policy.registry import Action, rule_for
 
 _KNOWN_VISIBILITIES = ("Private", "Internal", "Public")
 OWNER_ONLY = frozenset({Action.WRITE, Action.CHANGE_VISIBILITY, Action.SHARE_WITH_TEAMS, Action.UPDATE})
@@ -122,19 +121,3 @@ def annotation_data_rule(actor: Actor, action: Action, pair: AnnotationOnDataset
     if action == Action.READ_VOLUME_DATA:
         return can_read_annotation(actor, pair.annotation) and can_read_dataset(actor, pair.dataset)
     return False
-
-
-def can_read_volume_data(actor: Actor, annotation: Annotation, dataset: DatasetLike) -> bool:
-    """May the actor read the annotation's voxel data (buckets, coarse mags, the volume part of downloads)?
-    Only with read access to the annotation AND its dataset (spec: "no data leaks")."""
-    return can(actor, Action.READ_VOLUME_DATA, AnnotationOnDataset(annotation, dataset))
-
-
-def authorize_volume_data(actor: Actor, annotation: Annotation, dataset: DatasetLike) -> None:
-    """404 when the annotation is not readable (never reveal it exists); a 403 naming the reason when it is
-    readable but its dataset is not: the reader may know the annotation exists, so saying why helps them."""
-    if can_read_volume_data(actor, annotation, dataset):
-        return
-    if not can_read_annotation(actor, annotation):
-        raise NotFound()
-    raise Forbidden(VOLUME_DATA_NEEDS_DATASET, reason="dataset_access_needed", datasetId=annotation.dataset_id)

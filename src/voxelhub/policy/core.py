@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import StrEnum
 from typing import Any
 
 from voxelhub.errors import Forbidden, NotAuthenticated, NotFound
+
+# The rules modules register their rules in the registry as they are imported; `can` needs every one of them.
+from voxelhub.policy import accounts_rules, annotations_rules, datasets_rules  # noqa: F401
 from voxelhub.policy.actors import Actor, Principal
-
-
-class Action(StrEnum):
-    READ = "read"
-    LIST_PUBLIC = "list_public"
-    MANAGE_USERS = "manage_users"
-    MANAGE_TEAMS = "manage_teams"
-    MANAGE_DATASETS = "manage_datasets"
-    UPDATE = "update"
-    DELETE = "delete"
-    GET_SHARING_LINK = "get_sharing_link"
-    REVOKE_SHARING_LINK = "revoke_sharing_link"
-    EDIT = "edit"
-    CHANGE_TEAMS = "change_teams"
-    CREATE_ANNOTATION = "create_annotation"
-    WRITE = "write"
-    CHANGE_VISIBILITY = "change_visibility"
-    SHARE_WITH_TEAMS = "share_with_teams"
-    FORK = "fork"
-    DOWNLOAD = "download"
-    READ_VOLUME_DATA = "read_volume_data"
-    READ_AUDIT = "read_audit"
-
-
-Rule = Callable[[Actor, Action, Any], bool]
-_RULES: dict[type, Rule] = {}
-
-
-def rule_for(kind: type) -> Callable[[Rule], Rule]:
-    """Registers the rule function that decides for objects of `kind`."""
-
-    def register(fn: Rule) -> Rule:
-        _RULES[kind] = fn
-        return fn
-
-    return register
+from voxelhub.policy.registry import Action, rule_of
 
 
 def can(actor: Actor, action: Action | str, obj: Any) -> bool:
@@ -54,7 +20,7 @@ def can(actor: Actor, action: Action | str, obj: Any) -> bool:
         return False
     if actor.is_system:
         return True
-    rule = _RULES.get(type(obj))
+    rule = rule_of(type(obj))
     return bool(rule and rule(actor, action, obj))
 
 
@@ -75,11 +41,3 @@ def require_user(actor: Actor) -> Principal:
     if actor.user is None:
         raise NotAuthenticated()
     return actor.user
-
-
-def _load_rules() -> None:
-    # Imported for their registrations; kept at the bottom to avoid an import cycle.
-    from voxelhub.policy import accounts_rules, annotations_rules, datasets_rules  # noqa: F401
-
-
-_load_rules()

@@ -10,8 +10,8 @@ from sqlalchemy import Select, false, or_, select
 
 from voxelhub.datasets.models import Dataset, DatasetAllowedTeam
 from voxelhub.policy.actors import Actor, Principal
-from voxelhub.policy.core import Action, rule_for
 from voxelhub.policy.grants import holds_valid_grant
+from voxelhub.policy.registry import Action, rule_for
 
 EDITOR_ACTIONS = frozenset({Action.REVOKE_SHARING_LINK, Action.EDIT, Action.CHANGE_TEAMS, Action.READ_AUDIT})
 

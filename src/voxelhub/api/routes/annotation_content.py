@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
+from voxelhub.annotations import exchange, forks, service, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -18,6 +18,7 @@ from voxelhub.annotations.schemas import (
     UploadAnswerAnnotation,
     VersionAnswer,
 )
+from voxelhub.annotations.skeleton import facade as skeleton_facade
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
@@ -45,7 +46,7 @@ def skeleton(
     loaded = versions.load(session, annotation, wanted)
     if loaded.volumes and not service.volume_data_readable(session, actor, annotation):
         loaded = replace(loaded, volumes=())  # their largest segment ids come from the dataset
-    return Response(skeleton_store.to_json_bytes(loaded, version=wanted), media_type="application/json")
+    return Response(skeleton_facade.to_json_bytes(loaded, version=wanted), media_type="application/json")
 
 
 @router.post("/annotations/{annotation_id}/updates",

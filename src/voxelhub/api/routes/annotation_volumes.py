@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from voxelhub.annotations import service as annotation_service
-from voxelhub.annotations import volume_service
 from voxelhub.annotations.schemas import VersionAnswer
+from voxelhub.annotations.volume import service as volume_service
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated

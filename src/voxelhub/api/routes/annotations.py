@@ -101,7 +101,7 @@ def create_annotation(
     )
     versions.initialise(session=session, annotation=annotation, settings=settings)
     if "volume" in body.layers:
-        from voxelhub.annotations import volume_service
+        from voxelhub.annotations.volume import service as volume_service
 
         volume_service.add_layer(session=session, settings=settings, actor=actor, annotation_id=annotation.id)
     return info_of(session, actor, annotation, server_origin(request, settings))

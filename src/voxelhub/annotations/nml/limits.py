@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from voxelhub.annotations.nml_errors import NmlError
+from voxelhub.annotations.nml.errors import NmlError
 
 if TYPE_CHECKING:
     from voxelhub.settings import Settings

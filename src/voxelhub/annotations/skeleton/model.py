@@ -184,7 +184,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class VolumeLayer:
-    """A volume layer descriptor; its voxels live in a separate archive (see `nml_zip`)."""
+    """A volume layer descriptor; its voxels live in a separate archive (see `nml.annotation_zip`)."""
 
     id: int
     name: str | None = None
@@ -271,21 +271,3 @@ class Skeleton:
         if list(self.trees) != list(other.trees):
             return False
         return all(t.equals(other.trees[k]) for k, t in self.trees.items())
-
-    # Convenience front doors to the serializers (imported lazily: they import this module).
-    def to_snapshot_bytes(self) -> bytes:
-        from voxelhub.annotations.snapshot import to_snapshot_bytes
-        return to_snapshot_bytes(self)
-
-    @staticmethod
-    def from_snapshot_bytes(data: bytes) -> Skeleton:
-        from voxelhub.annotations.snapshot import from_snapshot_bytes
-        return from_snapshot_bytes(data)
-
-    def to_json_dict(self, version: int | None = None) -> dict[str, Any]:
-        from voxelhub.annotations.viewer_json import to_json_dict
-        return to_json_dict(self, version=version)
-
-    def to_json_bytes(self, version: int | None = None) -> bytes:
-        from voxelhub.annotations.viewer_json import to_json_bytes
-        return to_json_bytes(self, version=version)

@@ -30,7 +30,8 @@ def shown(raw: str | None) -> str:
     return repr(raw[:40]) + "…"
 
 
-def _line(el: Any) -> int | None:
+def source_line(el: Any) -> int | None:
+    """The line an lxml element started on, for error messages (None when lxml did not record it)."""
     line = getattr(el, "sourceline", None)
     return int(line) if line else None
 
@@ -43,9 +44,9 @@ def attr_float(el: Any, name: str, default: float | None = None) -> float | None
     try:
         value = float(raw)
     except ValueError:
-        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a number", _line(el)) from None
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a number", source_line(el)) from None
     if not math.isfinite(value):
-        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a finite number", _line(el))
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a finite number", source_line(el))
     return value
 
 
@@ -60,17 +61,17 @@ def attr_int(el: Any, name: str, default: int | None = None, *, maximum: int = I
     except ValueError:
         number = attr_float(el, name)
         if number is None or not float(number).is_integer():
-            raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not an integer", _line(el)) from None
+            raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not an integer", source_line(el)) from None
         value = int(number)
     if not INT64_MIN <= value <= maximum:
-        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is out of range", _line(el))
+        raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is out of range", source_line(el))
     return value
 
 
 def required_int(el: Any, name: str, *, maximum: int = INT64_MAX) -> int:
     value = attr_int(el, name, maximum=maximum)
     if value is None:
-        raise NmlError(f"<{el.tag}> lacks the attribute {name}", _line(el))
+        raise NmlError(f"<{el.tag}> lacks the attribute {name}", source_line(el))
     return value
 
 
@@ -83,7 +84,7 @@ def attr_bool(el: Any, name: str, default: bool | None = None) -> bool | None:
         return True
     if low in ("false", "0"):
         return False
-    raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a boolean", _line(el))
+    raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not a boolean", source_line(el))
 
 
 def attr_vec3(el: Any, names: tuple[str, str, str]) -> tuple[float, float, float] | None:
@@ -92,7 +93,7 @@ def attr_vec3(el: Any, names: tuple[str, str, str]) -> tuple[float, float, float
     if all(v is None for v in values):
         return None
     if any(v is None for v in values):
-        raise NmlError(f"<{el.tag}> needs all of {', '.join(names)}", _line(el))
+        raise NmlError(f"<{el.tag}> needs all of {', '.join(names)}", source_line(el))
     return (values[0], values[1], values[2])  # type: ignore[return-value]
 
 

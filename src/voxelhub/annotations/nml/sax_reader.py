@@ -8,7 +8,7 @@ measured at 100k nodes: bare iterparse 0.55 s CPU, this reader 0.74 s including 
 The same hardened libxml2 parser is used (no entity resolution, no network, no DTD loading, no huge-tree
 mode), a DOCTYPE is refused from the target's `doctype` callback, and memory stays at one chunk of node
 dicts plus the finished columns. The small elements (parameters, groups, volumes, tree metadata …) are rebuilt
-as tiny lxml subtrees and read by the same code as the precise reader (`nml.py`).
+as tiny lxml subtrees and read by the same code as the precise reader (`reader`).
 
 SAX callbacks carry no line numbers. Syntax errors still get theirs from libxml2; a semantic error found here
 (unknown node in an edge, bad coordinate, …) has `line=None`, and `read_nml` then re-reads the file with the
@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from voxelhub.annotations.nml_columns import CHUNK, TreeAccumulator
-from voxelhub.annotations.nml_errors import NmlError
-from voxelhub.annotations.nml_limits import NmlLimits
-from voxelhub.annotations.skeleton import Skeleton
+from voxelhub.annotations.nml.errors import NmlError
+from voxelhub.annotations.nml.limits import NmlLimits
+from voxelhub.annotations.nml.tree_columns import CHUNK, TreeAccumulator
+from voxelhub.annotations.skeleton.model import Skeleton
 
 _READ_SIZE = 1 << 16
 _ROOT = object()  # stack marker for <things>

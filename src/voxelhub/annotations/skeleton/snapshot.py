@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 from numcodecs import Blosc
 
-from voxelhub.annotations.skeleton import (
+from voxelhub.annotations.skeleton.model import (
     NODE_COLUMNS,
     BranchPoint,
     Comment,
@@ -27,7 +27,7 @@ from voxelhub.annotations.skeleton import (
     Tree,
     edge_array,
 )
-from voxelhub.annotations.small_parts import (
+from voxelhub.annotations.skeleton.plain_json import (
     bbox_from_json,
     bbox_to_json,
     group_from_json,

@@ -1,25 +1,25 @@
 """Reading the small NML elements (parameters, groups, bounding boxes, metadata, volumes).
 
 These are few and small, so the streaming reader hands each one over as a finished lxml subtree and this module
-walks it; only nodes and edges need the columnar fast path (`nml_columns`).
+walks it; only nodes and edges need the columnar fast path (`tree_columns`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from voxelhub.annotations.nml_errors import (
+from voxelhub.annotations.nml.errors import (
     UINT64_MAX,
     NmlError,
-    _line,
     attr_bool,
     attr_color,
     attr_float,
     attr_int,
     attr_vec3,
     required_int,
+    source_line,
 )
-from voxelhub.annotations.skeleton import BoundingBox, Group, Parameters, Segment, VolumeLayer
+from voxelhub.annotations.skeleton.model import BoundingBox, Group, Parameters, Segment, VolumeLayer
 
 XYZ = ("x", "y", "z")
 _VOLUME_KNOWN = {"id", "name", "location", "format", "fallbackLayer", "largestSegmentId"}
@@ -34,7 +34,7 @@ def parse_bounding_box(el: Any, default_id: int = 0) -> BoundingBox:
     top_left = tuple(attr_int(el, f"topLeft{a}", 0) for a in "XYZ")
     size = tuple(attr_int(el, k, 0) for k in ("width", "height", "depth"))
     if any(s is not None and s < 0 for s in size):
-        raise NmlError(f"<{el.tag}> has a negative size", _line(el))
+        raise NmlError(f"<{el.tag}> has a negative size", source_line(el))
     return BoundingBox(
         id=attr_int(el, "id", default_id) or 0, top_left=top_left, size=size,  # type: ignore[arg-type]
         name=el.get("name", ""), color=attr_color(el), is_visible=bool(attr_bool(el, "isVisible", True)),
@@ -81,7 +81,7 @@ def parse_groups(el: Any, seen: set[int] | None = None) -> tuple[Group, ...]:
             continue
         gid = required_int(child, "id")
         if gid in seen:
-            raise NmlError(f"group id {gid} is used twice", _line(child))
+            raise NmlError(f"group id {gid} is used twice", source_line(child))
         seen.add(gid)
         groups.append(Group(id=gid, name=child.get("name", ""), is_expanded=attr_bool(child, "isExpanded"),
                             children=parse_groups(child, seen)))
@@ -97,7 +97,7 @@ def parse_metadata(el: Any | None) -> tuple[dict[str, str], ...]:
     for child in el:
         if child.tag == "metadataEntry":
             if child.get("key") is None:
-                raise NmlError("<metadataEntry> lacks the attribute key", _line(child))
+                raise NmlError("<metadataEntry> lacks the attribute key", source_line(child))
             entries.append(dict(child.items()))
     return tuple(entries)
 
@@ -122,7 +122,7 @@ def parse_volume(el: Any) -> VolumeLayer:
             groups = parse_groups(child)
     ids = [s.id for s in segments]
     if len(set(ids)) != len(ids):
-        raise NmlError("a segment id is used twice in this volume", _line(el))
+        raise NmlError("a segment id is used twice in this volume", source_line(el))
     return VolumeLayer(
         id=required_int(el, "id"), name=el.get("name"), location=el.get("location"), format=el.get("format"),
         fallback_layer=el.get("fallbackLayer"), largest_segment_id=attr_int(el, "largestSegmentId", maximum=UINT64_MAX),

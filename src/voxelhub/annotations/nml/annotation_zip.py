@@ -1,6 +1,6 @@
 """Annotation zips: one NML plus a `data_<layer>.zip` volume archive per volume layer.
 
-Volume archives stay opaque bytes here (storage converts them later); `volume_archive` looks inside them.
+Volume archives stay opaque bytes here (storage converts them later); `volume.archive_contents` looks inside them.
 Sizes are checked from the zip directory before anything is decompressed, so a zip bomb is refused early.
 """
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from voxelhub.annotations.nml import DEFAULT_MAX_BYTES, NmlError, read_nml, write_nml
-from voxelhub.annotations.skeleton import Skeleton, VolumeLayer
+from voxelhub.annotations.nml.reader import DEFAULT_MAX_BYTES, NmlError, read_nml
+from voxelhub.annotations.nml.writer import write_nml
+from voxelhub.annotations.skeleton.model import Skeleton, VolumeLayer
 
 DEFAULT_MAX_VOLUME_BYTES = 8 * 1024**3
 

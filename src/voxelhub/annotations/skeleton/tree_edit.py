@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelhub.annotations.skeleton import (
+from voxelhub.annotations.skeleton.model import (
     NODE_COLUMNS,
     NODE_DEFAULTS,
     BranchPoint,

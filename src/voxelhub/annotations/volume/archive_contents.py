@@ -1,5 +1,5 @@
 """What is inside a volume annotation archive (`data_<layer>.zip`): WKW or zarr3, and which mags
-(`volume_exchange` decodes the voxels, each chunk bounded by its own size: `chunk_codecs`, `wkw_archive`).
+(`exchange` decodes the voxels, each chunk bounded by its own size: `chunk_codecs`, `wkw_reader`).
 
 The annotation core keeps these archives opaque (bytes); storage converts them later. This module only looks
 inside without extracting anything to disk under names from the archive (no path traversal possible), and

@@ -1,4 +1,4 @@
-"""The small facade the versioning layer (`versions.py`) uses: snapshots in and out, actions, viewer JSON.
+"""The small facade the versioning layer (`annotations.versions`) uses: snapshots in and out, actions, viewer JSON.
 
 Kept as plain functions so storage code does not depend on the skeleton's internals.
 """
@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from voxelhub.annotations.actions import UpdateActionError, apply_actions
-from voxelhub.annotations.skeleton import Skeleton
-from voxelhub.annotations.snapshot import from_snapshot_bytes, to_snapshot_bytes
-from voxelhub.annotations.viewer_json import to_json_bytes as _to_json_bytes
+from voxelhub.annotations.skeleton.actions import UpdateActionError, apply_actions
+from voxelhub.annotations.skeleton.model import Skeleton
+from voxelhub.annotations.skeleton.snapshot import from_snapshot_bytes, to_snapshot_bytes
+from voxelhub.annotations.skeleton.viewer_json import to_json_bytes as _to_json_bytes
 
 ActionError = UpdateActionError
 

@@ -12,9 +12,10 @@ import numpy as np
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from voxelhub.annotations import service, versions, volumes
+from voxelhub.annotations import service, versions
 from voxelhub.annotations.models import Annotation
-from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
+from voxelhub.annotations.skeleton.plain_json import segment_from_json, segment_to_json
+from voxelhub.annotations.volume import layers as volume_layers
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import read_buckets
 from voxelhub.errors import BadInput, Forbidden, NotFound
@@ -41,8 +42,8 @@ def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation_
         raise BadInput("the dataset has no layers to annotate")
     if any(layer["name"] == name for layer in annotation.volume_layers):
         raise BadInput(f"a volume layer named {name!r} exists already")
-    element_class = segmentation["elementClass"] if segmentation and segmentation["elementClass"] in volumes.ELEMENT_CLASSES else "uint32"
-    layer = volumes.new_layer(
+    element_class = segmentation["elementClass"] if segmentation and segmentation["elementClass"] in volume_layers.ELEMENT_CLASSES else "uint32"
+    layer = volume_layers.new_layer(
         settings, annotation_id=annotation.id, name=name, bounding_box=reference["boundingBox"],
         mags=[m["mag"] for m in reference["mags"]], element_class=element_class, fallback_layer=fallback_layer,
         largest_segment_id=int((segmentation or {}).get("largestSegmentId") or 0),
@@ -67,7 +68,7 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     target = volume_data_source(session, actor, annotation)
     layer = layer_of(annotation, layer_name)
     for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
-        problem = volumes.bucket_problem(layer, mag, bucket, slack=1)
+        problem = volume_layers.bucket_problem(layer, mag, bucket, slack=1)
         if problem:
             raise BadInput(f"bucket {index}: {problem}", bucketIndex=index)
     parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
@@ -98,7 +99,7 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
     """32³ buckets (x, y, z; little-endian of the layer's element class): painted ones from the layer, the
     others from the dataset's fallback segmentation layer when it has one (else zeros)."""
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
-    painted = [volumes.bucket_is_painted(settings, layer, mag, b) for b in buckets]
+    painted = [volume_layers.bucket_is_painted(settings, layer, mag, b) for b in buckets]
     fallback = _fallback_layer(layer, target, mag)
     unpainted = [i for i, done in enumerate(painted) if not done]
     from_fallback: dict[int, np.ndarray] = {}
@@ -111,15 +112,15 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
         source_dtype = fallback.dtype.newbyteorder("<")
         for k, i in enumerate(unpainted):
             voxels = np.frombuffer(raw[k * size:(k + 1) * size], dtype=source_dtype)
-            from_fallback[i] = voxels.reshape((volumes.BUCKET,) * 3, order="F").astype(dtype)
+            from_fallback[i] = voxels.reshape((volume_layers.BUCKET,) * 3, order="F").astype(dtype)
     out = []
     for i, bucket in enumerate(buckets):
         if i in from_fallback:
             out.append(from_fallback[i])
         elif painted[i]:
-            out.append(volumes.read_bucket(settings, layer, mag, bucket).astype(dtype))
+            out.append(volume_layers.read_bucket(settings, layer, mag, bucket).astype(dtype))
         else:
-            out.append(np.zeros((volumes.BUCKET,) * 3, dtype=dtype))
+            out.append(np.zeros((volume_layers.BUCKET,) * 3, dtype=dtype))
     return out
 
 
@@ -149,12 +150,12 @@ def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: acce
             offsets = list(itertools.product(*(range(r) for r in ratio)))
             fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
                             for offset in offsets]
-            block = np.zeros(tuple(volumes.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
+            block = np.zeros(tuple(volume_layers.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
             parts = merged_buckets(settings, layer, target, fine, fine_buckets)
             for offset, part in zip(offsets, parts, strict=True):
-                x, y, z = (d * volumes.BUCKET for d in offset)
-                block[x:x + volumes.BUCKET, y:y + volumes.BUCKET, z:z + volumes.BUCKET] = part
-            volumes.write_bucket(settings, layer, coarse, bucket,
+                x, y, z = (d * volume_layers.BUCKET for d in offset)
+                block[x:x + volume_layers.BUCKET, y:y + volume_layers.BUCKET, z:z + volume_layers.BUCKET] = part
+            volume_layers.write_bucket(settings, layer, coarse, bucket,
                                  block[::ratio[0], ::ratio[1], ::ratio[2]])
         fine, touched = coarse, coarse_touched
 
@@ -171,7 +172,7 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     new_version = versions.claim_next_version(session, annotation, base_version)
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
-        volumes.write_bucket(settings, layer, mag, position, voxels)
+        volume_layers.write_bucket(settings, layer, mag, position, voxels)
     target = _dataset_if_readable(session, actor, annotation)
     for painted_mag in {tuple(m) for m, _, _ in decoded}:
         positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
@@ -193,12 +194,12 @@ def _decode_bucket(layer: dict[str, Any], bucket: dict[str, Any], index: int) ->
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise BadInput(f"bucket {index}: needs mag, position and base64 data", actionIndex=index) from exc
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
-    if len(mag) != 3 or len(position) != 3 or len(raw) != volumes.BUCKET**3 * dtype.itemsize:
+    if len(mag) != 3 or len(position) != 3 or len(raw) != volume_layers.BUCKET**3 * dtype.itemsize:
         raise BadInput(f"bucket {index}: 32³ voxels of {layer['elementClass']} expected", actionIndex=index)
-    problem = volumes.bucket_problem(layer, mag, position, slack=0)  # checked before any bucket is written
+    problem = volume_layers.bucket_problem(layer, mag, position, slack=0)  # checked before any bucket is written
     if problem:
         raise BadInput(f"bucket {index}: {problem}", actionIndex=index)
-    voxels = np.frombuffer(raw, dtype=dtype).reshape((volumes.BUCKET,) * 3, order="F")
+    voxels = np.frombuffer(raw, dtype=dtype).reshape((volume_layers.BUCKET,) * 3, order="F")
     return mag, position, voxels
 
 

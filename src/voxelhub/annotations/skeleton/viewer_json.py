@@ -1,7 +1,7 @@
 """The skeleton as JSON for the viewer (`GET /api/annotations/{id}/skeleton`, docs/api.md).
 
 `to_json_dict` builds plain Python values (tests, small skeletons); `to_json_bytes` produces the same document
-directly as bytes, formatting nodes and edges a column at a time (`textcols`) so 1M nodes take about a second
+directly as bytes, formatting nodes and edges a column at a time (`column_text`) so 1M nodes take about a second
 and never exist as 1M Python dicts. Both follow one shape:
 
     {version?, trees:[{id, name, color:[r,g,b,a]|null, groupId, type, isVisible, metadata:[…],
@@ -22,9 +22,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from voxelhub.annotations.skeleton import Skeleton, Tree
-from voxelhub.annotations.small_parts import bbox_to_json, group_to_json, parameters_to_json, volume_to_json
-from voxelhub.annotations.textcols import column_text
+from voxelhub.annotations.skeleton.column_text import column_text
+from voxelhub.annotations.skeleton.model import Skeleton, Tree
+from voxelhub.annotations.skeleton.plain_json import (
+    bbox_to_json,
+    group_to_json,
+    parameters_to_json,
+    volume_to_json,
+)
 
 _NODE = (b'{"id":%b,"position":[%b,%b,%b],"radius":%b,"rotation":[%b,%b,%b],"viewport":%b,"mag":%b,'
          b'"bitDepth":%b,"interpolation":%b,"timestamp":%b}')

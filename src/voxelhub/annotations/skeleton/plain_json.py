@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voxelhub.annotations.skeleton import BoundingBox, Group, Parameters, Segment, VolumeLayer
+from voxelhub.annotations.skeleton.model import BoundingBox, Group, Parameters, Segment, VolumeLayer
 
 
 def _tuple(v: Any) -> Any:

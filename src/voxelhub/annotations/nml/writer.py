@@ -1,7 +1,7 @@
 """Streaming NML export straight into a binary file object.
 
 No lxml objects: small elements are formatted strings; nodes and edges are formatted a block of rows at a
-time from pre-rendered column text (`textcols`), encoded once per block and written. Element order follows
+time from pre-rendered column text (`skeleton.column_text`), encoded once per block and written. Element order follows
 docs/formats.md, which is also the order webKnossos writes.
 """
 
@@ -13,8 +13,16 @@ from typing import IO
 
 import numpy as np
 
-from voxelhub.annotations.skeleton import BoundingBox, Group, Parameters, Segment, Skeleton, Tree, VolumeLayer
-from voxelhub.annotations.textcols import column_text, float_text, num_text, xml_attr
+from voxelhub.annotations.skeleton.column_text import column_text, float_text, num_text, xml_attr
+from voxelhub.annotations.skeleton.model import (
+    BoundingBox,
+    Group,
+    Parameters,
+    Segment,
+    Skeleton,
+    Tree,
+    VolumeLayer,
+)
 
 BLOCK = 65536
 _NODE = (b'      <node id="%b" radius="%b" x="%b" y="%b" z="%b" rotX="%b" rotY="%b" rotZ="%b" inVp="%b" '

@@ -1,14 +1,14 @@
-"""NML import (streaming, hardened) — and the public front door for NML export (`nml_write`).
+"""NML import (streaming, hardened); export is `writer`.
 
 Two readers share one state machine (`_Reader`):
-* the fast one (`nml_sax.parse_fast`): libxml2 SAX events into numpy columns, no element tree at all;
+* the fast one (`sax_reader.parse_fast`): libxml2 SAX events into numpy columns, no element tree at all;
 * the precise one (`_parse`): one `lxml.etree.iterparse` pass over "end" events, every element dropped as
   soon as it has been read, each error with its line number. It runs only when the fast reader found a
   semantic error it cannot place (SAX has no line numbers), to report that error with its line.
 Memory holds the numpy columns of the skeleton plus one chunk of raw strings, never a DOM of the file.
 Untrusted input: entities are not resolved, no DTD or network is loaded, a DOCTYPE is refused outright (that
 rules out entity expansion and external entities), and everything is bounded by `NmlLimits` (size, tag length,
-attributes per element and their length, depth, counts; see `nml_limits`) as each element starts, so time and
+attributes per element and their length, depth, counts; see `limits`) as each element starts, so time and
 memory stay linear in the input. Every problem becomes `NmlError(message, line)`.
 """
 
@@ -23,32 +23,30 @@ from typing import IO, Any
 import numpy as np
 from lxml import etree
 
-from voxelhub.annotations.nml_columns import TreeAccumulator
-from voxelhub.annotations.nml_errors import (
-    INT64_MAX,
-    INT64_MIN,
-    NmlError,
-    NmlTooLarge,
-    _line,
-    attr_color,
-    attr_int,
-    required_int,
-    shown,
-)
-from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits, TagLengthGuard
-from voxelhub.annotations.nml_parts import (
+from voxelhub.annotations.nml.element_readers import (
     parse_groups,
     parse_meta,
     parse_metadata,
     parse_parameters,
     parse_volume,
 )
-from voxelhub.annotations.nml_sax import parse_fast
-from voxelhub.annotations.nml_write import write_nml, write_nml_bytes
-from voxelhub.annotations.skeleton import BranchPoint, Comment, Skeleton, Tree
+from voxelhub.annotations.nml.errors import (
+    INT64_MAX,
+    INT64_MIN,
+    NmlError,
+    NmlTooLarge,
+    attr_color,
+    attr_int,
+    required_int,
+    shown,
+    source_line,
+)
+from voxelhub.annotations.nml.limits import DEFAULT_LIMITS, NmlLimits, TagLengthGuard
+from voxelhub.annotations.nml.sax_reader import parse_fast
+from voxelhub.annotations.nml.tree_columns import TreeAccumulator
+from voxelhub.annotations.skeleton.model import BranchPoint, Comment, Skeleton, Tree
 
-__all__ = ["NmlError", "NmlTooLarge", "NmlLimits", "read_nml", "read_nml_bytes", "write_nml", "write_nml_bytes",
-           "DEFAULT_MAX_BYTES"]
+__all__ = ["DEFAULT_MAX_BYTES", "NmlError", "NmlLimits", "NmlTooLarge", "read_nml", "read_nml_bytes"]
 
 DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_bytes
 _LEAVES = frozenset({"node", "edge", "comment", "branchpoint"})
@@ -166,7 +164,7 @@ class _Reader:
 
     def _thing(self, el: Any) -> None:
         tid = required_int(el, "id")
-        line = _line(el)
+        line = source_line(el)
         if tid in self.trees:
             raise NmlError(f"tree id {tid} is used twice", line)
         if len(self.trees) >= self.limits.max_trees:
@@ -347,11 +345,11 @@ def _parse(reader: _GuardedReader, limits: NmlLimits = DEFAULT_LIMITS) -> Skelet
 
 
 def _check_start(state: _Reader, el: Any, depth: int) -> None:
-    """The limits of one element as it starts (the same checks, in the same order, as `nml_sax.NmlTarget`)."""
+    """The limits of one element as it starts (the same checks, in the same order, as `sax_reader.NmlTarget`)."""
     if depth == 1:
         _check_document(el)
         state.started = True
-    line = _line(el)
+    line = source_line(el)
     tag = el.tag
     state.check_attribute_count(tag, len(el.attrib), line)
     if tag not in _LEAVES:
@@ -372,4 +370,4 @@ def _check_document(el: Any) -> None:
         raise NmlError("DOCTYPE and entity declarations are not allowed in an NML", 1)
     root = tree.getroot()
     if root.tag != "things":
-        raise NmlError(f"the root element must be <things>, not <{root.tag}>", _line(root))
+        raise NmlError(f"the root element must be <things>, not <{root.tag}>", source_line(root))

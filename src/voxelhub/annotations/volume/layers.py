@@ -12,7 +12,7 @@ import zarr
 from zarr.abc.store import Store
 from zarr.core.sync import sync
 
-from voxelhub.annotations.cow_store import CopyOnWriteStore
+from voxelhub.annotations.volume.copy_on_write_store import CopyOnWriteStore
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
 from voxelhub.storage.keys import InvalidKey, validate_key

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from voxelhub.annotations.nml_errors import INT64_MAX, INT64_MIN, NmlError, shown
-from voxelhub.annotations.nml_limits import DEFAULT_LIMITS, NmlLimits
-from voxelhub.annotations.skeleton import NODE_COLUMNS, NODE_DEFAULTS, NodeTable, edge_array
+from voxelhub.annotations.nml.errors import INT64_MAX, INT64_MIN, NmlError, shown
+from voxelhub.annotations.nml.limits import DEFAULT_LIMITS, NmlLimits
+from voxelhub.annotations.skeleton.model import NODE_COLUMNS, NODE_DEFAULTS, NodeTable, edge_array
 
 CHUNK = 16384
 
@@ -43,8 +43,8 @@ def _bad_value(column: str, values: list[str], acc: TreeAccumulator, start: int,
         except (ValueError, OverflowError):
             ok = False
         if not ok:
-            return NmlError(f"<node> attribute {column}={shown(raw)} is not a valid number", acc._line(start + i))
-    return NmlError(f"<node> attribute {column} holds an invalid value", acc._line(start))
+            return NmlError(f"<node> attribute {column}={shown(raw)} is not a valid number", acc.source_line(start + i))
+    return NmlError(f"<node> attribute {column} holds an invalid value", acc.source_line(start))
 
 
 def _to_int(values: list[str]) -> np.ndarray:
@@ -99,7 +99,7 @@ def _convert_each(name: str, values: list[str]) -> np.ndarray:
 class TreeAccumulator:
     """Nodes and edges of the `<thing>` being read, as the attribute dicts the parser hands over.
 
-    Both readers feed it: the fast SAX reader (`nml_sax`, no line numbers) and the precise iterparse reader
+    Both readers feed it: the fast SAX reader (`sax_reader`, no line numbers) and the precise iterparse reader
     (`lines` given). Rows are converted to numpy columns every CHUNK rows, so at most one chunk of dicts
     (~20 MB) is alive at a time. `rows` and `edges` stay the same list objects for the accumulator's life, so
     a reader may bind their `append` once.
@@ -132,7 +132,7 @@ class TreeAccumulator:
         if len(self.edges) >= CHUNK:
             self.flush_edges()
 
-    def _line(self, row: int) -> int | None:
+    def source_line(self, row: int) -> int | None:
         return (self.lines[row] or None) if row < len(self.lines) else None
 
     def flush(self) -> None:
@@ -146,7 +146,7 @@ class TreeAccumulator:
         rows.clear()
         if self.flushed > self.nodes_left:
             raise NmlError(f"the NML holds more than {self.limits.max_nodes} nodes (the limit)",
-                           self._line(self.flushed - 1))
+                           self.source_line(self.flushed - 1))
 
     def _column(self, attr: str, name: str, rows: list[dict[str, str]], start: int) -> np.ndarray:
         try:
@@ -154,7 +154,7 @@ class TreeAccumulator:
         except KeyError:
             if attr in _REQUIRED:
                 missing = next(i for i, r in enumerate(rows) if attr not in r)
-                raise NmlError(f"<node> lacks the attribute {attr}", self._line(start + missing)) from None
+                raise NmlError(f"<node> lacks the attribute {attr}", self.source_line(start + missing)) from None
             values = [r.get(attr, _DEFAULT_TEXT[name]) for r in rows]
         try:
             return _convert(name, values)
@@ -171,7 +171,7 @@ class TreeAccumulator:
         dup = np.nonzero(ids[order][1:] == ids[order][:-1])[0]
         if len(dup):
             row = int(order[dup[0] + 1])
-            raise NmlError(f"node id {int(ids[row])} is used twice", self._line(row) or line)
+            raise NmlError(f"node id {int(ids[row])} is used twice", self.source_line(row) or line)
         return table, self._edges(ids[order], tree_id, line)
 
     def _edge_line(self, i: int) -> int | None:

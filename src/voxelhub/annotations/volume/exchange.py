@@ -29,18 +29,16 @@ import zarr
 from sqlalchemy.orm.attributes import flag_modified
 from zarr.core.sync import sync
 
-from voxelhub.annotations import volumes
-from voxelhub.annotations.chunk_codecs import (
-    STORED_OVERHEAD,
-    ChunkError,
-    ChunkLayout,
-    chunk_layout,
-    decode_chunk,
-)
 from voxelhub.annotations.models import Annotation
-from voxelhub.annotations.skeleton import Skeleton, VolumeLayer
-from voxelhub.annotations.small_parts import segment_from_json, segment_to_json
-from voxelhub.annotations.volume_archive import (
+from voxelhub.annotations.skeleton.model import Skeleton, VolumeLayer
+from voxelhub.annotations.skeleton.plain_json import (
+    group_from_json,
+    group_to_json,
+    segment_from_json,
+    segment_to_json,
+)
+from voxelhub.annotations.volume import layers as volume_layers
+from voxelhub.annotations.volume.archive_contents import (
     VolumeArchiveError,
     VolumeArchiveInfo,
     default_budget,
@@ -48,7 +46,14 @@ from voxelhub.annotations.volume_archive import (
     open_archive,
     read_json,
 )
-from voxelhub.annotations.wkw_archive import WkwError, mag_dtype, read_mag
+from voxelhub.annotations.volume.chunk_codecs import (
+    STORED_OVERHEAD,
+    ChunkError,
+    ChunkLayout,
+    chunk_layout,
+    decode_chunk,
+)
+from voxelhub.annotations.volume.wkw_reader import WkwError, mag_dtype, read_mag
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
@@ -258,7 +263,7 @@ def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) 
         raise BadInput(f"volume {what}: the archive holds one mag under two names ({', '.join(archive.mags)})")
     for name, mag in archive.mags.items():
         if mag not in allowed:
-            have = ", ".join(volumes.mag_key(m) for m in allowed) or "none"
+            have = ", ".join(volume_layers.mag_key(m) for m in allowed) or "none"
             raise BadInput(f"volume {what}: mag {name} is not a mag of the dataset (it has {have})")
     return list(archive.mags.values()) or allowed
 
@@ -268,15 +273,15 @@ def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, vo
     what = volume.name or str(volume.id)
     reference = _reference(dataset)
     declared = (reference or {}).get("elementClass")
-    dtype = archive.dtype or np.dtype(declared if declared in volumes.ELEMENT_CLASSES else "uint32")
-    if dtype.name not in volumes.ELEMENT_CLASSES:
+    dtype = archive.dtype or np.dtype(declared if declared in volume_layers.ELEMENT_CLASSES else "uint32")
+    if dtype.name not in volume_layers.ELEMENT_CLASSES:
         raise BadInput(f"volume {what}: voxel type {dtype.name} is not a segmentation type")
     sources = _mag_sources(dataset, volume)
     box = _dataset_box(sources)
     if box is None:
         raise BadInput(f"volume {what}: no bounding box (the dataset has no layers)")
     mags = _checked_mags(archive, dataset_mags(sources), what)
-    layer = volumes.new_layer(
+    layer = volume_layers.new_layer(
         settings, annotation_id=annotation.id, name=layer_name_for(volume, taken), bounding_box=box, mags=mags,
         element_class=dtype.name, fallback_layer=volume.fallback_layer,
         largest_segment_id=volume.largest_segment_id or 0,
@@ -290,7 +295,6 @@ def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, vo
 
 
 def _groups_json(volume: VolumeLayer) -> list[dict[str, Any]]:
-    from voxelhub.annotations.small_parts import group_to_json
 
     return [group_to_json(g) for g in volume.groups]
 
@@ -299,7 +303,7 @@ def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], arch
                  mag_name: str) -> None:
     """Write every block of one mag into the layer; a block beyond the dataset's box (the layer's arrays) at
     that mag is refused, one that overlaps its edge is cut to it."""
-    target = volumes.open_mag(settings, layer, mag, writable=True)
+    target = volume_layers.open_mag(settings, layer, mag, writable=True)
     for block in archive.blocks(mag_name):
         if block.voxels.dtype.name != target.dtype.name:  # mags of one layer hold one voxel type
             raise BadInput(f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
@@ -315,7 +319,7 @@ def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], arch
 
 def remove_layer_files(settings: Settings, annotation_id: str) -> None:
     """What an import wrote before it failed (the annotation's own volume folder or prefix)."""
-    volumes.volumes_location(settings).remove(annotation_id)
+    volume_layers.volumes_location(settings).remove(annotation_id)
 
 
 # ---- download ----------------------------------------------------------------------------------------------
@@ -323,7 +327,6 @@ def remove_layer_files(settings: Settings, annotation_id: str) -> None:
 def volume_descriptors(annotation: Annotation, skeleton: Skeleton) -> tuple[VolumeLayer, ...]:
     """The `<volume>` elements of the download: one per volume layer (segments as the layer has them now),
     then the NML's own descriptors that have no layer (their data never reached voxelhub)."""
-    from voxelhub.annotations.small_parts import group_from_json
 
     used: set[int] = set()
     out: list[VolumeLayer] = []
@@ -354,17 +357,17 @@ def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, sc
         store = zarr.storage.LocalStore(root)
         dtype = np.dtype(layer["elementClass"])
         for mag in layer["mags"]:
-            source = volumes.open_mag(settings, layer, mag)
+            source = volume_layers.open_mag(settings, layer, mag)
             array = zarr.create_array(
-                store, name=f"{ARCHIVE_LAYER}/{volumes.mag_key(mag)}", shape=(1, *source.shape),
-                chunks=(1, volumes.BUCKET, volumes.BUCKET, volumes.BUCKET), dtype=dtype, fill_value=0,
+                store, name=f"{ARCHIVE_LAYER}/{volume_layers.mag_key(mag)}", shape=(1, *source.shape),
+                chunks=(1, volume_layers.BUCKET, volume_layers.BUCKET, volume_layers.BUCKET), dtype=dtype, fill_value=0,
                 dimension_names=["c", "x", "y", "z"], chunk_key_encoding={"name": "default", "separator": "."},
                 compressors=BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
             ).with_config({"write_empty_chunks": True})
             for bucket in _stored_buckets(settings, layer, mag):
-                voxels = volumes.read_bucket(settings, layer, mag, bucket)
-                start = [b * volumes.BUCKET for b in bucket]
-                stop = [min(a + volumes.BUCKET, dim) for a, dim in zip(start, source.shape, strict=True)]
+                voxels = volume_layers.read_bucket(settings, layer, mag, bucket)
+                start = [b * volume_layers.BUCKET for b in bucket]
+                stop = [min(a + volume_layers.BUCKET, dim) for a, dim in zip(start, source.shape, strict=True)]
                 region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
                 index: tuple[int | slice, ...] = (0, *region)
                 array[index] = voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
@@ -373,8 +376,8 @@ def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, sc
 
 
 def _stored_buckets(settings: Settings, layer: dict[str, Any], mag: list[int]) -> list[tuple[int, int, int]]:
-    store = volumes.layer_store(settings, layer)
-    prefix = f"{volumes.mag_key(mag)}/c/"
+    store = volume_layers.layer_store(settings, layer)
+    prefix = f"{volume_layers.mag_key(mag)}/c/"
 
     async def collect() -> list[str]:
         return [key async for key in store.list_prefix(prefix)]

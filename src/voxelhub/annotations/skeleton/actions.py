@@ -17,10 +17,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from voxelhub.annotations import action_values as av
-from voxelhub.annotations.action_values import BadValue
-from voxelhub.annotations.skeleton import NodeTable, Skeleton, Tree, edge_array
-from voxelhub.annotations.tree_edit import TreeEdit
+from voxelhub.annotations.skeleton import action_values as av
+from voxelhub.annotations.skeleton.action_values import BadValue
+from voxelhub.annotations.skeleton.model import NodeTable, Skeleton, Tree, edge_array
+from voxelhub.annotations.skeleton.tree_edit import TreeEdit
 
 MAX_ACTIONS = 100_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from voxelhub.annotations.skeleton import BoundingBox, BranchPoint, Comment, Group
+from voxelhub.annotations.skeleton.model import BoundingBox, BranchPoint, Comment, Group
 
 _I64 = 2**63
 
