@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,13 +82,73 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def run_migrations(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (called at every start-up)."""
+# Any constant works, as long as every voxelhub process uses the same one ("voxelhub" in ASCII).
+MIGRATION_LOCK_KEY = 0x766F78656C687562
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: str | None  # the database's Alembic revision, None for an empty database
+    head: str  # the newest revision this voxelhub knows
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.head
+
+
+def run_migrations(engine: Engine) -> SchemaState:
+    """Bring the schema to the newest Alembic revision; answers the state it found.
+
+    Processes started at once must not race on `alembic_version`: on PostgreSQL the upgrade runs under a
+    transaction-scoped advisory lock (the others wait, then find the schema at head and do nothing); on SQLite
+    under an exclusive lock on a file beside the database."""
     from alembic import command
+
+    config = _alembic_config()
+    with _sqlite_migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        found = SchemaState(_current_revision(connection), _head_revision(config))
+        if not found.at_head:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    return found
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Where the database's schema stands against this voxelhub's migrations (reads only)."""
+    with engine.connect() as connection:
+        return SchemaState(_current_revision(connection), _head_revision(_alembic_config()))
+
+
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config
+
+
+def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _head_revision(config: Any) -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "voxelhub ships at least one migration"
+    return head
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes, also if the process dies
+        yield

@@ -1,4 +1,4 @@
-"""The `voxelhub` command line: serve, org, user, team, demo (and, later, dataset and annotation)."""
+"""The `voxelhub` command line: serve, migrate, org, user, team, demo, dataset."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from voxelhub.cli import accounts_cmds, dataset_cmds, serve_cmd
+from voxelhub.cli import accounts_cmds, dataset_cmds, migrate_cmd, serve_cmd
 from voxelhub.errors import DomainError
 from voxelhub.settings import SettingsError
 
 Registrar = Callable[[argparse._SubParsersAction], None]
-REGISTRARS: list[Registrar] = [serve_cmd.register, accounts_cmds.register, dataset_cmds.register]
+REGISTRARS: list[Registrar] = [
+    serve_cmd.register, migrate_cmd.register, accounts_cmds.register, dataset_cmds.register,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""`voxelhub serve`: migrate once, then run uvicorn with one or more worker processes."""
+"""`voxelhub serve`: migrate once (or, with --no-migrate, check the schema is current), then run uvicorn with one
+or more worker processes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import argparse
 import os
 
 from voxelhub.cli.context import settings_from
-from voxelhub.db import make_engine, run_migrations
+from voxelhub.cli.migrate_cmd import require_schema_at_head
+from voxelhub.db import make_engine, run_migrations, schema_state
 from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
@@ -22,6 +24,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--forwarded-allow-ips", dest="forwarded_allow_ips", default=None, metavar="IPS",
                         help="comma-separated addresses or networks of the trusted proxies "
                              "(default: $VOXELHUB_FORWARDED_ALLOW_IPS, else nobody)")
+    parser.add_argument("--no-migrate", dest="migrate", action="store_false",
+                        help="do not migrate the database; refuse to start when its schema is not current "
+                             "(for deployments that run `voxelhub migrate` once per upgrade)")
     parser.set_defaults(handler=serve)
 
 
@@ -38,8 +43,13 @@ def serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     trusted = _trusted_proxies(args, settings)
     engine = make_engine(settings)
-    run_migrations(engine)  # once, here, so that workers never race each other migrating
-    engine.dispose()
+    try:
+        if args.migrate:
+            run_migrations(engine)  # once, here, so that workers never race each other migrating
+        else:
+            require_schema_at_head(schema_state(engine))
+    finally:
+        engine.dispose()
     # Workers are separate processes: they rebuild the settings from the environment.
     os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
     _default_public_url(args.host, args.port)
