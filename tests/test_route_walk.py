@@ -102,6 +102,7 @@ def annotation_owner(ok: int) -> dict[str, tuple[int, ...]]:
 
 EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/api/buildinfo"): every(200),
+    ("GET", "/api/health"): every(200),
     ("POST", "/api/auth/login"): every(401),  # wrong password in this walk
     ("POST", "/api/auth/logout"): every(204),
     ("GET", "/api/user"): logged_in(200),

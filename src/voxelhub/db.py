@@ -115,10 +115,16 @@ def run_migrations(engine: Engine) -> SchemaState:
     return found
 
 
-def schema_state(engine: Engine) -> SchemaState:
-    """Where the database's schema stands against this voxelhub's migrations (reads only)."""
+def schema_state(engine: Engine, head: str | None = None) -> SchemaState:
+    """Where the database's schema stands against this voxelhub's migrations (reads only). `head` saves
+    reading the migration scripts again (`head_revision()`, a constant of the installed code)."""
     with engine.connect() as connection:
-        return SchemaState(_current_revision(connection), _head_revision(_alembic_config()))
+        return SchemaState(_current_revision(connection), head or head_revision())
+
+
+def head_revision() -> str:
+    """The newest migration this voxelhub ships."""
+    return _head_revision(_alembic_config())
 
 
 def _alembic_config() -> Any:

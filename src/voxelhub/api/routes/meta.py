@@ -1,10 +1,11 @@
-"""Build information, as the `webknossos` client asks for it before anything else."""
+"""Build information, as the `webknossos` client asks for it before anything else, and the health check."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from voxelhub import __version__
 
@@ -27,3 +28,13 @@ def buildinfo() -> dict[str, Any]:
         "localDataStoreEnabled": True,
         "localTracingStoreEnabled": True,
     }
+
+
+@router.get("/health")
+def health(request: Request) -> JSONResponse:
+    """For load balancers: 200 when the database answers at the current schema and the volume store answers,
+    else 503 naming what is wrong. Never slower than the probe's deadline; no credentials needed or read."""
+    found = request.app.state.health.check()
+    status = "ok" if found.ok else "unavailable"
+    return JSONResponse({"status": status, "checks": found.checks}, status_code=200 if found.ok else 503,
+                        headers={"Cache-Control": "no-store"})
