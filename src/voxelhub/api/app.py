@@ -30,6 +30,7 @@ from voxelhub.api.routes import annotations as annotation_routes
 from voxelhub.api.security_headers import SecurityHeaders
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.health import HealthProbe
+from voxelhub.metrics import CollectRequestMetrics, collecting
 from voxelhub.read_memo import memo_for
 from voxelhub.settings import Settings
 from voxelhub.sharing.usage import UsageRecorder
@@ -85,6 +86,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, settings=settings)  # innermost: it sees the path without the API version
     slash_redirects.install(app)
     app.add_middleware(SecurityHeaders)
+    if collecting():  # inside StripApiVersion, which hands the router a new scope for /api/v16/… paths
+        app.add_middleware(CollectRequestMetrics)
     app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)
     return app

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from voxelhub.cli.context import settings_from
 from voxelhub.cli.migrate_cmd import require_schema_at_head
 from voxelhub.db import make_engine, run_migrations, schema_state
+from voxelhub.metrics import MULTIPROCESS_DIR_ENV, serve_metrics
 from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
@@ -24,6 +29,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--forwarded-allow-ips", dest="forwarded_allow_ips", default=None, metavar="IPS",
                         help="comma-separated addresses or networks of the trusted proxies "
                              "(default: $VOXELHUB_FORWARDED_ALLOW_IPS, else nobody)")
+    parser.add_argument("--metrics-port", dest="metrics_port", type=_positive, default=None, metavar="PORT",
+                        help="serve Prometheus metrics at http://HOST:PORT/metrics (all workers summed)")
+    parser.add_argument("--metrics-host", dest="metrics_host", default="127.0.0.1", metavar="HOST",
+                        help="address the metrics port listens on (default 127.0.0.1: not public)")
     parser.add_argument("--no-migrate", dest="migrate", action="store_false",
                         help="do not migrate the database; refuse to start when its schema is not current "
                              "(for deployments that run `voxelhub migrate` once per upgrade)")
@@ -38,8 +47,6 @@ def _positive(value: str) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = settings_from(args)
     trusted = _trusted_proxies(args, settings)
     engine = make_engine(settings)
@@ -54,6 +61,31 @@ def serve(args: argparse.Namespace) -> int:
     os.environ["VOXELHUB_DATA_DIR"] = str(settings.data_dir)
     _default_public_url(args.host, args.port)
     print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
+    with _metrics_served(args.metrics_port, args.metrics_host):
+        _run_uvicorn(args, trusted)
+    return 0
+
+
+@contextmanager
+def _metrics_served(port: int | None, host: str) -> Iterator[None]:
+    """With a metrics port: a fresh folder for every worker's numbers (set before any worker or prometheus-client
+    starts, see `voxelhub.metrics`), served summed on that port, removed when serving ends."""
+    if port is None:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="voxelhub-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = folder
+    try:
+        serve_metrics(port, host)
+        print(f"voxelhub: metrics on http://{host}:{port}/metrics", flush=True)
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_uvicorn(args: argparse.Namespace, trusted: str) -> None:
+    import uvicorn
+
     uvicorn.run(
         "voxelhub.asgi:app_from_environment",
         factory=True,
@@ -68,7 +100,6 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
     )
-    return 0
 
 
 def _trusted_proxies(args: argparse.Namespace, settings: Settings) -> str:
