@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, service, skeleton_store, versions
+from voxelhub.annotations import exchange, forks, info, service, skeleton_store, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -21,12 +21,11 @@ from voxelhub.annotations.schemas import (
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
-from voxelhub.api.routes.annotations import info_of
-from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
 from voxelhub.policy import Actor, require_user
 from voxelhub.schemas import MAX_VERSION
 from voxelhub.settings import Settings
+from voxelhub.urls import server_origin
 
 router = APIRouter(tags=["annotations"])
 UPDATE_BATCH = TypeAdapter(UpdateBatch)
@@ -92,12 +91,10 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
-def duplicate(
-    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
-) -> AnnotationInfo:
+def duplicate(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> AnnotationInfo:
     """Copy to my account: a new annotation owned by the caller, not synced with the original."""
     fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings)
-    return info_of(session, actor, fork, server_origin(request, settings))
+    return info.info(session=session, actor=actor, annotation=fork, origin=server_origin(settings))
 
 
 @router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,
