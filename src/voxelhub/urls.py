@@ -1,6 +1,6 @@
 """The addresses the server writes into its answers and pages: its own origin and the paths of its pages.
 
-One place for their shapes, so that the API, the pages and the demo hand out the same links. Only strings are
+One place for their shapes, so that the API and the pages hand out the same links. Only strings are
 built here: who may see a link (and its token) is the policy's question, asked by the callers."""
 
 from __future__ import annotations
