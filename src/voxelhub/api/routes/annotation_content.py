@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, info, service, skeleton_store, versions
+from voxelhub.annotations import exchange, forks, info, reading, service, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -39,12 +38,8 @@ def skeleton(
     version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    wanted = annotation.version if version is None else version
-    loaded = versions.load(session, annotation, wanted)
-    if loaded.volumes and not service.volume_data_readable(session, actor, annotation):
-        loaded = replace(loaded, volumes=())  # their largest segment ids come from the dataset
-    return Response(skeleton_store.to_json_bytes(loaded, version=wanted), media_type="application/json")
+    body = reading.skeleton_json(session=session, actor=actor, annotation_id=annotation_id, version=version)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/annotations/{annotation_id}/updates",
