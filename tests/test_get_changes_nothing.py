@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.datasets.helpers import register_folder
@@ -178,3 +178,28 @@ def test_only_an_editors_get_of_the_sharing_token_creates_a_link(app, session_fa
     with transaction(session_factory) as session:
         events = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.at))]
     assert events.count("link_created") == 3  # the first default link, the named one, and this one
+
+
+def test_the_annotation_info_and_listings_send_selects_only(app, revoked_world) -> None:
+    """Statement by statement, not only the rows after: `GET …/info` and both tabs of `GET /api/annotations/readable`
+    send nothing but SELECTs (no INSERT of a link or an audit row, no UPDATE, not even one undone later), as the
+    owner of a public annotation whose dataset's link was just revoked (where the link used to be re-created),
+    and as an editor of that dataset."""
+    world, ids, clients = revoked_world
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    reads = [(f"/api/annotations/{ids['annotation_id']}/info", {}), ("/api/annotations/readable", {}),
+             ("/api/annotations/readable", {"scope": "shared"})]
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        for who in ("owner", "editor"):
+            for url, params in reads:
+                answer = clients[who].get(url, params=params)
+                assert answer.status_code == 200, (who, url, answer.text[:300])
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+    assert sent, "the listener must see the statements of the requests"
+    assert [s for s in sent if not s.lstrip().upper().startswith("SELECT")] == []

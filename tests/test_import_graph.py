@@ -1,6 +1,13 @@
-"""The shape of the code: no import cycle anywhere in `voxelhub` (function-local imports count too, since
-they are how cycles hide), and the annotation engines stay layered: the skeleton engine needs nothing else
-of `annotations`, NML needs only the skeleton engine."""
+"""The shape of the code, read from the source with `ast` (imports inside functions count too, since that is
+where cycles and shortcuts hide):
+
+- no import cycle anywhere in `voxelhub`;
+- the annotation engines stay layered: the skeleton engine needs nothing else of `annotations`, NML needs only
+  the skeleton engine;
+- the domain packages (accounts, annotations, datasets, sharing, policy, storage) never import the HTTP edge
+  (`voxelhub.api`) or the pages (`voxelhub.web`): services do the work, and the edges depend on them;
+- the pages never import an API route module: what both need is a service (or `voxelhub.urls`);
+- no API route module imports another: what two route modules share lives in a service or a schema."""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from pathlib import Path
 import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
+DOMAINS = ("accounts", "annotations", "datasets", "sharing", "policy", "storage")
+ROUTES = "voxelhub.api.routes"
 
 
 def module_name(path: Path) -> str:
@@ -131,4 +140,42 @@ def test_annotations_has_its_engines_as_subpackages():
     packages = {m for m, p in MODULES.items() if p.name == "__init__.py" and m.startswith("voxelhub.annotations.")}
     assert {"voxelhub.annotations.nml", "voxelhub.annotations.skeleton", "voxelhub.annotations.volume"} <= packages
     flat = {m for m in MODULES if m.count(".") == 2 and m.startswith("voxelhub.annotations.")} - packages
-    assert len(flat) <= 8, f"annotations/ is a flat pile again: {sorted(flat)}"
+    assert len(flat) <= 12, f"annotations/ is becoming a flat pile again: {sorted(flat)}"
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def imports_into(graph: dict[str, set[str]], importer: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    """The modules inside `importer` that import something inside `forbidden` (outside themselves)."""
+    found = {}
+    for module, targets in graph.items():
+        if within(module, importer):
+            bad = sorted(t for t in targets if any(within(t, f) and not within(module, f) for f in forbidden))
+            if bad:
+                found[module] = bad
+    return found
+
+
+def test_the_rules_see_an_edge_import():
+    graph = {"voxelhub.datasets.service": {"voxelhub.api.deps"}, "voxelhub.api.deps": set()}
+    assert imports_into(graph, "voxelhub.datasets", ("voxelhub.api",)) == {
+        "voxelhub.datasets.service": ["voxelhub.api.deps"]}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_domain_packages_import_neither_the_api_nor_the_pages(domain):
+    assert imports_into(import_graph(), f"voxelhub.{domain}", ("voxelhub.api", "voxelhub.web")) == {}
+
+
+def test_the_pages_import_no_api_route_module():
+    assert imports_into(import_graph(), "voxelhub.web", (ROUTES,)) == {}
+
+
+def test_no_route_module_imports_another():
+    graph = import_graph()
+    route_modules = [m for m in graph if within(m, ROUTES) and m != ROUTES]
+    assert len(route_modules) >= 8
+    found = {m: sorted(t for t in graph[m] if within(t, ROUTES) and t not in (ROUTES, m)) for m in route_modules}
+    assert {m: others for m, others in found.items() if others} == {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
@@ -50,6 +50,24 @@ def get_organization(session: Session, organization_id: str) -> Organization:
 
 def find_organization(session: Session, name: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name == name))
+
+
+def organization_names(session: Session, organization_ids: Iterable[str]) -> dict[str, str]:
+    """Organization id -> name, for many organizations in one query (listings show the names)."""
+    ids = set(organization_ids)
+    if not ids:
+        return {}
+    stmt = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    return {org_id: name for org_id, name in session.execute(stmt)}
+
+
+def user_names(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
+    """User id -> "first last", for many users in one query (the audit log names who did what)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    stmt = select(User.id, User.first_name, User.last_name).where(User.id.in_(ids))
+    return {user_id: f"{first} {last}".strip() for user_id, first, last in session.execute(stmt)}
 
 
 def create_organization(

@@ -1,14 +1,13 @@
 """Annotation services: create, look up, rename, visibility, team sharing, listings, delete and fork.
-Skeleton contents and versions are in `annotations.versions`; volume data in `annotations.volumes`."""
+Skeleton contents and versions are in `annotations.versions`; volume data in `annotations.volumes`; the
+info the API answers about annotations in `annotations.info`."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voxelhub.accounts.models import Organization, Team
+from voxelhub.accounts.models import Team
 from voxelhub.annotations.models import VISIBILITIES, Annotation, AnnotationSharedTeam
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
@@ -25,7 +24,6 @@ from voxelhub.policy import (
     require_user,
     shared_with_user,
 )
-from voxelhub.sharing.service import active_default_tokens
 
 LAYER_KINDS = ("skeleton", "volume")
 
@@ -137,36 +135,6 @@ def list_shared(*, session: Session, actor: Actor) -> list[Annotation]:
     user = require_user(actor)
     stmt = readable_annotations(shared_with_user(select(Annotation), user), actor)
     return list(session.scalars(stmt.order_by(Annotation.modified_at.desc())))
-
-
-@dataclass(frozen=True)
-class InfoLookups:
-    """What the info of a list of annotations shows besides the rows themselves, read in a fixed number of
-    queries whatever the length of the list (the dashboard lists them all). Only read: no link is created."""
-
-    datasets: dict[str, Dataset]
-    organization_names: dict[str, str]
-    teams: dict[str, Team]
-    default_tokens: dict[str, str]  # dataset id -> token of its active sharing link
-
-
-def info_lookups(session: Session, annotations: list[Annotation]) -> InfoLookups:
-    dataset_ids = {a.dataset_id for a in annotations}
-    found = session.scalars(select(Dataset).where(Dataset.id.in_(dataset_ids))).all() if dataset_ids else []
-    by_id = {d.id: d for d in found}
-    team_ids: set[str] = set().union(*(a.shared_team_ids for a in annotations))
-    teams = session.scalars(select(Team).where(Team.id.in_(team_ids))).all() if team_ids else []
-    return InfoLookups(
-        datasets=by_id, organization_names=_organization_names(session, {d.organization_id for d in found}),
-        teams={t.id: t for t in teams}, default_tokens=active_default_tokens(session, set(by_id)),
-    )
-
-
-def _organization_names(session: Session, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    stmt = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-    return {row.id: row.name for row in session.execute(stmt)}
 
 
 def delete(*, session: Session, actor: Actor, annotation_id: str) -> None:

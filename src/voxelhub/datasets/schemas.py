@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from voxelhub.datasets.volume import MAX_BUCKET_COORDINATE
 from voxelhub.schemas import StrictInput, WireModel
+
+MAX_MAG = 2**20
+BucketCoordinate = Annotated[int, Field(ge=-MAX_BUCKET_COORDINATE, le=MAX_BUCKET_COORDINATE)]
 
 
 class TeamRef(WireModel):
@@ -67,3 +71,12 @@ class IdAnswer(WireModel):
 
 def millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+# 32³ buckets of one mag, of a dataset layer or of an annotation's volume layer (the docstring is the OpenAPI text).
+class BucketBatch(StrictInput):
+    """How many buckets one request may ask for is the setting `max_buckets_per_request`, checked with the
+    request's settings (`check_bucket_positions`); the body limit bounds the list before it is parsed."""
+
+    mag: list[Annotated[int, Field(ge=1, le=MAX_MAG)]] = Field(min_length=3, max_length=3)
+    buckets: list[Annotated[list[BucketCoordinate], Field(min_length=3, max_length=3)]]

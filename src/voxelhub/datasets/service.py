@@ -80,9 +80,21 @@ def find_id(*, session: Session, actor: Actor, organization: str, name: str) -> 
     return dataset.id
 
 
-def list_readable(*, session: Session, actor: Actor) -> list[Dataset]:
-    stmt = readable_datasets(select(Dataset), actor).order_by(Dataset.name)
-    return list(session.scalars(stmt))
+def list_readable(
+    *, session: Session, actor: Actor, organization: str | None = None, text: str | None = None
+) -> list[Dataset]:
+    """What the actor may read, by name; narrowed as the webknossos client asks, to one organization (its name
+    or its id) and to the datasets whose name or display name contains `text` (any case)."""
+    stmt = readable_datasets(select(Dataset), actor)
+    if organization is not None:
+        named = select(Organization.id).where((Organization.id == organization) | (Organization.name == organization))
+        stmt = stmt.where(Dataset.organization_id.in_(named))
+    found = list(session.scalars(stmt.order_by(Dataset.name)))
+    if not text:
+        return found
+    # Matched in Python: SQL's lower() and LIKE differ between SQLite and PostgreSQL beyond ASCII.
+    needle = text.lower()
+    return [d for d in found if needle in f"{d.name} {d.display_name}".lower()]
 
 
 def list_public(*, session: Session) -> list[Dataset]:

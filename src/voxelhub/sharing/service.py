@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,11 +71,14 @@ def sharing_token_on_get(*, session: Session, actor: Actor, dataset: Dataset) ->
 def create_named_link(
     *, session: Session, actor: Actor, dataset: Dataset, name: str, expires_at: datetime | None
 ) -> ShareLink:
-    """A further link with its own name and optional expiry, revocable on its own (editors)."""
+    """A further link with its own name and optional expiry (a time without a zone is UTC), revocable on its
+    own (editors)."""
     authorize(actor, Action.EDIT, dataset)
     name = name.strip()
     if not name or len(name) > 200:
         raise BadInput("name: 1-200 characters")
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= utcnow():
         raise BadInput("expiresAt: must lie in the future")
     return _new_link(session, actor, dataset, name=name, is_default=False, expires_at=expires_at)

@@ -11,22 +11,21 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts import service as accounts
-from voxelhub.accounts.models import Organization
 from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations.models import Annotation
 from voxelhub.api.deps import SessionDep, SettingsDep
-from voxelhub.api.routes.datasets import server_origin, thumbnail_url
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
+from voxelhub.datasets.public import thumbnail_url
 from voxelhub.errors import NotFound
 from voxelhub.policy import Action, Actor, can
 from voxelhub.redirects import local_target
+from voxelhub.urls import dataset_slug, server_origin
 from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
-from voxelhub.web.views import dataset_slug, layer_views, voxel_size
+from voxelhub.web.views import layer_views, voxel_size
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
 
@@ -43,16 +42,10 @@ def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) ->
     return datasets.get(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug))
 
 
-def _organization_names(session: Session, found: list[Dataset]) -> dict[str, str]:
-    ids = {d.organization_id for d in found}
-    stmt = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-    return {row.id: row.name for row in session.execute(stmt)} if ids else {}
-
-
 @router.get("/")
 def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> HTMLResponse:
     public = datasets.list_public(session=session)
-    names = _organization_names(session, public)
+    names = accounts.organization_names(session, {d.organization_id for d in public})
     gallery = [
         {"dataset": d, "slug": dataset_slug(d), "thumbnail": thumbnail_url(d),
          "organization": names.get(d.organization_id)}
@@ -95,7 +88,7 @@ def dataset_settings(
     return render(
         request, "settings.html", dataset=dataset, slug=dataset_slug(dataset), teams=teams,
         allowed=dataset.allowed_team_ids, layer_names=[layer.name for layer in layer_views(dataset)],
-        origin=server_origin(request, settings),
+        origin=server_origin(settings),
     )
 
 

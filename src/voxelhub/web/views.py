@@ -18,10 +18,6 @@ class LayerView:
     mags: list[str]
 
 
-def dataset_slug(dataset: Dataset) -> str:
-    return f"{dataset.name}-{dataset.id}"
-
-
 def _triple(values: Any, sep: str = ", ") -> str:
     if isinstance(values, list | tuple) and all(isinstance(v, int | float) for v in values):
         return sep.join(_number(v) for v in values)

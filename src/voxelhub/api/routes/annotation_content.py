@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, service, versions
+from voxelhub.annotations import exchange, forks, info, reading, service, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -18,16 +17,14 @@ from voxelhub.annotations.schemas import (
     UploadAnswerAnnotation,
     VersionAnswer,
 )
-from voxelhub.annotations.skeleton import facade as skeleton_facade
 from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
-from voxelhub.api.routes.annotations import info_of
-from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
 from voxelhub.policy import Actor, require_user
 from voxelhub.schemas import MAX_VERSION
 from voxelhub.settings import Settings
+from voxelhub.urls import server_origin
 
 router = APIRouter(tags=["annotations"])
 UPDATE_BATCH = TypeAdapter(UpdateBatch)
@@ -41,12 +38,8 @@ def skeleton(
     version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    wanted = annotation.version if version is None else version
-    loaded = versions.load(session, annotation, wanted)
-    if loaded.volumes and not service.volume_data_readable(session, actor, annotation):
-        loaded = replace(loaded, volumes=())  # their largest segment ids come from the dataset
-    return Response(skeleton_facade.to_json_bytes(loaded, version=wanted), media_type="application/json")
+    body = reading.skeleton_json(session=session, actor=actor, annotation_id=annotation_id, version=version)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/annotations/{annotation_id}/updates",
@@ -93,12 +86,10 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
-def duplicate(
-    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
-) -> AnnotationInfo:
+def duplicate(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> AnnotationInfo:
     """Copy to my account: a new annotation owned by the caller, not synced with the original."""
     fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings)
-    return info_of(session, actor, fork, server_origin(request, settings))
+    return info.info(session=session, actor=actor, annotation=fork, origin=server_origin(settings))
 
 
 @router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,

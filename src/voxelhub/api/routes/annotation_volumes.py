@@ -16,8 +16,8 @@ from voxelhub.annotations.volume import service as volume_service
 from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
-from voxelhub.api.routes.data import BucketBatch
 from voxelhub.datasets import access
+from voxelhub.datasets.schemas import BucketBatch
 from voxelhub.datasets.volume import check_bucket_positions
 from voxelhub.policy import Actor
 from voxelhub.schemas import StrictInput, VersionNumber

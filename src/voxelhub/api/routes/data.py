@@ -6,39 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import readable_dataset
 from voxelhub.datasets import access
+from voxelhub.datasets.schemas import BucketBatch
 from voxelhub.datasets.thumbnail import layer_thumbnail
-from voxelhub.datasets.volume import (
-    MAX_BUCKET_COORDINATE,
-    check_bucket_positions,
-    parse_mag,
-    read_box,
-    read_buckets,
-    to_wire_bytes,
-)
-from voxelhub.schemas import StrictInput
+from voxelhub.datasets.volume import check_bucket_positions, parse_mag, read_box, read_buckets, to_wire_bytes
 
 router = APIRouter(tags=["data"])
 thumbnails = APIRouter(tags=["datasets"])
 OCTETS = "application/octet-stream"
 MAX_COORDINATE = 2**31 - 1
-MAX_MAG = 2**20
-
-
-BucketCoordinate = Annotated[int, Field(ge=-MAX_BUCKET_COORDINATE, le=MAX_BUCKET_COORDINATE)]
-
-
-class BucketBatch(StrictInput):
-    """How many buckets one request may ask for is the setting `max_buckets_per_request`, checked with the
-    request's settings (`check_bucket_positions`); the body limit bounds the list before it is parsed."""
-
-    mag: list[Annotated[int, Field(ge=1, le=MAX_MAG)]] = Field(min_length=3, max_length=3)
-    buckets: list[Annotated[list[BucketCoordinate], Field(min_length=3, max_length=3)]]
 
 
 # These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
