@@ -48,7 +48,7 @@ def api_router() -> APIRouter:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    app.state.usage_recorder.flush()  # counts not yet written must not be lost at shutdown
+    app.state.usage_recorder.close()  # counts not yet written must not be lost at shutdown
     app.state.token_use.flush()
     if app.state.read_memo is not None:
         app.state.read_memo.close()

@@ -1,20 +1,21 @@
 """Usage records of share links: how many requests, first and last use.
 
 Counting a use on every chunk request would turn every read into a database write. Each process keeps
-counts in memory and adds them to the rows at most every `FLUSH_SECONDS` (and whenever usage is read),
-so an owner sees a reviewer's visit within seconds without slowing the data path. The periodic write runs
-in a thread of its own: the data routes record uses on the event loop, which must never wait for a write.
+counts in memory and adds them to the rows (`use_count + n`, so the counts of every process add up) at most
+`FLUSH_SECONDS` after the first use it has not written yet, whether or not more uses follow, and whenever usage
+is read. So an owner sees a reviewer's visit within seconds, through whichever process served it, and a process
+that dies loses at most the last few seconds of counts. The write runs in a thread of its own: the data routes
+record uses on the event loop, which must never wait for a write.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import case, or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voxelhub.db import transaction, utcnow
@@ -32,12 +33,13 @@ class _Pending:
 
 
 class UsageRecorder:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], *, flush_seconds: float = FLUSH_SECONDS) -> None:
         self._factory = factory
+        self._flush_seconds = flush_seconds
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._writing = threading.Lock()  # held for a whole flush, so a reader's flush waits for one under way
-        self._last_flush = time.monotonic()
+        self._timer: threading.Timer | None = None  # the write due for the uses pending now
 
     def record(self, link_id: str) -> None:
         now = utcnow()
@@ -48,17 +50,34 @@ class UsageRecorder:
             else:
                 pending.count += 1
                 pending.last = now
-            due = time.monotonic() - self._last_flush >= FLUSH_SECONDS
-            if due:
-                self._last_flush = time.monotonic()
-        if due:
-            threading.Thread(target=self._flush_in_background, name="share-link-usage", daemon=True).start()
+            if self._timer is None:
+                self._schedule()
+
+    def close(self) -> None:
+        """Write what is pending and stop the timer (the app's shutdown)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self.flush()
+
+    def _schedule(self) -> None:
+        # Called with the lock held.
+        self._timer = threading.Timer(self._flush_seconds, self._flush_in_background)
+        self._timer.name = "share-link-usage"
+        self._timer.daemon = True
+        self._timer.start()
 
     def _flush_in_background(self) -> None:
         try:
             self.flush()
         except Exception:  # usage counts are a courtesy: losing some must not take anything else down
             log.exception("could not write share link usage")
+        finally:
+            with self._lock:
+                self._timer = None
+                if self._pending:  # uses recorded during the write, or a write that failed: try again later
+                    self._schedule()
 
     def flush(self) -> None:
         """Write the counts gathered so far (and wait for a write under way in another thread)."""
@@ -68,9 +87,26 @@ class UsageRecorder:
     def _write(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
-            self._last_flush = time.monotonic()
         if not pending:
             return
+        try:
+            self._add(pending)
+        except Exception:
+            with self._lock:  # keep the counts for the next write rather than lose them
+                for link_id, use in pending.items():
+                    self._merge(link_id, use)
+            raise
+
+    def _merge(self, link_id: str, use: _Pending) -> None:
+        # Called with the lock held.
+        mine = self._pending.get(link_id)
+        if mine is None:
+            self._pending[link_id] = use
+        else:
+            self._pending[link_id] = _Pending(mine.count + use.count, min(mine.first, use.first),
+                                              max(mine.last, use.last))
+
+    def _add(self, pending: dict[str, _Pending]) -> None:
         with transaction(self._factory) as session:
             for link_id, use in pending.items():
                 session.execute(
@@ -78,9 +114,14 @@ class UsageRecorder:
                     .where(ShareLink.id == link_id)
                     .values(
                         use_count=ShareLink.use_count + use.count,
+                        # Other processes write too, their uses interleaved with ours: keep the extremes.
                         first_used_at=case(
-                            (ShareLink.first_used_at.is_(None), use.first), else_=ShareLink.first_used_at
+                            (or_(ShareLink.first_used_at.is_(None), ShareLink.first_used_at > use.first), use.first),
+                            else_=ShareLink.first_used_at,
                         ),
-                        last_used_at=use.last,
+                        last_used_at=case(
+                            (or_(ShareLink.last_used_at.is_(None), ShareLink.last_used_at < use.last), use.last),
+                            else_=ShareLink.last_used_at,
+                        ),
                     )
                 )
