@@ -1,7 +1,7 @@
 """The viewer's JavaScript unit tests (tests/js/*.test.mjs, Node's built-in test runner) as one test of the suite.
 
-They cover the pure front-end modules (view hash, plane geometry, slices, colours, layers, buckets, saves, brush,
-skeleton); `bash scripts/js_test.sh` runs them alone and installs Node.js when it is missing.
+They cover the pure front-end modules (the API client, view hash, plane geometry, slices, colours, layers,
+buckets, saves, brush, skeleton); `bash scripts/js_test.sh` runs them alone and installs Node.js when it is missing.
 """
 
 import re

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.sharing.world import client_for
 from tests.web.pages_world import add_dataset, world_with_layers
-from voxelhub.web import STATIC_DIR
+from voxelhub.web import STATIC_DIR, VIEWER_DIR
 from voxelhub.web.rendering import TEMPLATES_DIR
 
 HTML = "text/html"
@@ -209,11 +209,18 @@ def test_every_script_and_style_a_template_names_is_served(client: TestClient) -
     names = set()
     for template in TEMPLATES_DIR.glob("*.html"):
         names |= set(re.findall(r'(?:src|href)="/static/([^"]+)"', template.read_text()))
-    for script in STATIC_DIR.glob("*.js"):
+    viewer_modules = set()
+    for script in [*STATIC_DIR.glob("*.js"), *VIEWER_DIR.glob("*.js")]:
         names |= set(re.findall(r'from "/static/([^"]+)"', script.read_text()))
-    assert {"common.js", "settings.js", "voxelhub.css"} <= names
+        if script.parent == VIEWER_DIR:
+            viewer_modules |= set(re.findall(r'from "\./([^"]+)"', script.read_text()))
+    assert {"api.js", "common.js", "settings.js", "voxelhub.css"} <= names
     for name in names:
         answer = client.get(f"/static/{name}")
+        assert answer.status_code == 200, name
+    assert {"viewer.js", "buckets.js"} <= viewer_modules
+    for name in viewer_modules:
+        answer = client.get(f"/viewer/{name}")
         assert answer.status_code == 200, name
     assert client.get("/static/../pages.py").status_code == 404
 

@@ -2,7 +2,8 @@
 // the Share dialog (visibility, shared teams, the sharing link) and Rename (name and description).
 // The page renders them for the owner only; the server refuses anyone else anyway.
 
-import { api, copyText, showStatus } from "/static/common.js";
+import { api } from "/static/api.js";
+import { copyText, showStatus } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
 

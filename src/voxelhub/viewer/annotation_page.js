@@ -5,7 +5,6 @@
 // Both kinds of save share the annotation's version (saves.js); a 409 (changed elsewhere) reloads both.
 // Without it, a "Read only" badge and "Copy to my account" (POST …/duplicate, then off to the copy).
 
-import { Api, HttpError } from "./api.js";
 import { treeCss } from "./colors.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
 import { SaveTurns, StaleTurn } from "./saves.js";
@@ -13,6 +12,7 @@ import { Skeleton } from "./skeleton.js";
 import { pageToken } from "./url_state.js";
 import { Viewer } from "./viewer.js";
 import { brushControls, brushOutline, VolumeLayers } from "./volume_tools.js";
+import { Api, ApiError } from "/static/api.js";
 import { el } from "/static/common.js";
 
 const TREE_COLORS = [[0.9, 0.3, 0.3], [0.25, 0.6, 1], [0.3, 0.8, 0.45], [1, 0.75, 0.2], [0.75, 0.4, 1], [0.2, 0.85, 0.85]];
@@ -60,7 +60,7 @@ export class SkeletonSaver {
 
 async function loadSkeleton(api, annotationId, version) {
   return api.getJson(`/api/annotations/${encodeURIComponent(annotationId)}/skeleton`).catch((error) => {
-    if (error instanceof HttpError && error.status === 404) return { version, trees: [] };
+    if (error instanceof ApiError && error.status === 404) return { version, trees: [] };
     throw error;
   });
 }
@@ -84,7 +84,7 @@ async function reloadAnnotation(page) {
 /** A save failed: saves still waiting are dropped (they built on the same version), the annotation reloads. */
 async function recover(page, error) {
   page.turns.restart(page.turns.version);
-  const stale = error instanceof HttpError && error.status === 409;
+  const stale = error instanceof ApiError && error.status === 409;
   await reloadAnnotation(page);
   page.setState(stale ? "Changed elsewhere: reloaded the latest version" : `Not saved: ${error.message}`, stale ? "warn" : "error");
 }

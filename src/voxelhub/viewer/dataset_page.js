@@ -1,9 +1,9 @@
 // The dataset page (`/datasets/{name}-{id}/view`): loads the dataset's description and starts the viewer.
 
-import { Api } from "./api.js";
 import { pageToken } from "./url_state.js";
 import { Viewer } from "./viewer.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
+import { Api } from "/static/api.js";
 
 async function main() {
   const root = document.getElementById("viewer");

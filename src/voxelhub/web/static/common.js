@@ -1,48 +1,7 @@
-// Shared helpers of the voxelhub pages: calling the JSON API (with the CSRF header) and logging out.
+// Shared helpers of the voxelhub pages: building elements, dates, statuses, the clipboard, local redirects and
+// logging out. The JSON API client is api.js.
 
-const CSRF_COOKIE = "voxelhub_csrf";
-
-export function csrfToken() {
-  for (const part of document.cookie.split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join("="));
-  }
-  return "";
-}
-
-export class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/** Calls the JSON API with a JSON body, or multipart for a FormData (the browser sets its boundary);
- * answers the parsed body (or null), throws ApiError with the server's message. */
-export async function api(method, url, body) {
-  const headers = { Accept: "application/json" };
-  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
-  const multipart = body instanceof FormData;
-  if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, {
-    method, headers, credentials: "same-origin",
-    body: body === undefined || multipart ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (!response.ok) {
-    throw new ApiError(response.status, errorMessage(data, response));
-  }
-  return data;
-}
-
-function errorMessage(data, response) {
-  if (data && typeof data.error === "string") return data.error;
-  if (data && Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join("; ");
-  if (data && typeof data.detail === "string") return data.detail;
-  return `${response.status} ${response.statusText}`.trim();
-}
+import { api } from "/static/api.js";
 
 /** Builds an element: el("td", {className: "num"}, "text", child, …). Text is never parsed as HTML. */
 export function el(tag, props = {}, ...children) {

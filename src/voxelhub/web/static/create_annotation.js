@@ -1,7 +1,8 @@
 // "Create annotation" on the dataset page: a new annotation of the chosen kind on this dataset, owned by the
 // caller, opened at the place the viewer shows now (the address bar's hash carries the view over).
 
-import { api, showStatus } from "/static/common.js";
+import { api } from "/static/api.js";
+import { showStatus } from "/static/common.js";
 
 const LAYERS = { skeleton: ["skeleton"], volume: ["volume"], hybrid: ["skeleton", "volume"] };
 

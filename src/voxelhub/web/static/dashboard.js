@@ -1,4 +1,5 @@
-import { api, el, formatDate, showStatus } from "/static/common.js";
+import { api } from "/static/api.js";
+import { el, formatDate, showStatus } from "/static/common.js";
 
 const tabs = [...document.querySelectorAll("[role=tab]")];
 const loaded = new Set();

@@ -1,4 +1,5 @@
-import { api, localTarget } from "/static/common.js";
+import { api } from "/static/api.js";
+import { localTarget } from "/static/common.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");

@@ -1,4 +1,5 @@
-import { api, copyText, el, formatDate, showStatus } from "/static/common.js";
+import { api } from "/static/api.js";
+import { copyText, el, formatDate, showStatus } from "/static/common.js";
 
 const root = document.getElementById("dataset-settings");
 const datasetId = root.dataset.datasetId;
