@@ -1,5 +1,5 @@
-"""Request dependencies as `Annotated` aliases: the settings, a database session, the caller (who they are is
-decided by `voxelhub.api.authentication`), the actor, the logged-in user."""
+"""Request dependencies as `Annotated` aliases: the settings, the app's caches, a database session, the caller
+(who they are is decided by `voxelhub.api.authentication`), the actor, the logged-in user."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import User
 from voxelhub.api.authentication import Caller, authenticate
+from voxelhub.caches import AppCaches
 from voxelhub.errors import NotAuthenticated
 from voxelhub.policy import Actor
 from voxelhub.settings import Settings
@@ -19,6 +20,10 @@ from voxelhub.settings import Settings
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_caches(request: Request) -> AppCaches:
+    return request.app.state.caches
 
 
 @contextmanager
@@ -43,6 +48,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+CachesDep = Annotated[AppCaches, Depends(get_caches)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 

@@ -35,7 +35,8 @@ def check_readable(
     only reads (a token guess is committed on its own), so it is closed, not committed."""
     with request.app.state.session_factory() as session:
         actor = authenticate(request, session, guesses=guesses, memo=memo).actor
-        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo)
+        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo,
+                               caches=request.app.state.caches)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:

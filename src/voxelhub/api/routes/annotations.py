@@ -18,7 +18,7 @@ from voxelhub.annotations.schemas import (
     Restrictions,
     TeamRef,
 )
-from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.datasets.models import Dataset
 from voxelhub.datasets.schemas import millis
@@ -91,7 +91,8 @@ def info_of(session: Session, actor: Actor, annotation: Annotation, origin: str,
 
 @router.post("/annotations", status_code=201, dependencies=[NO_STORE])
 def create_annotation(
-    body: AnnotationCreate, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+    body: AnnotationCreate, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+    caches: CachesDep,
 ) -> AnnotationInfo:
     from voxelhub.annotations import versions
 
@@ -99,7 +100,7 @@ def create_annotation(
         session=session, actor=actor, dataset_id=body.dataset_id, name=body.name, layers=list(body.layers),
         description=body.description,
     )
-    versions.initialise(session=session, annotation=annotation, settings=settings)
+    versions.initialise(session=session, annotation=annotation, settings=settings, caches=caches)
     if "volume" in body.layers:
         from voxelhub.annotations import volume_service
 

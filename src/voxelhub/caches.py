@@ -1,0 +1,113 @@
+"""What the server keeps in memory between requests: one small cache type, and the set of them an app owns.
+
+`create_app` makes one `AppCaches` (`app.state.caches`) and empties it when the app shuts down; routes hand the
+caches down to the functions that use them, as arguments. Two apps in one process (the tests make many) thus
+never see each other's entries. Code that runs outside an app (the CLI, scripts) passes nothing and gets
+`NO_CACHES`, whose caches keep nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from voxelhub.datasets.layout import DataSource
+    from voxelhub.storage import ArrayCache, Location, LocationCache
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[K, V]):
+    """A thread-safe map that keeps the most recently used values: at most `max_entries`, and given `max_bytes`,
+    at most that many bytes as `weigh` counts them. A value is loaded outside the lock, so that a slow load holds
+    up no other key; two threads that miss the same key at once both load it, and the later one is kept."""
+
+    def __init__(self, max_entries: int, *, max_bytes: int | None = None,
+                 weigh: Callable[[V], int] | None = None) -> None:
+        if (max_bytes is None) != (weigh is None):
+            raise ValueError("max_bytes needs weigh, and weigh needs max_bytes")
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._weigh = weigh
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()  # value and its weight, oldest use first
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[0]
+
+    def put(self, key: K, value: V) -> None:
+        weight = self._weigh(value) if self._weigh else 0
+        if self.max_entries < 1 or (self.max_bytes is not None and weight > self.max_bytes):
+            return
+        with self._lock:
+            replaced = self._entries.pop(key, None)
+            self._bytes += weight - (replaced[1] if replaced else 0)
+            self._entries[key] = (value, weight)
+            while len(self._entries) > self.max_entries or self._too_heavy():
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+    def _too_heavy(self) -> bool:
+        return self.max_bytes is not None and self._bytes > self.max_bytes
+
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = load()
+        self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# Keeps nothing, so one instance can serve every caller outside an app.
+NO_CACHE: BoundedCache[Any, Any] = BoundedCache(0)
+
+
+@dataclass(frozen=True)
+class AppCaches:
+    """The caches of one app. Where what a cache holds can change, its key names the version (a dataset row's
+    `updated_at`, a skeleton's version number), so that an edit needs no forgetting."""
+
+    # PNGs of a layer's middle slice, per (dataset id, row version, layer).
+    thumbnails: BoundedCache[tuple[str, str, str], bytes] = field(
+        default_factory=lambda: BoundedCache(256, max_bytes=64 * 1024**2, weigh=len))
+    # A dataset's storage location and parsed dataSource, per (dataset id, row version): the data routes'
+    # hot path would otherwise parse the dataSource on every request.
+    datasets: BoundedCache[tuple[str, datetime], tuple[Location, DataSource]] = field(
+        default_factory=lambda: BoundedCache(512))
+    # Opened zarr arrays per (location URL, path, zarr format): opening one reads and parses its metadata,
+    # one or two round trips to an object store.
+    arrays: ArrayCache = field(default_factory=lambda: BoundedCache(512))
+    # Storage locations per (URL, options): the volume layers open theirs for every bucket.
+    locations: LocationCache = field(default_factory=lambda: BoundedCache(256))
+    # Loaded skeletons per (annotation id, version): a version never changes once written.
+    skeletons: BoundedCache[tuple[str, int], Any] = field(default_factory=lambda: BoundedCache(8))
+
+    def clear(self) -> None:
+        for each in fields(self):
+            getattr(self, each.name).clear()
+
+
+NO_CACHES = AppCaches(
+    thumbnails=NO_CACHE, datasets=NO_CACHE, arrays=NO_CACHE, locations=NO_CACHE, skeletons=NO_CACHE,
+)
