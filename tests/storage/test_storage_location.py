@@ -10,7 +10,8 @@ import pytest
 import zarr
 
 from tests.storage.s3server import upload_dir
-from voxelhub.storage import InvalidKey, Location, open_array, open_location
+from voxelhub.caches import BoundedCache
+from voxelhub.storage import InvalidKey, Location, LocationCache, open_array, open_location
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,8 @@ def test_traversal_refused(location: Location, key: str) -> None:
 
 
 def test_open_location_is_cached_and_rejects_other_schemes(sample_dir: Path) -> None:
-    assert open_location(str(sample_dir)) is open_location(str(sample_dir))
+    cache: LocationCache = BoundedCache(4)
+    assert open_location(str(sample_dir), cache=cache) is open_location(str(sample_dir), cache=cache)
     with pytest.raises(InvalidKey):
         open_location("http://example.org/x")
     with pytest.raises(InvalidKey):

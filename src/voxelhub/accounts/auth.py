@@ -113,10 +113,12 @@ def logout(*, session: Session, session_token: str) -> None:
     session.execute(delete(AuthSession).where(AuthSession.id_digest == token_digest(session_token)))
 
 
-def resolve_session(session: Session, session_token: str) -> tuple[User, AuthSession] | None:
-    """The user behind a session cookie, or None if the session ended or expired."""
+def session_owner(session: Session, session_token: str) -> tuple[User, AuthSession] | None:
+    """The active user behind a session cookie and the session's row, or None if the session ended. Expired
+    or not: whoever accepts the session compares `expires_at` with the clock at that moment
+    (`api.authentication`), as an answer remembered across requests outlives the moment it was read."""
     row = session.get(AuthSession, token_digest(session_token))
-    if row is None or row.expires_at <= utcnow():
+    if row is None:
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:

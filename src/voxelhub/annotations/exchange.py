@@ -27,6 +27,7 @@ from voxelhub.annotations.nml.reader import read_nml
 from voxelhub.annotations.nml.writer import write_nml
 from voxelhub.annotations.skeleton.model import Skeleton
 from voxelhub.annotations.volume import exchange as volume_exchange
+from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.datasets.models import Dataset
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.policy import (
@@ -64,13 +65,14 @@ class Export:
             self.body.close()
 
 
-def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str) -> Export:
+def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str,
+           caches: AppCaches = NO_CACHES) -> Export:
     """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
     with one zarr3 volume archive per layer when it has volume layers. A reader who may not read the dataset
     gets the skeleton NML alone, with a comment saying why: volume data is derived from the dataset."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.DOWNLOAD)
     dataset = service.dataset_of(session, annotation)
-    skeleton = _with_provenance(session, annotation, dataset, versions.load(session, annotation))
+    skeleton = _with_provenance(session, annotation, dataset, versions.load(session, annotation, caches=caches))
     stem = safe_filename(annotation.name) or annotation.id
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (closed by Export.chunks)
     if not can_read_volume_data(actor, annotation, dataset):
@@ -131,7 +133,7 @@ def _with_provenance(session: Session, annotation: Annotation, dataset: Dataset,
 
 def import_upload(
     *, session: Session, actor: Actor, settings: Settings, filename: str, upload: IO[bytes],
-    dataset_id: str | None = None,
+    dataset_id: str | None = None, caches: AppCaches = NO_CACHES,
 ) -> Annotation:
     """One uploaded NML (or annotation zip: the NML plus its volume data) becomes one annotation owned by the
     caller. A bad file is refused with what and where; nothing is created, no volume file is left behind."""
@@ -142,7 +144,8 @@ def import_upload(
         name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
         annotation = service.create(session=session, actor=actor, dataset_id=dataset.id, name=name,
                                     description=skeleton.parameters.experiment_attr("description") or "")
-        versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton)
+        versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton,
+                            caches=caches)
         try:
             volume_exchange.import_layers(settings=settings, annotation=annotation, dataset=dataset,
                                           skeleton=skeleton, archives=parsed.archives, budget=parsed.budget,

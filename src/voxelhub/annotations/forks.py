@@ -9,18 +9,20 @@ from sqlalchemy.orm import Session
 from voxelhub.annotations import service, versions
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.volume import layers as volume_layers
+from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.policy import Action, Actor
 from voxelhub.settings import Settings
 
 
-def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settings) -> Annotation:
+def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settings,
+         caches: AppCaches = NO_CACHES) -> Annotation:
     original = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.FORK)
     service.authorize_fork(session, actor, original)
     copy = service.new_fork_row(session, actor, original)
     copy.volume_layers = [volume_layers.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]
     if original.has_skeleton:
-        versions.copy_for_fork(session, original, copy)
+        versions.copy_for_fork(session, original, copy, caches=caches)
     else:
-        versions.initialise(session=session, annotation=copy)
+        versions.initialise(session=session, annotation=copy, caches=caches)
     session.flush()
     return copy

@@ -5,14 +5,12 @@ conditional UPDATE (`... SET version = version + 1 WHERE version = :base`), so o
 version exactly one wins and the other gets 409 with the current version; nothing is applied twice or lost.
 Each version row stores its actions; every `SNAPSHOT_EVERY` versions (and at creation, import and fork) a
 compact snapshot of the whole skeleton is stored too, so any version loads from the nearest snapshot plus a
-few actions. Loaded skeletons are cached per (annotation, version): versions never change once written, so the
-cache is correct in every process.
+few actions. Loaded skeletons are kept in the app's cache (`AppCaches.skeletons`) per (annotation, version):
+versions never change once written, so the cache is correct in every process.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,40 +20,17 @@ from sqlalchemy.orm import Session
 from voxelhub.annotations import service
 from voxelhub.annotations.models import Annotation, SkeletonVersion
 from voxelhub.annotations.skeleton import facade as skeleton_facade
+from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.db import utcnow
 from voxelhub.errors import BadInput, Conflict, NotFound
 from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
 
 SNAPSHOT_EVERY = 50
-_CACHE_SIZE = 8
-
-
-class _SkeletonCache:
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple[str, int], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, int]) -> Any | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key: tuple[str, int], skeleton: Any) -> None:
-        with self._lock:
-            self._items[key] = skeleton
-            self._items.move_to_end(key)
-            while len(self._items) > _CACHE_SIZE:
-                self._items.popitem(last=False)
-
-
-_cache = _SkeletonCache()
 
 
 def initialise(*, session: Session, annotation: Annotation, settings: Settings | None = None,
-               skeleton: Any | None = None) -> None:
+               skeleton: Any | None = None, caches: AppCaches = NO_CACHES) -> None:
     """Version 0 of a new annotation: an empty skeleton, or the imported one."""
     skeleton = skeleton if skeleton is not None else skeleton_facade.empty()
     session.add(SkeletonVersion(
@@ -64,17 +39,20 @@ def initialise(*, session: Session, annotation: Annotation, settings: Settings |
     ))
     annotation.version = 0
     session.flush()
-    _cache.put((annotation.id, 0), skeleton)
+    caches.skeletons.put((annotation.id, 0), skeleton)
 
 
-def load(session: Session, annotation: Annotation, version: int | None = None) -> Any:
-    """The skeleton at `version` (default: the current one)."""
+def load(session: Session, annotation: Annotation, version: int | None = None, *,
+         caches: AppCaches = NO_CACHES) -> Any:
+    """The skeleton at `version` (default: the current one), from the app's `caches` when they hold it."""
     version = annotation.version if version is None else version
     if version < 0 or version > annotation.version:
         raise NotFound(f"version {version} does not exist (current: {annotation.version})")
-    cached = _cache.get((annotation.id, version))
-    if cached is not None:
-        return cached
+    return caches.skeletons.get_or_load((annotation.id, version), lambda: _rebuild(session, annotation, version))
+
+
+def _rebuild(session: Session, annotation: Annotation, version: int) -> Any:
+    """The skeleton at `version` from the database: the nearest snapshot, then the actions saved since."""
     base = session.scalar(
         select(SkeletonVersion)
         .where(SkeletonVersion.annotation_id == annotation.id, SkeletonVersion.version <= version,
@@ -92,7 +70,6 @@ def load(session: Session, annotation: Annotation, version: int | None = None) -
     )
     for row in later:
         skeleton = skeleton_facade.apply(skeleton, row.actions)
-    _cache.put((annotation.id, version), skeleton)
     return skeleton
 
 
@@ -112,32 +89,33 @@ def claim_next_version(session: Session, annotation: Annotation, base_version: i
     return base_version + 1
 
 
-def read(*, session: Session, actor: Actor, annotation_id: str, version: int | None = None) -> tuple[Any, int]:
+def read(*, session: Session, actor: Actor, annotation_id: str, version: int | None = None,
+         caches: AppCaches = NO_CACHES) -> tuple[Any, int]:
     """The skeleton at `version` (default: the current one) and that version, for whoever may read it."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     wanted = annotation.version if version is None else version
-    return load(session, annotation, wanted), wanted
+    return load(session, annotation, wanted, caches=caches), wanted
 
 
 def save(*, session: Session, actor: Actor, annotation_id: str, base_version: int,
-         actions: list[dict[str, Any]]) -> int:
+         actions: list[dict[str, Any]], caches: AppCaches = NO_CACHES) -> int:
     """Apply skeleton `actions` atomically on top of `base_version`; answers the new version (owner only).
     409 when `base_version` is not the current version; 400 (with the action's index) when an action is
     invalid — and then nothing is stored."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
     new_version = claim_next_version(session, annotation, base_version)
-    skeleton = load(session, annotation, base_version)
+    skeleton = load(session, annotation, base_version, caches=caches)
     try:
         new_skeleton = skeleton_facade.apply(skeleton, actions)
     except skeleton_facade.ActionError as exc:
         raise BadInput(str(exc), actionIndex=exc.index) from exc
-    record(session, actor, annotation, new_version, actions, new_skeleton)
+    record(session, actor, annotation, new_version, actions, new_skeleton, caches=caches)
     return new_version
 
 
 def record(session: Session, actor: Actor, annotation: Annotation, version: int,
-           actions: list[dict[str, Any]], skeleton: Any) -> None:
+           actions: list[dict[str, Any]], skeleton: Any, *, caches: AppCaches = NO_CACHES) -> None:
     """Store a version row (with a snapshot every SNAPSHOT_EVERY versions) and cache the skeleton."""
     session.add(SkeletonVersion(
         annotation_id=annotation.id, version=version, actions=actions,
@@ -145,7 +123,7 @@ def record(session: Session, actor: Actor, annotation: Annotation, version: int,
         author_id=require_user(actor).user_id,
     ))
     session.flush()
-    _cache.put((annotation.id, version), skeleton)
+    caches.skeletons.put((annotation.id, version), skeleton)
 
 
 def history(*, session: Session, actor: Actor, annotation_id: str) -> list[SkeletonVersion]:
@@ -156,7 +134,8 @@ def history(*, session: Session, actor: Actor, annotation_id: str) -> list[Skele
     return list(session.scalars(stmt))
 
 
-def copy_for_fork(session: Session, original: Annotation, fork: Annotation) -> None:
+def copy_for_fork(session: Session, original: Annotation, fork: Annotation, *,
+                  caches: AppCaches = NO_CACHES) -> None:
     """The fork starts at version 0 with the original's current skeleton as its snapshot."""
-    skeleton = load(session, original)
-    initialise(session=session, annotation=fork, skeleton=skeleton)
+    skeleton = load(session, original, caches=caches)
+    initialise(session=session, annotation=fork, skeleton=skeleton, caches=caches)

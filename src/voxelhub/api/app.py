@@ -28,6 +28,7 @@ from voxelhub.api.routes import (
 )
 from voxelhub.api.routes import annotations as annotation_routes
 from voxelhub.api.security_headers import SecurityHeaders
+from voxelhub.app_caches import AppCaches
 from voxelhub.db import make_engine, make_session_factory, run_migrations
 from voxelhub.health import HealthProbe
 from voxelhub.metrics import CollectRequestMetrics, collecting
@@ -53,6 +54,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.read_memo is not None:
         app.state.read_memo.close()
     app.state.health.close()
+    app.state.caches.clear()
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
@@ -75,6 +77,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.server_key = server_key(settings)
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
+    app.state.caches = AppCaches()  # this app's own: never shared with another app in the process
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.
     app.include_router(zarr_streaming.router, prefix="/data")

@@ -7,7 +7,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from voxelhub.api.deps import is_guess_limited
+from voxelhub.api.authentication import is_guess_limited
 from voxelhub.errors import DomainError, NotAuthenticated, NotFound, TooManyRequests
 
 # Every 404 has this body and no other header, whatever was missing and why: an object that exists but is

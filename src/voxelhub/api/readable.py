@@ -16,7 +16,7 @@ from typing import TypeVar
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from voxelhub.api.deps import resolve_actor
+from voxelhub.api.authentication import authenticate
 from voxelhub.datasets import access
 from voxelhub.read_memo import ReadMemo
 from voxelhub.sharing import tokens
@@ -34,8 +34,9 @@ def check_readable(
     """The dataset if the caller may read it (404 otherwise): caller and policy on one short session, which
     only reads (a token guess is committed on its own), so it is closed, not committed."""
     with request.app.state.session_factory() as session:
-        actor = resolve_actor(request, session, guesses=guesses, memo=memo)
-        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo)
+        actor = authenticate(request, session, guesses=guesses, memo=memo).actor
+        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo,
+                               caches=request.app.state.caches)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:

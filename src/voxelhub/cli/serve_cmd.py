@@ -18,7 +18,8 @@ from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("serve", help="run the web server")
+    parser = commands.add_parser("serve", help="run the web server",
+                                 usage="voxelhub serve [--host H] [--port P] [--workers N] [options]; see --help")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=_positive, default=1)

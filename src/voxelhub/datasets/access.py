@@ -1,21 +1,19 @@
 """From a dataset id to readable voxels, on the data routes' hot path: the access facts as the database holds
 them now (one small query, or its answer kept until the database changes) decided by the policy, then the
-storage location and the parsed `dataSource`, both cached per version of the dataset row; and the dataset
-core's errors turned into domain errors."""
+storage location and the parsed `dataSource`, both kept in the app's cache per version of the dataset row; and the
+dataset core's errors turned into domain errors."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.datasets.layout import DatasetFormatError, DataSource
 from voxelhub.datasets.models import Dataset, DatasetAllowedTeam
 from voxelhub.datasets.volume import VolumeError
@@ -26,9 +24,6 @@ from voxelhub.read_memo import ReadMemo
 from voxelhub.storage import InvalidKey, Location, open_location
 
 T = TypeVar("T")
-_STORAGE: OrderedDict[tuple[str, datetime], tuple[Location, DataSource]] = OrderedDict()
-_LOCK = threading.Lock()
-_CACHE_SIZE = 512
 
 _DATASETS = Dataset.__table__
 _TEAMS = DatasetAllowedTeam.__table__
@@ -54,9 +49,11 @@ class ReadableDataset:
     source: DataSource
 
 
-def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo | None = None) -> ReadableDataset:
+def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo | None = None,
+             caches: AppCaches = NO_CACHES) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
-    facts are read only when the database changed since they were last read (`voxelhub.read_memo`)."""
+    facts are read only when the database changed since they were last read (`voxelhub.read_memo`); the
+    location and parsed dataSource come from the app's `caches`."""
     if memo is None:
         facts = read_facts(session, dataset_id)
     else:
@@ -64,7 +61,7 @@ def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo 
     if facts is None:
         raise NotFound()
     authorize(actor, Action.READ, facts)
-    location, source = _storage(session, facts)
+    location, source = _storage(session, facts, caches)
     return ReadableDataset(facts=facts, location=location, source=source)
 
 
@@ -82,22 +79,16 @@ def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
     )
 
 
-def _storage(session: Session, facts: DatasetFacts) -> tuple[Location, DataSource]:
+def _storage(session: Session, facts: DatasetFacts, caches: AppCaches) -> tuple[Location, DataSource]:
     """Location and parsed dataSource, cached per dataset and version of its row (any edit of the row,
     through the ORM, moves `updated_at`)."""
-    key = (facts.id, facts.updated_at)
-    with _LOCK:
-        found = _STORAGE.get(key)
-        if found is not None:
-            _STORAGE.move_to_end(key)
-            return found
-    row = session.execute(_STORAGE_COLUMNS, {"dataset_id": facts.id}).one()
-    found = (open_location(row.location, row.storage_options or None), DataSource.from_wk_json(row.data_source))
-    with _LOCK:
-        _STORAGE[key] = found
-        while len(_STORAGE) > _CACHE_SIZE:
-            _STORAGE.popitem(last=False)
-    return found
+
+    def load() -> tuple[Location, DataSource]:
+        row = session.execute(_STORAGE_COLUMNS, {"dataset_id": facts.id}).one()
+        location = open_location(row.location, row.storage_options or None, cache=caches.locations)
+        return location, DataSource.from_wk_json(row.data_source)
+
+    return caches.datasets.get_or_load((facts.id, facts.updated_at), load)
 
 
 @contextmanager

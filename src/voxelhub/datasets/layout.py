@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from voxelhub.storage import InvalidKey, Location, normalize_relative_path, open_array
+from voxelhub.caches import NO_CACHE
+from voxelhub.storage import ArrayCache, InvalidKey, Location, normalize_relative_path, open_array
 
 Vec3 = tuple[int, int, int]
 
@@ -350,11 +351,12 @@ def _default_wk_axes(array: Any) -> tuple[str, ...]:
     return ("c", "x", "y", "z") if array.ndim == 4 else ("x", "y", "z")
 
 
-def open_verified(location: Location, path: str, zarr_format: int) -> Any:
-    """Open an array, turning zarr's errors into DatasetFormatError naming the metadata file."""
+def open_verified(location: Location, path: str, zarr_format: int, arrays: ArrayCache = NO_CACHE) -> Any:
+    """Open an array (from `arrays` when it holds it), turning zarr's errors into DatasetFormatError naming the
+    metadata file."""
     key = array_metadata_key(path, zarr_format)
     try:
-        return open_array(location, path, zarr_format)
+        return open_array(location, path, zarr_format, cache=arrays)
     except FileNotFoundError as exc:
         raise DatasetFormatError(key, "zarr array not found") from exc
     except (ValueError, TypeError, KeyError, NotImplementedError) as exc:

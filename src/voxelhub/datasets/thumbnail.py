@@ -12,9 +12,10 @@ import io
 import numpy as np
 from PIL import Image
 
+from voxelhub.caches import NO_CACHE
 from voxelhub.datasets.layout import DataSource, Layer, MagInfo
 from voxelhub.datasets.volume import VolumeError, read_box
-from voxelhub.storage import Location
+from voxelhub.storage import ArrayCache, Location
 
 THUMBNAIL_SIZE = 256
 
@@ -55,8 +56,9 @@ def _to_image(layer: Layer, data: np.ndarray) -> Image.Image:
 
 
 def layer_thumbnail(location: Location, data_source: DataSource, layer_name: str,
-                    size: int = THUMBNAIL_SIZE) -> bytes:
-    """PNG bytes of the layer's middle z slice, at most `size` pixels wide and high."""
+                    size: int = THUMBNAIL_SIZE, *, arrays: ArrayCache = NO_CACHE) -> bytes:
+    """PNG bytes of the layer's middle z slice, at most `size` pixels wide and high (the array opened through
+    `arrays`)."""
     layer = data_source.layer(layer_name)
     if layer is None:
         raise VolumeError(f"unknown layer {layer_name!r}")
@@ -65,7 +67,7 @@ def layer_thumbnail(location: Location, data_source: DataSource, layer_name: str
     mag = _pick_mag(layer, size)
     (x0, y0, z0), (w, h, d) = layer.bounding_box.top_left, layer.bounding_box.size
     shape = (max(1, -(-w // mag.mag[0])), max(1, -(-h // mag.mag[1])), 1)
-    box = read_box(location, data_source, layer.name, mag.mag, (x0, y0, z0 + d // 2), shape)
+    box = read_box(location, data_source, layer.name, mag.mag, (x0, y0, z0 + d // 2), shape, arrays=arrays)
     plane = box[..., 0]
     step = max(1, -(-max(plane.shape[-2:]) // size))
     plane = plane[..., ::step, ::step]

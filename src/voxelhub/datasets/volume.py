@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from zarr.core.sync import sync
 
+from voxelhub.caches import NO_CACHE
 from voxelhub.datasets.layout import DataSource, Layer, MagInfo, Vec3, open_verified
-from voxelhub.storage import Location
+from voxelhub.storage import ArrayCache, Location
 
 BUCKET_SIZE = 32
 # The defaults of the settings `max_data_answer_bytes` and `max_buckets_per_request` (the routes pass those):
@@ -60,8 +61,8 @@ def _vec3(values: Sequence[int], what: str) -> Vec3:
     return (int(values[0]), int(values[1]), int(values[2]))
 
 
-def _open(location: Location, mag: MagInfo) -> Any:
-    return open_verified(location, mag.path, mag.zarr_format)
+def _open(location: Location, mag: MagInfo, arrays: ArrayCache) -> Any:
+    return open_verified(location, mag.path, mag.zarr_format, arrays)
 
 
 async def _read_region(array: Any, mag: MagInfo, channels: int, dtype: np.dtype[Any],
@@ -122,9 +123,10 @@ def _check_overlap(layer: Layer, mag: MagInfo, start: Vec3, shape: Vec3) -> None
 
 
 def read_box(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-             offset: Sequence[int], shape: Sequence[int], *, max_bytes: int = MAX_ANSWER_BYTES) -> np.ndarray:
+             offset: Sequence[int], shape: Sequence[int], *, max_bytes: int = MAX_ANSWER_BYTES,
+             arrays: ArrayCache = NO_CACHE) -> np.ndarray:
     """Voxels of a box: `offset` in mag-1 voxels (floored to the mag grid), `shape` in mag voxels. The box must
-    overlap the layer's bounding box and its answer fit in `max_bytes`.
+    overlap the layer's bounding box and its answer fit in `max_bytes`. The array is opened through `arrays`.
 
     Returns shape (w, h, d), or (c, w, h, d) when the layer has several channels (uint24).
     """
@@ -133,7 +135,7 @@ def read_box(location: Location, data_source: DataSource, layer_name: str, mag: 
     offset_t = _vec3(offset, "offset")
     start = (offset_t[0] // mag_info.mag[0], offset_t[1] // mag_info.mag[1], offset_t[2] // mag_info.mag[2])
     _check_overlap(layer, mag_info, start, shape_t)
-    array = _open(location, mag_info)
+    array = _open(location, mag_info, arrays)
     out = sync(_read_region(array, mag_info, layer.num_channels, layer.dtype, start, shape_t))
     return out[0] if layer.num_channels == 1 else out
 
@@ -145,8 +147,10 @@ def to_wire_bytes(data: np.ndarray) -> bytes:
 
 
 def read_buckets(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-                 bucket_positions: Sequence[Sequence[int]], *, max_buckets: int = MAX_BUCKETS) -> bytes:
-    """Many 32³ buckets (positions in bucket units of `mag`), concatenated in request order.
+                 bucket_positions: Sequence[Sequence[int]], *, max_buckets: int = MAX_BUCKETS,
+                 arrays: ArrayCache = NO_CACHE) -> bytes:
+    """Many 32³ buckets (positions in bucket units of `mag`), concatenated in request order; the array is opened
+    through `arrays`.
 
     Each bucket is `to_wire_bytes` of its (c,)x,y,z block. Buckets inside the same storage chunk are read
     together, and all chunk reads run concurrently on zarr's event loop.
@@ -155,7 +159,7 @@ def read_buckets(location: Location, data_source: DataSource, layer_name: str, m
     if len(bucket_positions) > max_buckets:
         raise VolumeError(f"at most {max_buckets} buckets per request, got {len(bucket_positions)}")
     positions = [_vec3(p, "bucket position") for p in bucket_positions]
-    array = _open(location, mag_info)
+    array = _open(location, mag_info, arrays)
     chunk = _spatial_chunks(array, mag_info)
     groups: dict[Vec3, list[Vec3]] = defaultdict(list)
     for pos in dict.fromkeys(positions):

@@ -6,11 +6,11 @@ request can escape a dataset's root.
 
 from __future__ import annotations
 
-from voxelhub.storage.arrays import forget_location, open_array
+from voxelhub.storage.arrays import ArrayCache, open_array
 from voxelhub.storage.keys import InvalidKey, join_key, normalize_relative_path, validate_key
-from voxelhub.storage.location import Location, open_location
+from voxelhub.storage.location import Location, LocationCache, open_location
 
 __all__ = [
-    "InvalidKey", "Location", "forget_location", "join_key", "normalize_relative_path", "open_array",
+    "ArrayCache", "InvalidKey", "Location", "LocationCache", "join_key", "normalize_relative_path", "open_array",
     "open_location", "validate_key",
 ]

@@ -9,17 +9,16 @@ their own concurrent async I/O.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore
 
+from voxelhub.caches import NO_CACHE, BoundedCache
 from voxelhub.storage.keys import InvalidKey, join_key, validate_key
 
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
@@ -111,29 +110,20 @@ class Location:
             return
 
 
-_CACHE: OrderedDict[str, Location] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 256
+LocationCache: TypeAlias = BoundedCache[str, Location]  # by URL and options
 
 
-def open_location(url: str | Path, storage_options: dict[str, Any] | None = None) -> Location:
+def open_location(url: str | Path, storage_options: dict[str, Any] | None = None, *,
+                  cache: LocationCache = NO_CACHE) -> Location:
     """Location for a local path (or `file://` URL) or `s3://bucket/prefix` (storage_options go to s3fs).
 
-    Instances are cached per (url, options) so per-request calls are cheap and reuse connections.
+    Given the app's location cache (`voxelhub.caches.AppCaches.locations`), one instance per (url, options):
+    resolving a local path costs tens of microseconds, which code that opens a location per bucket notices.
     """
     text = str(url)
     opts = dict(storage_options or {})
-    cache_key = json.dumps([text, opts], sort_keys=True, default=str)
-    with _CACHE_LOCK:
-        if cache_key in _CACHE:
-            _CACHE.move_to_end(cache_key)
-            return _CACHE[cache_key]
-    location = _make_location(text, opts)
-    with _CACHE_LOCK:
-        _CACHE[cache_key] = location
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return location
+    key = json.dumps([text, opts], sort_keys=True, default=str)
+    return cache.get_or_load(key, lambda: _make_location(text, opts))
 
 
 def _make_location(text: str, opts: dict[str, Any]) -> Location:

@@ -60,21 +60,21 @@ def login_page(
 ) -> Response:
     # Only a path on this server: an open redirect would let a phishing link borrow our login page.
     target = local_target(next_path)
-    if caller.user is not None:
+    if caller.login is not None:
         return RedirectResponse(target, status_code=303)
     return render(request, "login.html", next=target)
 
 
 @router.get("/dashboard")
 def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
-    if caller.user is None:
+    if caller.login is None:
         return RedirectResponse(login_url("/dashboard"), status_code=303)
     rows = [
         {"dataset": d, "slug": dataset_slug(d), "editable": can(caller.actor, Action.EDIT, d),
          "thumbnail": thumbnail_url(d)}
         for d in datasets.list_readable(session=session, actor=caller.actor)
     ]
-    organization = accounts.get_organization(session, caller.user.organization_id)
+    organization = accounts.get_organization(session, caller.login.principal.organization_id)
     return render(request, "dashboard.html", rows=rows,
                   can_add_datasets=can(caller.actor, Action.MANAGE_DATASETS, organization))
 
@@ -121,7 +121,7 @@ def annotation_view(
     return render(
         request, "annotation.html", annotation=annotation, dataset=dataset if readable else None,
         slug=dataset_slug(dataset) if readable else "", layers=layer_views(dataset) if readable else [],
-        voxel_size=voxel_size(dataset) if readable else "", query=query, logged_in=caller.user is not None,
+        voxel_size=voxel_size(dataset) if readable else "", query=query, logged_in=caller.login is not None,
         owner_name=f"{owner.first_name} {owner.last_name}".strip() if owner else "",
         **_annotation_actions(session, caller.actor, annotation),
     )

@@ -17,7 +17,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from voxelhub.api.deps import Caller, get_caller
+from voxelhub.accounts.models import User
+from voxelhub.api.authentication import Caller
+from voxelhub.api.deps import SessionDep, get_caller, user_of
 from voxelhub.errors import DomainError, NotAuthenticated, NotFound
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -36,20 +38,19 @@ class Viewer:
     email: str
 
 
-def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)], session: SessionDep) -> Caller:
     """The caller. Who they are is noted on the request now, while the database session is open, so that
     an error page can still show it after the request's transaction was rolled back."""
-    request.state.page_viewer = viewer_of(caller)
+    request.state.page_viewer = viewer_of(user_of(session, caller))
     return caller
 
 
 PageCallerDep = Annotated[Caller, Depends(page_caller)]
 
 
-def viewer_of(caller: Caller | None) -> Viewer | None:
-    if caller is None or caller.user is None:
+def viewer_of(user: User | None) -> Viewer | None:
+    if user is None:
         return None
-    user = caller.user
     name = f"{user.first_name} {user.last_name}".strip() or user.email
     return Viewer(name=name, email=user.email)
 

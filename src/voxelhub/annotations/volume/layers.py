@@ -13,10 +13,11 @@ from zarr.abc.store import Store
 from zarr.core.sync import sync
 
 from voxelhub.annotations.volume.copy_on_write_store import CopyOnWriteStore
+from voxelhub.caches import NO_CACHE
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
 from voxelhub.storage.keys import InvalidKey, validate_key
-from voxelhub.storage.location import Location, open_location
+from voxelhub.storage.location import Location, LocationCache, open_location
 
 BUCKET = 32
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -34,22 +35,24 @@ def mag_key(mag: tuple[int, int, int] | list[int]) -> str:
     return str(x) if x == y == z else f"{x}-{y}-{z}"
 
 
-def volumes_location(settings: Settings) -> Location:
-    """Where volume layers live: the data folder's `volumes/`, or an object store (VOXELHUB_VOLUMES_URL)."""
-    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None)
+def volumes_location(settings: Settings, locations: LocationCache = NO_CACHE) -> Location:
+    """Where volume layers live: the data folder's `volumes/`, or an object store (VOXELHUB_VOLUMES_URL). The
+    bucket reads and writes pass the app's `locations` cache: they ask for this once per bucket."""
+    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None, cache=locations)
 
 
-def _store(settings: Settings, relative: str, *, read_only: bool) -> Store:
+def _store(settings: Settings, relative: str, *, read_only: bool, locations: LocationCache = NO_CACHE) -> Store:
     try:
-        return volumes_location(settings).zarr_store(validate_key(relative), read_only=read_only)
+        return volumes_location(settings, locations).zarr_store(validate_key(relative), read_only=read_only)
     except InvalidKey as exc:
         raise BadInput(f"volume storage path: {exc}") from None
 
 
-def layer_store(settings: Settings, layer: dict[str, Any], *, writable: bool = False) -> CopyOnWriteStore:
+def layer_store(settings: Settings, layer: dict[str, Any], *, writable: bool = False,
+                locations: LocationCache = NO_CACHE) -> CopyOnWriteStore:
     storage = layer["storage"]
-    own = _store(settings, storage["own"], read_only=not writable)
-    bases = [_store(settings, base, read_only=True) for base in storage.get("bases", [])]
+    own = _store(settings, storage["own"], read_only=not writable, locations=locations)
+    bases = [_store(settings, base, read_only=True, locations=locations) for base in storage.get("bases", [])]
     return CopyOnWriteStore(own, bases, read_only=not writable)
 
 
@@ -109,17 +112,18 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 def open_mag(settings: Settings, layer: dict[str, Any], mag: list[int] | tuple[int, int, int],
-             *, writable: bool = False) -> zarr.Array:
+             *, writable: bool = False, locations: LocationCache = NO_CACHE) -> zarr.Array:
     if list(mag) not in [list(m) for m in layer["mags"]]:
         raise BadInput(f"mag {mag_key(mag)} does not exist in volume layer {layer['name']}")
-    array = zarr.open_array(layer_store(settings, layer, writable=writable), path=mag_key(mag), mode="r+" if writable else "r")
+    store = layer_store(settings, layer, writable=writable, locations=locations)
+    array = zarr.open_array(store, path=mag_key(mag), mode="r+" if writable else "r")
     return array.with_config({"write_empty_chunks": True}) if writable else array
 
 
 def write_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int],
-                 voxels: np.ndarray) -> None:
+                 voxels: np.ndarray, *, locations: LocationCache = NO_CACHE) -> None:
     """Store one painted 32³ bucket (x, y, z order) of the given mag."""
-    array = open_mag(settings, layer, mag, writable=True)
+    array = open_mag(settings, layer, mag, writable=True, locations=locations)
     if voxels.shape != (BUCKET,) * 3:
         raise BadInput("a bucket holds 32×32×32 voxels")
     start = [b * BUCKET for b in bucket]
@@ -130,15 +134,17 @@ def write_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], buck
     array[region] = voxels[tuple(slice(0, e - s) for s, e in zip(start, stop, strict=True))]
 
 
-def bucket_is_painted(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> bool:
+def bucket_is_painted(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int], *,
+                      locations: LocationCache = NO_CACHE) -> bool:
     """Whether any store of the layer holds this bucket's chunk (else the fallback layer shows)."""
-    store = layer_store(settings, layer)
+    store = layer_store(settings, layer, locations=locations)
     key = f"{mag_key(mag)}/c/{bucket[0]}/{bucket[1]}/{bucket[2]}"
     return bool(sync(store.exists(key)))  # on zarr's own event loop, where its object-store clients live
 
 
-def read_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int]) -> np.ndarray:
-    array = open_mag(settings, layer, mag)
+def read_bucket(settings: Settings, layer: dict[str, Any], mag: list[int], bucket: tuple[int, int, int], *,
+                locations: LocationCache = NO_CACHE) -> np.ndarray:
+    array = open_mag(settings, layer, mag, locations=locations)
     out = np.zeros((BUCKET,) * 3, dtype=array.dtype)
     start = [b * BUCKET for b in bucket]
     stop = [min(s + BUCKET, dim) for s, dim in zip(start, array.shape, strict=True)]

@@ -16,6 +16,7 @@ from voxelhub.annotations import service, versions
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.skeleton.plain_json import segment_from_json, segment_to_json
 from voxelhub.annotations.volume import layers as volume_layers
+from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.datasets import access
 from voxelhub.datasets.volume import read_buckets
 from voxelhub.errors import BadInput, Forbidden, NotFound
@@ -61,45 +62,47 @@ def layer_of(annotation: Annotation, name: str) -> dict[str, Any]:
 
 
 def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
-         mag: list[int], buckets: list[list[int]]) -> bytes:
+         mag: list[int], buckets: list[list[int]], caches: AppCaches = NO_CACHES) -> bytes:
     """Buckets of a volume layer, concatenated like the dataset bucket route. Unpainted buckets come from
     the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    target = volume_data_source(session, actor, annotation)
+    target = volume_data_source(session, actor, annotation, caches)
     layer = layer_of(annotation, layer_name)
     for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
         problem = volume_layers.bucket_problem(layer, mag, bucket, slack=1)
         if problem:
             raise BadInput(f"bucket {index}: {problem}", bucketIndex=index)
-    parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets])  # type: ignore[misc]
+    parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets], caches)  # type: ignore[misc]
     return b"".join(part.tobytes(order="F") for part in parts)
 
 
-def volume_data_source(session: Session, actor: Actor, annotation: Annotation) -> access.ReadableDataset:
+def volume_data_source(session: Session, actor: Actor, annotation: Annotation,
+                       caches: AppCaches = NO_CACHES) -> access.ReadableDataset:
     """The annotation's dataset, ready to read fallback voxels from, once the policy allows the actor the
     annotation's volume data (a 403 naming the reason when only the annotation is readable)."""
     facts = access.read_facts(session, annotation.dataset_id)
     if facts is None:
         raise NotFound()
     authorize_volume_data(actor, annotation, facts)
-    return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
+    return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches)
 
 
-def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation) -> access.ReadableDataset | None:
+def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation,
+                         caches: AppCaches) -> access.ReadableDataset | None:
     """The annotation's dataset for fallback data, or None when the painter may no longer read it (the
     paint is still saved; coarser mags are then computed from the painted layer alone)."""
     try:
-        return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id)
+        return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches)
     except (NotFound, Forbidden):
         return None
 
 
 def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None, mag: list[int],
-                   buckets: list[tuple[int, int, int]]) -> list[np.ndarray]:
+                   buckets: list[tuple[int, int, int]], caches: AppCaches = NO_CACHES) -> list[np.ndarray]:
     """32³ buckets (x, y, z; little-endian of the layer's element class): painted ones from the layer, the
     others from the dataset's fallback segmentation layer when it has one (else zeros)."""
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
-    painted = [volume_layers.bucket_is_painted(settings, layer, mag, b) for b in buckets]
+    painted = [volume_layers.bucket_is_painted(settings, layer, mag, b, locations=caches.locations) for b in buckets]
     fallback = _fallback_layer(layer, target, mag)
     unpainted = [i for i, done in enumerate(painted) if not done]
     from_fallback: dict[int, np.ndarray] = {}
@@ -107,7 +110,7 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
         with access.data_errors():
             # The caller bounded the request (the route's `max_buckets_per_request`; a coarse-mag refresh its ratio).
             raw = read_buckets(target.location, target.source, fallback.name, mag, [buckets[i] for i in unpainted],
-                               max_buckets=len(unpainted))
+                               max_buckets=len(unpainted), arrays=caches.arrays)
         size = len(raw) // len(unpainted)
         source_dtype = fallback.dtype.newbyteorder("<")
         for k, i in enumerate(unpainted):
@@ -118,7 +121,7 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
         if i in from_fallback:
             out.append(from_fallback[i])
         elif painted[i]:
-            out.append(volume_layers.read_bucket(settings, layer, mag, bucket).astype(dtype))
+            out.append(volume_layers.read_bucket(settings, layer, mag, bucket, locations=caches.locations).astype(dtype))
         else:
             out.append(np.zeros((volume_layers.BUCKET,) * 3, dtype=dtype))
     return out
@@ -135,7 +138,7 @@ def _fallback_layer(layer: dict[str, Any], target: access.ReadableDataset | None
 
 
 def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None,
-                         mag: list[int], positions: list[tuple[int, int, int]]) -> None:
+                         mag: list[int], positions: list[tuple[int, int, int]], caches: AppCaches = NO_CACHES) -> None:
     """After painting buckets of `mag`, recompute the buckets of every coarser mag that cover them, one mag
     from the next (so each step reads a few buckets, not a 16³ block of mag 1). Each coarse voxel takes the
     first voxel of its block (segment ids cannot be averaged); unpainted fine buckets contribute their
@@ -151,17 +154,17 @@ def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: acce
             fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
                             for offset in offsets]
             block = np.zeros(tuple(volume_layers.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
-            parts = merged_buckets(settings, layer, target, fine, fine_buckets)
+            parts = merged_buckets(settings, layer, target, fine, fine_buckets, caches)
             for offset, part in zip(offsets, parts, strict=True):
                 x, y, z = (d * volume_layers.BUCKET for d in offset)
                 block[x:x + volume_layers.BUCKET, y:y + volume_layers.BUCKET, z:z + volume_layers.BUCKET] = part
-            volume_layers.write_bucket(settings, layer, coarse, bucket,
-                                 block[::ratio[0], ::ratio[1], ::ratio[2]])
+            volume_layers.write_bucket(settings, layer, coarse, bucket, block[::ratio[0], ::ratio[1], ::ratio[2]],
+                                 locations=caches.locations)
         fine, touched = coarse, coarse_touched
 
 
 def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
-          base_version: int, buckets: list[dict[str, Any]]) -> int:
+          base_version: int, buckets: list[dict[str, Any]], caches: AppCaches = NO_CACHES) -> int:
     """Store painted buckets as one versioned save (owner only; 409 on a stale version)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
@@ -172,17 +175,18 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     new_version = versions.claim_next_version(session, annotation, base_version)
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
-        volume_layers.write_bucket(settings, layer, mag, position, voxels)
-    target = _dataset_if_readable(session, actor, annotation)
+        volume_layers.write_bucket(settings, layer, mag, position, voxels, locations=caches.locations)
+    target = _dataset_if_readable(session, actor, annotation, caches)
     for painted_mag in {tuple(m) for m, _, _ in decoded}:
         positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
-        refresh_coarser_mags(settings, layer, target, list(painted_mag), positions)
+        refresh_coarser_mags(settings, layer, target, list(painted_mag), positions, caches)
     largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")
     actions = [{"name": "updateBucket", "value": {"layer": layer_name, "mag": m, "position": list(p)}}
                for m, p, _ in decoded]
-    versions.record(session, actor, annotation, new_version, actions, versions.load(session, annotation, base_version))
+    base = versions.load(session, annotation, base_version, caches=caches)
+    versions.record(session, actor, annotation, new_version, actions, base, caches=caches)
     return new_version
 
 

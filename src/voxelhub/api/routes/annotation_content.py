@@ -17,9 +17,10 @@ from voxelhub.annotations.schemas import (
     UploadAnswerAnnotation,
     VersionAnswer,
 )
-from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
+from voxelhub.app_caches import AppCaches
 from voxelhub.errors import BadInput
 from voxelhub.policy import Actor, require_user
 from voxelhub.schemas import MAX_VERSION
@@ -34,33 +35,37 @@ VOLUME_DATA_HEADER = "X-Voxelhub-Volume-Data"
 
 @router.get("/annotations/{annotation_id}/skeleton")
 def skeleton(
-    annotation_id: str, actor: ActorDep, session: SessionDep,
+    annotation_id: str, actor: ActorDep, session: SessionDep, caches: CachesDep,
     version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
-    body = reading.skeleton_json(session=session, actor=actor, annotation_id=annotation_id, version=version)
+    body = reading.skeleton_json(session=session, actor=actor, annotation_id=annotation_id, version=version,
+                                 caches=caches)
     return Response(body, media_type="application/json")
 
 
 @router.post("/annotations/{annotation_id}/updates",
              openapi_extra=json_body_schema(UpdateBatch.model_json_schema(by_alias=True)))
 async def apply_updates(
-    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+    caches: CachesDep,
 ) -> VersionAnswer:
     """A batch of update actions (body: `UpdateBatch`). The body is read up to `max_save_body_bytes`; decoding,
     validation and the save run in a worker thread, so a large batch never holds the event loop."""
     from starlette.concurrency import run_in_threadpool
 
     raw = await read_capped(request, settings.max_save_body_bytes)
-    return await run_in_threadpool(_apply_updates, raw, annotation_id, actor, session, settings)
+    return await run_in_threadpool(_apply_updates, raw, annotation_id, actor, session, settings, caches)
 
 
-def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings) -> VersionAnswer:
+def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings,
+                   caches: AppCaches) -> VersionAnswer:
     service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
     body = _update_batch(raw, settings.max_update_actions)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
-        session=session, actor=actor, annotation_id=annotation_id, base_version=body.version, actions=actions
+        session=session, actor=actor, annotation_id=annotation_id, base_version=body.version, actions=actions,
+        caches=caches,
     )
     return VersionAnswer(version=new_version)
 
@@ -86,19 +91,23 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
-def duplicate(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> AnnotationInfo:
+def duplicate(
+    annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep, caches: CachesDep,
+) -> AnnotationInfo:
     """Copy to my account: a new annotation owned by the caller, not synced with the original."""
-    fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings)
+    fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings, caches=caches)
     return info.info(session=session, actor=actor, annotation=fork, origin=server_origin(settings))
 
 
 @router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,
             responses=binary_answer("the NML, or a zip of it and the volume data", "application/xml",
                                     "application/zip"))
-def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
+def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+             caches: CachesDep) -> StreamingResponse:
     """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
     (streamed from a temporary file; never a DOM). Without read access to the dataset: the NML alone."""
-    exported = exchange.export(session=session, actor=actor, settings=settings, annotation_id=annotation_id)
+    exported = exchange.export(session=session, actor=actor, settings=settings, annotation_id=annotation_id,
+                               caches=caches)
     headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
     if exported.volume_data_omitted:
         headers[VOLUME_DATA_HEADER] = "omitted; the volume data needs read access to the annotation's dataset"
@@ -106,7 +115,8 @@ def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings:
 
 
 @router.post("/annotations/upload")
-async def upload(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> UploadAnswer:
+async def upload(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+                 caches: CachesDep) -> UploadAnswer:
     """NML or zip files in a multipart form (any field name: the webknossos client names the field after
     the file), optional `datasetId`. Each file becomes an annotation; the first is answered."""
     from starlette.concurrency import run_in_threadpool
@@ -124,7 +134,7 @@ async def upload(request: Request, actor: ActorDep, session: SessionDep, setting
             annotation = await run_in_threadpool(
                 exchange.import_upload, session=session, actor=actor, settings=settings,
                 filename=item.filename or "upload.nml", upload=item.file,
-                dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None,
+                dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None, caches=caches,
             )
             created.append(annotation)
     except BaseException:

@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.annotations.volume import service as volume_service
-from voxelhub.api.deps import ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
+from voxelhub.app_caches import AppCaches
 from voxelhub.datasets import access
 from voxelhub.datasets.schemas import BucketBatch
 from voxelhub.datasets.volume import check_bucket_positions
@@ -61,20 +62,20 @@ SEGMENTS = TypeAdapter(Annotated[list[Any], Field(max_length=100000)])
 @router.post("/annotations/{annotation_id}/layers/{layer}/buckets",
              openapi_extra=json_body_schema(PaintBatch.model_json_schema(by_alias=True)))
 async def paint(annotation_id: str, layer: str, request: Request, actor: ActorDep, session: SessionDep,
-                settings: SettingsDep) -> VersionAnswer:
+                settings: SettingsDep, caches: CachesDep) -> VersionAnswer:
     """Painted 32³ buckets (base64 of x-fastest little-endian voxels) as one versioned save (body: `PaintBatch`).
     The body (up to `max_save_body_bytes`) is decoded in a worker thread, never on the event loop."""
     raw = await read_capped(request, settings.max_save_body_bytes)
-    return await run_in_threadpool(_paint, raw, annotation_id, layer, actor, session, settings)
+    return await run_in_threadpool(_paint, raw, annotation_id, layer, actor, session, settings, caches)
 
 
 def _paint(raw: bytes, annotation_id: str, layer: str, actor: Actor, session: Session,
-           settings: Settings) -> VersionAnswer:
+           settings: Settings, caches: AppCaches) -> VersionAnswer:
     annotation_service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before decoding
     body = validated(json_of(raw), PAINT_BATCH)
     version = volume_service.paint(
         session=session, settings=settings, actor=actor, annotation_id=annotation_id, layer_name=layer,
-        base_version=body.version, buckets=[b.model_dump() for b in body.buckets],
+        base_version=body.version, buckets=[b.model_dump() for b in body.buckets], caches=caches,
     )
     return VersionAnswer(version=version)
 
@@ -99,8 +100,8 @@ def _set_segments(raw: bytes, annotation_id: str, layer: str, actor: Actor,
 @data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets", response_class=Response,
                   responses=binary_answer("the 32³ buckets, one after the other"))
 def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
-                 settings: SettingsDep) -> Response:
+                 settings: SettingsDep, caches: CachesDep) -> Response:
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
     payload = volume_service.read(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
-                                  layer_name=layer, mag=body.mag, buckets=body.buckets)
+                                  layer_name=layer, mag=body.mag, buckets=body.buckets, caches=caches)
     return Response(payload, media_type="application/octet-stream")

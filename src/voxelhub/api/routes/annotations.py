@@ -8,17 +8,19 @@ from fastapi import APIRouter, Body, Query
 
 from voxelhub.annotations import creation, info, service
 from voxelhub.annotations.schemas import AnnotationCreate, AnnotationInfo, AnnotationUpdate, TeamRef
-from voxelhub.api.deps import NO_STORE, ActorDep, SessionDep, SettingsDep
+from voxelhub.api.deps import NO_STORE, ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.urls import server_origin
 
 router = APIRouter(tags=["annotations"])
 
 
 @router.post("/annotations", status_code=201, dependencies=[NO_STORE])
-def create_annotation(body: AnnotationCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> AnnotationInfo:
+def create_annotation(
+    body: AnnotationCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep, caches: CachesDep,
+) -> AnnotationInfo:
     annotation = creation.create_annotation(
         session=session, settings=settings, actor=actor, dataset_id=body.dataset_id, name=body.name,
-        layers=list(body.layers), description=body.description,
+        layers=list(body.layers), description=body.description, caches=caches,
     )
     return info.info(session=session, actor=actor, annotation=annotation, origin=server_origin(settings))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from voxelhub.accounts import api_tokens, auth, credentials
-from voxelhub.accounts.models import User
 from voxelhub.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -16,16 +15,8 @@ from voxelhub.accounts.schemas import (
     TokenAnswer,
     UserPublic,
 )
-from voxelhub.api.deps import (
-    CSRF_COOKIE,
-    NO_STORE,
-    SESSION_COOKIE,
-    CallerDep,
-    LoggedInDep,
-    SessionDep,
-    SettingsDep,
-    client_address,
-)
+from voxelhub.api.authentication import CSRF_COOKIE, SESSION_COOKIE, client_address
+from voxelhub.api.deps import NO_STORE, CallerDep, LoggedInDep, SessionDep, SettingsDep, UserDep
 
 router = APIRouter(tags=["accounts"])
 
@@ -57,56 +48,52 @@ def logout(caller: CallerDep, response: Response, session: SessionDep) -> None:
 
 
 @router.get("/user")
-def current_user(caller: LoggedInDep) -> UserPublic:
-    return UserPublic.of(_user(caller))
+def current_user(user: UserDep) -> UserPublic:
+    return UserPublic.of(user)
 
 
 @router.put("/auth/password", status_code=204)
 def change_password(
-    body: PasswordChange, request: Request, caller: LoggedInDep, session: SessionDep, settings: SettingsDep
+    body: PasswordChange, request: Request, caller: LoggedInDep, user: UserDep, session: SessionDep,
+    settings: SettingsDep,
 ) -> None:
     credentials.change_own_password(
-        session=session, settings=settings, user=_user(caller), old_password=body.old_password,
+        session=session, settings=settings, user=user, old_password=body.old_password,
         new_password=body.new_password, address=client_address(request),
-        current_session_digest=caller.auth_session.id_digest if caller.auth_session else None,
+        current_session_digest=caller.login.session_digest if caller.login else None,
     )
 
 
 @router.get("/auth/token", dependencies=[NO_STORE])
-def api_token(request: Request, caller: LoggedInDep, session: SessionDep) -> TokenAnswer:
+def api_token(request: Request, user: UserDep, session: SessionDep) -> TokenAnswer:
     key = request.app.state.server_key
-    return TokenAnswer(token=api_tokens.default_token(session=session, user=_user(caller), key=key))
+    return TokenAnswer(token=api_tokens.default_token(session=session, user=user, key=key))
 
 
 @router.post("/auth/token", dependencies=[NO_STORE])
-def rotate_api_token(request: Request, caller: LoggedInDep, session: SessionDep) -> TokenAnswer:
+def rotate_api_token(request: Request, user: UserDep, session: SessionDep) -> TokenAnswer:
     key = request.app.state.server_key
-    return TokenAnswer(token=api_tokens.rotate_default_token(session=session, user=_user(caller), key=key))
+    return TokenAnswer(token=api_tokens.rotate_default_token(session=session, user=user, key=key))
 
 
 @router.delete("/auth/token", status_code=204)
-def revoke_api_token(caller: LoggedInDep, session: SessionDep) -> None:
-    api_tokens.revoke_default_token(session=session, user=_user(caller))
+def revoke_api_token(user: UserDep, session: SessionDep) -> None:
+    api_tokens.revoke_default_token(session=session, user=user)
 
 
 @router.get("/auth/tokens")
-def list_api_tokens(request: Request, caller: LoggedInDep, session: SessionDep) -> list[ApiTokenPublic]:
+def list_api_tokens(request: Request, user: UserDep, session: SessionDep) -> list[ApiTokenPublic]:
     request.app.state.token_use.flush()  # so that the list shows this process's latest uses
     session.expire_all()
-    return [ApiTokenPublic.of(row) for row in api_tokens.list_tokens(session=session, user=_user(caller))]
+    return [ApiTokenPublic.of(row) for row in api_tokens.list_tokens(session=session, user=user)]
 
 
 @router.post("/auth/tokens", status_code=201, dependencies=[NO_STORE])
-def create_api_token(body: ApiTokenCreate, caller: LoggedInDep, session: SessionDep) -> ApiTokenCreated:
-    made = api_tokens.create_named_token(session=session, user=_user(caller), name=body.name)
+def create_api_token(body: ApiTokenCreate, user: UserDep, session: SessionDep) -> ApiTokenCreated:
+    made = api_tokens.create_named_token(session=session, user=user, name=body.name)
     return ApiTokenCreated(**ApiTokenPublic.of(made.row).model_dump(), token=made.secret)
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204)
 def delete_api_token(token_id: str, caller: LoggedInDep, session: SessionDep) -> None:
     api_tokens.delete_token(session=session, actor=caller.actor, token_id=token_id)
-
-
-def _user(caller: LoggedInDep) -> User:
-    assert caller.user is not None  # LoggedInDep refused anonymous callers
-    return caller.user

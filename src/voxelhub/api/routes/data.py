@@ -40,11 +40,12 @@ async def raw_box(
     the setting `max_data_answer_bytes` (400 otherwise)."""
     target = await readable_dataset(request, dataset_id)
     max_bytes = request.app.state.settings.max_data_answer_bytes
+    arrays = request.app.state.caches.arrays
 
     def read() -> Response:
         with access.data_errors():
             data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth),
-                            max_bytes=max_bytes)
+                            max_bytes=max_bytes, arrays=arrays)
             body = to_wire_bytes(data)
         return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
 
@@ -63,8 +64,9 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     target = await readable_dataset(request, dataset_id)
     max_buckets = request.app.state.settings.max_buckets_per_request
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
+    arrays = request.app.state.caches.arrays
     payload = await run_in_threadpool(
-        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, positions)
+        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, positions, arrays=arrays)
     )
     return Response(payload, media_type=OCTETS)
 
@@ -74,14 +76,12 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
 async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     """A small PNG of the layer's middle slice (cached per dataset version)."""
     target = await readable_dataset(request, dataset_id)
+    caches = request.app.state.caches
     key = (target.facts.id, target.facts.updated_at.isoformat(), layer)
-    png = _THUMBNAILS.get(key)
-    if png is None:
-        png = await run_in_threadpool(access.guarded, lambda: layer_thumbnail(target.location, target.source, layer))
-        _THUMBNAILS[key] = png
-        while len(_THUMBNAILS) > 256:
-            _THUMBNAILS.pop(next(iter(_THUMBNAILS)))
+    png = caches.thumbnails.get(key)
+    if png is None:  # drawn in a worker thread, so a hit never leaves the event loop
+        png = await run_in_threadpool(
+            access.guarded, lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays)
+        )
+        caches.thumbnails.put(key, png)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
-
-
-_THUMBNAILS: dict[tuple[str, str, str], bytes] = {}

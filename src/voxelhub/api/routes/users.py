@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from voxelhub.accounts import service
 from voxelhub.accounts.schemas import TeamCreate, TeamPublic, UserCreate, UserPublic, UserUpdate
-from voxelhub.api.deps import LoggedInDep, SessionDep
+from voxelhub.api.deps import LoggedInDep, SessionDep, UserDep
 from voxelhub.policy import require_user
 
 router = APIRouter(tags=["accounts"])
@@ -59,20 +59,19 @@ def update_user(user_id: str, body: UserUpdate, caller: LoggedInDep, session: Se
 
 
 @router.get("/teams")
-def list_teams(caller: LoggedInDep, session: SessionDep) -> list[TeamPublic]:
+def list_teams(caller: LoggedInDep, user: UserDep, session: SessionDep) -> list[TeamPublic]:
     principal = require_user(caller.actor)
     teams = service.list_teams(session=session, actor=caller.actor, organization_id=principal.organization_id)
-    org_name = caller.user.organization.name if caller.user else ""
-    return [TeamPublic(id=t.id, name=t.name, organization=org_name) for t in teams]
+    return [TeamPublic(id=t.id, name=t.name, organization=user.organization.name) for t in teams]
 
 
 @router.post("/teams", status_code=201)
-def create_team(body: TeamCreate, caller: LoggedInDep, session: SessionDep) -> TeamPublic:
+def create_team(body: TeamCreate, caller: LoggedInDep, user: UserDep, session: SessionDep) -> TeamPublic:
     principal = require_user(caller.actor)
     team = service.create_team(
         session=session, actor=caller.actor, organization_id=principal.organization_id, name=body.name
     )
-    return TeamPublic(id=team.id, name=team.name, organization=caller.user.organization.name if caller.user else "")
+    return TeamPublic(id=team.id, name=team.name, organization=user.organization.name)
 
 
 @router.delete("/teams/{team_id}", status_code=204)
