@@ -45,9 +45,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
 
 
-def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
-    """The dataset registered (public), a share link to it and its admin's API token:
-    (dataset id, share token, API token)."""
+def setup_server_data(data_dir: Path, dataset: Path, database_url: str = "",
+                      is_public: bool = True) -> tuple[str, str, str]:
+    """The dataset registered (public unless told), a share link to it and its admin's API token:
+    (dataset id, share token, API token). On SQLite in `data_dir`, or on the database at `database_url`."""
     from voxelhub.accounts import api_tokens
     from voxelhub.accounts import service as accounts
     from voxelhub.accounts.server_key import server_key
@@ -57,14 +58,14 @@ def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
     from voxelhub.settings import Settings
     from voxelhub.sharing import service as sharing
 
-    engine = make_engine(Settings(data_dir=data_dir))
+    engine = make_engine(Settings(data_dir=data_dir, database_url=database_url))
     run_migrations(engine)
     with transaction(make_session_factory(engine)) as session:
         org, admin = accounts.create_organization(session=session, actor=SYSTEM, name="bench",
                                                   admin_email="b@b.org", admin_password="bench-password")
         ds = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
                                       location_url=str(dataset), name="bench")
-        ds.is_public = True
+        ds.is_public = is_public
         owner = Actor(user=accounts.principal_for(admin))
         token = sharing.get_or_create_default_link(session=session, actor=owner, dataset=ds).token
         api_token = api_tokens.default_token(session=session, user=admin, key=server_key(Settings(data_dir=data_dir)))
@@ -73,8 +74,8 @@ def setup_server_data(data_dir: Path, dataset: Path) -> tuple[str, str, str]:
     return dataset_id, token, api_token
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
-    env = dict(os.environ, VOXELHUB_DATA_DIR=str(data_dir))
+def start_server(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen:  # type: ignore[type-arg]
+    env = dict(os.environ, VOXELHUB_DATA_DIR=str(data_dir), VOXELHUB_DATABASE_URL=database_url)
     process = subprocess.Popen(
         [sys.executable, "-m", "voxelhub.cli", "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -4,6 +4,7 @@
 # static-file server voxelhub is compared with).
 #   bash scripts/bench.sh serving [--seconds 8]
 #   bash scripts/bench.sh nml [--nodes 100000]
+#   bash scripts/bench.sh databases [--seconds 6]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
@@ -15,7 +16,7 @@ fi
 shift
 source scripts/_venv.sh
 ensure_venv "[test]"
-if [ "$name" = serving ] && ! { command -v wrk && command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null; then
+if { [ "$name" = serving ] || [ "$name" = databases ]; } && ! { command -v wrk && command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null) \
       || echo "note: could not install wrk and nginx; the pass-through part will be skipped" >&2

@@ -1,5 +1,6 @@
-"""The read memo keeps an answer exactly as long as the SQLite file is unchanged: any commit through another
-connection (another process's, or this one's own pool's) makes the next look read again."""
+"""The read memo keeps an answer exactly as long as what it depends on is unchanged: on SQLite any commit through
+another connection (another process's, or this one's own pool's) makes the next look read again; on PostgreSQL
+any change to a row that decides access does (the access epoch), and a change that only counts uses does not."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import POSTGRES_URL
 from voxelhub.read_memo import ReadMemo, memo_for
 
 
@@ -68,6 +70,77 @@ def test_an_answer_read_across_a_forgetting_is_not_kept(engines) -> None:  # typ
     memo.close()
 
 
-def test_only_sqlite_gets_a_memo(tmp_path: Path) -> None:
+def test_sqlite_and_postgresql_get_a_memo(tmp_path: Path) -> None:
     assert isinstance(memo_for(create_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")), ReadMemo)
-    assert memo_for(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")) is None
+    assert isinstance(memo_for(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")), ReadMemo)
+
+
+def test_a_request_looks_once(engines) -> None:  # type: ignore[no-untyped-def]
+    """One request's view reads the number once: what it reads is as fresh as its start."""
+    ours, theirs = engines
+    memo, calls = ReadMemo(ours), []
+    read = _reader(ours, calls)
+    view = memo.for_request()
+    assert view.get("public", read) == 1
+    _set(theirs, 0)
+    assert view.get("public", read) == 1  # the same request: no second look
+    assert memo.for_request().get("public", read) == 0  # the next request sees the commit
+    memo.close()
+
+
+postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (set VOXELHUB_DATABASE_URL)")
+
+
+def _share_link_revoked_at(engine, link_id: str):  # type: ignore[no-untyped-def]
+    def read():  # type: ignore[no-untyped-def]
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT revoked_at FROM share_links WHERE id = :id"),
+                                      {"id": link_id}).scalar_one()
+    return read
+
+
+@postgres_only
+def test_on_postgresql_a_change_that_decides_access_is_seen_and_counting_uses_is_not(engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.sharing.world import build_dataset_world
+    from voxelhub.db import make_session_factory
+
+    world = build_dataset_world(make_session_factory(engine))
+    other = create_engine(POSTGRES_URL)  # stands for another server process
+    with other.begin() as connection:
+        link_id = connection.execute(text("SELECT id FROM share_links WHERE revoked_at IS NULL LIMIT 1")).scalar_one()
+    memo, reads = ReadMemo(engine), []
+
+    def read():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return _share_link_revoked_at(engine, link_id)()
+
+    try:
+        assert memo.get("link", read) is None
+        with other.begin() as connection:  # another process counts uses: nothing that decides access
+            connection.execute(text("UPDATE share_links SET use_count = use_count + 5, last_used_at = now() "
+                                    "WHERE id = :id"), {"id": link_id})
+        assert memo.get("link", read) is None and len(reads) == 1
+        with other.begin() as connection:  # another process revokes the link
+            connection.execute(text("UPDATE share_links SET revoked_at = now() WHERE id = :id"), {"id": link_id})
+        assert memo.get("link", read) is not None and len(reads) == 2
+        with other.begin() as connection:  # a team change, in another watched table
+            connection.execute(text("DELETE FROM dataset_allowed_teams WHERE dataset_id = :id"),
+                               {"id": world.dataset_id})
+        memo.get("link", read)
+        assert len(reads) == 3
+    finally:
+        memo.close()
+        other.dispose()
+
+
+@postgres_only
+def test_on_postgresql_the_memo_survives_losing_its_connection(engine) -> None:  # type: ignore[no-untyped-def]
+    memo = ReadMemo(engine)
+    try:
+        assert memo.get("x", lambda: 1) == 1
+        backend = memo._pooled.driver_connection.info.backend_pid
+        with create_engine(POSTGRES_URL).begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        assert memo.get("x", lambda: 2) == 2  # reconnected, and forgot what it could no longer check
+    finally:
+        memo.close()

@@ -1,33 +1,48 @@
-"""Answers of the data routes' access reads, remembered for exactly as long as the database is unchanged.
+"""Answers of the data routes' access reads, remembered for exactly as long as what they depend on is unchanged.
 
-SQLite numbers the state of a database file for each connection: `PRAGMA data_version` moves whenever any
-*other* connection, in this process or any other, commits to the file. The memo keeps one connection of its own
-that never writes, looks at that number before every use (a few microseconds), and forgets everything when it
-moved. So an answer is never older than the last commit anywhere: a revocation, an unpublishing or a team change
-made by another server process is seen on the very next request, as when every request read the database, and
-the hot path reads it only after something changed.
+Before using what it remembers, the memo looks at a number that moves whenever such facts may have changed,
+and forgets everything when it moved. So an answer is never older than the last relevant commit anywhere: a
+revocation, an unpublishing, a logout or a team change made by another server process is seen on the very next
+request, as when every request read the database, and the hot path reads the database only after something
+changed. The number, read on a connection of the memo's own (a few microseconds on SQLite, one small query on
+PostgreSQL):
+
+- SQLite numbers the state of a database file for each connection: `PRAGMA data_version` moves whenever any
+  *other* connection, in this process or any other, commits to the file.
+- PostgreSQL has no such number, so the schema keeps one: `access_epoch.epoch`, raised in the same transaction
+  by triggers on every table whose rows decide access (accounts, teams, sessions, API tokens, share links,
+  datasets and their teams; migration 0005 lists them, columns that only count uses excluded). Only answers
+  read from those tables belong in the memo.
 
 A value read after the look may be newer than the number the memo saw; it is then forgotten at the next look,
 which sees the commit that made it. Only answers that stay right while the database does not change belong here
-(not, say, "is this session expired", which a clock changes). PostgreSQL has no such number: there the data
-routes read fresh on every request (`memo_for` answers None).
+(not, say, "is this session expired", which a clock changes). A request looks once (`for_request`): what it
+reads is as fresh as its start.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 
 T = TypeVar("T")
+EPOCH_QUERY = "SELECT epoch FROM access_epoch WHERE id = 1"
 MAX_ANSWERS = 50_000  # beyond this many distinct keys between two commits, answers are read but not kept
+
+
+class Memo(Protocol):
+    """What the access reads need of a memo: `ReadMemo` itself, or one request's view of it."""
+
+    def get(self, key: Hashable, read: Callable[[], T]) -> T: ...
 
 
 class ReadMemo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._dialect = engine.dialect.name
         self._pooled: Any = None  # the memo's own connection, opened on first use, never returned to the pool
         self._version: int | None = None
         self._generation = 0  # moves with every forgetting, so that a read begun before one is not kept after it
@@ -38,6 +53,19 @@ class ReadMemo:
         """The remembered answer for `key`, or `read()`'s, remembered until the database changes."""
         with self._lock:
             self._forget_if_changed()
+        return self._get_looked(key, read)
+
+    def for_request(self) -> RequestMemo:
+        """The memo as one request uses it: it looks at the database's number once, at the first `get`."""
+        return RequestMemo(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_connection()
+            self._forget()
+
+    def _get_looked(self, key: Hashable, read: Callable[[], T]) -> T:
+        with self._lock:
             if key in self._answers:
                 return self._answers[key]
             generation = self._generation
@@ -47,25 +75,58 @@ class ReadMemo:
                 self._answers[key] = value
         return value
 
-    def close(self) -> None:
+    def _look(self) -> None:
         with self._lock:
-            if self._pooled is not None:
-                self._pooled.close()
-                self._pooled = None
-            self._forget()
+            self._forget_if_changed()
 
     def _forget_if_changed(self) -> None:
-        if self._pooled is None:
-            self._pooled = self._engine.raw_connection()
-        version = self._pooled.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+        # Called with the lock held.
+        try:
+            version = self._read_version()
+        except Exception:
+            # A connection the database closed (a restart, a failover): forget all, and try once more afresh.
+            self._drop_connection()
+            self._forget()
+            version = self._read_version()
         if version != self._version:
             self._version = version
             self._forget()
+
+    def _read_version(self) -> int:
+        if self._pooled is None:
+            self._pooled = self._engine.raw_connection()
+            if self._dialect == "postgresql":
+                self._pooled.driver_connection.autocommit = True  # never idle inside a transaction
+        query = "PRAGMA data_version" if self._dialect == "sqlite" else EPOCH_QUERY
+        return int(self._pooled.driver_connection.execute(query).fetchone()[0])
+
+    def _drop_connection(self) -> None:
+        if self._pooled is not None:
+            try:
+                self._pooled.invalidate()  # not back into the pool: its state is unknown
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail too; it is gone either way
+                pass
+            self._pooled = None
 
     def _forget(self) -> None:
         self._answers.clear()
         self._generation += 1
 
 
+class RequestMemo:
+    """One request's view of the memo: the same `get`, with one look at the database's number in all."""
+
+    def __init__(self, memo: ReadMemo) -> None:
+        self._memo = memo
+        self._looked = False
+
+    def get(self, key: Hashable, read: Callable[[], T]) -> T:
+        if not self._looked:
+            self._memo._look()
+            self._looked = True
+        return self._memo._get_looked(key, read)
+
+
 def memo_for(engine: Engine) -> ReadMemo | None:
-    return ReadMemo(engine) if engine.dialect.name == "sqlite" else None
+    """A memo for the databases that have a number to watch (SQLite, PostgreSQL); None for any other."""
+    return ReadMemo(engine) if engine.dialect.name in ("sqlite", "postgresql") else None

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Engine, delete, event, func, select
 from starlette.requests import Request
 
-from tests.conftest import POSTGRES_URL
 from tests.factories import build_world
 from voxelhub.accounts import api_tokens
 from voxelhub.accounts.models import ApiToken, AuthSession, LoginFailure, User
@@ -29,8 +28,6 @@ def memo(request: pytest.FixtureRequest, app) -> Iterator[ReadMemo | None]:  # t
     if request.param == "no memo":
         yield None
         return
-    if POSTGRES_URL:
-        pytest.skip("the read memo is SQLite's (PostgreSQL has no data_version)")
     memo = ReadMemo(app.state.engine)
     yield memo
     memo.close()

@@ -23,7 +23,7 @@ from voxelhub.db import utcnow
 from voxelhub.errors import Forbidden
 from voxelhub.ids import token_digest
 from voxelhub.policy import ANONYMOUS, Actor, Principal, ShareGrant, grant_is_valid
-from voxelhub.read_memo import ReadMemo
+from voxelhub.read_memo import Memo
 from voxelhub.sharing.tokens import GuessLimit, grants_for_tokens
 
 SESSION_COOKIE = "voxelhub_session"
@@ -60,7 +60,7 @@ class Caller:
 
 
 def authenticate(
-    request: Request, session: Session, *, memo: ReadMemo | None = None, guesses: list[str] | None = None
+    request: Request, session: Session, *, memo: Memo | None = None, guesses: list[str] | None = None
 ) -> Caller:
     """The caller: the user of an API token or session cookie, plus the grants of any share tokens presented.
     A request with no credentials at all reads nothing from the database. Unknown share tokens are recorded as
@@ -74,7 +74,7 @@ def authenticate(
     return replace(caller, actor=caller.actor.with_grants(grants))
 
 
-def _user_caller(request: Request, session: Session, memo: ReadMemo | None, share_tokens: list[str]) -> Caller:
+def _user_caller(request: Request, session: Session, memo: Memo | None, share_tokens: list[str]) -> Caller:
     """The user named by an API token, else by the session cookie, else nobody. An API token that names a user
     is taken off `share_tokens` (the header may carry either kind: the webknossos client's habit)."""
     api_token = request.headers.get(API_TOKEN_HEADER)
@@ -93,7 +93,7 @@ def _user_caller(request: Request, session: Session, memo: ReadMemo | None, shar
     return Caller(actor=ANONYMOUS)
 
 
-def _looked_up(memo: ReadMemo | None, key: Hashable, read: Callable[[], T]) -> T:
+def _looked_up(memo: Memo | None, key: Hashable, read: Callable[[], T]) -> T:
     return read() if memo is None else memo.get(key, read)
 
 
@@ -123,7 +123,7 @@ def _check_csrf(request: Request, expected: str) -> None:
 
 
 def _share_grants(
-    request: Request, session: Session, share_tokens: list[str], guesses: list[str] | None, memo: ReadMemo | None
+    request: Request, session: Session, share_tokens: list[str], guesses: list[str] | None, memo: Memo | None
 ) -> tuple[ShareGrant, ...]:
     settings = request.app.state.settings
     limit = GuessLimit(settings.token_guess_max_per_address, settings.token_guess_window_seconds)

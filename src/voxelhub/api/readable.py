@@ -33,15 +33,17 @@ def check_readable(
 ) -> access.ReadableDataset:
     """The dataset if the caller may read it (404 otherwise): caller and policy on one short session, which
     only reads (a token guess is committed on its own), so it is closed, not committed."""
+    looked = memo.for_request() if memo is not None else None  # one look at the database's number per request
     with request.app.state.session_factory() as session:
-        actor = authenticate(request, session, guesses=guesses, memo=memo).actor
-        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=memo,
+        actor = authenticate(request, session, guesses=guesses, memo=looked).actor
+        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=looked,
                                caches=request.app.state.caches)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
     if not database_is_local(request):
-        return await run_in_threadpool(check_readable, request, dataset_id)
+        # A database over the network: even the memo's one look is a round trip, so not on the event loop.
+        return await run_in_threadpool(check_readable, request, dataset_id, None, request.app.state.read_memo)
     # On the event loop the check only reads (WAL readers never wait), and through the read memo, which reads
     # again only what a commit may have changed since (`voxelhub.read_memo`). The one write it may need, counting
     # an unknown share token as a guess, could wait for another process's write lock and stall every

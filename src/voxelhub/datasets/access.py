@@ -20,7 +20,7 @@ from voxelhub.datasets.volume import VolumeError
 from voxelhub.errors import BadInput, NotFound
 from voxelhub.ids import is_valid_id
 from voxelhub.policy import Action, Actor, DatasetFacts, authorize
-from voxelhub.read_memo import ReadMemo
+from voxelhub.read_memo import Memo
 from voxelhub.storage import InvalidKey, Location, open_location
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class ReadableDataset:
     source: DataSource
 
 
-def readable(*, session: Session, actor: Actor, dataset_id: str, memo: ReadMemo | None = None,
+def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | None = None,
              caches: AppCaches = NO_CACHES) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
     facts are read only when the database changed since they were last read (`voxelhub.read_memo`); the

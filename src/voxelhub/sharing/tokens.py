@@ -17,7 +17,7 @@ from voxelhub.accounts.models import LoginFailure
 from voxelhub.db import utcnow
 from voxelhub.ids import redact, token_digest
 from voxelhub.policy import ShareGrant
-from voxelhub.read_memo import ReadMemo
+from voxelhub.read_memo import Memo
 from voxelhub.sharing.models import ShareLink
 
 LinkRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of _LINK_BY_DIGEST
@@ -56,7 +56,7 @@ class TokenGrants(NamedTuple):
 
 def grants_for_tokens(
     session: Session, tokens: Iterable[str], *, address: str, limit: GuessLimit = GuessLimit(),
-    guesses: list[str] | None = None, memo: ReadMemo | None = None,
+    guesses: list[str] | None = None, memo: Memo | None = None,
 ) -> TokenGrants:
     """Grants for every known token (valid or not: the policy judges validity). Unknown tokens count as
     guesses against the caller's address.
@@ -113,14 +113,14 @@ def _guess_key(address: str) -> str:
     return f"token-guess:{address}"
 
 
-def _link(session: Session, digest: str, memo: ReadMemo | None) -> LinkRow | None:
+def _link(session: Session, digest: str, memo: Memo | None) -> LinkRow | None:
     def read() -> LinkRow | None:
         return session.execute(_LINK_BY_DIGEST, {"digest": digest}).first()
 
     return read() if memo is None else memo.get(("share-link", digest), read)
 
 
-def _over_guess_limit(session: Session, address: str, limit: GuessLimit, memo: ReadMemo | None = None) -> bool:
+def _over_guess_limit(session: Session, address: str, limit: GuessLimit, memo: Memo | None = None) -> bool:
     def count() -> int:
         since = utcnow() - timedelta(seconds=limit.window_seconds)
         return session.execute(_GUESSES, {"key": _guess_key(address), "since": since}).scalar() or 0
