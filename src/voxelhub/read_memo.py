@@ -22,6 +22,7 @@ reads is as fresh as its start.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol, TypeVar
@@ -48,6 +49,7 @@ class ReadMemo:
         self._generation = 0  # moves with every forgetting, so that a read begun before one is not kept after it
         self._answers: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
+        self._epoch_watcher: EpochWatcher | None = None
 
     def get(self, key: Hashable, read: Callable[[], T]) -> T:
         """The remembered answer for `key`, or `read()`'s, remembered until the database changes."""
@@ -59,10 +61,37 @@ class ReadMemo:
         """The memo as one request uses it: it looks at the database's number once, at the first `get`."""
         return RequestMemo(self)
 
+    async def looked_for_request(self, timeout: float) -> CachedOnlyMemo:
+        """For a database server: look at its number without a worker thread (`EpochWatcher`), and answer a
+        view that serves remembered answers only, raising `NotRemembered` for anything it would have to read:
+        the caller then does the whole check in a worker thread."""
+        epoch = await self._watcher().epoch(timeout)
+        with self._lock:
+            if epoch != self._version:
+                self._version = epoch
+                self._forget()
+        return CachedOnlyMemo(self)
+
+    def _watcher(self) -> EpochWatcher:
+        if self._epoch_watcher is None:
+            self._epoch_watcher = EpochWatcher(self._engine)
+        return self._epoch_watcher
+
     def close(self) -> None:
         with self._lock:
             self._drop_connection()
             self._forget()
+
+    async def aclose(self) -> None:
+        if self._epoch_watcher is not None:
+            await self._epoch_watcher.close()
+        self.close()
+
+    def _remembered(self, key: Hashable) -> Any:
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]
+        raise NotRemembered(key)
 
     def _get_looked(self, key: Hashable, read: Callable[[], T]) -> T:
         with self._lock:
@@ -125,6 +154,74 @@ class RequestMemo:
             self._memo._look()
             self._looked = True
         return self._memo._get_looked(key, read)
+
+
+class NotRemembered(Exception):
+    """A cached-only view was asked for something the memo does not hold."""
+
+
+class CachedOnlyMemo:
+    """Remembered answers only: what would need a read raises `NotRemembered` (nothing is read)."""
+
+    def __init__(self, memo: ReadMemo) -> None:
+        self._memo = memo
+
+    def get(self, key: Hashable, read: Callable[[], T]) -> T:
+        return self._memo._remembered(key)
+
+
+class EpochWatcher:
+    """Reads PostgreSQL's access epoch on the event loop, with an async connection of its own, so that the data
+    routes' hot path needs no worker thread. Each look is a query begun after the look was asked for (a commit
+    that happened before the request came is always seen); requests that arrive while a query is under way
+    share the next one, so that many concurrent requests cost few queries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connection: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: asyncio.Future[int] | None = None  # the query the latest arrivals wait for
+        self._running = False
+
+    async def epoch(self, timeout: float) -> int:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests make several): connections do not cross loops
+            self._loop, self._connection, self._next, self._running = loop, None, None, False
+        if self._next is None:
+            self._next = loop.create_future()
+        waiting = self._next
+        if not self._running:
+            self._running = True
+            loop.create_task(self._run())
+        return await asyncio.wait_for(asyncio.shield(waiting), timeout)
+
+    async def _run(self) -> None:
+        while self._next is not None:
+            batch, self._next = self._next, None  # later arrivals wait for a query that starts after them
+            try:
+                value = await self._query()
+            except Exception as exc:  # noqa: BLE001 - handed to every waiter; the next look reconnects
+                self._connection = None
+                if not batch.done():
+                    batch.set_exception(exc)
+                continue
+            if not batch.done():
+                batch.set_result(value)
+        self._running = False
+
+    async def _query(self) -> int:
+        import psycopg
+
+        if self._connection is None:
+            self._connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        cursor = await self._connection.execute(EPOCH_QUERY)
+        row = await cursor.fetchone()
+        return int(row[0])
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._loop is asyncio.get_running_loop():
+            await connection.close()
 
 
 def memo_for(engine: Engine) -> ReadMemo | None:

@@ -52,7 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.usage_recorder.close()  # counts not yet written must not be lost at shutdown
     app.state.token_use.flush()
     if app.state.read_memo is not None:
-        app.state.read_memo.close()
+        await app.state.read_memo.aclose()
     app.state.health.close()
     app.state.caches.clear()
 
