@@ -24,9 +24,9 @@ import httpx2 as httpx
 from sqlalchemy import create_engine, make_url, text
 
 from tests.server import free_port
+from tests.storage.s3server import BUCKET  # the bucket tests.storage.s3server.upload_dir writes to
 
 NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") or ""  # Debian: nginx-light
-BUCKET = "voxelhub-deploy"
 # Every process of a deployment uses the same key (README: VOXELHUB_SECRET_KEY); the data folders differ.
 SECRET_KEY = "deploy-suite-secret-key-" + "k" * 24
 
