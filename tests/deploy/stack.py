@@ -167,7 +167,7 @@ class Process:
 
 
 def start_process(deployment: Deployment, name: str, *, args: Sequence[str] = ("--no-migrate",), workers: int = 1,
-                  port: int | None = None, metrics: bool = True) -> Process:
+                  port: int | None = None, metrics: bool = True, env: dict[str, str] | None = None) -> Process:
     """Start `voxelhub serve` (not yet waiting for it: see `wait_until_up`), trusting nginx on 127.0.0.1."""
     port = port or free_port()
     data_dir = deployment.root / f"data-{name}"
@@ -179,7 +179,8 @@ def start_process(deployment: Deployment, name: str, *, args: Sequence[str] = ("
         command += ["--metrics-port", str(metrics_port)]
     log = deployment.root / f"serve-{name}.log"
     with open(log, "wb") as out:
-        popen = subprocess.Popen(command, env=deployment.env(data_dir), stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(command, env={**deployment.env(data_dir), **(env or {})}, stdout=out,
+                                 stderr=subprocess.STDOUT)
     return Process(name, port, popen, log, metrics_port)
 
 
