@@ -10,7 +10,7 @@ import httpx2 as httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy import stack
-from tests.deploy.conftest import Stack
+from tests.deploy.conftest import ADMIN, Stack
 
 
 def _client_at(address: str, base: str) -> httpx.Client:
@@ -87,3 +87,18 @@ def test_a_killed_process_takes_nothing_else_down(deploy_stack):
                 assert member.get("/api/user").status_code == 200
     finally:
         victim.stop()
+
+
+def test_failed_login_limit_is_kept_per_forwarded_client_address(deploy_stack):
+    s = deploy_stack
+    limit = 20  # Settings.login_max_failures_per_address
+    with _client_at("127.0.0.4", s.nginx.url) as guesser, _client_at("127.0.0.5", s.nginx.url) as colleague:
+        # A new unknown email each time, so that only the per-address limit can be met (not the per-account one).
+        statuses = [guesser.post("/api/auth/login", json={"email": f"nobody{i}@lab.test", "password": "wrong"})
+                    .status_code for i in range(limit + 2)]
+        assert 429 not in statuses[:limit] and statuses[-1] == 429, statuses
+        # Through the same nginx, another client's failure is its own first one.
+        other = colleague.post("/api/auth/login", json={"email": "nobody@lab.test", "password": "wrong"})
+        assert other.status_code == statuses[0] != 429
+        # And a correct password still logs in from the limited address (the limit only bounds failures).
+        assert guesser.post("/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}).status_code == 200
