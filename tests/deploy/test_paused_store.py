@@ -1,6 +1,7 @@
 """A paused object store (SIGSTOP: connections are accepted, nothing ever answers) costs only the requests that
 need it: they are answered 503/504 within the store timeout, while the same process keeps answering everything
-else at once; after SIGCONT it reads from the store again without a restart."""
+else at once (and its health check says the store timed out); after SIGCONT it reads from the store again
+without a restart."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.deploy import stack
 from tests.deploy.conftest import ORG, Stack
 from tests.storage.s3server import upload_dir
 from voxelhub.datasets.demo_data import build_synthetic
+from voxelhub.health import DEADLINE_SECONDS as HEALTH_DEADLINE_SECONDS
 
 # More chunk reads in flight than the 40 threads Starlette runs sync work on: without isolation, the stuck store
 # calls take every thread and the process answers nothing else (what issue 14 measured).
@@ -78,11 +80,14 @@ def test_a_paused_store_costs_only_the_requests_that_need_it(deploy_stack, tmp_p
                     with s.admin(process.url) as other:
                         buildinfo = _timed_get(other, "/api/buildinfo", 10)
                         local = _timed_get(other, s.data_path(), 10)
+                        health = _timed_get(other, "/api/health", 10)
                     answers = [f.result() for f in stuck]
             finally:
                 s.deployment.s3.resume()
             assert buildinfo[0] == 200 and buildinfo[1] < OTHER_ROUTES_SECONDS, buildinfo[:2]
             assert local[0] == 200 and local[1] < OTHER_ROUTES_SECONDS, local[:2]
+            # For the load balancer: the volume store (the same paused server) is "timed out", within its deadline.
+            assert health[0] == 503 and health[1] < HEALTH_DEADLINE_SECONDS + OTHER_ROUTES_SECONDS, health
             for status, seconds, body in answers:
                 assert status in (503, 504) and seconds < STORE_ANSWER_SECONDS, (status, seconds, body[:200])
                 assert "store" in json.loads(body)["error"].lower()
