@@ -9,6 +9,7 @@ queueing more stuck threads behind it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,6 +46,23 @@ class HealthProbe:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="voxelhub-health")
         self._running: dict[str, Future[str]] = {}
         self._lock = threading.Lock()
+
+    async def check_async(self) -> Health:
+        """`check` for the event loop: waits without holding a request thread, so that a load balancer gets its
+        answer even when every worker thread is stuck on a dependency."""
+        futures = {name: self._submit(name, probe) for name, probe in (("database", self._database),
+                                                                          ("volumes", self._volumes))}
+        answers = await asyncio.gather(*(self._awaited(future) for future in futures.values()))
+        outcomes = dict(zip(futures, answers, strict=True))
+        return Health(outcomes)
+
+    async def _awaited(self, future: Future[str]) -> str:
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self._deadline)
+        except TimeoutError:
+            return "timed out"
+        except Exception:  # noqa: BLE001 - as in `_outcome`
+            return "unreachable"
 
     def check(self) -> Health:
         futures = {name: self._submit(name, probe) for name, probe in (("database", self._database),

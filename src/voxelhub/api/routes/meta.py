@@ -31,10 +31,10 @@ def buildinfo() -> dict[str, Any]:
 
 
 @router.get("/health")
-def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """For load balancers: 200 when the database answers at the current schema and the volume store answers,
     else 503 naming what is wrong. Never slower than the probe's deadline; no credentials needed or read."""
-    found = request.app.state.health.check()
+    found = await request.app.state.health.check_async()
     status = "ok" if found.ok else "unavailable"
     return JSONResponse({"status": status, "checks": found.checks}, status_code=200 if found.ok else 503,
                         headers={"Cache-Control": "no-store"})
