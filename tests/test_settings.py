@@ -33,3 +33,34 @@ def test_unusable_values_are_refused_without_echoing_secrets(env: dict[str, str]
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
     assert needle in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_pool_sizes_and_timeouts_come_from_the_environment_and_bad_ones_are_refused():
+    from voxelhub.settings import Settings, SettingsError
+
+    found = Settings.from_env({"VOXELHUB_DB_POOL_SIZE": "3", "VOXELHUB_DB_MAX_OVERFLOW": "0",
+                               "VOXELHUB_DB_POOL_TIMEOUT": "2", "VOXELHUB_WORKER_START_TIMEOUT": "60"})
+    assert (found.db_pool_size, found.db_max_overflow, found.db_pool_timeout_seconds,
+            found.worker_start_timeout_seconds) == (3, 0, 2, 60)
+    for variable, bad in (("VOXELHUB_DB_POOL_SIZE", "0"), ("VOXELHUB_DB_MAX_OVERFLOW", "-1"),
+                          ("VOXELHUB_DB_POOL_TIMEOUT", "soon")):
+        try:
+            Settings.from_env({variable: bad})
+        except SettingsError as exc:
+            assert variable in str(exc)
+        else:
+            raise AssertionError(f"{variable}={bad} was accepted")
+
+
+def test_an_exhausted_database_pool_is_a_503_for_that_request(app, client, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    def no_connection(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PoolTimeout("QueuePool limit reached")
+
+    # Every session the app opens finds the pool exhausted.
+    monkeypatch.setattr(type(app.state.session_factory), "__call__", lambda self, **kw: no_connection())
+    answer = client.get("/api/datasets")
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "the database is busy; try again shortly"}
+    assert answer.headers["retry-after"] == "2"

@@ -59,7 +59,8 @@ def make_engine(settings: Settings) -> Engine:
                                pool_size=20, max_overflow=20)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -43,6 +43,12 @@ class Settings:
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*" for any; empty: nobody's), so that the
     # limits above count the real client, not the proxy. Honoured by uvicorn (`voxelhub serve`).
     forwarded_allow_ips: str = ""
+    # PostgreSQL connections per server process (each `--workers` worker is a process): at most
+    # pool + overflow open at once; a request waits `db_pool_timeout_seconds` for one, then gets a 503.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_timeout_seconds: int = 10
+    worker_start_timeout_seconds: int = 30  # `serve --workers N`: a worker not up by then is restarted
     # Request bodies, counted while they stream in (`api.body_limit`): uploads, the annotation saves, the rest.
     max_upload_bytes: int = 2 * 1024**3
     max_save_body_bytes: int = 64 * 1024**2
@@ -120,6 +126,7 @@ class Settings:
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
             forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
             **_byte_limits(env),
+            **_counts(env),
         )
 
 
@@ -136,6 +143,28 @@ _BYTE_LIMITS = {
     "max_json_body_bytes": "VOXELHUB_MAX_JSON_BODY_BYTES",
     "max_data_answer_bytes": "VOXELHUB_MAX_DATA_ANSWER_BYTES",
 }
+
+
+# field -> (variable, smallest allowed value)
+_COUNTS = {
+    "db_pool_size": ("VOXELHUB_DB_POOL_SIZE", 1),
+    "db_max_overflow": ("VOXELHUB_DB_MAX_OVERFLOW", 0),
+    "db_pool_timeout_seconds": ("VOXELHUB_DB_POOL_TIMEOUT", 1),
+    "worker_start_timeout_seconds": ("VOXELHUB_WORKER_START_TIMEOUT", 1),
+}
+
+
+def _counts(env: dict[str, str]) -> dict[str, int]:
+    """Pool sizes and timeouts an operator may change (whole numbers, at least the smallest allowed)."""
+    found = {}
+    for field_name, (variable, smallest) in _COUNTS.items():
+        text = env.get(variable, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < smallest:
+            raise SettingsError(f"{variable} must be a whole number of at least {smallest}")
+        found[field_name] = int(text)
+    return found
 
 
 def _byte_limits(env: dict[str, str]) -> dict[str, Any]:

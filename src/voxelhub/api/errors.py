@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxelhub.api.authentication import is_guess_limited
@@ -48,6 +49,14 @@ async def starlette_error_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+async def database_busy_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled database connection stayed busy for `db_pool_timeout_seconds`: this request gives up with a
+    503 the client may retry, instead of a bare 500 (the other requests go on)."""
+    return JSONResponse({"error": "the database is busy; try again shortly"}, status_code=503,
+                        headers={"Retry-After": "2"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(PoolTimeout, database_busy_handler)
     app.add_exception_handler(StarletteHTTPException, starlette_error_handler)

@@ -63,7 +63,7 @@ def serve(args: argparse.Namespace) -> int:
     _default_public_url(args.host, args.port)
     print(f"voxelhub: serving on http://{args.host}:{args.port} (data in {settings.data_dir})", flush=True)
     with _metrics_served(args.metrics_port, args.metrics_host):
-        _run_uvicorn(args, trusted)
+        _run_uvicorn(args, trusted, settings)
     return 0
 
 
@@ -84,7 +84,7 @@ def _metrics_served(port: int | None, host: str) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_uvicorn(args: argparse.Namespace, trusted: str) -> None:
+def _run_uvicorn(args: argparse.Namespace, trusted: str, settings: Settings) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -100,6 +100,7 @@ def _run_uvicorn(args: argparse.Namespace, trusted: str) -> None:
         # limits and the access log read it; with no trusted proxy, X-Forwarded-For is ignored entirely.
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
+        timeout_worker_healthcheck=settings.worker_start_timeout_seconds,
     )
 
 
