@@ -82,6 +82,8 @@ class Settings:
     max_update_actions: int = 100_000
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
+    # Named object-store options, credentials included (voxelhub.storage.profiles): datasets store the name only.
+    storage_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +126,7 @@ class Settings:
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
+            storage_profiles=_profiles(env),
             forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
             **_byte_limits(env),
             **_counts(env),
@@ -154,9 +157,17 @@ _COUNTS = {
 }
 
 
-def _counts(env: dict[str, str]) -> dict[str, int]:
+def _profiles(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    profiles = _json_object(env, "VOXELHUB_STORAGE_PROFILES")
+    for name, options in profiles.items():
+        if not isinstance(options, dict):
+            raise SettingsError(f"VOXELHUB_STORAGE_PROFILES: profile {name!r} must be a JSON object of options")
+    return profiles
+
+
+def _counts(env: dict[str, str]) -> dict[str, Any]:
     """Pool sizes and timeouts an operator may change (whole numbers, at least the smallest allowed)."""
-    found = {}
+    found: dict[str, Any] = {}
     for field_name, (variable, smallest) in _COUNTS.items():
         text = env.get(variable, "").strip()
         if not text:

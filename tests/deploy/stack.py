@@ -130,6 +130,8 @@ class Deployment:
             "VOXELHUB_SECRET_KEY": SECRET_KEY,
             "VOXELHUB_VOLUMES_URL": f"s3://{BUCKET}/volumes",
             "VOXELHUB_VOLUMES_STORAGE_OPTIONS": json.dumps(self.s3.options),
+            # Datasets on the store name this profile; its credentials stay out of the database.
+            "VOXELHUB_STORAGE_PROFILES": json.dumps({"lab-s3": self.s3.options}),
             "VOXELHUB_PUBLIC_URL": self.public_url,
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,

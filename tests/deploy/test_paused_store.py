@@ -45,7 +45,7 @@ def _s3_dataset(s: Stack, tmp_path: Any) -> str:
     folder = build_synthetic(tmp_path / "synthetic", size=SIZE, seed=5)
     url = upload_dir(s.deployment.s3.options, folder, "datasets/paused")
     s.deployment.cli("dataset", "add", url, "--org", ORG, "--name", "on-s3",
-                     "--storage-options", json.dumps(s.deployment.s3.options))
+                     "--storage-profile", "lab-s3")
     with s.admin(s.processes[0].url) as admin:
         found = admin.get("/api/datasets", params={"searchQuery": "on-s3"}).json()
     return str(next(d["id"] for d in found if d["name"] == "on-s3"))

@@ -55,7 +55,7 @@ def check_readable(
         if actor is None:
             actor = authenticate(request, session, guesses=guesses, memo=looked).actor
         return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=looked,
-                               caches=request.app.state.caches)
+                               caches=request.app.state.caches, profiles=request.app.state.settings.storage_profiles)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
@@ -90,7 +90,8 @@ async def _readable_from_server(request: Request, dataset_id: str, memo: ReadMem
                     actor = None
                 else:
                     return access.readable(session=unreachable, actor=actor, dataset_id=dataset_id,
-                                           memo=remembered, caches=request.app.state.caches)
+                                           memo=remembered, caches=request.app.state.caches,
+                                           profiles=request.app.state.settings.storage_profiles)
         except (NotRemembered, UnboundExecutionError):
             pass
     # Something must be read (or a guess recorded): the whole check, or its rest, in one worker thread.

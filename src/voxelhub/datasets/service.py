@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from voxelhub.errors import BadInput, Conflict, NotFound
 from voxelhub.ids import is_valid_id
 from voxelhub.policy import Action, Actor, authorize, public_datasets, readable_datasets
 from voxelhub.sharing import audit
+from voxelhub.storage.profiles import effective_options, storable_options
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
 
@@ -149,25 +151,29 @@ def allowed_teams(session: Session, dataset: Dataset) -> list[Team]:
 
 def register_folder(
     *, session: Session, actor: Actor, organization_id: str, location_url: str, name: str | None = None,
-    storage_options: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None, profiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Dataset:
     """Scan a dataset folder (local or object store) and register it. A broken or unsupported folder is
-    refused with the file and the problem named, and nothing is registered."""
+    refused with the file and the problem named, and nothing is registered. `storage_options` may name one of
+    the server's storage `profiles` (`{"profile": NAME}`); credentials in them are refused: they belong in a
+    profile, never in the database."""
     _authorize_registering(session, actor, organization_id)  # before anything touches the storage
     return scan_and_register(session=session, organization_id=organization_id, location_url=location_url,
-                             name=name, storage_options=storage_options)
+                             name=name, storage_options=storage_options, profiles=profiles)
 
 
 def scan_and_register(*, session: Session, organization_id: str, location_url: str, name: str | None = None,
-                      storage_options: dict[str, Any] | None = None) -> Dataset:
+                      storage_options: dict[str, Any] | None = None,
+                      profiles: Mapping[str, Mapping[str, Any]] | None = None) -> Dataset:
     """`register_folder` for a caller already authorized to register datasets in the organization (the
     upload, which checks before it unpacks)."""
     from voxelhub.datasets.layout import DatasetFormatError
     from voxelhub.datasets.scan import scan_dataset
     from voxelhub.storage import InvalidKey, open_location
 
+    stored = storable_options(storage_options or {}, profiles or {})
     try:
-        source = scan_dataset(open_location(location_url, storage_options), name)
+        source = scan_dataset(open_location(location_url, effective_options(stored, profiles or {})), name)
     except (DatasetFormatError, InvalidKey) as exc:
         raise BadInput(str(exc)) from exc
     except FileNotFoundError as exc:
@@ -175,5 +181,5 @@ def scan_and_register(*, session: Session, organization_id: str, location_url: s
     folder_name = location_url.rstrip("/").rsplit("/", 1)[-1]
     return _new_row(
         session=session, organization_id=organization_id, name=name or folder_name or source.name,
-        location=location_url, data_source=source.to_wk_json(), storage_options=storage_options,
+        location=location_url, data_source=source.to_wk_json(), storage_options=stored or None,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     """Buckets of a volume layer, concatenated like the dataset bucket route. Unpainted buckets come from
     the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    target = volume_data_source(session, actor, annotation, caches)
+    target = volume_data_source(session, actor, annotation, caches, settings.storage_profiles)
     layer = layer_of(annotation, layer_name)
     for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
         problem = volume_layers.bucket_problem(layer, mag, bucket, slack=1)
@@ -76,23 +77,25 @@ def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: s
     return b"".join(part.tobytes(order="F") for part in parts)
 
 
-def volume_data_source(session: Session, actor: Actor, annotation: Annotation,
-                       caches: AppCaches = NO_CACHES) -> access.ReadableDataset:
+def volume_data_source(session: Session, actor: Actor, annotation: Annotation, caches: AppCaches = NO_CACHES,
+                       profiles: Mapping[str, Mapping[str, Any]] | None = None) -> access.ReadableDataset:
     """The annotation's dataset, ready to read fallback voxels from, once the policy allows the actor the
     annotation's volume data (a 403 naming the reason when only the annotation is readable)."""
     facts = access.read_facts(session, annotation.dataset_id)
     if facts is None:
         raise NotFound()
     authorize_volume_data(actor, annotation, facts)
-    return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches)
+    return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches,
+                           profiles=profiles)
 
 
-def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation,
-                         caches: AppCaches) -> access.ReadableDataset | None:
+def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation, caches: AppCaches,
+                         profiles: Mapping[str, Mapping[str, Any]]) -> access.ReadableDataset | None:
     """The annotation's dataset for fallback data, or None when the painter may no longer read it (the
     paint is still saved; coarser mags are then computed from the painted layer alone)."""
     try:
-        return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches)
+        return access.readable(session=session, actor=actor, dataset_id=annotation.dataset_id, caches=caches,
+                               profiles=profiles)
     except (NotFound, Forbidden):
         return None
 
@@ -176,7 +179,7 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
     for mag, position, voxels in decoded:
         volume_layers.write_bucket(settings, layer, mag, position, voxels, locations=caches.locations)
-    target = _dataset_if_readable(session, actor, annotation, caches)
+    target = _dataset_if_readable(session, actor, annotation, caches, settings.storage_profiles)
     for painted_mag in {tuple(m) for m, _, _ in decoded}:
         positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
         refresh_coarser_mags(settings, layer, target, list(painted_mag), positions, caches)
