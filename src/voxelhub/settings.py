@@ -82,6 +82,9 @@ class Settings:
     max_update_actions: int = 100_000
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
+    # Where uploaded datasets go: the data folder's `datasets/` by default, or s3://bucket/prefix with a profile.
+    datasets_url: str = ""
+    datasets_storage_profile: str = ""
     # Named object-store options, credentials included (voxelhub.storage.profiles): datasets store the name only.
     storage_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
@@ -127,6 +130,8 @@ class Settings:
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
             storage_profiles=_profiles(env),
+            datasets_url=_volumes_url(env.get("VOXELHUB_DATASETS_URL", "")),
+            datasets_storage_profile=env.get("VOXELHUB_DATASETS_STORAGE_PROFILE", "").strip(),
             forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
             **_byte_limits(env),
             **_counts(env),

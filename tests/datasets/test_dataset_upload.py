@@ -130,3 +130,31 @@ def test_hostile_or_broken_zips_are_refused_and_leave_nothing(app, session_facto
     assert needle in answer.text
     assert dataset_count(session_factory) == 0 and uploaded_folders(settings) == []
     assert not Path("/escape.txt").exists() and not (settings.data_dir.parent / "escape.txt").exists()
+
+
+@pytest.mark.parametrize("wrap", [None, "simple_zarr_dataset"])
+def test_with_a_datasets_store_an_upload_goes_there_and_leaves_the_local_disk(settings, engine, session_factory,
+                                                                              wrap) -> None:
+    """With VOXELHUB_DATASETS_URL on an object store, the upload is read from the store (by any process), its row
+    names the profile only, and nothing stays in the receiving process's data folder."""
+    from tests.storage.s3server import BUCKET, running_s3
+    from voxelhub.api.app import create_app
+
+    with running_s3() as s3:
+        stored = settings.with_overrides(datasets_url=f"s3://{BUCKET}/uploads", datasets_storage_profile="lab-s3",
+                                         storage_profiles={"lab-s3": s3})
+        app = create_app(stored, migrate=False)
+        world = build_world(session_factory)
+        admin = logged_in_client(app, world.users["admin_a"])
+        answer = upload(admin, zip_folder(SIMPLE_ZARR, wrap=wrap), name="in-the-store")
+        assert answer.status_code == 201, answer.text
+        dataset_id = answer.json()["id"]
+        with transaction(session_factory) as session:
+            row = session.get(Dataset, dataset_id)
+            assert row.location.startswith(f"s3://{BUCKET}/uploads/") and row.storage_options == {"profile": "lab-s3"}
+        assert uploaded_folders(stored) == []
+        box = {"x": 0, "y": 0, "z": 0, "width": 24, "height": 24, "depth": 24, "mag": "1-1-1"}
+        raw = admin.get(f"/data/datasets/{dataset_id}/layers/color/data", params=box)
+        assert raw.status_code == 200, raw.text
+        truth = truth_cxyz(SIMPLE_ZARR, "color", "1-1-1" if (SIMPLE_ZARR / "color" / "1-1-1").exists() else "1")
+        assert np.array_equal(decode(raw.content, "uint8", (3, 24, 24, 24)), truth)

@@ -5,8 +5,10 @@ member by member with every name checked (no absolute paths, no `..`, no links, 
 capped twice: the zip's directory is checked before a byte is written (cheap refusal of an honest big zip),
 and the bytes actually decompressed are counted while writing (a zip's directory can lie), per member, in
 total and per compression ratio (`voxelhub.storage.archives`). Then the folder is scanned and registered like
-a folder added on the command line. Whatever goes wrong, the folder is removed and nothing is registered, and
-messages name files relative to the zip, never the server's own paths.
+a folder added on the command line. When `VOXELHUB_DATASETS_URL` names an object store, the scanned folder is
+copied there (so that every server process finds it, not only the one that received the upload) and leaves the
+local disk. Whatever goes wrong, the folder is removed and nothing is registered, and messages name files
+relative to the zip, never the server's own paths.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from voxelhub.ids import new_id
 from voxelhub.policy import Action, Actor, authorize, require_user
 from voxelhub.settings import Settings
 from voxelhub.storage.archives import ByteBudget, ZipLimits, copy_member, dataset_zip_limits, open_zip
+from voxelhub.storage.location import open_location
+from voxelhub.storage.profiles import PROFILE, effective_options
 
 
 @dataclass(frozen=True)
@@ -57,17 +61,38 @@ def register_upload(
     """Unpack, scan and register an uploaded dataset zip as a new private dataset of the permit's organization."""
     organization_id = permit.organization_id
     name = service.check_name(name or _stem(filename))
-    target = (settings.datasets_dir / organization_id / new_id()).resolve()
+    folder = f"{organization_id}/{new_id()}"
+    target = (settings.datasets_dir / folder).resolve()
     try:
         root = unpack(upload, target, limits=dataset_zip_limits(settings))
         try:
-            return service.scan_and_register(session=session, organization_id=organization_id,
-                                             location_url=str(root), name=name)
+            # Scanned where it was unpacked: a broken upload is refused before a byte reaches the store.
+            scanned = service.scan_and_register(session=session, organization_id=organization_id,
+                                                location_url=str(root), name=name)
         except BadInput as exc:
             raise BadInput(_relative(exc.message, target), **exc.details) from None
+        if settings.datasets_url:
+            inside = root.relative_to(target).as_posix()  # "." or the one folder the zip wraps everything in
+            _move_to_store(settings, scanned, root, folder if inside == "." else f"{folder}/{inside}")
+            shutil.rmtree(target, ignore_errors=True)
+        return scanned
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+def _move_to_store(settings: Settings, dataset: Dataset, root: Path, folder: str) -> None:
+    """Copy the unpacked dataset to the configured datasets store (every server process reads it there, not
+    from the local disk of the process that received the upload) and point the registered row at it."""
+    stored = {PROFILE: settings.datasets_storage_profile} if settings.datasets_storage_profile else {}
+    store = open_location(settings.datasets_url, effective_options(stored, settings.storage_profiles))
+    try:
+        store.put_folder(root, folder)
+    except BaseException:
+        store.remove(folder)
+        raise
+    dataset.location = f"{store.url.rstrip('/')}/{folder}"
+    dataset.storage_options = stored
 
 
 def _relative(message: str, target: Path) -> str:

@@ -101,6 +101,15 @@ class Location:
         return FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
                                     read_only=read_only)
 
+    def put_folder(self, local: Path, prefix: str) -> None:
+        """Copy a local folder's files below `prefix` (to an object store, s3fs sends them concurrently)."""
+        files = [p for p in sorted(local.rglob("*")) if p.is_file()]
+        targets = [self._path(f"{prefix}/{p.relative_to(local).as_posix()}") for p in files]
+        if self.is_local:
+            for target in targets:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+        self.fs.put([str(p) for p in files], targets)
+
     def remove(self, prefix: str) -> None:
         """Delete every object below `prefix` (a folder on disk); nothing happens when there is none."""
         path = self._path(prefix)
