@@ -34,6 +34,7 @@ def test_metrics_of_two_workers_are_summed_on_their_own_port(settings):
     assert found[("voxelhub_requests_total", buildinfo)] >= 11
     assert found[("voxelhub_request_duration_seconds_count", (("family", "/api/buildinfo"),))] >= 11
     assert "secret-share-token-123" not in text
+    assert ("voxelhub_db_connections_in_use", ()) in found  # sampled as requests end (0 when idle)
 
 
 def test_route_family_is_the_template_or_unmatched():

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and their latencies per route family, requests in flight.
+"""Prometheus metrics: requests and their latencies per route family, requests in flight, database connections in
+use, object-store errors.
 
 Collected only when `voxelhub serve --metrics-port P` asks for them. `serve` then points prometheus-client at
 a fresh folder (its multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`) before any worker starts; each worker writes
@@ -34,6 +35,8 @@ class RequestMetrics:
     requests: Any
     latency: Any
     in_flight: Any
+    db_connections: Any  # database connections checked out of this process's pool, as of its last request
+    store_errors: Any
 
 
 _metrics: RequestMetrics | None = None
@@ -55,6 +58,11 @@ def request_metrics() -> RequestMetrics:
                                   ["family"], buckets=LATENCY_BUCKETS),
                 in_flight=Gauge("voxelhub_requests_in_flight", "HTTP requests being answered",
                                 multiprocess_mode="livesum"),
+                db_connections=Gauge("voxelhub_db_connections_in_use",
+                                     "Database connections in use (pool checked out), all processes",
+                                     multiprocess_mode="livesum"),
+                store_errors=Counter("voxelhub_store_errors", "Object-store calls that failed or timed out",
+                                     ["store", "kind"]),
             )
         return _metrics
 
@@ -75,9 +83,10 @@ def route_family(scope: Scope) -> str:
 class CollectRequestMetrics:
     """ASGI middleware: counts each request by route family, method and status, and times it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pool: Any = None) -> None:
         self.app = app
         self.metrics = request_metrics()
+        self.pool = pool  # the app's SQLAlchemy pool, whose use is sampled as each request ends
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,6 +109,15 @@ class CollectRequestMetrics:
             family = route_family(scope)  # the router wrote the matched route into this same scope
             self.metrics.requests.labels(family, scope.get("method", ""), str(status)).inc()
             self.metrics.latency.labels(family).observe(time.perf_counter() - started)
+            checked_out = getattr(self.pool, "checkedout", None)
+            if checked_out is not None:
+                self.metrics.db_connections.set(checked_out())
+
+
+def record_store_error(store: str, kind: str) -> None:
+    """Count a failed object-store call (kind: "timeout", "unavailable", …), when metrics are collected."""
+    if collecting():
+        request_metrics().store_errors.labels(store, kind).inc()
 
 
 def serve_metrics(port: int, host: str) -> None:

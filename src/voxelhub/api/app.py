@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     slash_redirects.install(app)
     app.add_middleware(SecurityHeaders)
     if collecting():  # inside StripApiVersion, which hands the router a new scope for /api/v16/… paths
-        app.add_middleware(CollectRequestMetrics)
+        app.add_middleware(CollectRequestMetrics, pool=engine.pool)
     app.add_middleware(StripApiVersion)
     app.add_middleware(AccessLog)
     return app
