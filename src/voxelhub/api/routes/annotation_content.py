@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, service, versions
+from voxelhub.annotations import exchange, forks, restore, service, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -26,7 +26,7 @@ from voxelhub.api.routes.annotations import info_of
 from voxelhub.api.routes.datasets import server_origin
 from voxelhub.errors import BadInput
 from voxelhub.policy import Actor, require_user
-from voxelhub.schemas import MAX_VERSION
+from voxelhub.schemas import MAX_VERSION, StrictInput, VersionNumber
 from voxelhub.settings import Settings
 
 router = APIRouter(tags=["annotations"])
@@ -90,6 +90,17 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
          "actionCount": len(row.actions)}
         for row in versions.history(session=session, actor=actor, annotation_id=annotation_id)
     ]
+
+
+class RestoreRequest(StrictInput):
+    version: VersionNumber
+
+
+@router.post("/annotations/{annotation_id}/restore")
+def restore_version(annotation_id: str, body: RestoreRequest, actor: ActorDep, session: SessionDep) -> VersionAnswer:
+    """An earlier version of the whole annotation (skeleton and volume layers) as a new version (owner only)."""
+    return VersionAnswer(version=restore.restore(session=session, actor=actor, annotation_id=annotation_id,
+                                                 version=body.version))
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
