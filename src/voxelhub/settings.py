@@ -76,6 +76,8 @@ class Settings:
     max_update_actions: int = 100_000
     volumes_url: str = ""  # where volume annotation layers live: a local folder or s3://bucket/prefix
     volumes_storage_options: dict[str, Any] = field(default_factory=dict)  # for s3fs (endpoint, keys, …)
+    # `voxelhub gc` never deletes a volume object younger than this: a save may have written it and not yet committed
+    volume_gc_grace_seconds: int = 3600
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -119,6 +121,7 @@ class Settings:
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
             forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
+            volume_gc_grace_seconds=_grace_seconds(env.get("VOXELHUB_VOLUME_GC_GRACE_SECONDS", "3600")),
             **_byte_limits(env),
         )
 
@@ -149,6 +152,12 @@ def _byte_limits(env: dict[str, str]) -> dict[str, Any]:
             raise SettingsError(f"{variable} must be a positive number of bytes")
         limits[field_name] = int(text)
     return limits
+
+
+def _grace_seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise SettingsError("VOXELHUB_VOLUME_GC_GRACE_SECONDS must be a whole number of seconds (0 or more)")
+    return int(text.strip())
 
 
 def parse_address_list(value: str) -> str:

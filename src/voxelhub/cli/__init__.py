@@ -6,12 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from voxelhub.cli import accounts_cmds, dataset_cmds, serve_cmd
+from voxelhub.cli import accounts_cmds, dataset_cmds, gc_cmd, serve_cmd
 from voxelhub.errors import DomainError
 from voxelhub.settings import SettingsError
 
 Registrar = Callable[[argparse._SubParsersAction], None]
-REGISTRARS: list[Registrar] = [serve_cmd.register, accounts_cmds.register, dataset_cmds.register]
+REGISTRARS: list[Registrar] = [serve_cmd.register, accounts_cmds.register, dataset_cmds.register, gc_cmd.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
