@@ -44,14 +44,16 @@ def volumes_location(settings: Settings) -> Location:
     return open_location(settings.volumes_location_url, settings.volumes_storage_options or None)
 
 
-def _legacy_store(settings: Settings, prefixes: Sequence[str]) -> CopyOnWriteStore:
-    """The old layout's zarr arrays of a layer (own prefix first, then the prefixes it was forked from)."""
+def _legacy_store(settings: Settings, prefixes: Sequence[str]) -> CopyOnWriteStore | None:
+    """The old layout's zarr arrays of a layer (own prefix first, then the prefixes it was forked from); on
+    disk only the folders that exist (a read-only store on a missing folder fails), None when none does."""
     location = volumes_location(settings)
     try:
-        stores = [location.zarr_store(validate_key(p), read_only=True) for p in prefixes]
+        stores = [location.zarr_store(validate_key(p), read_only=True) for p in prefixes
+                  if not location.is_local or location.fs.isdir(chunk_objects.full_path(location, p))]
     except InvalidKey as exc:
         raise BadInput(f"volume storage path: {exc}") from None
-    return CopyOnWriteStore(stores[0], stores[1:], read_only=True)
+    return CopyOnWriteStore(stores[0], stores[1:], read_only=True) if stores else None
 
 
 def node_id(layer: dict[str, Any]) -> str:
@@ -130,8 +132,8 @@ def resolve(session: Session, settings: Settings, node: str, mag: str, buckets: 
     out = {b: bucket_refs.Source(key=k) for b, k in bucket_refs.own_refs(session, node, mag, buckets, version).items()
            if k is not None}
     rest = [b for b in buckets if b not in out]
-    if rest and row.legacy_prefixes:
-        store = _legacy_store(settings, row.legacy_prefixes)
+    store = _legacy_store(settings, row.legacy_prefixes) if rest and row.legacy_prefixes else None
+    if rest and store is not None:
         for bucket in rest:
             if sync(store.exists(f"{mag}/c/{bucket[0]}/{bucket[1]}/{bucket[2]}")):
                 out[bucket] = bucket_refs.Source(legacy=tuple(row.legacy_prefixes))
@@ -167,7 +169,10 @@ def _read_legacy(settings: Settings, prefixes: Sequence[str], mag: list[int], sh
     inside = _inside(shape, bucket)
     if inside is None:
         return out
-    array = zarr.open_array(_legacy_store(settings, prefixes), path=mag_key(mag), mode="r")
+    store = _legacy_store(settings, prefixes)
+    if store is None:
+        return out
+    array = zarr.open_array(store, path=mag_key(mag), mode="r")
     start = [b * BUCKET for b in bucket]
     region = tuple(slice(s, s + part.stop) for s, part in zip(start, inside, strict=True))
     out[inside] = array[region]
@@ -205,8 +210,8 @@ def _stored(session: Session, settings: Settings, node: str, mag: str, version: 
     row = bucket_refs.node(session, node)
     newest = bucket_refs.newest_at(bucket_refs.all_own_refs(session, node, mag), version)
     found = {(x, y, z) for (_, x, y, z), key in newest.items() if key is not None}
-    if row.legacy_prefixes:
-        store = _legacy_store(settings, row.legacy_prefixes)
+    store = _legacy_store(settings, row.legacy_prefixes) if row.legacy_prefixes else None
+    if store is not None:
         prefix = f"{mag}/c/"
 
         async def collect() -> list[str]:
