@@ -38,8 +38,8 @@ def _set_storage(engine, annotation_id: str, storage: dict) -> None:  # type: ig
                            {"v": json.dumps(layers), "i": annotation_id})
 
 
-def test_old_layout_layers_keep_reading_and_their_forks_become_snapshots(  # noqa: F811
-        app, engine, settings, session_factory, volume_setup) -> None:
+def test_old_layout_layers_keep_reading_and_their_forks_become_snapshots(
+        app, engine, settings, session_factory, volume_setup) -> None:  # noqa: F811
     world, _, owner, info = volume_setup
     original = info["id"]
     colleague = logged_in_client(app, world.users["tm_a"])

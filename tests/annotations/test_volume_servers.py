@@ -113,6 +113,7 @@ def test_a_copy_through_another_server_is_a_snapshot_and_gc_reclaims_only_the_or
 @contextmanager
 def killable_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
     port = free_port()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     log_path = Path(settings.data_dir) / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -29,7 +29,7 @@ class Source:
     legacy: tuple[str, ...] = ()
 
 
-def create_node(session: Session, *, annotation_id: str, parent_id: str | None = None,
+def create_node(session: Session, *, annotation_id: str | None, parent_id: str | None = None,
                 parent_version: int | None = None, legacy_prefixes: Sequence[str] = ()) -> str:
     node = VolumeLayerNode(annotation_id=annotation_id, parent_id=parent_id, parent_version=parent_version,
                            legacy_prefixes=list(legacy_prefixes))
