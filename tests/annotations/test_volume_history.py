@@ -62,3 +62,14 @@ def test_every_version_reads_back_and_restore_makes_an_old_one_the_newest(app, v
     assert all(h["authorId"] == author and h["createdAt"] for h in history[:4])
     restored = owner.post(f"/api/annotations/{info['id']}/restore", json={"version": 0})
     assert not (read(owner, info["id"], [[0, 0, 0]])[0] == 11).all()  # version 0: the fallback shows again
+
+
+def test_the_history_names_authors_and_kinds(app, volume_setup) -> None:  # noqa: F811
+    _, _, owner, info = volume_setup
+    paint(owner, info["id"], 0, [0, 0, 0], 3)
+    assert owner.post(f"/api/annotations/{info['id']}/restore", json={"version": 0}).status_code == 200
+    history = owner.get(f"/api/annotations/{info['id']}/history").json()
+    assert [(h["version"], h["kind"]) for h in history] == [(2, "restore"), (1, "volume"), (0, "skeleton")]
+    assert history[0]["restoredVersion"] == 0 and history[0]["authorName"] == "team a"
+    page = owner.get(f"/annotations/{info['id']}")
+    assert 'id="history-list"' in page.text and 'data-can-restore="true"' in page.text

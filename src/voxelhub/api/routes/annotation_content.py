@@ -85,10 +85,12 @@ def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
 
 @router.get("/annotations/{annotation_id}/history")
 def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[dict[str, object]]:
+    rows = versions.history(session=session, actor=actor, annotation_id=annotation_id)
+    names = versions.author_names(session, rows)
     return [
-        {"version": row.version, "authorId": row.author_id, "createdAt": row.created_at.isoformat(),
-         "actionCount": len(row.actions)}
-        for row in versions.history(session=session, actor=actor, annotation_id=annotation_id)
+        {"version": row.version, "authorId": row.author_id, "authorName": names.get(row.author_id or "", ""),
+         "createdAt": row.created_at.isoformat(), "actionCount": len(row.actions), **versions.describe(row)}
+        for row in rows
     ]
 
 
