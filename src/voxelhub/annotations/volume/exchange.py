@@ -383,10 +383,7 @@ def write_layer_archive(session: Session, settings: Settings, layer: dict[str, A
                 dimension_names=["c", "x", "y", "z"], chunk_key_encoding={"name": "default", "separator": "."},
                 compressors=BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
             ).with_config({"write_empty_chunks": True})
-            for bucket in volume_layers.stored_buckets(session, settings, layer, mag, version):
-                [voxels] = volume_layers.read_buckets(session, settings, layer, mag, [bucket], version)
-                if voxels is None:
-                    continue
+            for bucket, voxels in _layer_buckets(session, settings, layer, mag, version):
                 start = [b * volume_layers.BUCKET for b in bucket]
                 stop = [min(a + volume_layers.BUCKET, dim) for a, dim in zip(start, shape, strict=True)]
                 if any(a >= b for a, b in zip(start, stop, strict=True)):
@@ -396,6 +393,18 @@ def write_layer_archive(session: Session, settings: Settings, layer: dict[str, A
                 array[index] = voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
         (root / "datasource-properties.json").write_text(json.dumps(_datasource(layer, scale), indent=2))
         _zip_folder(root, out)
+
+
+def _layer_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
+                   version: int) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
+    """Every stored bucket of one mag at `version` with its voxels, read 256 at a time."""
+    positions = volume_layers.stored_buckets(session, settings, layer, mag, version)
+    for start in range(0, len(positions), 256):
+        batch = positions[start:start + 256]
+        for bucket, voxels in zip(batch, volume_layers.read_buckets(session, settings, layer, mag, batch, version),
+                                  strict=True):
+            if voxels is not None:
+                yield bucket, voxels
 
 
 def _datasource(layer: dict[str, Any], scale: Any) -> dict[str, Any]:
