@@ -18,6 +18,9 @@ from tests.annotations.test_volumes import painted, read, synthetic  # noqa: F40
 from tests.datasets.helpers import register_folder
 from tests.factories import build_world, logged_in_client
 from tests.storage.s3server import BUCKET, running_s3
+from voxelhub.annotations.volume import gc
+from voxelhub.annotations.volume.layers import volumes_location
+from voxelhub.db import transaction
 from voxelhub.settings import Settings
 
 
@@ -97,3 +100,28 @@ def test_a_failed_upload_leaves_no_object_behind(app, settings, session_factory,
                         data={"datasetId": dataset_id})
     assert answer.status_code == 400, answer.text
     assert bucket_keys(settings, s3_options) == before
+
+
+def test_gc_reclaims_a_deleted_originals_unshared_objects(app, settings, session_factory, synthetic,  # noqa: F811
+                                                          s3_options) -> None:
+    world = build_world(session_factory)
+    dataset_id = register_folder(session_factory, world.org_ids["a"], synthetic)
+    owner = logged_in_client(app, world.users["admin_a"])
+    original = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["volume"]}).json()["id"]
+    url = f"/api/annotations/{original}/layers/Volume/buckets"
+    assert owner.post(url, json={"version": 0, "buckets": [
+        {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(31)}]}).status_code == 200
+    fork_id = owner.post(f"/api/annotations/{original}/duplicate").json()["id"]
+    shared = set(bucket_keys(settings, s3_options))
+    assert owner.post(url, json={"version": 1, "buckets": [
+        {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(32)}]}).status_code == 200
+    unshared = set(bucket_keys(settings, s3_options)) - shared
+    assert owner.delete(f"/api/annotations/{original}").status_code == 204
+    with transaction(session_factory) as session:
+        dry = gc.run(session, settings, volumes_location(settings), dry_run=True, grace_seconds=0)
+    assert {key for key, _ in dry.objects} == unshared and dry.bytes > 0
+    assert set(bucket_keys(settings, s3_options)) == shared | unshared
+    with transaction(session_factory) as session:
+        gc.run(session, settings, volumes_location(settings), dry_run=False, grace_seconds=0)
+    assert set(bucket_keys(settings, s3_options)) == shared
+    assert (read(owner, fork_id, [[1, 0, 0]])[0] == 31).all()
