@@ -155,6 +155,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/api/annotations/{annotation_id}/skeleton"): annotation_readers(200),
     ("POST", "/api/annotations/{annotation_id}/updates"): annotation_owner(200),
     ("GET", "/api/annotations/{annotation_id}/history"): annotation_readers(200),
+    ("POST", "/api/annotations/{annotation_id}/restore"): annotation_owner(200),
     # Copy to my account: any logged-in user who may read the annotation and its dataset.
     ("POST", "/api/annotations/{annotation_id}/duplicate"): row("404  404  404  404  404  201  404  201  201",
                                                                 "401  401  201  201  201  201  201  201  201"),
@@ -341,6 +342,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/annotations/{annotation_id}/updates"): lambda w, ids: {
         "json": {"version": w.version_of(ids["annotation_id"]), "actions": []}},
     ("POST", "/api/annotations/{annotation_id}/duplicate"): _json(None),
+    ("POST", "/api/annotations/{annotation_id}/restore"): _json({"version": 0}),
     ("POST", "/api/annotations/upload"): lambda w, ids: {
         "files": {"walk.nml": ("walk.nml", MINIMAL_NML, "application/xml")},
         "data": {"datasetId": ids["dataset_id"]}},

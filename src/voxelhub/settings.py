@@ -87,6 +87,8 @@ class Settings:
     datasets_storage_profile: str = ""
     # Named object-store options, credentials included (voxelhub.storage.profiles): datasets store the name only.
     storage_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `voxelhub gc` never deletes a volume object younger than this: a save may have written it and not yet committed
+    volume_gc_grace_seconds: int = 3600
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -133,6 +135,7 @@ class Settings:
             datasets_url=_volumes_url(env.get("VOXELHUB_DATASETS_URL", "")),
             datasets_storage_profile=env.get("VOXELHUB_DATASETS_STORAGE_PROFILE", "").strip(),
             forwarded_allow_ips=parse_address_list(env.get("VOXELHUB_FORWARDED_ALLOW_IPS", "")),
+            volume_gc_grace_seconds=_grace_seconds(env.get("VOXELHUB_VOLUME_GC_GRACE_SECONDS", "3600")),
             **_byte_limits(env),
             **_counts(env),
         )
@@ -194,6 +197,12 @@ def _byte_limits(env: dict[str, str]) -> dict[str, Any]:
             raise SettingsError(f"{variable} must be a positive number of bytes")
         limits[field_name] = int(text)
     return limits
+
+
+def _grace_seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise SettingsError("VOXELHUB_VOLUME_GC_GRACE_SECONDS must be a whole number of seconds (0 or more)")
+    return int(text.strip())
 
 
 def parse_address_list(value: str) -> str:

@@ -4,6 +4,7 @@ fallback, copy-on-write forks, annotation-zip download and upload, all with noth
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ from tests.annotations.test_volumes import painted, read, synthetic  # noqa: F40
 from tests.datasets.helpers import register_folder
 from tests.factories import build_world, logged_in_client
 from tests.storage.s3server import BUCKET, running_s3
+from voxelhub.annotations.volume import gc
+from voxelhub.annotations.volume.layers import volumes_location
+from voxelhub.db import transaction
 from voxelhub.settings import Settings
 
 
@@ -52,8 +56,9 @@ def test_volume_layers_live_in_the_object_store(app, settings, session_factory, 
         {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(31)}]})
     assert saved.status_code == 200, saved.text
     keys = bucket_keys(settings, s3_options)
-    assert f"{annotation_id}/Volume/1/c/1/0/0" in keys
-    assert f"{annotation_id}/Volume/2/c/0/0/0" in keys  # the coarser mag, recomputed
+    # chunk objects: <annotation>/<layer node>/<mag>/<x>/<y>/<z>/v<version>-<random> (docs/volume-storage.md)
+    assert any(re.fullmatch(rf"{annotation_id}/[0-9a-f]{{24}}/1/1/0/0/v1-[0-9a-f]+", key) for key in keys)
+    assert any(re.fullmatch(rf"{annotation_id}/[0-9a-f]{{24}}/2/0/0/0/v1-[0-9a-f]+", key) for key in keys)  # coarser
     assert not (Path(settings.volumes_dir).exists() and any(Path(settings.volumes_dir).rglob("*")))
     assert (read(owner, annotation_id, [[1, 0, 0]])[0] == 31).all()
 
@@ -61,7 +66,7 @@ def test_volume_layers_live_in_the_object_store(app, settings, session_factory, 
     assert fork.status_code in (200, 201), fork.text
     fork_id = fork.json()["id"]
     assert (read(owner, fork_id, [[1, 0, 0]])[0] == 31).all()  # read through to the original's objects
-    assert not any(key.startswith(f"{fork_id}/") and "/c/" in key for key in bucket_keys(settings, s3_options))
+    assert not any(key.startswith(f"{fork_id}/") for key in bucket_keys(settings, s3_options))
 
     download = owner.get(f"/api/annotations/{annotation_id}/download")
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
@@ -95,3 +100,28 @@ def test_a_failed_upload_leaves_no_object_behind(app, settings, session_factory,
                         data={"datasetId": dataset_id})
     assert answer.status_code == 400, answer.text
     assert bucket_keys(settings, s3_options) == before
+
+
+def test_gc_reclaims_a_deleted_originals_unshared_objects(app, settings, session_factory, synthetic,  # noqa: F811
+                                                          s3_options) -> None:
+    world = build_world(session_factory)
+    dataset_id = register_folder(session_factory, world.org_ids["a"], synthetic)
+    owner = logged_in_client(app, world.users["admin_a"])
+    original = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["volume"]}).json()["id"]
+    url = f"/api/annotations/{original}/layers/Volume/buckets"
+    assert owner.post(url, json={"version": 0, "buckets": [
+        {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(31)}]}).status_code == 200
+    fork_id = owner.post(f"/api/annotations/{original}/duplicate").json()["id"]
+    shared = set(bucket_keys(settings, s3_options))
+    assert owner.post(url, json={"version": 1, "buckets": [
+        {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(32)}]}).status_code == 200
+    unshared = set(bucket_keys(settings, s3_options)) - shared
+    assert owner.delete(f"/api/annotations/{original}").status_code == 204
+    with transaction(session_factory) as session:
+        dry = gc.run(session, settings, volumes_location(settings), dry_run=True, grace_seconds=0)
+    assert {key for key, _ in dry.objects} == unshared and dry.bytes > 0
+    assert set(bucket_keys(settings, s3_options)) == shared | unshared
+    with transaction(session_factory) as session:
+        gc.run(session, settings, volumes_location(settings), dry_run=False, grace_seconds=0)
+    assert set(bucket_keys(settings, s3_options)) == shared
+    assert (read(owner, fork_id, [[1, 0, 0]])[0] == 31).all()

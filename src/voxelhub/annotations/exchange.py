@@ -81,7 +81,7 @@ def export(*, session: Session, actor: Actor, settings: Settings, annotation_id:
         write_nml(replace(skeleton, volumes=volume_exchange.volume_descriptors(annotation, skeleton)), out)
         out.seek(0)
         return Export(filename=f"{stem}.nml", media_type="application/xml", body=out)
-    _write_zip(settings, annotation, skeleton, out, nml_name=f"{stem}.nml")
+    _write_zip(session, settings, annotation, skeleton, out, nml_name=f"{stem}.nml")
     out.seek(0)
     return Export(filename=f"{stem}.zip", media_type="application/zip", body=out)
 
@@ -96,7 +96,7 @@ def _skeleton_only(annotation: Annotation, skeleton: Skeleton, out: IO[bytes], s
     return Export(filename=f"{stem}.nml", media_type="application/xml", body=out, volume_data_omitted=omitted)
 
 
-def _write_zip(settings: Settings, annotation: Annotation, skeleton: Skeleton, out: IO[bytes], *,
+def _write_zip(session: Session, settings: Settings, annotation: Annotation, skeleton: Skeleton, out: IO[bytes], *,
                nml_name: str) -> None:
     descriptors = volume_exchange.volume_descriptors(annotation, skeleton)
     scale = skeleton.parameters.scale
@@ -104,7 +104,8 @@ def _write_zip(settings: Settings, annotation: Annotation, skeleton: Skeleton, o
         archives: dict[int, bytes | Path] = {}
         for layer, volume in zip(annotation.volume_layers, descriptors, strict=False):
             path = Path(tmp) / f"{volume.id}.zip"
-            volume_exchange.write_layer_archive(settings, layer, path, list(scale) if scale else None)
+            volume_exchange.write_layer_archive(session, settings, layer, path, list(scale) if scale else None,
+                                                annotation.version)
             archives[volume.id] = path
         write_annotation_zip_files(replace(skeleton, volumes=descriptors), archives, out, nml_name=nml_name)
 
@@ -147,7 +148,7 @@ def import_upload(
         versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton,
                             caches=caches)
         try:
-            volume_exchange.import_layers(settings=settings, annotation=annotation, dataset=dataset,
+            volume_exchange.import_layers(session=session, settings=settings, annotation=annotation, dataset=dataset,
                                           skeleton=skeleton, archives=parsed.archives, budget=parsed.budget,
                                           labels=parsed.labels)
             session.flush()

@@ -1,6 +1,6 @@
-"""Copy to my account. The skeleton is copied as one snapshot; volume layers are not copied at all:
-the fork reads the original's chunks until it writes its own (copy-on-write), so a fork is fast whatever
-the size of the volume data."""
+"""Copy to my account. The skeleton is copied as one snapshot; volume layers are not copied at all: each
+gets a new node whose base is the original's layer at its current version (O(1) whatever the size of the
+volume data). Chunk objects are immutable, so neither side's later saves ever show in the other."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settin
     original = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.FORK)
     service.authorize_fork(session, actor, original)
     copy = service.new_fork_row(session, actor, original)
-    copy.volume_layers = [volume_layers.fork_layer(layer, settings, copy.id) for layer in original.volume_layers]
+    copy.volume_layers = [volume_layers.fork_layer(session, layer, copy.id, original.version)
+                          for layer in original.volume_layers]
     if original.has_skeleton:
         versions.copy_for_fork(session, original, copy, caches=caches)
     else:

@@ -70,3 +70,35 @@ class SkeletonVersion(Base):
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VolumeLayerNode(Base):
+    """One volume layer's lineage: the annotation that owns it (NULL once that annotation is deleted: its
+    data may still be read by copies), the layer and version it was copied from, and the old-layout
+    prefixes (before bucket refs existed) that are its frozen base at version 0."""
+
+    __tablename__ = "volume_layer_nodes"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
+    annotation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="SET NULL"), nullable=True, index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("volume_layer_nodes.id"), nullable=True, index=True)
+    parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    legacy_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VolumeBucketRef(Base):
+    """Which immutable chunk object a bucket of a layer holds from `from_version` on; a NULL key means "not
+    painted in this layer": the bucket reads from the layer's base (old-layout prefixes, then the parent)."""
+
+    __tablename__ = "volume_bucket_refs"
+
+    layer_id: Mapped[str] = mapped_column(
+        ForeignKey("volume_layer_nodes.id", ondelete="CASCADE"), primary_key=True)
+    mag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    z: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(300), nullable=True)

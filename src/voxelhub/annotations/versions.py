@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from voxelhub.accounts.models import User
 from voxelhub.annotations import service
 from voxelhub.annotations.models import Annotation, SkeletonVersion
 from voxelhub.annotations.skeleton import facade as skeleton_facade
@@ -132,6 +133,24 @@ def history(*, session: Session, actor: Actor, annotation_id: str) -> list[Skele
     stmt = (select(SkeletonVersion).where(SkeletonVersion.annotation_id == annotation.id)
             .order_by(SkeletonVersion.version.desc()))
     return list(session.scalars(stmt))
+
+
+def describe(row: SkeletonVersion) -> dict[str, Any]:
+    """What a version was: a skeleton save, a volume paint (updateBucket actions) or a restore (of which version)."""
+    names = {a.get("name") for a in row.actions if isinstance(a, dict)}
+    if "revertToVersion" in names:
+        source = next(a.get("value", {}).get("sourceVersion") for a in row.actions if a.get("name") == "revertToVersion")
+        return {"kind": "restore", "restoredVersion": source}
+    return {"kind": "volume" if names and names <= skeleton_facade.VOLUME_ACTIONS else "skeleton"}
+
+
+def author_names(session: Session, rows: list[SkeletonVersion]) -> dict[str, str]:
+    """user id -> "First Last" of the versions' authors."""
+    ids = {row.author_id for row in rows if row.author_id}
+    if not ids:
+        return {}
+    users = session.execute(select(User.id, User.first_name, User.last_name).where(User.id.in_(ids)))
+    return {u.id: f"{u.first_name} {u.last_name}".strip() for u in users}
 
 
 def copy_for_fork(session: Session, original: Annotation, fork: Annotation, *,

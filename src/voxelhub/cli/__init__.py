@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from voxelhub.cli import accounts_cmds, dataset_cmds, migrate_cmd, serve_cmd
+from voxelhub.cli import accounts_cmds, dataset_cmds, gc_cmd, migrate_cmd, serve_cmd
 from voxelhub.errors import DomainError
 from voxelhub.settings import SettingsError
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 REGISTRARS: list[Registrar] = [
-    serve_cmd.register, migrate_cmd.register, accounts_cmds.register, dataset_cmds.register,
+    serve_cmd.register, migrate_cmd.register, accounts_cmds.register, dataset_cmds.register, gc_cmd.register,
 ]
 
 

@@ -1,9 +1,8 @@
-"""A zarr store that reads through to base stores: the storage behind copy-on-write forks.
+"""A zarr store that reads through to base stores: how volume layers saved before migration 0006 (the old
+layout: zarr arrays per layer, forks reading through the original's prefix) are read, as the frozen base of
+their version 0. Nothing writes to these stores any more (see docs/volume-storage.md).
 
-A fork's volume layer owns an empty store and lists the stores of the annotation(s) it was copied from.
 Reads find a key in the own store first, then in each base in order; writes go to the own store only.
-Chunks are written even when they hold only the fill value (arrays are opened with
-`write_empty_chunks=True`), so erasing in a fork stores a chunk that hides the base's.
 """
 
 from __future__ import annotations

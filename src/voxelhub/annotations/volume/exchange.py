@@ -12,13 +12,14 @@ Only buckets that were painted (or imported) are written, so the archive is as s
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,8 +27,8 @@ from typing import Any
 
 import numpy as np
 import zarr
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
-from zarr.core.sync import sync
 
 from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.skeleton.model import Skeleton, VolumeLayer
@@ -206,7 +207,7 @@ def layer_name_for(volume: VolumeLayer, taken: set[str]) -> str:
     return name
 
 
-def import_layers(*, settings: Settings, annotation: Annotation, dataset: Dataset, skeleton: Skeleton,
+def import_layers(*, session: Session, settings: Settings, annotation: Annotation, dataset: Dataset, skeleton: Skeleton,
                   archives: dict[int, Path], budget: ByteBudget | None = None,
                   labels: dict[int, str] | None = None) -> None:
     """One volume layer per `<volume>` with data in the upload (`archives`: volume id -> archive on disk;
@@ -223,7 +224,7 @@ def import_layers(*, settings: Settings, annotation: Annotation, dataset: Datase
         if path is None:
             continue
         archive = DecodedArchive(path, budget, (labels or {}).get(volume.id, path.name))
-        layer = _import_one(settings, annotation, dataset, volume, archive, taken)
+        layer = _import_one(session, settings, annotation, dataset, volume, archive, taken)
         taken.add(layer["name"])
         annotation.volume_layers = [*annotation.volume_layers, layer]
     flag_modified(annotation, "volume_layers")
@@ -268,7 +269,7 @@ def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) 
     return list(archive.mags.values()) or allowed
 
 
-def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, volume: VolumeLayer,
+def _import_one(session: Session, settings: Settings, annotation: Annotation, dataset: Dataset, volume: VolumeLayer,
                 archive: DecodedArchive, taken: set[str]) -> dict[str, Any]:
     what = volume.name or str(volume.id)
     reference = _reference(dataset)
@@ -282,7 +283,7 @@ def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, vo
         raise BadInput(f"volume {what}: no bounding box (the dataset has no layers)")
     mags = _checked_mags(archive, dataset_mags(sources), what)
     layer = volume_layers.new_layer(
-        settings, annotation_id=annotation.id, name=layer_name_for(volume, taken), bounding_box=box, mags=mags,
+        session, annotation_id=annotation.id, name=layer_name_for(volume, taken), bounding_box=box, mags=mags,
         element_class=dtype.name, fallback_layer=volume.fallback_layer,
         largest_segment_id=volume.largest_segment_id or 0,
         segments=[segment_to_json(s) for s in volume.segments],
@@ -290,7 +291,7 @@ def _import_one(settings: Settings, annotation: Annotation, dataset: Dataset, vo
     layer["largestSegmentId"] = volume.largest_segment_id
     layer["nml"] = {"id": volume.id, "name": volume.name, "groups": _groups_json(volume), "extra": list(volume.extra)}
     for mag_name, mag in archive.mags.items():
-        _copy_blocks(settings, layer, mag, archive, mag_name)
+        _copy_blocks(session, settings, layer, mag, archive, mag_name, annotation.version)
     return layer
 
 
@@ -299,26 +300,42 @@ def _groups_json(volume: VolumeLayer) -> list[dict[str, Any]]:
     return [group_to_json(g) for g in volume.groups]
 
 
-def _copy_blocks(settings: Settings, layer: dict[str, Any], mag: list[int], archive: DecodedArchive,
-                 mag_name: str) -> None:
-    """Write every block of one mag into the layer; a block beyond the dataset's box (the layer's arrays) at
-    that mag is refused, one that overlaps its edge is cut to it."""
-    target = volume_layers.open_mag(settings, layer, mag, writable=True)
+def _copy_blocks(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
+                 archive: DecodedArchive, mag_name: str, version: int) -> None:
+    """Write every block of one mag into the layer (as its buckets at `version`); a block beyond the dataset's
+    box (the layer's extent) at that mag is refused, one that overlaps its edge is cut to it."""
+    shape = volume_layers.mag_shape(layer, mag)
+    dtype = np.dtype(layer["elementClass"])
+    buckets: dict[tuple[int, int, int], np.ndarray] = {}
     for block in archive.blocks(mag_name):
-        if block.voxels.dtype.name != target.dtype.name:  # mags of one layer hold one voxel type
+        if block.voxels.dtype.name != dtype.name:  # mags of one layer hold one voxel type
             raise BadInput(f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
-                           f"the layer {target.dtype.name}")
+                           f"the layer {dtype.name}")
         start = block.offset
-        stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, target.shape, strict=True)]
+        stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, shape, strict=True)]
         if any(a >= b for a, b in zip(start, stop, strict=True)):
             raise BadInput(f"volume data {archive.label}: a block of mag {mag_name} at {list(start)} lies "
                            f"outside the dataset")
-        region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
-        target[region] = block.voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
+        _into_buckets(buckets, block.voxels, start, stop)
+    volume_layers.write_buckets(session, settings, layer, mag, buckets, version)
+
+
+def _into_buckets(buckets: dict[tuple[int, int, int], np.ndarray], voxels: np.ndarray, start: Sequence[int],
+                  stop: Sequence[int]) -> None:
+    """Spread the part [start, stop) of a block (whose first voxel is at `start`) over the 32³ buckets it covers."""
+    size = volume_layers.BUCKET
+    ranges = [range(a // size, -(-b // size)) for a, b in zip(start, stop, strict=True)]
+    for bucket in itertools.product(*ranges):
+        low = [max(a, b * size) for a, b in zip(start, bucket, strict=True)]
+        high = [min(e, (b + 1) * size) for e, b in zip(stop, bucket, strict=True)]
+        target = buckets.setdefault(bucket, np.zeros((size,) * 3, dtype=voxels.dtype))  # type: ignore[arg-type]
+        target[tuple(slice(lo - b * size, hi - b * size) for lo, hi, b in zip(low, high, bucket, strict=True))] = \
+            voxels[tuple(slice(lo - a, hi - a) for lo, hi, a in zip(low, high, start, strict=True))]
 
 
 def remove_layer_files(settings: Settings, annotation_id: str) -> None:
-    """What an import wrote before it failed (the annotation's own volume folder or prefix)."""
+    """What an import wrote before it failed (the annotation's own volume folder or prefix: its chunk objects
+    all have keys below it, and no other annotation can refer to them yet)."""
     volume_layers.volumes_location(settings).remove(annotation_id)
 
 
@@ -348,8 +365,10 @@ def volume_descriptors(annotation: Annotation, skeleton: Skeleton) -> tuple[Volu
     return tuple(out)
 
 
-def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, scale: Any) -> None:
-    """The layer as a webKnossos zarr3 volume archive at `out`: only stored buckets, blosc/lz4 like webKnossos."""
+def write_layer_archive(session: Session, settings: Settings, layer: dict[str, Any], out: Path, scale: Any,
+                        version: int) -> None:
+    """The layer at `version` as a webKnossos zarr3 volume archive at `out`: only stored buckets, blosc/lz4
+    like webKnossos."""
     from zarr.codecs import BloscCodec
 
     with tempfile.TemporaryDirectory(prefix="voxelhub-volume-") as tmp:
@@ -357,17 +376,18 @@ def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, sc
         store = zarr.storage.LocalStore(root)
         dtype = np.dtype(layer["elementClass"])
         for mag in layer["mags"]:
-            source = volume_layers.open_mag(settings, layer, mag)
+            shape = volume_layers.mag_shape(layer, mag)
             array = zarr.create_array(
-                store, name=f"{ARCHIVE_LAYER}/{volume_layers.mag_key(mag)}", shape=(1, *source.shape),
+                store, name=f"{ARCHIVE_LAYER}/{volume_layers.mag_key(mag)}", shape=(1, *shape),
                 chunks=(1, volume_layers.BUCKET, volume_layers.BUCKET, volume_layers.BUCKET), dtype=dtype, fill_value=0,
                 dimension_names=["c", "x", "y", "z"], chunk_key_encoding={"name": "default", "separator": "."},
                 compressors=BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
             ).with_config({"write_empty_chunks": True})
-            for bucket in _stored_buckets(settings, layer, mag):
-                voxels = volume_layers.read_bucket(settings, layer, mag, bucket)
+            for bucket, voxels in _layer_buckets(session, settings, layer, mag, version):
                 start = [b * volume_layers.BUCKET for b in bucket]
-                stop = [min(a + volume_layers.BUCKET, dim) for a, dim in zip(start, source.shape, strict=True)]
+                stop = [min(a + volume_layers.BUCKET, dim) for a, dim in zip(start, shape, strict=True)]
+                if any(a >= b for a, b in zip(start, stop, strict=True)):
+                    continue
                 region = tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
                 index: tuple[int | slice, ...] = (0, *region)
                 array[index] = voxels[tuple(slice(0, b - a) for a, b in zip(start, stop, strict=True))]
@@ -375,19 +395,16 @@ def write_layer_archive(settings: Settings, layer: dict[str, Any], out: Path, sc
         _zip_folder(root, out)
 
 
-def _stored_buckets(settings: Settings, layer: dict[str, Any], mag: list[int]) -> list[tuple[int, int, int]]:
-    store = volume_layers.layer_store(settings, layer)
-    prefix = f"{volume_layers.mag_key(mag)}/c/"
-
-    async def collect() -> list[str]:
-        return [key async for key in store.list_prefix(prefix)]
-
-    found = set()
-    for key in sync(collect()):
-        parts = key[len(prefix):].split("/")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            found.add((int(parts[0]), int(parts[1]), int(parts[2])))
-    return sorted(found)
+def _layer_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
+                   version: int) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
+    """Every stored bucket of one mag at `version` with its voxels, read 256 at a time."""
+    positions = volume_layers.stored_buckets(session, settings, layer, mag, version)
+    for start in range(0, len(positions), 256):
+        batch = positions[start:start + 256]
+        for bucket, voxels in zip(batch, volume_layers.read_buckets(session, settings, layer, mag, batch, version),
+                                  strict=True):
+            if voxels is not None:
+                yield bucket, voxels
 
 
 def _datasource(layer: dict[str, Any], scale: Any) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def add_layer(*, session: Session, settings: Settings, actor: Actor, annotation_
         raise BadInput(f"a volume layer named {name!r} exists already")
     element_class = segmentation["elementClass"] if segmentation and segmentation["elementClass"] in volume_layers.ELEMENT_CLASSES else "uint32"
     layer = volume_layers.new_layer(
-        settings, annotation_id=annotation.id, name=name, bounding_box=reference["boundingBox"],
+        session, annotation_id=annotation.id, name=name, bounding_box=reference["boundingBox"],
         mags=[m["mag"] for m in reference["mags"]], element_class=element_class, fallback_layer=fallback_layer,
         largest_segment_id=int((segmentation or {}).get("largestSegmentId") or 0),
     )
@@ -63,17 +63,22 @@ def layer_of(annotation: Annotation, name: str) -> dict[str, Any]:
 
 
 def read(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
-         mag: list[int], buckets: list[list[int]], caches: AppCaches = NO_CACHES) -> bytes:
-    """Buckets of a volume layer, concatenated like the dataset bucket route. Unpainted buckets come from
-    the fallback segmentation layer of the dataset (the reader needs dataset access, as for all data)."""
+         mag: list[int], buckets: list[list[int]], caches: AppCaches = NO_CACHES, version: int | None = None) -> bytes:
+    """Buckets of a volume layer at `version` (default: the current one), concatenated like the dataset
+    bucket route. Unpainted buckets come from the fallback segmentation layer of the dataset (the reader
+    needs dataset access, as for all data)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     target = volume_data_source(session, actor, annotation, caches, settings.storage_profiles)
     layer = layer_of(annotation, layer_name)
+    version = annotation.version if version is None else version
+    if version < 0 or version > annotation.version:
+        raise NotFound(f"version {version} does not exist (current: {annotation.version})")
     for index, bucket in enumerate(buckets):  # after the access check: the answers trace the dataset's box
         problem = volume_layers.bucket_problem(layer, mag, bucket, slack=1)
         if problem:
             raise BadInput(f"bucket {index}: {problem}", bucketIndex=index)
-    parts = merged_buckets(settings, layer, target, mag, [tuple(b) for b in buckets], caches)  # type: ignore[misc]
+    parts = merged_buckets(session, settings, layer, target, mag, [tuple(b) for b in buckets],  # type: ignore[misc]
+                           version, caches)
     return b"".join(part.tobytes(order="F") for part in parts)
 
 
@@ -100,12 +105,14 @@ def _dataset_if_readable(session: Session, actor: Actor, annotation: Annotation,
         return None
 
 
-def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None, mag: list[int],
-                   buckets: list[tuple[int, int, int]], caches: AppCaches = NO_CACHES) -> list[np.ndarray]:
-    """32³ buckets (x, y, z; little-endian of the layer's element class): painted ones from the layer, the
-    others from the dataset's fallback segmentation layer when it has one (else zeros)."""
+def merged_buckets(session: Session, settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None,
+                   mag: list[int], buckets: list[tuple[int, int, int]], version: int,
+                   caches: AppCaches = NO_CACHES) -> list[np.ndarray]:
+    """32³ buckets (x, y, z; little-endian of the layer's element class) at `version`: painted ones from the
+    layer, the others from the dataset's fallback segmentation layer when it has one (else zeros)."""
     dtype = np.dtype(layer["elementClass"]).newbyteorder("<")
-    painted = [volume_layers.bucket_is_painted(settings, layer, mag, b, locations=caches.locations) for b in buckets]
+    stored = volume_layers.read_buckets(session, settings, layer, mag, buckets, version)
+    painted = [voxels is not None for voxels in stored]
     fallback = _fallback_layer(layer, target, mag)
     unpainted = [i for i, done in enumerate(painted) if not done]
     from_fallback: dict[int, np.ndarray] = {}
@@ -120,11 +127,11 @@ def merged_buckets(settings: Settings, layer: dict[str, Any], target: access.Rea
             voxels = np.frombuffer(raw[k * size:(k + 1) * size], dtype=source_dtype)
             from_fallback[i] = voxels.reshape((volume_layers.BUCKET,) * 3, order="F").astype(dtype)
     out = []
-    for i, bucket in enumerate(buckets):
+    for i, own in enumerate(stored):
         if i in from_fallback:
             out.append(from_fallback[i])
-        elif painted[i]:
-            out.append(volume_layers.read_bucket(settings, layer, mag, bucket, locations=caches.locations).astype(dtype))
+        elif own is not None:
+            out.append(own.astype(dtype))
         else:
             out.append(np.zeros((volume_layers.BUCKET,) * 3, dtype=dtype))
     return out
@@ -140,8 +147,9 @@ def _fallback_layer(layer: dict[str, Any], target: access.ReadableDataset | None
     return source_layer
 
 
-def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: access.ReadableDataset | None,
-                         mag: list[int], positions: list[tuple[int, int, int]], caches: AppCaches = NO_CACHES) -> None:
+def refresh_coarser_mags(session: Session, settings: Settings, layer: dict[str, Any],
+                         target: access.ReadableDataset | None, mag: list[int],
+                         positions: list[tuple[int, int, int]], version: int, caches: AppCaches = NO_CACHES) -> None:
     """After painting buckets of `mag`, recompute the buckets of every coarser mag that cover them, one mag
     from the next (so each step reads a few buckets, not a 16³ block of mag 1). Each coarse voxel takes the
     first voxel of its block (segment ids cannot be averaged); unpainted fine buckets contribute their
@@ -157,18 +165,20 @@ def refresh_coarser_mags(settings: Settings, layer: dict[str, Any], target: acce
             fine_buckets = [tuple(b * r + d for b, r, d in zip(bucket, ratio, offset, strict=True))
                             for offset in offsets]
             block = np.zeros(tuple(volume_layers.BUCKET * r for r in ratio), dtype=np.dtype(layer["elementClass"]))
-            parts = merged_buckets(settings, layer, target, fine, fine_buckets, caches)
+            parts = merged_buckets(session, settings, layer, target, fine, fine_buckets, version, caches)
             for offset, part in zip(offsets, parts, strict=True):
                 x, y, z = (d * volume_layers.BUCKET for d in offset)
                 block[x:x + volume_layers.BUCKET, y:y + volume_layers.BUCKET, z:z + volume_layers.BUCKET] = part
-            volume_layers.write_bucket(settings, layer, coarse, bucket, block[::ratio[0], ::ratio[1], ::ratio[2]],
-                                 locations=caches.locations)
+            volume_layers.write_buckets(session, settings, layer, coarse,
+                                        {bucket: block[::ratio[0], ::ratio[1], ::ratio[2]]}, version)
         fine, touched = coarse, coarse_touched
 
 
 def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: str, layer_name: str,
           base_version: int, buckets: list[dict[str, Any]], caches: AppCaches = NO_CACHES) -> int:
-    """Store painted buckets as one versioned save (owner only; 409 on a stale version)."""
+    """Store painted buckets as one versioned save (owner only; 409 on a stale version). The new chunk
+    objects are written first; their refs, the new version and its history row commit in the caller's one
+    transaction, so a crash leaves either the old version or the new one (and at worst orphan objects)."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.WRITE, annotation)
     layer = layer_of(annotation, layer_name)
@@ -177,12 +187,13 @@ def paint(*, session: Session, settings: Settings, actor: Actor, annotation_id: 
     decoded = [_decode_bucket(layer, b, index) for index, b in enumerate(buckets)]
     new_version = versions.claim_next_version(session, annotation, base_version)
     layer = layer_of(annotation, layer_name)  # the claim reloaded the row
-    for mag, position, voxels in decoded:
-        volume_layers.write_bucket(settings, layer, mag, position, voxels, locations=caches.locations)
+    for painted_mag in sorted({tuple(m) for m, _, _ in decoded}):
+        volume_layers.write_buckets(session, settings, layer, list(painted_mag),
+                                    {p: v for m, p, v in decoded if tuple(m) == painted_mag}, new_version)
     target = _dataset_if_readable(session, actor, annotation, caches, settings.storage_profiles)
-    for painted_mag in {tuple(m) for m, _, _ in decoded}:
+    for painted_mag in sorted({tuple(m) for m, _, _ in decoded}):
         positions = [p for m, p, _ in decoded if tuple(m) == painted_mag]
-        refresh_coarser_mags(settings, layer, target, list(painted_mag), positions, caches)
+        refresh_coarser_mags(session, settings, layer, target, list(painted_mag), positions, new_version, caches)
     largest = max([layer.get("largestSegmentId") or 0] + [int(v.max()) for _, _, v in decoded])
     layer["largestSegmentId"] = largest
     flag_modified(annotation, "volume_layers")

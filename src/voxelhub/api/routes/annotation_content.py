@@ -9,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from voxelhub.annotations import exchange, forks, info, reading, service, versions
+from voxelhub.annotations import exchange, forks, info, reading, restore, service, versions
 from voxelhub.annotations.schemas import (
     AnnotationInfo,
     UpdateBatch,
@@ -23,7 +23,7 @@ from voxelhub.api.request_body import json_body_schema, json_of, read_capped, va
 from voxelhub.app_caches import AppCaches
 from voxelhub.errors import BadInput
 from voxelhub.policy import Actor, require_user
-from voxelhub.schemas import MAX_VERSION
+from voxelhub.schemas import MAX_VERSION, StrictInput, VersionNumber
 from voxelhub.settings import Settings
 from voxelhub.urls import server_origin
 
@@ -83,11 +83,24 @@ def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
 
 @router.get("/annotations/{annotation_id}/history")
 def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[dict[str, object]]:
+    rows = versions.history(session=session, actor=actor, annotation_id=annotation_id)
+    names = versions.author_names(session, rows)
     return [
-        {"version": row.version, "authorId": row.author_id, "createdAt": row.created_at.isoformat(),
-         "actionCount": len(row.actions)}
-        for row in versions.history(session=session, actor=actor, annotation_id=annotation_id)
+        {"version": row.version, "authorId": row.author_id, "authorName": names.get(row.author_id or "", ""),
+         "createdAt": row.created_at.isoformat(), "actionCount": len(row.actions), **versions.describe(row)}
+        for row in rows
     ]
+
+
+class RestoreRequest(StrictInput):
+    version: VersionNumber
+
+
+@router.post("/annotations/{annotation_id}/restore")
+def restore_version(annotation_id: str, body: RestoreRequest, actor: ActorDep, session: SessionDep) -> VersionAnswer:
+    """An earlier version of the whole annotation (skeleton and volume layers) as a new version (owner only)."""
+    return VersionAnswer(version=restore.restore(session=session, actor=actor, annotation_id=annotation_id,
+                                                 version=body.version))
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])

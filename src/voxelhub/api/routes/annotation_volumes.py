@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from voxelhub.datasets import access
 from voxelhub.datasets.schemas import BucketBatch
 from voxelhub.datasets.volume import check_bucket_positions
 from voxelhub.policy import Actor
-from voxelhub.schemas import StrictInput, VersionNumber
+from voxelhub.schemas import MAX_VERSION, StrictInput, VersionNumber
 from voxelhub.settings import Settings
 
 router = APIRouter(tags=["annotations"])
@@ -100,8 +100,11 @@ def _set_segments(raw: bytes, annotation_id: str, layer: str, actor: Actor,
 @data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets", response_class=Response,
                   responses=binary_answer("the 32³ buckets, one after the other"))
 def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
-                 settings: SettingsDep, caches: CachesDep) -> Response:
+                 settings: SettingsDep, caches: CachesDep,
+                 version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None) -> Response:
+    """The buckets at `version` (default: the current one); any saved version reads back exactly."""
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
     payload = volume_service.read(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
-                                  layer_name=layer, mag=body.mag, buckets=body.buckets, caches=caches)
+                                  layer_name=layer, mag=body.mag, buckets=body.buckets, caches=caches,
+                                  version=version)
     return Response(payload, media_type="application/octet-stream")
