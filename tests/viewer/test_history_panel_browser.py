@@ -1,5 +1,6 @@
 """Real Chromium against a real `voxelhub serve`: the annotation page's History panel lists the versions with
-author and kind, and the owner's Restore button makes an earlier version (volume data included) the newest."""
+author and kind, Preview shows an earlier version read only, and the owner's Restore button makes an earlier
+version (volume data included) the newest."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def test_history_panel_lists_versions_and_restores_one(settings, session_factory
         assert [line.split(" · ")[0] for line in lines] == ["v2", "v1", "v0"]
         assert lines[0].endswith("volume paint")
         assert page.locator("#history-list li[data-version='2'] button").count() == 0  # the newest: nothing to restore
+        # Preview: version 1 as it was saved, read only, its volume buckets asked for at that version.
+        bucket_urls: list[str] = []
+        page.on("request", lambda request: bucket_urls.append(request.url) if "/buckets" in request.url else None)
+        with page.expect_navigation():
+            page.click("#history-list li[data-version='1'] a")
+        page.wait_for_selector("#version-preview")
+        assert "Version 1" in page.inner_text("#version-preview")
+        assert page.locator("#tool-skeleton").count() == 0  # nothing to edit in a preview
+        page.wait_for_function("() => window.voxelhubViewer !== undefined")
+        page.wait_for_timeout(500)
+        assert bucket_urls and all("version=1" in url for url in bucket_urls if "/annotations/" in url)
+        with page.expect_navigation():
+            page.click("#version-preview a")
+        page.wait_for_selector("#history-list li[data-version='1'] button")
+        assert page.locator("#version-preview").count() == 0
         page.once("dialog", lambda dialog: dialog.accept())
         with page.expect_navigation():
             page.click("#history-list li[data-version='1'] button")

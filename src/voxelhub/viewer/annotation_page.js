@@ -10,6 +10,7 @@ import { setUpSidebar, showMessage } from "./page_parts.js";
 import { SaveTurns, StaleTurn } from "./saves.js";
 import { Skeleton } from "./skeleton.js";
 import { pageToken } from "./url_state.js";
+import { atVersion, previewHref, previewVersion } from "./version_preview.js";
 import { Viewer } from "./viewer.js";
 import { brushControls, brushOutline, VolumeLayers } from "./volume_tools.js";
 import { Api, ApiError } from "/static/api.js";
@@ -58,8 +59,9 @@ export class SkeletonSaver {
   }
 }
 
-async function loadSkeleton(api, annotationId, version) {
-  return api.getJson(`/api/annotations/${encodeURIComponent(annotationId)}/skeleton`).catch((error) => {
+async function loadSkeleton(api, annotationId, version, preview = null) {
+  const path = atVersion(`/api/annotations/${encodeURIComponent(annotationId)}/skeleton`, preview);
+  return api.getJson(path).catch((error) => {
     if (error instanceof ApiError && error.status === 404) return { version, trees: [] };
     throw error;
   });
@@ -290,6 +292,26 @@ function treeList(container, skeleton) {
   };
 }
 
+/** The banner above the viewer while a version is previewed; `restore` is given to owners only. */
+function previewBanner(version, restore) {
+  const back = el("a", { className: "button small", href: previewHref(window.location.href, null) },
+    "Back to the current version");
+  const banner = el("div", { className: "vx-message plain", id: "version-preview", role: "status" },
+    el("strong", {}, `Version ${version}`), " as it was saved, read only. ", back);
+  if (restore) {
+    const button = el("button", { type: "button", className: "button small" }, "Restore this version");
+    button.addEventListener("click", () => restore(version));
+    banner.append(" ", button);
+  }
+  return banner;
+}
+
+async function restoreVersion(api, annotationId, version) {
+  if (!window.confirm(`Restore version ${version} as a new version? Later versions stay in the history.`)) return;
+  await api.postJson(`/api/annotations/${encodeURIComponent(annotationId)}/restore`, { version });
+  window.location.assign(previewHref(window.location.href, null));
+}
+
 async function main() {
   const root = document.getElementById("viewer");
   if (!root) return;
@@ -297,6 +319,7 @@ async function main() {
   const api = new Api(pageToken());
   const annotationId = root.dataset.annotationId;
   const loggedIn = root.dataset.loggedIn === "true";
+  const preview = previewVersion(window.location.search);
   let info;
   try {
     info = await api.getJson(`/api/annotations/${encodeURIComponent(annotationId)}/info`);
@@ -314,7 +337,7 @@ async function main() {
   try {
     [dataset, skeletonJson] = await Promise.all([
       api.getJson(`/api/datasets/${encodeURIComponent(info.datasetId)}`),
-      loadSkeleton(api, annotationId, info.version),
+      loadSkeleton(api, annotationId, info.version, preview),
     ]);
   } catch (error) {
     showMessage(root, `The annotation's data could not be loaded: ${error.message}`);
@@ -328,17 +351,21 @@ async function main() {
   viewer.setSkeleton(skeleton);
   const refreshTrees = treeList(document.getElementById("tree-list"), skeleton);
   refreshTrees();
-  const allowUpdate = Boolean(info.restrictions && info.restrictions.allowUpdate);
+  const owner = Boolean(info.restrictions && info.restrictions.allowUpdate);
+  const allowUpdate = owner && preview === null; // an earlier version is only looked at
   const page = { viewer, api, info, skeleton, refreshTrees, turns: new SaveTurns(info.version), setState: () => {},
     onTool: () => {} };
   page.volumes = new VolumeLayers({
     viewer, api, annotationId, segmentList: document.getElementById("segment-list"), editable: allowUpdate,
     turns: page.turns, onState: (text, kind) => page.setState(text, kind), onFailure: (e) => recover(page, e),
+    version: preview,
   });
   page.savers = () => [page.skeletonSaver, ...page.volumes.entries.map((e) => e.saver)].filter(Boolean);
   for (const json of Array.isArray(info.volumeLayers) ? info.volumeLayers : []) page.volumes.add(json);
   page.volumes.renderSegments();
-  if (allowUpdate) {
+  if (preview !== null) {
+    root.before(previewBanner(preview, owner ? (version) => restoreVersion(api, annotationId, version) : null));
+  } else if (allowUpdate) {
     window.voxelhubSaver = setUpEditing(page);
   } else {
     setUpReadOnly(api, info, viewer.toolSlot, loggedIn);

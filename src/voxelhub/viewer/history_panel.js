@@ -1,11 +1,13 @@
 // The History panel of the annotation page: every saved version (newest first) with its time, author and kind
 // (skeleton, volume, restore), from `GET /api/annotations/{id}/history`; the owner can restore any earlier
-// version as a new one (`POST /api/annotations/{id}/restore`), after which the page reloads.
+// version as a new one (`POST /api/annotations/{id}/restore`), after which the page reloads; anyone who may read
+// the annotation can preview an earlier version (`?version=N`, version_preview.js).
 // A separate module so that the viewer's own modules stay untouched.
 
-import { Api } from "./api.js";
 import { describe } from "./history_lines.js";
 import { pageToken } from "./url_state.js";
+import { previewHref } from "./version_preview.js";
+import { Api } from "/static/api.js";
 import { el } from "/static/common.js";
 
 export const SHOWN = 50;
@@ -22,7 +24,9 @@ function item(api, list, entry, newest) {
   button?.addEventListener("click", () => restore(api, list.dataset.annotationId, entry.version).catch((error) => {
     list.before(el("p", { className: "vx-message error", textContent: `Restore failed: ${error.message}` }));
   }));
-  return el("li", { dataset: { version: String(entry.version) } }, el("span", {}, describe(entry)), button);
+  const preview = entry.version === newest ? null
+    : el("a", { className: "button small", href: previewHref(window.location.href, entry.version) }, "Preview");
+  return el("li", { dataset: { version: String(entry.version) } }, el("span", {}, describe(entry)), preview, button);
 }
 
 export async function showHistory(list, api = new Api(pageToken())) {

@@ -6,6 +6,7 @@
 import { segmentCss } from "./colors.js";
 import { readVolumeLayer } from "./layers.js";
 import { VolumeEditor, VolumeSaver, volumeBase } from "./volume.js";
+import { atVersion } from "./version_preview.js";
 import { el } from "/static/common.js";
 
 const TWO_32 = 4294967296;
@@ -18,8 +19,9 @@ function idCss(id) {
 
 /** The annotation's volume layers in the page, and which of them the brush paints into. */
 export class VolumeLayers {
-  constructor({ viewer, api, annotationId, segmentList, editable, turns, onState, onFailure }) {
+  constructor({ viewer, api, annotationId, segmentList, editable, turns, onState, onFailure, version = null }) {
     this.viewer = viewer;
+    this.version = version; // a previewed earlier version (read only), or null for the current one
     this.api = api;
     this.annotationId = annotationId;
     this.segmentList = segmentList;
@@ -44,7 +46,7 @@ export class VolumeLayers {
   }
 
   add(json) {
-    const path = `/data${volumeBase(this.annotationId, json.name)}/buckets`;
+    const path = atVersion(`/data${volumeBase(this.annotationId, json.name)}/buckets`, this.version);
     const layer = readVolumeLayer(json, path);
     if (!layer) return null;
     const entry = { json, layer, segmentSaves: Promise.resolve(), activeId: 1 };
