@@ -20,6 +20,8 @@ from voxelhub.api.authentication import authenticate
 from voxelhub.datasets import access
 from voxelhub.read_memo import ReadMemo
 from voxelhub.sharing import tokens
+from voxelhub.storage import Location
+from voxelhub.storage.store_pool import StorePool
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ def check_readable(
     with request.app.state.session_factory() as session:
         actor = authenticate(request, session, guesses=guesses, memo=looked).actor
         return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=looked,
-                               caches=request.app.state.caches)
+                               caches=request.app.state.caches, timeouts=request.app.state.store_pool.timeouts)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
@@ -61,9 +63,24 @@ def _record_guesses(request: Request, addresses: list[str]) -> None:
         tokens.record_guesses(session, addresses)
 
 
-async def read_nearby(target: access.ReadableDataset, fn: Callable[[], T]) -> T:
+async def read_nearby(request: Request, target: access.ReadableDataset, fn: Callable[[], T]) -> T:
     """Run a storage read inline when the dataset is a local folder and the read is one small file (a page
-    cache hit, like nginx's own reads), in a worker thread when it is an object store."""
+    cache hit, like nginx's own reads), on the app's store pool when it is an object store."""
     if target.location.is_local:
         return fn()
-    return await run_in_threadpool(fn)
+    return await in_store_thread(request, target.location, fn)
+
+
+async def read_in_worker(request: Request, target: access.ReadableDataset, fn: Callable[[], T]) -> T:
+    """Run storage work that decodes or draws in a worker thread: the default pool for a local folder, the
+    store pool for an object store (so that a store that does not answer holds only store threads)."""
+    if target.location.is_local:
+        return await run_in_threadpool(fn)
+    return await in_store_thread(request, target.location, fn)
+
+
+async def in_store_thread(request: Request, location: Location, fn: Callable[[], T]) -> T:
+    """`fn` on the app's store pool: 503 at once when the pool is full, 503/504 naming the store when it fails
+    or exceeds the deadline (`voxelhub.storage.store_pool`)."""
+    pool: StorePool = request.app.state.store_pool
+    return await pool.run(location.name, fn)

@@ -22,6 +22,7 @@ from voxelhub.ids import is_valid_id
 from voxelhub.policy import Action, Actor, DatasetFacts, authorize
 from voxelhub.read_memo import Memo
 from voxelhub.storage import InvalidKey, Location, open_location
+from voxelhub.storage.location import DEFAULT_TIMEOUTS, StoreTimeouts
 
 T = TypeVar("T")
 
@@ -50,10 +51,10 @@ class ReadableDataset:
 
 
 def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | None = None,
-             caches: AppCaches = NO_CACHES) -> ReadableDataset:
+             caches: AppCaches = NO_CACHES, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
     facts are read only when the database changed since they were last read (`voxelhub.read_memo`); the
-    location and parsed dataSource come from the app's `caches`."""
+    location and parsed dataSource come from the app's `caches`; an object store is opened with `timeouts`."""
     if memo is None:
         facts = read_facts(session, dataset_id)
     else:
@@ -61,7 +62,7 @@ def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | No
     if facts is None:
         raise NotFound()
     authorize(actor, Action.READ, facts)
-    location, source = _storage(session, facts, caches)
+    location, source = _storage(session, facts, caches, timeouts)
     return ReadableDataset(facts=facts, location=location, source=source)
 
 
@@ -79,13 +80,15 @@ def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
     )
 
 
-def _storage(session: Session, facts: DatasetFacts, caches: AppCaches) -> tuple[Location, DataSource]:
+def _storage(session: Session, facts: DatasetFacts, caches: AppCaches,
+             timeouts: StoreTimeouts) -> tuple[Location, DataSource]:
     """Location and parsed dataSource, cached per dataset and version of its row (any edit of the row,
     through the ORM, moves `updated_at`)."""
 
     def load() -> tuple[Location, DataSource]:
         row = session.execute(_STORAGE_COLUMNS, {"dataset_id": facts.id}).one()
-        location = open_location(row.location, row.storage_options or None, cache=caches.locations)
+        location = open_location(row.location, row.storage_options or None, cache=caches.locations,
+                                 timeouts=timeouts)
         return location, DataSource.from_wk_json(row.data_source)
 
     return caches.datasets.get_or_load((facts.id, facts.updated_at), load)
