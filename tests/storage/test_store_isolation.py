@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.datasets.helpers import register_folder
-from tests.factories import build_world
+from tests.factories import build_world, logged_in_client
 from tests.storage.s3server import BUCKET, S3Process, running_s3_process, upload_dir
 from voxelhub.datasets.demo_data import build_synthetic
 from voxelhub.settings import Settings
@@ -145,3 +145,25 @@ def test_a_full_store_pool_answers_503_at_once(client: TestClient, datasets: dic
     assert "2 store threads" in body["error"]
     assert client.get(chunk_url(datasets["local"])).status_code == 200
     assert [p.wait(DEADLINE + 5).status_code for p in holding] == [504, 504]
+
+
+def test_volume_layers_in_a_paused_store(app, settings: Settings, session_factory, s3: S3Process,  # type: ignore[no-untyped-def]
+                                         synthetic: Path) -> None:
+    volumes_url = f"s3://{BUCKET}/volumes-isolation"
+    app.state.settings = settings.with_overrides(volumes_url=volumes_url, volumes_storage_options=s3.options)
+    world = build_world(session_factory)
+    dataset_id = register_folder(session_factory, world.org_ids["a"], synthetic)
+    owner = logged_in_client(app, world.users["admin_a"])
+    created = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]})
+    assert created.status_code == 201, created.text
+    buckets = f"/data/annotations/{created.json()['id']}/layers/Volume/buckets"
+    query = {"mag": [1, 1, 1], "buckets": [[1, 0, 0]]}
+    s3.pause()
+    try:
+        answer = owner.post(buckets, json=query)
+        assert answer.status_code in (503, 504)
+        assert answer.json()["store"] == volumes_url and "127.0.0.1" not in answer.text
+        assert owner.get("/api/buildinfo").status_code == 200
+    finally:
+        s3.resume()
+    assert owner.post(buckets, json=query).status_code == 200

@@ -16,6 +16,7 @@ from typing import TypeVar
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from voxelhub.annotations.volume.layers import volumes_location
 from voxelhub.api.authentication import authenticate
 from voxelhub.datasets import access
 from voxelhub.read_memo import ReadMemo
@@ -77,6 +78,15 @@ async def read_in_worker(request: Request, target: access.ReadableDataset, fn: C
     if target.location.is_local:
         return await run_in_threadpool(fn)
     return await in_store_thread(request, target.location, fn)
+
+
+async def volumes_work(request: Request, fn: Callable[[], T]) -> T:
+    """Work on volume annotation layers: on the store pool when they live in an object store
+    (VOXELHUB_VOLUMES_URL=s3://…), in the default pool when in the data folder."""
+    location = volumes_location(request.app.state.settings, request.app.state.caches.locations)
+    if location.is_local:
+        return await run_in_threadpool(fn)
+    return await in_store_thread(request, location, fn)
 
 
 async def in_store_thread(request: Request, location: Location, fn: Callable[[], T]) -> T:

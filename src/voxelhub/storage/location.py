@@ -140,8 +140,10 @@ class Location:
                 Path(path).mkdir(parents=True, exist_ok=True)
             return LocalStore(path, read_only=read_only)
         scheme = self.url.split("://", 1)[0]
-        return FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
-                                    read_only=read_only)
+        store = FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
+                                     read_only=read_only)
+        store.fs.retries = self.fs.retries  # as few tries as this location's own calls (`StoreTimeouts`)
+        return store
 
     def remove(self, prefix: str) -> None:
         """Delete every object below `prefix` (a folder on disk); nothing happens when there is none."""
