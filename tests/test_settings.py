@@ -64,3 +64,18 @@ def test_an_exhausted_database_pool_is_a_503_for_that_request(app, client, monke
     assert answer.status_code == 503
     assert answer.json() == {"error": "the database is busy; try again shortly"}
     assert answer.headers["retry-after"] == "2"
+def test_store_timeouts_and_workers() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.store_connect_timeout_seconds, defaults.store_read_timeout_seconds,
+            defaults.store_deadline_seconds, defaults.store_workers) == (5.0, 10.0, 15.0, 16)
+    settings = Settings.from_env({"VOXELHUB_STORE_CONNECT_TIMEOUT": "2", "VOXELHUB_STORE_READ_TIMEOUT": "3.5",
+                                  "VOXELHUB_STORE_DEADLINE": "8", "VOXELHUB_STORE_WORKERS": "4"})
+    assert (settings.store_connect_timeout_seconds, settings.store_read_timeout_seconds,
+            settings.store_deadline_seconds, settings.store_workers) == (2.0, 3.5, 8.0, 4)
+@pytest.mark.parametrize("env", [
+    {"VOXELHUB_STORE_READ_TIMEOUT": "0"}, {"VOXELHUB_STORE_CONNECT_TIMEOUT": "soon"},
+    {"VOXELHUB_STORE_DEADLINE": "inf"}, {"VOXELHUB_STORE_WORKERS": "0"}, {"VOXELHUB_STORE_WORKERS": "2.5"},
+])
+def test_unusable_store_settings_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        Settings.from_env(env)

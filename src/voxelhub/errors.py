@@ -55,3 +55,15 @@ class TooLarge(DomainError):
     """The request is larger than this route accepts."""
 
     status_code = 413
+
+
+class StoreUnavailable(DomainError):
+    """The object store holding this data does not answer; try again later."""
+
+    status_code = 503
+
+
+class StoreTimeout(StoreUnavailable):
+    """The object store holding this data did not answer in time; try again later."""
+
+    status_code = 504

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from voxelhub.db import head_revision, schema_state
 from voxelhub.settings import Settings
-from voxelhub.storage.location import open_location
+from voxelhub.storage.location import open_location, store_timeouts
 
 DEADLINE_SECONDS = 3.0
 PROBE_KEY = ".voxelhub-health"  # looked up, never written: a missing key is a healthy answer
@@ -93,6 +93,7 @@ class HealthProbe:
         return "ok" if state.at_head else "schema not current: run `voxelhub migrate`"
 
     def _volumes(self) -> str:
-        location = open_location(self._settings.volumes_location_url, self._settings.volumes_storage_options or None)
-        location.exists(PROBE_KEY)
+        location = open_location(self._settings.volumes_location_url, self._settings.volumes_storage_options or None,
+                                 timeouts=store_timeouts(self._settings))
+        location.read(PROBE_KEY)  # one GET (a missing key answers 404; `exists` would add a LIST)
         return "ok"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,6 +90,12 @@ class Settings:
     storage_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `voxelhub gc` never deletes a volume object younger than this: a save may have written it and not yet committed
     volume_gc_grace_seconds: int = 3600
+    # Object stores (datasets and volume layers on S3): seconds to connect and to wait for each answer, seconds
+    # one request may spend on the store in all (retries included), threads reading stores at once per process.
+    store_connect_timeout_seconds: float = 5.0
+    store_read_timeout_seconds: float = 10.0
+    store_deadline_seconds: float = 15.0
+    store_workers: int = 16
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -138,6 +145,7 @@ class Settings:
             volume_gc_grace_seconds=_grace_seconds(env.get("VOXELHUB_VOLUME_GC_GRACE_SECONDS", "3600")),
             **_byte_limits(env),
             **_counts(env),
+            **_store_limits(env),
         )
 
 
@@ -203,6 +211,33 @@ def _grace_seconds(text: str) -> int:
     if not text.strip().isdigit():
         raise SettingsError("VOXELHUB_VOLUME_GC_GRACE_SECONDS must be a whole number of seconds (0 or more)")
     return int(text.strip())
+_STORE_SECONDS = {
+    "store_connect_timeout_seconds": "VOXELHUB_STORE_CONNECT_TIMEOUT",
+    "store_read_timeout_seconds": "VOXELHUB_STORE_READ_TIMEOUT",
+    "store_deadline_seconds": "VOXELHUB_STORE_DEADLINE",
+}
+
+def _store_limits(env: dict[str, str]) -> dict[str, Any]:
+    """Object-store timeouts (positive seconds) and the number of store threads (a positive whole number)."""
+    limits: dict[str, Any] = {}
+    for field_name, variable in _STORE_SECONDS.items():
+        text = env.get(variable, "").strip()
+        if text:
+            limits[field_name] = _positive_seconds(variable, text)
+    workers = env.get("VOXELHUB_STORE_WORKERS", "").strip()
+    if workers:
+        if not workers.isdigit() or int(workers) < 1:
+            raise SettingsError("VOXELHUB_STORE_WORKERS must be a positive whole number")
+        limits["store_workers"] = int(workers)
+    return limits
+def _positive_seconds(variable: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise SettingsError(f"{variable} must be a positive number of seconds")
+    return value
 
 
 def parse_address_list(value: str) -> str:

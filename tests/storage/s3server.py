@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,3 +51,59 @@ def upload_dir(options: dict[str, Any], local: Path, prefix: str) -> str:
              for path in Path(local).rglob("*") if path.is_file()}
     fs.pipe(files)  # s3fs sends these concurrently
     return f"s3://{BUCKET}/{prefix}"
+
+
+class S3Process:
+    """A moto server in a process of its own, so that a test can pause it (SIGSTOP) like a store that stops
+    answering, and count the requests it was sent (its request log)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: Path, options: dict[str, Any]) -> None:
+        self.process = process
+        self.log = log
+        self.options = options
+
+    def requests(self) -> list[str]:
+        """Request lines so far (`GET /bucket/key`), oldest first."""
+        time.sleep(0.3)  # the server writes a request's line after answering it
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [" ".join(found.group(1, 2)) for line in lines if (found := _REQUEST_LINE.search(line))]
+
+    def pause(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+_REQUEST_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) (\S+) HTTP/')  # werkzeug may colour its lines
+
+
+@contextmanager
+def running_s3_process(log: Path) -> Iterator[S3Process]:
+    """moto's server as a child process on a free loopback port, with the test bucket; logs requests to `log`."""
+    port = _free_port()
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
+               "client_kwargs": {"region_name": "us-east-1"}}
+    try:
+        _create_bucket(options["endpoint_url"])
+        yield S3Process(process, log, options)
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _create_bucket(endpoint: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            request = urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT")
+            urllib.request.urlopen(request, timeout=5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -35,6 +35,8 @@ from voxelhub.metrics import CollectRequestMetrics, collecting
 from voxelhub.read_memo import memo_for
 from voxelhub.settings import Settings
 from voxelhub.sharing.usage import UsageRecorder
+from voxelhub.storage.location import store_timeouts
+from voxelhub.storage.store_pool import StorePool
 from voxelhub.web import install as install_pages
 
 
@@ -54,6 +56,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.read_memo is not None:
         await app.state.read_memo.aclose()
     app.state.health.close()
+    app.state.store_pool.close()
     app.state.caches.clear()
 
 
@@ -78,6 +81,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
     app.state.caches = AppCaches()  # this app's own: never shared with another app in the process
+    app.state.store_pool = StorePool(workers=settings.store_workers, deadline=settings.store_deadline_seconds,
+                                     timeouts=store_timeouts(settings))
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.
     app.include_router(zarr_streaming.router, prefix="/data")

@@ -33,7 +33,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
         return not_found_response()
     body = {"error": exc.message, **exc.details}
     headers = {}
-    if isinstance(exc, TooManyRequests) and "retry_after" in exc.details:
+    if "retry_after" in exc.details:  # 429, and the 503/504 of an object store that does not answer
         headers["Retry-After"] = str(exc.details["retry_after"])
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 

@@ -21,12 +21,15 @@ from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from voxelhub.annotations.volume.layers import volumes_location
 from voxelhub.api.authentication import authenticate
 from voxelhub.datasets import access
 from voxelhub.errors import DomainError
 from voxelhub.policy import Actor
 from voxelhub.read_memo import NotRemembered, ReadMemo
 from voxelhub.sharing import tokens
+from voxelhub.storage import Location
+from voxelhub.storage.store_pool import StorePool
 
 EPOCH_LOOK_SECONDS = 5.0  # a database that does not answer the look by then: 503 for this request only
 
@@ -55,7 +58,8 @@ def check_readable(
         if actor is None:
             actor = authenticate(request, session, guesses=guesses, memo=looked).actor
         return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=looked,
-                               caches=request.app.state.caches, profiles=request.app.state.settings.storage_profiles)
+                               caches=request.app.state.caches, profiles=request.app.state.settings.storage_profiles,
+                               timeouts=request.app.state.store_pool.timeouts)
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
@@ -91,7 +95,8 @@ async def _readable_from_server(request: Request, dataset_id: str, memo: ReadMem
                 else:
                     return access.readable(session=unreachable, actor=actor, dataset_id=dataset_id,
                                            memo=remembered, caches=request.app.state.caches,
-                                           profiles=request.app.state.settings.storage_profiles)
+                                           profiles=request.app.state.settings.storage_profiles,
+                                           timeouts=request.app.state.store_pool.timeouts)
         except (NotRemembered, UnboundExecutionError):
             pass
     # Something must be read (or a guess recorded): the whole check, or its rest, in one worker thread.
@@ -103,9 +108,33 @@ def _record_guesses(request: Request, addresses: list[str]) -> None:
         tokens.record_guesses(session, addresses)
 
 
-async def read_nearby(target: access.ReadableDataset, fn: Callable[[], T]) -> T:
+async def read_nearby(request: Request, target: access.ReadableDataset, fn: Callable[[], T]) -> T:
     """Run a storage read inline when the dataset is a local folder and the read is one small file (a page
-    cache hit, like nginx's own reads), in a worker thread when it is an object store."""
+    cache hit, like nginx's own reads), on the app's store pool when it is an object store."""
     if target.location.is_local:
         return fn()
-    return await run_in_threadpool(fn)
+    return await in_store_thread(request, target.location, fn)
+
+
+async def read_in_worker(request: Request, target: access.ReadableDataset, fn: Callable[[], T]) -> T:
+    """Run storage work that decodes or draws in a worker thread: the default pool for a local folder, the
+    store pool for an object store (so that a store that does not answer holds only store threads)."""
+    if target.location.is_local:
+        return await run_in_threadpool(fn)
+    return await in_store_thread(request, target.location, fn)
+
+
+async def volumes_work(request: Request, fn: Callable[[], T]) -> T:
+    """Work on volume annotation layers: on the store pool when they live in an object store
+    (VOXELHUB_VOLUMES_URL=s3://…), in the default pool when in the data folder."""
+    location = volumes_location(request.app.state.settings, request.app.state.caches.locations)
+    if location.is_local:
+        return await run_in_threadpool(fn)
+    return await in_store_thread(request, location, fn)
+
+
+async def in_store_thread(request: Request, location: Location, fn: Callable[[], T]) -> T:
+    """`fn` on the app's store pool: 503 at once when the pool is full, 503/504 naming the store when it fails
+    or exceeds the deadline (`voxelhub.storage.store_pool`)."""
+    pool: StorePool = request.app.state.store_pool
+    return await pool.run(location.name, fn)

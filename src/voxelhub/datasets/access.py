@@ -22,6 +22,7 @@ from voxelhub.ids import is_valid_id
 from voxelhub.policy import Action, Actor, DatasetFacts, authorize
 from voxelhub.read_memo import Memo
 from voxelhub.storage import InvalidKey, Location, open_location
+from voxelhub.storage.location import DEFAULT_TIMEOUTS, StoreTimeouts
 from voxelhub.storage.profiles import effective_options
 
 T = TypeVar("T")
@@ -51,11 +52,12 @@ class ReadableDataset:
 
 
 def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | None = None,
-             caches: AppCaches = NO_CACHES, profiles: Mapping[str, Mapping[str, Any]] | None = None) -> ReadableDataset:
+             caches: AppCaches = NO_CACHES, profiles: Mapping[str, Mapping[str, Any]] | None = None,
+             timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
     facts are read only when the database changed since they were last read (`voxelhub.read_memo`); the
-    location and parsed dataSource come from the app's `caches`; an object store's credentials from the server's
-    storage `profiles` (`voxelhub.storage.profiles`)."""
+    location and parsed dataSource come from the app's `caches`; an object store is opened with the server's
+    storage `profiles` (`voxelhub.storage.profiles`: its credentials) and `timeouts`."""
     if memo is None:
         facts = read_facts(session, dataset_id)
     else:
@@ -63,7 +65,7 @@ def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | No
     if facts is None:
         raise NotFound()
     authorize(actor, Action.READ, facts)
-    location, source = _storage(session, facts, caches, profiles or {})
+    location, source = _storage(session, facts, caches, profiles or {}, timeouts)
     return ReadableDataset(facts=facts, location=location, source=source)
 
 
@@ -82,14 +84,14 @@ def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
 
 
 def _storage(session: Session, facts: DatasetFacts, caches: AppCaches,
-             profiles: Mapping[str, Mapping[str, Any]]) -> tuple[Location, DataSource]:
+             profiles: Mapping[str, Mapping[str, Any]], timeouts: StoreTimeouts) -> tuple[Location, DataSource]:
     """Location and parsed dataSource, cached per dataset and version of its row (any edit of the row,
     through the ORM, moves `updated_at`)."""
 
     def load() -> tuple[Location, DataSource]:
         row = session.execute(_STORAGE_COLUMNS, {"dataset_id": facts.id}).one()
         options = effective_options(row.storage_options, profiles)
-        location = open_location(row.location, options, cache=caches.locations)
+        location = open_location(row.location, options, cache=caches.locations, timeouts=timeouts)
         return location, DataSource.from_wk_json(row.data_source)
 
     return caches.datasets.get_or_load((facts.id, facts.updated_at), load)

@@ -19,9 +19,45 @@ from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore
 
 from voxelhub.caches import NO_CACHE, BoundedCache
+from voxelhub.settings import Settings
 from voxelhub.storage.keys import InvalidKey, join_key, validate_key
 
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+
+
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """How long one object-store request may take (seconds) and how often it is tried.
+
+    botocore's defaults (60 s to read, several retries, each multiplied again by s3fs's own five tries) made a
+    paused store hold a request for minutes; these bound each call. The callers add a deadline for the whole
+    work of a request (`voxelhub.storage.store_pool`), since retries still multiply these.
+    """
+
+    connect: float = 5.0
+    read: float = 10.0
+    attempts: int = 2  # s3fs's tries of one call of a Location (5 by default); botocore itself tries once
+
+    def merged(self, options: dict[str, Any]) -> dict[str, Any]:
+        """s3fs storage options with these timeouts, where the options do not set their own."""
+        merged = dict(options)
+        config = dict(merged.get("config_kwargs") or {})
+        config.setdefault("connect_timeout", self.connect)
+        config.setdefault("read_timeout", self.read)
+        config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
+        merged["config_kwargs"] = config
+        # s3fs asks for the size (a HEAD, and a LIST when the key is missing) before a whole-object GET when
+        # it may split the GET into concurrent ranges; chunks are small, so one GET is the fast way.
+        merged.setdefault("max_concurrency", 1)
+        return merged
+
+
+DEFAULT_TIMEOUTS = StoreTimeouts()
+
+
+def store_timeouts(settings: Settings) -> StoreTimeouts:
+    """The operator's store timeouts (`VOXELHUB_STORE_CONNECT_TIMEOUT`, `VOXELHUB_STORE_READ_TIMEOUT`)."""
+    return StoreTimeouts(connect=settings.store_connect_timeout_seconds, read=settings.store_read_timeout_seconds)
 
 
 @dataclass(eq=False)
@@ -37,6 +73,12 @@ class Location:
     fs: Any  # synchronous fsspec filesystem
     storage_options: dict[str, Any] = field(default_factory=dict)
     is_local: bool = True
+
+    @property
+    def name(self) -> str:
+        """How answers and logs name this location: its URL (`s3://bucket/prefix`), which holds no credentials
+        (they and the endpoint live in the storage options)."""
+        return self.url
 
     def _path(self, key: str) -> str:
         return join_key(self.root, validate_key(key)) if self.root else validate_key(key)
@@ -98,8 +140,10 @@ class Location:
                 Path(path).mkdir(parents=True, exist_ok=True)
             return LocalStore(path, read_only=read_only)
         scheme = self.url.split("://", 1)[0]
-        return FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
-                                    read_only=read_only)
+        store = FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
+                                     read_only=read_only)
+        store.fs.retries = self.fs.retries  # as few tries as this location's own calls (`StoreTimeouts`)
+        return store
 
     def put_folder(self, local: Path, prefix: str) -> None:
         """Copy a local folder's files below `prefix` (to an object store, s3fs sends them concurrently)."""
@@ -123,19 +167,26 @@ LocationCache: TypeAlias = BoundedCache[str, Location]  # by URL and options
 
 
 def open_location(url: str | Path, storage_options: dict[str, Any] | None = None, *,
-                  cache: LocationCache = NO_CACHE) -> Location:
-    """Location for a local path (or `file://` URL) or `s3://bucket/prefix` (storage_options go to s3fs).
+                  cache: LocationCache = NO_CACHE, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> Location:
+    """Location for a local path (or `file://` URL) or `s3://bucket/prefix` (storage_options go to s3fs, with
+    `timeouts` added where they set none).
 
     Given the app's location cache (`voxelhub.caches.AppCaches.locations`), one instance per (url, options):
     resolving a local path costs tens of microseconds, which code that opens a location per bucket notices.
     """
     text = str(url)
     opts = dict(storage_options or {})
-    key = json.dumps([text, opts], sort_keys=True, default=str)
-    return cache.get_or_load(key, lambda: _make_location(text, opts))
+    if _is_object_store(text):
+        opts = timeouts.merged(opts)
+    key = json.dumps([text, opts, timeouts.attempts], sort_keys=True, default=str)
+    return cache.get_or_load(key, lambda: _make_location(text, opts, timeouts.attempts))
 
 
-def _make_location(text: str, opts: dict[str, Any]) -> Location:
+def _is_object_store(text: str) -> bool:
+    return "://" in text and not text.startswith("file://")
+
+
+def _make_location(text: str, opts: dict[str, Any], attempts: int) -> Location:
     if text.startswith("file://"):
         text = text[len("file://"):]
     if "://" not in text:
@@ -151,4 +202,5 @@ def _make_location(text: str, opts: dict[str, Any]) -> Location:
     if prefix:
         validate_key(prefix)
     fs = fsspec.filesystem("s3", **opts)
+    fs.retries = attempts  # s3fs takes this as a class attribute, not as an option
     return Location(url=f"s3://{rest}", root=rest, fs=fs, storage_options=opts, is_local=False)

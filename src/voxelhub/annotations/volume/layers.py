@@ -22,7 +22,7 @@ from voxelhub.caches import NO_CACHE
 from voxelhub.errors import BadInput
 from voxelhub.settings import Settings
 from voxelhub.storage.keys import InvalidKey, validate_key
-from voxelhub.storage.location import Location, LocationCache, open_location
+from voxelhub.storage.location import Location, LocationCache, open_location, store_timeouts
 
 BUCKET = 32
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -43,7 +43,8 @@ def mag_key(mag: tuple[int, int, int] | list[int]) -> str:
 def volumes_location(settings: Settings, locations: LocationCache = NO_CACHE) -> Location:
     """Where volume layers live: the data folder's `volumes/`, or an object store (VOXELHUB_VOLUMES_URL). The
     bucket reads and writes pass the app's `locations` cache: they ask for this once per bucket."""
-    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None, cache=locations)
+    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None, cache=locations,
+                         timeouts=store_timeouts(settings))
 
 
 def _legacy_store(settings: Settings, prefixes: Sequence[str]) -> CopyOnWriteStore | None:

@@ -15,6 +15,7 @@ from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.annotations.volume import service as volume_service
 from voxelhub.api.deps import ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
+from voxelhub.api.readable import volumes_work
 from voxelhub.api.request_body import json_body_schema, json_of, read_capped, validated
 from voxelhub.app_caches import AppCaches
 from voxelhub.datasets import access
@@ -66,7 +67,7 @@ async def paint(annotation_id: str, layer: str, request: Request, actor: ActorDe
     """Painted 32³ buckets (base64 of x-fastest little-endian voxels) as one versioned save (body: `PaintBatch`).
     The body (up to `max_save_body_bytes`) is decoded in a worker thread, never on the event loop."""
     raw = await read_capped(request, settings.max_save_body_bytes)
-    return await run_in_threadpool(_paint, raw, annotation_id, layer, actor, session, settings, caches)
+    return await volumes_work(request, lambda: _paint(raw, annotation_id, layer, actor, session, settings, caches))
 
 
 def _paint(raw: bytes, annotation_id: str, layer: str, actor: Actor, session: Session,
@@ -99,12 +100,12 @@ def _set_segments(raw: bytes, annotation_id: str, layer: str, actor: Actor,
 
 @data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets", response_class=Response,
                   responses=binary_answer("the 32³ buckets, one after the other"))
-def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
-                 settings: SettingsDep, caches: CachesDep,
-                 version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None) -> Response:
+async def read_buckets(annotation_id: str, layer: str, body: BucketBatch, request: Request, actor: ActorDep,
+                       session: SessionDep, settings: SettingsDep, caches: CachesDep,
+                       version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None) -> Response:
     """The buckets at `version` (default: the current one); any saved version reads back exactly."""
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
-    payload = volume_service.read(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
-                                  layer_name=layer, mag=body.mag, buckets=body.buckets, caches=caches,
-                                  version=version)
+    payload = await volumes_work(request, lambda: volume_service.read(
+        session=session, settings=settings, actor=actor, annotation_id=annotation_id, layer_name=layer,
+        mag=body.mag, buckets=body.buckets, caches=caches, version=version))
     return Response(payload, media_type="application/octet-stream")

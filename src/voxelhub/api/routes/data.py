@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from voxelhub.api.openapi_docs import binary_answer
-from voxelhub.api.readable import readable_dataset
+from voxelhub.api.readable import read_in_worker, readable_dataset
 from voxelhub.datasets import access
 from voxelhub.datasets.schemas import BucketBatch
 from voxelhub.datasets.thumbnail import layer_thumbnail
@@ -22,7 +21,7 @@ MAX_COORDINATE = 2**31 - 1
 
 
 # These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
-# decoding runs in one worker thread.
+# decoding runs in one worker thread (a store thread for an object store: `read_in_worker`).
 @router.get("/datasets/{dataset_id}/layers/{layer}/data", response_class=Response,
             responses=binary_answer("raw voxels, little-endian, x fastest"))
 async def raw_box(
@@ -49,7 +48,7 @@ async def raw_box(
             body = to_wire_bytes(data)
         return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
 
-    return await run_in_threadpool(read)
+    return await read_in_worker(request, target, read)
 
 
 def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
@@ -65,8 +64,10 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     max_buckets = request.app.state.settings.max_buckets_per_request
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
     arrays = request.app.state.caches.arrays
-    payload = await run_in_threadpool(
-        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, positions, arrays=arrays)
+    payload = await read_in_worker(
+        request, target,
+        lambda: access.guarded(lambda: read_buckets(target.location, target.source, layer, body.mag, positions,
+                                                    arrays=arrays)),
     )
     return Response(payload, media_type=OCTETS)
 
@@ -80,8 +81,9 @@ async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     key = (target.facts.id, target.facts.updated_at.isoformat(), layer)
     png = caches.thumbnails.get(key)
     if png is None:  # drawn in a worker thread, so a hit never leaves the event loop
-        png = await run_in_threadpool(
-            access.guarded, lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays)
+        png = await read_in_worker(
+            request, target,
+            lambda: access.guarded(lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays)),
         )
         caches.thumbnails.put(key, png)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -35,7 +35,7 @@ async def _answer(request: Request, dataset_id: str, key: str) -> Response:
         with access.data_errors():
             return zarr_view_get(target.location, target.source, key)
 
-    body = await read_nearby(target, read)
+    body = await read_nearby(request, target, read)
     if body is None:
         raise NotFound("no such key")
     media_type = "application/json" if is_metadata_key(key) else "application/octet-stream"
