@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from voxelhub.errors import StoreTimeout, StoreUnavailable
+from voxelhub.metrics import record_store_error
 from voxelhub.storage.location import StoreTimeouts
 
 T = TypeVar("T")
@@ -89,5 +90,6 @@ class StorePool:
             self._busy -= 1
 
     def _error(self, kind: type[StoreUnavailable], store: str, what: str) -> StoreUnavailable:
+        record_store_error(store, "timeout" if kind is StoreTimeout else "unavailable")
         retry_after = max(1, math.ceil(self.deadline))
         return kind(f"the object store {store} {what}", store=store, retry_after=retry_after)
