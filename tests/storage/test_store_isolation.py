@@ -5,6 +5,7 @@ store one GET, found or missing."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -41,17 +43,22 @@ def s3_url(s3: S3Process, synthetic: Path) -> str:
     return upload_dir(s3.options, synthetic, "isolation")
 
 
+PROFILE = "test-s3"  # the store's credentials, kept in the settings: the dataset row names the profile only
+
+
 @pytest.fixture
-def settings(settings: Settings) -> Settings:  # type: ignore[override]
+def settings(settings: Settings, s3: S3Process) -> Settings:  # type: ignore[override]
     return settings.with_overrides(store_connect_timeout_seconds=1.0, store_read_timeout_seconds=1.0,
-                                   store_deadline_seconds=DEADLINE, store_workers=2)
+                                   store_deadline_seconds=DEADLINE, store_workers=2,
+                                   storage_profiles={PROFILE: s3.options})
 
 
 @pytest.fixture
 def datasets(session_factory, s3: S3Process, s3_url: str, synthetic: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     org = build_world(session_factory).org_ids["a"]
     return {
-        "s3": register_folder(session_factory, org, s3_url, public=True, storage_options=s3.options, name="in-s3"),
+        "s3": register_folder(session_factory, org, s3_url, public=True, storage_options={"profile": PROFILE},
+                              profiles={PROFILE: s3.options}, name="in-s3"),
         "local": register_folder(session_factory, org, synthetic, public=True, name="on-disk"),
     }
 
@@ -156,8 +163,14 @@ def test_volume_layers_in_a_paused_store(app, settings: Settings, session_factor
     owner = logged_in_client(app, world.users["admin_a"])
     created = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]})
     assert created.status_code == 201, created.text
-    buckets = f"/data/annotations/{created.json()['id']}/layers/Volume/buckets"
+    annotation_id = created.json()["id"]
+    buckets = f"/data/annotations/{annotation_id}/layers/Volume/buckets"
     query = {"mag": [1, 1, 1], "buckets": [[1, 0, 0]]}
+    # A painted bucket: its voxels are an object in the store (an unpainted one needs nothing from it).
+    voxels = base64.b64encode(np.full((32,) * 3, 5, dtype="<u4").tobytes(order="F")).decode()
+    painted = owner.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets", json={
+        "version": created.json()["version"], "buckets": [{"mag": [1, 1, 1], "position": [1, 0, 0], "data": voxels}]})
+    assert painted.status_code == 200, painted.text
     s3.pause()
     try:
         answer = owner.post(buckets, json=query)
