@@ -54,7 +54,7 @@ def dataset_add(args: argparse.Namespace) -> int:
             location_url=_location_url(args.path), name=args.name, storage_options=options or None,
             profiles=settings.storage_profiles,
         )
-        layers = ", ".join(f"{l['name']} ({l['category']}, {len(l['mags'])} mags)"  # noqa: E741
-                           for l in dataset.data_source["dataLayers"])  # noqa: E741
+        layers = ", ".join(f"{layer['name']} ({layer['category']}, {len(layer['mags'])} mags)"
+                           for layer in dataset.data_source["dataLayers"])
         print(f"registered dataset {dataset.name} ({dataset.id}): {layers}; private, no allowed teams")
     return 0

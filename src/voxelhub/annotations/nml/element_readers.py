@@ -31,12 +31,12 @@ def parse_meta(el: Any) -> tuple[str, str]:
 
 def parse_bounding_box(el: Any, default_id: int = 0) -> BoundingBox:
     """`<userBoundingBox>` or the legacy `<taskBoundingBox>`: topLeftX/Y/Z + width/height/depth."""
-    top_left = tuple(attr_int(el, f"topLeft{a}", 0) for a in "XYZ")
-    size = tuple(attr_int(el, k, 0) for k in ("width", "height", "depth"))
-    if any(s is not None and s < 0 for s in size):
+    x, y, z = (attr_int(el, f"topLeft{a}", 0) or 0 for a in "XYZ")
+    width, height, depth = (attr_int(el, k, 0) or 0 for k in ("width", "height", "depth"))
+    if min(width, height, depth) < 0:
         raise NmlError(f"<{el.tag}> has a negative size", source_line(el))
     return BoundingBox(
-        id=attr_int(el, "id", default_id) or 0, top_left=top_left, size=size,  # type: ignore[arg-type]
+        id=attr_int(el, "id", default_id) or 0, top_left=(x, y, z), size=(width, height, depth),
         name=el.get("name", ""), color=attr_color(el), is_visible=bool(attr_bool(el, "isVisible", True)),
     )
 

@@ -136,10 +136,10 @@ def bounding_box(raw: Any) -> BoundingBox:
     box = raw.get("boundingBox", raw)
     if not isinstance(box, dict):
         raise BadValue("boundingBox must be an object")
-    top_left = tuple(as_int(v, "topLeft") for v in as_vec(get(box, "topLeft"), "topLeft"))
-    size = tuple(as_int(get(box, k), k) for k in ("width", "height", "depth"))
-    if any(s < 0 for s in size):
+    x, y, z = (as_int(v, "topLeft") for v in as_vec(get(box, "topLeft"), "topLeft"))
+    width, height, depth = (as_int(get(box, k), k) for k in ("width", "height", "depth"))
+    if min(width, height, depth) < 0:
         raise BadValue("a bounding box cannot have a negative size")
-    return BoundingBox(id=as_int(get(raw, "id"), "id"), top_left=top_left, size=size,  # type: ignore[arg-type]
+    return BoundingBox(id=as_int(get(raw, "id"), "id"), top_left=(x, y, z), size=(width, height, depth),
                        name=as_str(raw.get("name", ""), "name"), color=as_color(raw.get("color")),
                        is_visible=as_bool(raw.get("isVisible", True), "isVisible"))
