@@ -25,7 +25,9 @@ SIZE = (160, 128, 64)  # 5 x 4 x 2 chunks of 32³ per layer, two layers: 80 dist
 # The store-timeout settings of the process under test. Empty until object-store isolation lands: then set its
 # timeout here to a few seconds, so that this test is quick and the bound below is well clear of it.
 STORE_TIMEOUT_ENV: dict[str, str] = {  # short, so that the test is quick; the defaults are 5/10/15 s
-    "VOXELHUB_STORE_CONNECT_TIMEOUT": "2", "VOXELHUB_STORE_READ_TIMEOUT": "2", "VOXELHUB_STORE_DEADLINE": "5",
+    "VOXELHUB_STORE_CONNECT_TIMEOUT": "2",
+    "VOXELHUB_STORE_READ_TIMEOUT": "2",
+    "VOXELHUB_STORE_DEADLINE": "5",
 }
 # The answer must come "within the store timeout". Whatever that setting becomes, an answer later than this is a
 # hang by any operator's measure (the issue measured ~110 s); it also bounds this test's run time.
@@ -37,16 +39,19 @@ OTHER_ROUTES_SECONDS = 1.0
 
 
 def _chunks() -> list[str]:
-    return [f"/data/datasets/{{id}}/layers/{layer}/data?mag=1-1-1&x={x}&y={y}&z={z}&width=32&height=32&depth=32"
-            for layer in ("color", "segmentation") for x in range(0, SIZE[0], 32)
-            for y in range(0, SIZE[1], 32) for z in range(0, SIZE[2], 32)]
+    return [
+        f"/data/datasets/{{id}}/layers/{layer}/data?mag=1-1-1&x={x}&y={y}&z={z}&width=32&height=32&depth=32"
+        for layer in ("color", "segmentation")
+        for x in range(0, SIZE[0], 32)
+        for y in range(0, SIZE[1], 32)
+        for z in range(0, SIZE[2], 32)
+    ]
 
 
 def _s3_dataset(s: Stack, tmp_path: Any) -> str:
     folder = build_synthetic(tmp_path / "synthetic", size=SIZE, seed=5)
     url = upload_dir(s.deployment.s3.options, folder, "datasets/paused")
-    s.deployment.cli("dataset", "add", url, "--org", ORG, "--name", "on-s3",
-                     "--storage-profile", "lab-s3")
+    s.deployment.cli("dataset", "add", url, "--org", ORG, "--name", "on-s3", "--storage-profile", "lab-s3")
     with s.admin(s.processes[0].url) as admin:
         found = admin.get("/api/datasets", params={"searchQuery": "on-s3"}).json()
     return str(next(d["id"] for d in found if d["name"] == "on-s3"))
@@ -75,7 +80,9 @@ def test_a_paused_store_costs_only_the_requests_that_need_it(deploy_stack, tmp_p
             s.deployment.s3.pause()
             try:
                 with ThreadPoolExecutor(IN_FLIGHT) as pool:
-                    stuck = [pool.submit(_timed_get, client, c, STORE_ANSWER_SECONDS) for c in chunks[:IN_FLIGHT]]
+                    stuck = [
+                        pool.submit(_timed_get, client, c, STORE_ANSWER_SECONDS) for c in chunks[:IN_FLIGHT]
+                    ]
                     time.sleep(1.0)  # let them reach the store
                     with s.admin(process.url) as other:
                         buildinfo = _timed_get(other, "/api/buildinfo", 10)

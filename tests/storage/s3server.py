@@ -32,8 +32,12 @@ def running_s3() -> Iterator[dict[str, Any]]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
+    options = {
+        "endpoint_url": f"http://127.0.0.1:{port}",
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
     try:
         request = urllib.request.Request(f"{options['endpoint_url']}/{BUCKET}", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
@@ -47,8 +51,11 @@ def upload_dir(options: dict[str, Any], local: Path, prefix: str) -> str:
     import s3fs
 
     fs = s3fs.S3FileSystem(**options, skip_instance_cache=True)
-    files = {f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}": path.read_bytes()
-             for path in Path(local).rglob("*") if path.is_file()}
+    files = {
+        f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}": path.read_bytes()
+        for path in Path(local).rglob("*")
+        if path.is_file()
+    }
     fs.pipe(files)  # s3fs sends these concurrently
     return f"s3://{BUCKET}/{prefix}"
 
@@ -83,10 +90,17 @@ def running_s3_process(log: Path) -> Iterator[S3Process]:
     """moto's server as a child process on a free loopback port, with the test bucket; logs requests to `log`."""
     port = _free_port()
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=out, stderr=subprocess.STDOUT)
-    options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    options = {
+        "endpoint_url": f"http://127.0.0.1:{port}",
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
     try:
         _create_bucket(options["endpoint_url"])
         yield S3Process(process, log, options)

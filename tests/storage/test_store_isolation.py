@@ -48,17 +48,28 @@ PROFILE = "test-s3"  # the store's credentials, kept in the settings: the datase
 
 @pytest.fixture
 def settings(settings: Settings, s3: S3Process) -> Settings:  # type: ignore[override]
-    return settings.with_overrides(store_connect_timeout_seconds=1.0, store_read_timeout_seconds=1.0,
-                                   store_deadline_seconds=DEADLINE, store_workers=2,
-                                   storage_profiles={PROFILE: s3.options})
+    return settings.with_overrides(
+        store_connect_timeout_seconds=1.0,
+        store_read_timeout_seconds=1.0,
+        store_deadline_seconds=DEADLINE,
+        store_workers=2,
+        storage_profiles={PROFILE: s3.options},
+    )
 
 
 @pytest.fixture
 def datasets(session_factory, s3: S3Process, s3_url: str, synthetic: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     org = build_world(session_factory).org_ids["a"]
     return {
-        "s3": register_folder(session_factory, org, s3_url, public=True, storage_options={"profile": PROFILE},
-                              profiles={PROFILE: s3.options}, name="in-s3"),
+        "s3": register_folder(
+            session_factory,
+            org,
+            s3_url,
+            public=True,
+            storage_options={"profile": PROFILE},
+            profiles={PROFILE: s3.options},
+            name="in-s3",
+        ),
         "local": register_folder(session_factory, org, synthetic, public=True, name="on-disk"),
     }
 
@@ -105,13 +116,18 @@ def assert_names_the_store_only(answer: httpx.Response, s3: S3Process, s3_url: s
     return dict(body)
 
 
-def test_a_chunk_is_one_get_found_or_missing(client: TestClient, datasets: dict[str, str], s3: S3Process) -> None:
+def test_a_chunk_is_one_get_found_or_missing(
+    client: TestClient, datasets: dict[str, str], s3: S3Process
+) -> None:
     before = len(s3.requests())
     found = client.get(chunk_url(datasets["s3"]))
     assert found.status_code == 200 and found.content
     missing = client.get(chunk_url(datasets["s3"], "color/1/c/0/0/0/9"))
     assert missing.status_code == 404
-    assert s3.requests()[before:] == [f"GET /{BUCKET}/isolation/{CHUNK}", f"GET /{BUCKET}/isolation/color/1/c/0/0/0/9"]
+    assert s3.requests()[before:] == [
+        f"GET /{BUCKET}/isolation/{CHUNK}",
+        f"GET /{BUCKET}/isolation/color/1/c/0/0/0/9",
+    ]
 
 
 def test_a_paused_store_answers_504_and_blocks_nothing_else(
@@ -131,8 +147,9 @@ def test_a_paused_store_answers_504_and_blocks_nothing_else(
     assert client.get(chunk_url(datasets["s3"])).status_code == 200  # the same process, no restart
 
 
-def test_decoding_routes_fail_the_same_way(client: TestClient, datasets: dict[str, str], paused: S3Process,
-                                           s3_url: str) -> None:
+def test_decoding_routes_fail_the_same_way(
+    client: TestClient, datasets: dict[str, str], paused: S3Process, s3_url: str
+) -> None:
     box = f"/data/datasets/{datasets['s3']}/layers/color/data?x=0&y=0&z=0&width=8&height=8&depth=8"
     answer = client.get(box)
     assert answer.status_code in (503, 504)
@@ -141,8 +158,9 @@ def test_decoding_routes_fail_the_same_way(client: TestClient, datasets: dict[st
     assert client.get(box).status_code == 200
 
 
-def test_a_full_store_pool_answers_503_at_once(client: TestClient, datasets: dict[str, str], paused: S3Process,
-                                               s3_url: str) -> None:
+def test_a_full_store_pool_answers_503_at_once(
+    client: TestClient, datasets: dict[str, str], paused: S3Process, s3_url: str
+) -> None:
     holding = [Pending(client, chunk_url(datasets["s3"], f"color/1/c/0/0/{i}/0")) for i in range(2)]
     time.sleep(0.3)  # both store threads now wait on the store
     extra = client.get(chunk_url(datasets["s3"], "color/1/c/0/0/1/1"))
@@ -154,8 +172,13 @@ def test_a_full_store_pool_answers_503_at_once(client: TestClient, datasets: dic
     assert [p.wait(DEADLINE + 5).status_code for p in holding] == [504, 504]
 
 
-def test_volume_layers_in_a_paused_store(app, settings: Settings, session_factory, s3: S3Process,  # type: ignore[no-untyped-def]
-                                         synthetic: Path) -> None:
+def test_volume_layers_in_a_paused_store(
+    app,
+    settings: Settings,
+    session_factory,
+    s3: S3Process,  # type: ignore[no-untyped-def]
+    synthetic: Path,
+) -> None:
     volumes_url = f"s3://{BUCKET}/volumes-isolation"
     app.state.settings = settings.with_overrides(volumes_url=volumes_url, volumes_storage_options=s3.options)
     world = build_world(session_factory)
@@ -168,8 +191,13 @@ def test_volume_layers_in_a_paused_store(app, settings: Settings, session_factor
     query = {"mag": [1, 1, 1], "buckets": [[1, 0, 0]]}
     # A painted bucket: its voxels are an object in the store (an unpainted one needs nothing from it).
     voxels = base64.b64encode(np.full((32,) * 3, 5, dtype="<u4").tobytes(order="F")).decode()
-    painted = owner.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets", json={
-        "version": created.json()["version"], "buckets": [{"mag": [1, 1, 1], "position": [1, 0, 0], "data": voxels}]})
+    painted = owner.post(
+        f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+        json={
+            "version": created.json()["version"],
+            "buckets": [{"mag": [1, 1, 1], "position": [1, 0, 0], "data": voxels}],
+        },
+    )
     assert painted.status_code == 200, painted.text
     s3.pause()
     try:

@@ -42,7 +42,16 @@ from voxelhub.web import install as install_pages
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing, annotation_content, annotation_volumes, annotation_routes):
+    for module in (
+        meta,
+        auth,
+        users,
+        datasets,
+        sharing,
+        annotation_content,
+        annotation_volumes,
+        annotation_routes,
+    ):
         router.include_router(module.router)
     router.include_router(data.thumbnails)
     return router
@@ -81,8 +90,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
     app.state.caches = AppCaches()  # this app's own: never shared with another app in the process
-    app.state.store_pool = StorePool(workers=settings.store_workers, deadline=settings.store_deadline_seconds,
-                                     timeouts=store_timeouts(settings))
+    app.state.store_pool = StorePool(
+        workers=settings.store_workers,
+        deadline=settings.store_deadline_seconds,
+        timeouts=store_timeouts(settings),
+    )
     install_error_handlers(app)
     # Routes are matched in order, one by one: the data routes, by far the most requested, come first.
     app.include_router(zarr_streaming.router, prefix="/data")

@@ -28,10 +28,17 @@ def link_public(link: ShareLink, origin: str, dataset: Dataset) -> ShareLinkPubl
     status = link_status(link)
     active = status == "active"
     return ShareLinkPublic(
-        id=link.id, name=link.name, is_default=link.is_default,
-        token=link.token if active else None, url=dataset_view_url(origin, dataset, link.token) if active else None,
-        created_at=link.created_at, expires_at=link.expires_at, revoked_at=link.revoked_at,
-        status=status, use_count=link.use_count, first_used_at=link.first_used_at,
+        id=link.id,
+        name=link.name,
+        is_default=link.is_default,
+        token=link.token if active else None,
+        url=dataset_view_url(origin, dataset, link.token) if active else None,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        status=status,
+        use_count=link.use_count,
+        first_used_at=link.first_used_at,
         last_used_at=link.last_used_at,
     )
 
@@ -41,7 +48,12 @@ def audit_log(*, session: Session, actor: Actor, dataset: Dataset) -> list[Audit
     events = service.audit_log(session=session, actor=actor, dataset=dataset)
     names = user_names(session, {e.actor_user_id for e in events if e.actor_user_id})
     return [
-        AuditEventPublic(action=e.action, at=e.at, actor_user_id=e.actor_user_id,
-                         actor_name=names.get(e.actor_user_id or ""), details=e.details)
+        AuditEventPublic(
+            action=e.action,
+            at=e.at,
+            actor_user_id=e.actor_user_id,
+            actor_name=names.get(e.actor_user_id or ""),
+            details=e.details,
+        )
         for e in events
     ]

@@ -38,7 +38,9 @@ class UsageRecorder:
         self._flush_seconds = flush_seconds
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
-        self._writing = threading.Lock()  # held for a whole flush, so a reader's flush waits for one under way
+        self._writing = (
+            threading.Lock()
+        )  # held for a whole flush, so a reader's flush waits for one under way
         self._timer: threading.Timer | None = None  # the write due for the uses pending now
 
     def record(self, link_id: str) -> None:
@@ -103,8 +105,9 @@ class UsageRecorder:
         if mine is None:
             self._pending[link_id] = use
         else:
-            self._pending[link_id] = _Pending(mine.count + use.count, min(mine.first, use.first),
-                                              max(mine.last, use.last))
+            self._pending[link_id] = _Pending(
+                mine.count + use.count, min(mine.first, use.first), max(mine.last, use.last)
+            )
 
     def _add(self, pending: dict[str, _Pending]) -> None:
         with transaction(self._factory) as session:
@@ -116,11 +119,17 @@ class UsageRecorder:
                         use_count=ShareLink.use_count + use.count,
                         # Other processes write too, their uses interleaved with ours: keep the extremes.
                         first_used_at=case(
-                            (or_(ShareLink.first_used_at.is_(None), ShareLink.first_used_at > use.first), use.first),
+                            (
+                                or_(ShareLink.first_used_at.is_(None), ShareLink.first_used_at > use.first),
+                                use.first,
+                            ),
                             else_=ShareLink.first_used_at,
                         ),
                         last_used_at=case(
-                            (or_(ShareLink.last_used_at.is_(None), ShareLink.last_used_at < use.last), use.last),
+                            (
+                                or_(ShareLink.last_used_at.is_(None), ShareLink.last_used_at < use.last),
+                                use.last,
+                            ),
                             else_=ShareLink.last_used_at,
                         ),
                     )

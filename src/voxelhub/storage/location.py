@@ -57,7 +57,9 @@ DEFAULT_TIMEOUTS = StoreTimeouts()
 
 def store_timeouts(settings: Settings) -> StoreTimeouts:
     """The operator's store timeouts (`VOXELHUB_STORE_CONNECT_TIMEOUT`, `VOXELHUB_STORE_READ_TIMEOUT`)."""
-    return StoreTimeouts(connect=settings.store_connect_timeout_seconds, read=settings.store_read_timeout_seconds)
+    return StoreTimeouts(
+        connect=settings.store_connect_timeout_seconds, read=settings.store_read_timeout_seconds
+    )
 
 
 @dataclass(eq=False)
@@ -128,8 +130,11 @@ class Location:
         """A Location for a sub-directory/prefix, sharing the filesystem."""
         sub = validate_key(subpath)
         return Location(
-            url=f"{self.url.rstrip('/')}/{sub}", root=self._path(sub), fs=self.fs,
-            storage_options=self.storage_options, is_local=self.is_local,
+            url=f"{self.url.rstrip('/')}/{sub}",
+            root=self._path(sub),
+            fs=self.fs,
+            storage_options=self.storage_options,
+            is_local=self.is_local,
         )
 
     def zarr_store(self, subpath: str = "", *, read_only: bool = True) -> Store:
@@ -140,8 +145,9 @@ class Location:
                 Path(path).mkdir(parents=True, exist_ok=True)
             return LocalStore(path, read_only=read_only)
         scheme = self.url.split("://", 1)[0]
-        store = FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
-                                     read_only=read_only)
+        store = FsspecStore.from_url(
+            f"{scheme}://{path}", storage_options=self.storage_options, read_only=read_only
+        )
         store.fs.retries = self.fs.retries  # as few tries as this location's own calls (`StoreTimeouts`)
         return store
 
@@ -166,8 +172,13 @@ class Location:
 LocationCache: TypeAlias = BoundedCache[str, Location]  # by URL and options
 
 
-def open_location(url: str | Path, storage_options: dict[str, Any] | None = None, *,
-                  cache: LocationCache = NO_CACHE, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> Location:
+def open_location(
+    url: str | Path,
+    storage_options: dict[str, Any] | None = None,
+    *,
+    cache: LocationCache = NO_CACHE,
+    timeouts: StoreTimeouts = DEFAULT_TIMEOUTS,
+) -> Location:
     """Location for a local path (or `file://` URL) or `s3://bucket/prefix` (storage_options go to s3fs, with
     `timeouts` added where they set none).
 
@@ -188,7 +199,7 @@ def _is_object_store(text: str) -> bool:
 
 def _make_location(text: str, opts: dict[str, Any], attempts: int) -> Location:
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     if "://" not in text:
         root = str(Path(text).expanduser().resolve())
         return Location(url=root, root=root, fs=LocalFileSystem(), storage_options={}, is_local=True)

@@ -35,7 +35,9 @@ def is_store_failure(exc: BaseException) -> bool:
         return False
     if isinstance(exc, OSError | TimeoutError):
         return True
-    return any(cls.__module__.split(".")[0] in ("botocore", "aiobotocore", "aiohttp") for cls in type(exc).__mro__)
+    return any(
+        cls.__module__.split(".")[0] in ("botocore", "aiobotocore", "aiohttp") for cls in type(exc).__mro__
+    )
 
 
 class StorePool:
@@ -66,7 +68,9 @@ class StorePool:
         except Exception as exc:
             if not is_store_failure(exc):
                 raise
-            logger.warning("object store %s: %s", store, type(exc).__name__)  # the text may name hosts or keys
+            logger.warning(
+                "object store %s: %s", store, type(exc).__name__
+            )  # the text may name hosts or keys
             raise self._error(StoreUnavailable, store, "did not answer") from None
 
     def close(self) -> None:
@@ -75,7 +79,9 @@ class StorePool:
     def _submit(self, store: str, fn: Callable[[], T]) -> Future[T]:
         with self._lock:
             if self._busy >= self.workers:
-                raise self._error(StoreUnavailable, store, f"is slow: all {self.workers} store threads are waiting on it")
+                raise self._error(
+                    StoreUnavailable, store, f"is slow: all {self.workers} store threads are waiting on it"
+                )
             self._busy += 1
         try:
             future = self._executor.submit(fn)

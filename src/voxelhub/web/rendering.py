@@ -25,8 +25,11 @@ from voxelhub.errors import DomainError, NotAuthenticated, NotFound
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
-    trim_blocks=True, lstrip_blocks=True,
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 
 
@@ -38,7 +41,9 @@ class Viewer:
     email: str
 
 
-def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)], session: SessionDep) -> Caller:
+def page_caller(
+    request: Request, caller: Annotated[Caller, Depends(get_caller)], session: SessionDep
+) -> Caller:
     """The caller. Who they are is noted on the request now, while the database session is open, so that
     an error page can still show it after the request's transaction was rolled back."""
     request.state.page_viewer = viewer_of(user_of(session, caller))
@@ -81,7 +86,12 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     if isinstance(exc, NotFound) and logged_out:
         text = f"{text} If it was shared with you inside your organization, log in."
     return render(
-        request, "error.html", status_code=exc.status_code, title=title, text=text, status=exc.status_code,
+        request,
+        "error.html",
+        status_code=exc.status_code,
+        title=title,
+        text=text,
+        status=exc.status_code,
         login_link=login_url(request.url.path) if offer_login else None,
     )
 

@@ -82,7 +82,9 @@ def audit_log(dataset_id: str, actor: ActorDep, session: SessionDep) -> list[Aud
 
 
 @router.post("/shortLinks", status_code=201, dependencies=[NO_STORE])
-def create_short_link(body: ShortLinkCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> ShortLinkPublic:
+def create_short_link(
+    body: ShortLinkCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> ShortLinkPublic:
     link = short_links.create(
         session=session, actor=actor, long_link=body.long_link, server_origin=server_origin(settings)
     )
@@ -96,8 +98,12 @@ def short_link_by_key(key: str, session: SessionDep, settings: SettingsDep) -> L
     return LongLinkAnswer(long_link=target)
 
 
-@pages.get("/links/{key}", response_class=RedirectResponse, status_code=302,
-           responses=redirect_answer("to the link's target on this server"))
+@pages.get(
+    "/links/{key}",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses=redirect_answer("to the link's target on this server"),
+)
 def follow_short_link(key: str, session: SessionDep, settings: SettingsDep) -> RedirectResponse:
     target = short_links.follow(session=session, key=key, server_origin=server_origin(settings))
     # The target may carry a sharing token: no cache keeps it (a returned response takes no NO_STORE header).
