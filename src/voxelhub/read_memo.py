@@ -189,27 +189,42 @@ class EpochWatcher:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests make several): connections do not cross loops
             self._loop, self._connection, self._next, self._running = loop, None, None, False
+        if not self._running:  # nothing under way: ask now, in this request's own coroutine
+            self._running = True
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._query()
+            except BaseException:
+                self._connection = None  # a query cut short leaves its connection in an unknown state
+                raise
+            finally:
+                self._running = False
+                self._start_next()
+        # A query is under way, begun before this request came: wait for the next one, shared by all who wait.
         if self._next is None:
             self._next = loop.create_future()
-        waiting = self._next
-        if not self._running:
-            self._running = True
-            loop.create_task(self._run())
-        return await asyncio.wait_for(asyncio.shield(waiting), timeout)
+        return await asyncio.wait_for(asyncio.shield(self._next), timeout)
 
-    async def _run(self) -> None:
-        while self._next is not None:
-            batch, self._next = self._next, None  # later arrivals wait for a query that starts after them
-            try:
-                value = await self._query()
-            except Exception as exc:  # noqa: BLE001 - handed to every waiter; the next look reconnects
-                self._connection = None
-                if not batch.done():
-                    batch.set_exception(exc)
-                continue
+    def _start_next(self) -> None:
+        if self._next is None or self._loop is None:
+            return
+        batch, self._next = self._next, None
+        self._running = True
+        self._loop.create_task(self._answer(batch))
+
+    async def _answer(self, batch: asyncio.Future[int]) -> None:
+        try:
+            value = await self._query()
+        except Exception as exc:  # noqa: BLE001 - handed to every waiter; the next look reconnects
+            self._connection = None
+            if not batch.done():
+                batch.set_exception(exc)
+        else:
             if not batch.done():
                 batch.set_result(value)
-        self._running = False
+        finally:
+            self._running = False
+            self._start_next()
 
     async def _query(self) -> int:
         import psycopg
