@@ -72,9 +72,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.usage_recorder = UsageRecorder(app.state.session_factory)
-    app.state.token_use = TokenUseRecorder(app.state.session_factory)
     app.state.server_key = server_key(settings)
+    app.state.usage_recorder = UsageRecorder(app.state.session_factory, visitor_key=app.state.server_key)
+    app.state.token_use = TokenUseRecorder(app.state.session_factory)
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
     app.state.caches = AppCaches()  # this app's own: never shared with another app in the process

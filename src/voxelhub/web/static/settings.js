@@ -143,11 +143,19 @@ function linkRow(link) {
     el("td", {}, link.name, link.isDefault ? el("span", { className: "muted" }, " (sharing link)") : null),
     el("td", {}, el("span", { className: `badge ${link.status}` }, link.status)),
     el("td", {}, link.expiresAt ? formatDate(link.expiresAt) : "never"),
-    el("td", { className: "num" }, link.useCount),
+    el("td", { className: "num" }, usageText(link)),
     el("td", {}, formatDate(link.firstUsedAt)),
     el("td", {}, formatDate(link.lastUsedAt)),
     actions,
   );
+}
+
+/** Visits first (what a person means by "used"), the raw request count beside it. */
+function usageText(link) {
+  const visits = `${link.visits} ${link.visits === 1 ? "visit" : "visits"}`;
+  const requests = `${link.useCount} ${link.useCount === 1 ? "request" : "requests"}`;
+  return el("span", { title: "Visits: distinct browser sessions (or addresses) per hour. Requests: every data request made with the link." },
+    visits, el("span", { className: "muted" }, ` · ${requests}`));
 }
 
 async function revokeLink(link) {
