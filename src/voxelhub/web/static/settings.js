@@ -18,11 +18,12 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   showStatus(status, "Saving…", "busy");
   try {
-    await api("PATCH", base, {
+    const saved = await api("PATCH", base, {
       displayName: form.displayName.value,
       description: form.description.value,
       isPublic: form.isPublic.checked,
     });
+    showDatasetName(saved);
     const teams = [...form.querySelectorAll("input[name=team]:checked")].map((box) => box.value);
     await api("PATCH", `${base}/teams`, teams);
     showStatus(status, "Saved.");
@@ -126,6 +127,12 @@ linkForm.addEventListener("submit", async (event) => {
     showStatus(status, `Not created: ${e.message}`, "error");
   }
 });
+
+/** The breadcrumb names the dataset as saved (a rename shows at once, not after a reload). */
+function showDatasetName(dataset) {
+  const crumb = $("crumb-dataset");
+  if (crumb && dataset) crumb.textContent = dataset.displayName || dataset.name || crumb.dataset.name;
+}
 
 function linkRow(link) {
   const actions = el("td", { className: "actions" });
