@@ -74,7 +74,7 @@ def _dead_link_text(dead: DeadLink) -> tuple[str, str]:
     if dead.revoked:
         return "This link was revoked", f"Whoever shared it has withdrawn it; it no longer opens anything. {ask}"
     assert dead.expired_at is not None
-    day = dead.expired_at.strftime("%-d %B %Y, %H:%M UTC")
+    day = f"{dead.expired_at.day} {dead.expired_at:%B %Y, %H:%M} UTC"
     return f"This link expired on {day}", f"It was shared for a limited time, which is over. {ask}"
 
 
