@@ -36,7 +36,9 @@ PORT = 8793
 WAYS = ("share token in the path", "API token", "session cookie")
 
 
-def wrk(url_file: Path, base: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, float]:
+def wrk(
+    url_file: Path, base: str, seconds: int, connections: int, headers: dict[str, str]
+) -> tuple[float, float]:
     """(requests per second, p50 latency in ms)."""
     script = url_file.with_suffix(f".{connections}.lua")
     script.write_text(
@@ -44,8 +46,12 @@ def wrk(url_file: Path, base: str, seconds: int, connections: int, headers: dict
         + "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items())
         + "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
     )
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw error answers from {base}:\n{out}")
     rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
@@ -65,14 +71,20 @@ def measure(work: Path, dataset: Path, database_url: str, seconds: int) -> dict[
         login = httpx.post(f"{base}/api/auth/login", json={"email": "b@b.org", "password": "bench-password"})
         login.raise_for_status()
         cookie = f"voxelhub_session={login.cookies['voxelhub_session']}"
-        chunks = [p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*")
-                  if p.is_file()][:512]
+        chunks = [
+            p.relative_to(dataset).as_posix()
+            for p in (dataset / "color" / "1" / "c").rglob("*")
+            if p.is_file()
+        ][:512]
         plain = work / f"{label}-plain.txt"
         plain.write_text("\n".join(f"/data/zarr/{dataset_id}/{c}" for c in chunks))
         in_path = work / f"{label}-token.txt"
         in_path.write_text("\n".join(f"/data/s/{share_token}/zarr/{dataset_id}/{c}" for c in chunks))
-        ways = {WAYS[0]: (in_path, {}), WAYS[1]: (plain, {"X-Auth-Token": api_token}),
-                WAYS[2]: (plain, {"Cookie": cookie})}
+        ways = {
+            WAYS[0]: (in_path, {}),
+            WAYS[1]: (plain, {"X-Auth-Token": api_token}),
+            WAYS[2]: (plain, {"Cookie": cookie}),
+        }
         found = {}
         for way, (urls, headers) in ways.items():
             wrk(urls, base, 2, 16, headers)  # warm up
@@ -86,10 +98,15 @@ def measure(work: Path, dataset: Path, database_url: str, seconds: int) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=6)
-    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where the benchmark may create and drop a database")
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server where the benchmark may create and drop a database",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench_databases needs wrk (bash scripts/bench.sh databases installs it)")
@@ -109,12 +126,16 @@ def main() -> None:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
-    print(f"{'raw chunk, private dataset':<26} | {'SQLite req/s':>12} {'p50 ms':>7} | {'PostgreSQL req/s':>16} "
-          f"{'p50 ms':>7} | {'throughput':>10} {'p50':>6}")
+    print(
+        f"{'raw chunk, private dataset':<26} | {'SQLite req/s':>12} {'p50 ms':>7} | {'PostgreSQL req/s':>16} "
+        f"{'p50 ms':>7} | {'throughput':>10} {'p50':>6}"
+    )
     for way in WAYS:
         (s_rate, s_p50), (p_rate, p_p50) = sqlite[way], postgres[way]
-        print(f"{way:<26} | {s_rate:12.0f} {s_p50:7.2f} | {p_rate:16.0f} {p_p50:7.2f} | "
-              f"{p_rate / s_rate:9.2f}× {p_p50 / s_p50:5.2f}×")
+        print(
+            f"{way:<26} | {s_rate:12.0f} {s_p50:7.2f} | {p_rate:16.0f} {p_p50:7.2f} | "
+            f"{p_rate / s_rate:9.2f}× {p_p50 / s_p50:5.2f}×"
+        )
     print("goals: PostgreSQL throughput ≥ 0.80× SQLite's, p50 ≤ 1.50× SQLite's")
 
 

@@ -45,13 +45,32 @@ def main() -> None:
         source = scan_dataset(location)
         arrays = AppCaches().arrays  # opened arrays kept between reads, as the server keeps them
         cases: list[tuple[str, Callable[[], object], int]] = [
-            ("read_box color 128³ mag 1", lambda: read_box(location, source, "color", (1, 1, 1), (10, 20, 30),
-                                                            (128, 128, 64), arrays=arrays), 128 * 128 * 64),
-            ("read_box seg 128³ mag 1", lambda: read_box(location, source, "segmentation", (1, 1, 1), (0, 0, 0),
-                                                          (128, 128, 64), arrays=arrays), 128 * 128 * 64 * 4),
-            ("read_buckets color 64 buckets", lambda: read_buckets(
-                location, source, "color", (1, 1, 1), [(x, y, 1) for x in range(8) for y in range(8)], arrays=arrays),
-             64 * 32**3),
+            (
+                "read_box color 128³ mag 1",
+                lambda: read_box(
+                    location, source, "color", (1, 1, 1), (10, 20, 30), (128, 128, 64), arrays=arrays
+                ),
+                128 * 128 * 64,
+            ),
+            (
+                "read_box seg 128³ mag 1",
+                lambda: read_box(
+                    location, source, "segmentation", (1, 1, 1), (0, 0, 0), (128, 128, 64), arrays=arrays
+                ),
+                128 * 128 * 64 * 4,
+            ),
+            (
+                "read_buckets color 64 buckets",
+                lambda: read_buckets(
+                    location,
+                    source,
+                    "color",
+                    (1, 1, 1),
+                    [(x, y, 1) for x in range(8) for y in range(8)],
+                    arrays=arrays,
+                ),
+                64 * 32**3,
+            ),
         ]
         for name, fn, nbytes in cases:
             seconds = _median_seconds(fn, args.repeat)

@@ -42,11 +42,14 @@ BATCH = 64
 
 def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
+    return (
+        f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, zarr {zarr.__version__}"
+    )
 
 
-def setup_server_data(data_dir: Path, dataset: Path, database_url: str = "",
-                      is_public: bool = True) -> tuple[str, str, str]:
+def setup_server_data(
+    data_dir: Path, dataset: Path, database_url: str = "", is_public: bool = True
+) -> tuple[str, str, str]:
     """The dataset registered (public unless told), a share link to it and its admin's API token:
     (dataset id, share token, API token). On SQLite in `data_dir`, or on the database at `database_url`."""
     from voxelhub.accounts import api_tokens
@@ -61,14 +64,22 @@ def setup_server_data(data_dir: Path, dataset: Path, database_url: str = "",
     engine = make_engine(Settings(data_dir=data_dir, database_url=database_url))
     run_migrations(engine)
     with transaction(make_session_factory(engine)) as session:
-        org, admin = accounts.create_organization(session=session, actor=SYSTEM, name="bench",
-                                                  admin_email="b@b.org", admin_password="bench-password")
-        ds = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
-                                      location_url=str(dataset), name="bench")
+        org, admin = accounts.create_organization(
+            session=session,
+            actor=SYSTEM,
+            name="bench",
+            admin_email="b@b.org",
+            admin_password="bench-password",
+        )
+        ds = datasets.register_folder(
+            session=session, actor=SYSTEM, organization_id=org.id, location_url=str(dataset), name="bench"
+        )
         ds.is_public = is_public
         owner = Actor(user=accounts.principal_for(admin))
         token = sharing.get_or_create_default_link(session=session, actor=owner, dataset=ds).token
-        api_token = api_tokens.default_token(session=session, user=admin, key=server_key(Settings(data_dir=data_dir)))
+        api_token = api_tokens.default_token(
+            session=session, user=admin, key=server_key(Settings(data_dir=data_dir))
+        )
         dataset_id = ds.id
     engine.dispose()
     return dataset_id, token, api_token
@@ -77,8 +88,10 @@ def setup_server_data(data_dir: Path, dataset: Path, database_url: str = "",
 def start_server(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen:  # type: ignore[type-arg]
     env = dict(os.environ, VOXELHUB_DATA_DIR=str(data_dir), VOXELHUB_DATABASE_URL=database_url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "voxelhub.cli", "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "voxelhub.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
         try:
@@ -92,20 +105,27 @@ def start_server(data_dir: Path, port: int, database_url: str = "") -> subproces
 def bucket_positions(shape: tuple[int, int, int], count: int, seed: int = 1) -> list[list[int]]:
     rng = random.Random(seed)
     limits = [s // BUCKET for s in shape]
-    return [[rng.randrange(limits[0]), rng.randrange(limits[1]), rng.randrange(limits[2])] for _ in range(count)]
+    return [
+        [rng.randrange(limits[0]), rng.randrange(limits[1]), rng.randrange(limits[2])] for _ in range(count)
+    ]
 
 
 def in_process_rate(array: zarr.Array, positions: list[list[int]]) -> float:
     """MB/s of decoded 32³ buckets read with zarr-python, batched like the server's requests."""
     started = time.perf_counter()
     for bx, by, bz in positions:
-        array[0, bx * BUCKET:(bx + 1) * BUCKET, by * BUCKET:(by + 1) * BUCKET, bz * BUCKET:(bz + 1) * BUCKET]
+        array[
+            0,
+            bx * BUCKET : (bx + 1) * BUCKET,
+            by * BUCKET : (by + 1) * BUCKET,
+            bz * BUCKET : (bz + 1) * BUCKET,
+        ]
     elapsed = time.perf_counter() - started
     return len(positions) * BUCKET**3 * array.dtype.itemsize / elapsed / 1e6
 
 
 def http_rate(base: str, dataset_id: str, positions: list[list[int]], clients: int) -> float:
-    batches = [positions[i:i + BATCH] for i in range(0, len(positions), BATCH)]
+    batches = [positions[i : i + BATCH] for i in range(0, len(positions), BATCH)]
     url = f"{base}/data/datasets/{dataset_id}/layers/color/buckets"
     # One kept-alive connection per client, as a browser viewer holds them (not a new one per batch).
     connections = threading.local()
@@ -132,8 +152,12 @@ def wrk_rate(url_file: Path, base: str, seconds: int, headers: dict[str, str] | 
         + "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in (headers or {}).items())
         + "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
     )
-    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), base],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out:  # errors are not throughput
         raise RuntimeError(f"wrk saw error answers from {base}:\n{out}")
     line = next(l for l in out.splitlines() if l.startswith("Requests/sec"))  # noqa: E741
@@ -157,7 +181,9 @@ http {{ access_log off; sendfile on; client_body_temp_path {workdir}; proxy_temp
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", type=Path, help="a webKnossos-layout dataset with a uint8 `color` layer")
     parser.add_argument("--buckets", type=int, default=2048)
     parser.add_argument("--clients", type=int, default=4)
@@ -176,27 +202,34 @@ def main() -> None:
             http_rate(base, dataset_id, positions[:BATCH], 1)  # warm up
             local = in_process_rate(array, positions)
             served = http_rate(base, dataset_id, positions, args.clients)
-            print(f"decoded 32³ buckets: zarr-python in-process {local:8.1f} MB/s | voxelhub HTTP "
-                  f"{served:8.1f} MB/s | ratio {served / local:.2f}")
+            print(
+                f"decoded 32³ buckets: zarr-python in-process {local:8.1f} MB/s | voxelhub HTTP "
+                f"{served:8.1f} MB/s | ratio {served / local:.2f}"
+            )
             passthrough(work, dataset, dataset_id, token, api_token, base, args.seconds)
         finally:
             server.terminate()
             server.wait()
 
 
-def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, api_token: str, base: str,
-                seconds: int) -> None:
-    chunks = [p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()]
+def passthrough(
+    work: Path, dataset: Path, dataset_id: str, token: str, api_token: str, base: str, seconds: int
+) -> None:
+    chunks = [
+        p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()
+    ]
     chunks = chunks[:512]
     if not chunks or not shutil.which("wrk"):
         print("raw chunk pass-through: skipped (needs wrk: apt-get install wrk nginx-light)")
         return
     rates = {}
     plain = [f"/data/zarr/{dataset_id}/{c}" for c in chunks]
-    for name, paths, headers in (("voxelhub", plain, None),
-                                 ("voxelhub_token", [f"/data/s/{token}/zarr/{dataset_id}/{c}" for c in chunks], None),
-                                 ("voxelhub_api_token", plain, {"X-Auth-Token": api_token}),
-                                 ("trivial_route", ["/api/buildinfo"], None)):
+    for name, paths, headers in (
+        ("voxelhub", plain, None),
+        ("voxelhub_token", [f"/data/s/{token}/zarr/{dataset_id}/{c}" for c in chunks], None),
+        ("voxelhub_api_token", plain, {"X-Auth-Token": api_token}),
+        ("trivial_route", ["/api/buildinfo"], None),
+    ):
         url_file = work / f"{name}.txt"
         url_file.write_text("\n".join(paths))
         rates[name] = wrk_rate(url_file, base, seconds, headers)
@@ -214,11 +247,17 @@ def passthrough(work: Path, dataset: Path, dataset_id: str, token: str, api_toke
     mean = np.mean([(dataset / c).stat().st_size for c in chunks]) / 1024
     ours, with_token, cap = rates["voxelhub"], rates["voxelhub_token"], rates["trivial_route"]
     scripted = rates["voxelhub_api_token"]
-    print(f"raw chunk pass-through ({len(chunks)} chunks, mean {mean:.1f} KiB): nginx {nginx_rps:.0f} req/s | "
-          f"voxelhub {ours:.0f} req/s | ratio {ours / nginx_rps:.3f}")
-    print(f"  a logged-in script (API token in X-Auth-Token): {scripted:.0f} req/s (ratio {scripted / nginx_rps:.3f})")
-    print(f"  with a share token in the path: {with_token:.0f} req/s (ratio {with_token / nginx_rps:.3f}); "
-          f"voxelhub's trivial route /api/buildinfo: {cap:.0f} req/s (chunk route at {ours / cap:.2f} of it)")
+    print(
+        f"raw chunk pass-through ({len(chunks)} chunks, mean {mean:.1f} KiB): nginx {nginx_rps:.0f} req/s | "
+        f"voxelhub {ours:.0f} req/s | ratio {ours / nginx_rps:.3f}"
+    )
+    print(
+        f"  a logged-in script (API token in X-Auth-Token): {scripted:.0f} req/s (ratio {scripted / nginx_rps:.3f})"
+    )
+    print(
+        f"  with a share token in the path: {with_token:.0f} req/s (ratio {with_token / nginx_rps:.3f}); "
+        f"voxelhub's trivial route /api/buildinfo: {cap:.0f} req/s (chunk route at {ours / cap:.2f} of it)"
+    )
     print(json.dumps({"nginx_rps": nginx_rps, **{f"{k}_rps": v for k, v in rates.items()}}))
 
 

@@ -41,13 +41,22 @@ def painted_layer(factory, settings: Settings, megabytes: int) -> dict:  # type:
     rng = np.random.default_rng(megabytes)
     with transaction(factory) as session:
         node = bucket_refs.create_node(session, annotation_id=None)
-        layer = {"name": "Volume", "elementClass": "uint32", "mags": [[1, 1, 1]],
-                 "boundingBox": {"topLeft": [0, 0, 0], "width": side * 32, "height": side * 32, "depth": side * 32},
-                 "storage": {"layerId": node}}
+        layer = {
+            "name": "Volume",
+            "elementClass": "uint32",
+            "mags": [[1, 1, 1]],
+            "boundingBox": {
+                "topLeft": [0, 0, 0],
+                "width": side * 32,
+                "height": side * 32,
+                "depth": side * 32,
+            },
+            "storage": {"layerId": node},
+        }
     for start in range(0, buckets, 256):
         with transaction(factory) as session:
             chunk = {}
-            for p in positions[start:start + 256]:
+            for p in positions[start : start + 256]:
                 voxels = np.zeros((32, 32, 32), dtype="uint32")
                 voxels[:, :, 16:] = rng.integers(1, 2**31)
                 voxels[:16] = rng.integers(1, 2**31)
@@ -78,12 +87,16 @@ def time_eager_copy(settings: Settings, layer: dict, target: str) -> float:  # t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[1, 16, 128, 1024])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"machine: {machine()}; SQLite, local disk")
-    print(f"{'layer':>9} {'buckets':>8} {'copy (median)':>14} {'1st read via copy':>18} {'eager object copy':>18}")
+    print(
+        f"{'layer':>9} {'buckets':>8} {'copy (median)':>14} {'1st read via copy':>18} {'eager object copy':>18}"
+    )
     with tempfile.TemporaryDirectory(prefix="voxelhub-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp))
         engine = make_engine(settings)
@@ -95,8 +108,10 @@ def main() -> None:
             copy = statistics.median(r[0] for r in runs)
             read = statistics.median(r[1] for r in runs)
             eager = time_eager_copy(settings, layer, f"eager-{megabytes}")
-            print(f"{megabytes:>6} MB {megabytes * 8:>8} {copy * 1000:>11.1f} ms {read * 1000:>15.1f} ms "
-                  f"{eager * 1000:>15.0f} ms")
+            print(
+                f"{megabytes:>6} MB {megabytes * 8:>8} {copy * 1000:>11.1f} ms {read * 1000:>15.1f} ms "
+                f"{eager * 1000:>15.0f} ms"
+            )
         engine.dispose()
 
 

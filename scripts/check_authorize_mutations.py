@@ -53,9 +53,18 @@ TESTS = [
     "tests/annotations/test_volume_data_access.py::test_policy_reads_volume_data_only_with_both",
 ]
 # Helpers of the rule functions that answer a yes/no; each is made to answer True.
-RULE_HELPERS = {"can_read_dataset", "is_dataset_editor", "_reads_by_role", "can_read_annotation",
-                "_private_readers", "_is_owner", "grant_is_valid", "holds_valid_grant", "_is_member",
-                "_is_admin_of"}
+RULE_HELPERS = {
+    "can_read_dataset",
+    "is_dataset_editor",
+    "_reads_by_role",
+    "can_read_annotation",
+    "_private_readers",
+    "_is_owner",
+    "grant_is_valid",
+    "holds_valid_grant",
+    "_is_member",
+    "_is_admin_of",
+}
 LISTING_FILTERS = {"readable_datasets", "readable_annotations", "shared_with_user", "public_datasets"}
 TIMEOUT_SECONDS = 600
 
@@ -85,7 +94,7 @@ def authorize_mutations(path: Path) -> Iterator[Mutation]:
         first, last = node.lineno, node.end_lineno or node.lineno
         if node.col_offset != len(_indent(lines[first - 1])):
             continue  # not alone on its line; never the case today
-        call = " ".join(line.strip() for line in lines[first - 1:last])
+        call = " ".join(line.strip() for line in lines[first - 1 : last])
         # Same number of lines, so the other line numbers stay put.
         replacement = [f"{_indent(lines[first - 1])}pass  # {MARKER}\n"] + ["\n"] * (last - first)
         yield Mutation(path, first, last, replacement, f"{_rel(path)}:{first}  {call}")
@@ -96,7 +105,9 @@ def rule_mutations(path: Path) -> Iterator[Mutation]:
     for node in ast.walk(ast.parse("".join(lines))):
         if not isinstance(node, ast.FunctionDef):
             continue
-        is_rule = any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "rule_for" for d in node.decorator_list)
+        is_rule = any(
+            isinstance(d, ast.Call) and getattr(d.func, "id", "") == "rule_for" for d in node.decorator_list
+        )
         if is_rule or node.name in RULE_HELPERS:
             answer, what = "True", "answers True"
         elif node.name in LISTING_FILTERS:
@@ -133,11 +144,19 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def run_tests(env: dict[str, str]) -> tuple[int, str]:
     command = [sys.executable, "-m", "pytest", *TESTS, "-x", "-q", "-p", "no:randomly"]
     try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
+        )
     except subprocess.TimeoutExpired:
         return -1, f"timed out after {TIMEOUT_SECONDS} s"
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    detail = failed[0].split(" - ")[0] if failed else done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    detail = (
+        failed[0].split(" - ")[0]
+        if failed
+        else done.stdout.strip().splitlines()[-1]
+        if done.stdout.strip()
+        else ""
+    )
     return done.returncode, detail
 
 
@@ -145,7 +164,7 @@ def apply_and_test(mutation: Mutation, env: dict[str, str], index: int) -> tuple
     original = mutation.path.read_bytes()
     times = mutation.path.stat()
     lines = original.decode().splitlines(keepends=True)
-    mutated = lines[: mutation.first_line - 1] + mutation.replacement + lines[mutation.last_line:]
+    mutated = lines[: mutation.first_line - 1] + mutation.replacement + lines[mutation.last_line :]
     try:
         mutation.path.write_text("".join(mutated))
         # Its own modification time: bytecode of an earlier mutant of this file is never taken for this one.
@@ -186,8 +205,11 @@ def main() -> int:
         if code != 0:
             print(f"the access tests fail without any mutation ({detail}); fix them first")
             return 2
-        print(f"unmutated: the access tests pass ({time.monotonic() - started:.0f} s); "
-              f"{len(mutations)} mutations", flush=True)
+        print(
+            f"unmutated: the access tests pass ({time.monotonic() - started:.0f} s); "
+            f"{len(mutations)} mutations",
+            flush=True,
+        )
         missed = []
         try:
             for index, mutation in enumerate(mutations):

@@ -37,7 +37,10 @@ def build_world(factory: sessionmaker[Session]) -> World:
     with transaction(factory) as session:
         for org in ("a", "b"):
             organization, _ = service.create_organization(
-                session=session, actor=SYSTEM, name=f"org-{org}", admin_email=f"admin@{org}.org",
+                session=session,
+                actor=SYSTEM,
+                name=f"org-{org}",
+                admin_email=f"admin@{org}.org",
                 admin_password=PASSWORD,
             )
             world.org_ids[org] = organization.id
@@ -56,8 +59,14 @@ def build_world(factory: sessionmaker[Session]) -> World:
 def _add(session: Session, world: World, org: str, role: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
     email = f"{role}@{org}.org"
     service.create_user(
-        session=session, actor=SYSTEM, organization_id=world.org_ids[org], email=email, password=PASSWORD,
-        first_name=role, last_name=org, **kwargs,
+        session=session,
+        actor=SYSTEM,
+        organization_id=world.org_ids[org],
+        email=email,
+        password=PASSWORD,
+        first_name=role,
+        last_name=org,
+        **kwargs,
     )
     world.users[f"{role}_{org}"] = email
 

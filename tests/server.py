@@ -34,9 +34,22 @@ def running_server(settings: Settings, *, workers: int = 1, args: Sequence[str] 
     log_path = Path(settings.data_dir) / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), *args],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "voxelhub.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                *args,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:

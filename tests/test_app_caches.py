@@ -74,7 +74,9 @@ def test_the_caches_of_code_outside_an_app_keep_nothing() -> None:
     assert all(getattr(NO_CACHES, name) is NO_CACHE for name in CACHE_NAMES)
 
 
-def test_two_apps_share_no_entry_and_an_app_empties_its_caches_when_it_stops(settings, session_factory) -> None:
+def test_two_apps_share_no_entry_and_an_app_empties_its_caches_when_it_stops(
+    settings, session_factory
+) -> None:
     world = build_world(session_factory)
     dataset_id = register_folder(session_factory, world.org_ids["a"], SIMPLE_ZARR3, public=True)
     first, second = create_app(settings, migrate=False), create_app(settings, migrate=False)

@@ -17,8 +17,9 @@ def voxelhub(settings, *args: str) -> subprocess.CompletedProcess[str]:  # type:
     env = dict(os.environ, VOXELHUB_DATA_DIR=str(settings.data_dir), VOXELHUB_DEMO_SIZE="96,96,64")
     if settings.database_url:
         env["VOXELHUB_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "voxelhub.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "voxelhub.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_demo_prints_working_logins_and_is_idempotent(settings, engine) -> None:
@@ -46,10 +47,12 @@ def test_demo_prints_working_logins_and_is_idempotent(settings, engine) -> None:
 
 
 def test_cli_errors_are_one_line_and_nonzero(settings, engine) -> None:
-    for args in (["user", "add", "x@y.org", "--org", "nope", "--password", "long enough"],
-                 ["org", "create", "bad/name", "--admin-email", "a@b.org", "--admin-password", "long enough"],
-                 ["dataset", "add", "/does/not/exist", "--org", "x"],
-                 ["serve", "--workers", "0"]):
+    for args in (
+        ["user", "add", "x@y.org", "--org", "nope", "--password", "long enough"],
+        ["org", "create", "bad/name", "--admin-email", "a@b.org", "--admin-password", "long enough"],
+        ["dataset", "add", "/does/not/exist", "--org", "x"],
+        ["serve", "--workers", "0"],
+    ):
         result = voxelhub(settings, *args)
         assert result.returncode != 0
         assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") <= 3, result.stderr

@@ -52,11 +52,15 @@ def revoked_world(app, session_factory, synthetic):  # type: ignore[no-untyped-d
     admin.get(f"/api/datasets/{dataset_id}/sharingToken")
     named = admin.post(f"/api/datasets/{dataset_id}/shareLinks", json={"name": "reviewer"}).json()
     owner = logged_in_client(app, world.users["team_a"])
-    info = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]}).json()
+    info = owner.post(
+        "/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]}
+    ).json()
     base = f"/api/annotations/{info['id']}"
     voxels = base64.b64encode(np.full((32, 32, 32), 7, dtype="<u4").tobytes(order="F")).decode()
-    painted = owner.post(f"{base}/layers/Volume/buckets", json={"version": 0, "buckets": [
-        {"mag": [1, 1, 1], "position": [0, 0, 0], "data": voxels}]})
+    painted = owner.post(
+        f"{base}/layers/Volume/buckets",
+        json={"version": 0, "buckets": [{"mag": [1, 1, 1], "position": [0, 0, 0], "data": voxels}]},
+    )
     assert painted.status_code == 200, painted.text
     owner.patch(base, json={"visibility": "Public"})
     owner.patch(f"{base}/sharedTeams", json=[world.team_ids["a2"]])
@@ -68,10 +72,20 @@ def revoked_world(app, session_factory, synthetic):  # type: ignore[no-untyped-d
         assert client.get("/api/auth/token").status_code == 200
     with transaction(session_factory) as session:
         user_id = world.user_id(session, "team_a")
-    ids = {"dataset_id": dataset_id, "user_id": user_id, "annotation_id": info["id"], "team_id": world.team_ids["a1"],
-           "link_id": named["id"], "share_token": named["token"], "organization": "org-a",
-           "name": "synthetic-em", "short_key": key, "slug": f"synthetic-em-{dataset_id}", "rest": "x",
-           "full_path": "x"}
+    ids = {
+        "dataset_id": dataset_id,
+        "user_id": user_id,
+        "annotation_id": info["id"],
+        "team_id": world.team_ids["a1"],
+        "link_id": named["id"],
+        "share_token": named["token"],
+        "organization": "org-a",
+        "name": "synthetic-em",
+        "short_key": key,
+        "slug": f"synthetic-em-{dataset_id}",
+        "rest": "x",
+        "full_path": "x",
+    }
     return world, ids, clients
 
 
@@ -82,8 +96,9 @@ def database_state(factory: sessionmaker[Session]) -> dict[str, list[tuple[str, 
         state = {}
         for table in sorted(set(tables) - BOOKKEEPING_TABLES):
             rows = session.execute(text(f'SELECT * FROM "{table}"')).mappings().all()
-            state[table] = sorted(tuple(f"{k}={v!r}" for k, v in row.items() if k not in BOOKKEEPING_COLUMNS)
-                                  for row in rows)
+            state[table] = sorted(
+                tuple(f"{k}={v!r}" for k, v in row.items() if k not in BOOKKEEPING_COLUMNS) for row in rows
+            )
         return state
 
 
@@ -97,8 +112,11 @@ def get_routes(app) -> list[tuple[str, list[str]]]:  # type: ignore[no-untyped-d
     found = []
     for path, operations in app.openapi()["paths"].items():
         if "get" in operations:
-            required = [p["name"] for p in operations["get"].get("parameters", [])
-                        if p.get("in") == "query" and p.get("required")]
+            required = [
+                p["name"]
+                for p in operations["get"].get("parameters", [])
+                if p.get("in") == "query" and p.get("required")
+            ]
             found.append((path, required))
     assert len(found) > 20, "the walk must see every GET route of the schema"
     known = {path for path, _ in found}
@@ -109,8 +127,11 @@ def get_routes(app) -> list[tuple[str, list[str]]]:  # type: ignore[no-untyped-d
 
 
 def fill(path: str, ids: dict[str, str]) -> str:
-    values = dict(ids, key="segmentation/1/zarr.json" if "zarr" in path else ids["short_key"],
-                  layer="Volume" if path.startswith("/data/annotations/") else "segmentation")
+    values = dict(
+        ids,
+        key="segmentation/1/zarr.json" if "zarr" in path else ids["short_key"],
+        layer="Volume" if path.startswith("/data/annotations/") else "segmentation",
+    )
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -139,11 +160,16 @@ def test_no_get_or_head_changes_anything(app, settings, session_factory, revoked
     answers = walk(client, app, ids, skip=frozenset({EDITOR_CREATES}) if who == "editor" else frozenset())
     app.state.usage_recorder.flush()
     after = database_state(session_factory)
-    changed = {table: (set(after[table]) ^ set(before.get(table, []))) for table in after
-               if after[table] != before.get(table)}
+    changed = {
+        table: (set(after[table]) ^ set(before.get(table, [])))
+        for table in after
+        if after[table] != before.get(table)
+    }
     assert not changed, f"GET/HEAD changed the database as {who}: {changed}"
     assert volume_files(settings) == files_before
-    assert any(url.endswith("/readable") and status == 200 for _, url, status in answers) or who == "anonymous"
+    assert (
+        any(url.endswith("/readable") and status == 200 for _, url, status in answers) or who == "anonymous"
+    )
 
 
 def test_the_dashboard_does_not_undo_a_revocation(app, session_factory, revoked_world) -> None:
@@ -156,9 +182,13 @@ def test_the_dashboard_does_not_undo_a_revocation(app, session_factory, revoked_
         assert "?token=" not in seen["sharingUrl"] and seen["datasetLinkMissing"] is True
     assert owner.get(f"/api/datasets/{ids['dataset_id']}/sharingToken").status_code == 404
     with transaction(session_factory) as session:
-        active = session.scalars(select(ShareLink).where(ShareLink.is_default, ShareLink.revoked_at.is_(None)))
+        active = session.scalars(
+            select(ShareLink).where(ShareLink.is_default, ShareLink.revoked_at.is_(None))
+        )
         assert list(active) == []
-        assert [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.at))][-1] == "link_revoked"
+        assert [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.at))][
+            -1
+        ] == "link_revoked"
     # Asking explicitly (the Share dialog's Save does) makes a new link, recorded as the owner's act.
     created = owner.post(f"/api/datasets/{ids['dataset_id']}/sharingToken")
     assert created.status_code == 200
@@ -191,8 +221,11 @@ def test_the_annotation_info_and_listings_send_selects_only(app, revoked_world) 
     def record(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
         sent.append(statement)
 
-    reads = [(f"/api/annotations/{ids['annotation_id']}/info", {}), ("/api/annotations/readable", {}),
-             ("/api/annotations/readable", {"scope": "shared"})]
+    reads = [
+        (f"/api/annotations/{ids['annotation_id']}/info", {}),
+        ("/api/annotations/readable", {}),
+        ("/api/annotations/readable", {"scope": "shared"}),
+    ]
     event.listen(app.state.engine, "before_cursor_execute", record)
     try:
         for who in ("owner", "editor"):

@@ -25,7 +25,9 @@ def test_a_schema_behind_is_a_503_that_says_to_migrate(client, engine):
         answer = client.get("/api/health")
     finally:
         with engine.begin() as connection:
-            connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()}
+            )
     assert answer.status_code == 503
     assert answer.json()["status"] == "unavailable"
     assert answer.json()["checks"]["database"] == "schema not current: run `voxelhub migrate`"
@@ -47,8 +49,12 @@ def test_an_unreachable_database_is_reported_without_its_error_text(settings):
 def test_an_unreachable_volume_store_is_reported(settings):
     dead_store = settings.with_overrides(
         volumes_url="s3://bucket/volumes",
-        volumes_storage_options={"endpoint_url": "http://127.0.0.1:1", "key": "k", "secret": "s",
-                                 "config_kwargs": {"retries": {"max_attempts": 1}}},
+        volumes_storage_options={
+            "endpoint_url": "http://127.0.0.1:1",
+            "key": "k",
+            "secret": "s",
+            "config_kwargs": {"retries": {"max_attempts": 1}},
+        },
     )
     engine = create_engine("sqlite://")
     probe = HealthProbe(dead_store, engine, deadline=2.0)

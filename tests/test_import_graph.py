@@ -49,7 +49,9 @@ def imported_names(module: str, tree: ast.AST) -> list[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
             # `from pkg import mod` imports the module `pkg.mod`; `from mod import name` imports `mod`.
-            names += [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+            names += [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names
+            ]
     return names
 
 
@@ -121,15 +123,19 @@ def test_voxelhub_has_no_import_cycle():
     assert cycles(import_graph()) == []
 
 
-@pytest.mark.parametrize(("engine", "may_use"), [
-    ("voxelhub.annotations.skeleton", ("voxelhub.annotations.skeleton",)),
-    ("voxelhub.annotations.nml", ("voxelhub.annotations.nml", "voxelhub.annotations.skeleton")),
-])
+@pytest.mark.parametrize(
+    ("engine", "may_use"),
+    [
+        ("voxelhub.annotations.skeleton", ("voxelhub.annotations.skeleton",)),
+        ("voxelhub.annotations.nml", ("voxelhub.annotations.nml", "voxelhub.annotations.skeleton")),
+    ],
+)
 def test_annotation_engines_stay_layered(engine, may_use):
     graph = import_graph()
     crossing = {
         (module, target)
-        for module, targets in graph.items() if module == engine or module.startswith(engine + ".")
+        for module, targets in graph.items()
+        if module == engine or module.startswith(engine + ".")
         for target in targets
         if target.startswith("voxelhub.annotations") and not target.startswith(may_use)
     }
@@ -137,8 +143,14 @@ def test_annotation_engines_stay_layered(engine, may_use):
 
 
 def test_annotations_has_its_engines_as_subpackages():
-    packages = {m for m, p in MODULES.items() if p.name == "__init__.py" and m.startswith("voxelhub.annotations.")}
-    assert {"voxelhub.annotations.nml", "voxelhub.annotations.skeleton", "voxelhub.annotations.volume"} <= packages
+    packages = {
+        m for m, p in MODULES.items() if p.name == "__init__.py" and m.startswith("voxelhub.annotations.")
+    }
+    assert {
+        "voxelhub.annotations.nml",
+        "voxelhub.annotations.skeleton",
+        "voxelhub.annotations.volume",
+    } <= packages
     flat = {m for m in MODULES if m.count(".") == 2 and m.startswith("voxelhub.annotations.")} - packages
     assert len(flat) <= 12, f"annotations/ is becoming a flat pile again: {sorted(flat)}"
 
@@ -147,7 +159,9 @@ def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def imports_into(graph: dict[str, set[str]], importer: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+def imports_into(
+    graph: dict[str, set[str]], importer: str, forbidden: tuple[str, ...]
+) -> dict[str, list[str]]:
     """The modules inside `importer` that import something inside `forbidden` (outside themselves)."""
     found = {}
     for module, targets in graph.items():
@@ -161,7 +175,8 @@ def imports_into(graph: dict[str, set[str]], importer: str, forbidden: tuple[str
 def test_the_rules_see_an_edge_import():
     graph = {"voxelhub.datasets.service": {"voxelhub.api.deps"}, "voxelhub.api.deps": set()}
     assert imports_into(graph, "voxelhub.datasets", ("voxelhub.api",)) == {
-        "voxelhub.datasets.service": ["voxelhub.api.deps"]}
+        "voxelhub.datasets.service": ["voxelhub.api.deps"]
+    }
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -177,5 +192,7 @@ def test_no_route_module_imports_another():
     graph = import_graph()
     route_modules = [m for m in graph if within(m, ROUTES) and m != ROUTES]
     assert len(route_modules) >= 8
-    found = {m: sorted(t for t in graph[m] if within(t, ROUTES) and t not in (ROUTES, m)) for m in route_modules}
+    found = {
+        m: sorted(t for t in graph[m] if within(t, ROUTES) and t not in (ROUTES, m)) for m in route_modules
+    }
     assert {m: others for m, others in found.items() if others} == {}

@@ -42,8 +42,10 @@ def test_route_family_is_the_template_or_unmatched():
         def __init__(self, path: str) -> None:
             self.path = path
 
-    included = {"fastapi": {"effective_route_context": Matched("/api/annotations/{annotation_id}")},
-                "route": Matched("/annotations/{annotation_id}")}
+    included = {
+        "fastapi": {"effective_route_context": Matched("/api/annotations/{annotation_id}")},
+        "route": Matched("/annotations/{annotation_id}"),
+    }
     assert route_family(included) == "/api/annotations/{annotation_id}"
     assert route_family({"route": Matched("/static")}) == "/static"
     assert route_family({}) == UNMATCHED

@@ -22,8 +22,9 @@ STARTED_AT_ONCE = 3
 
 def run_cli(data_dir: Path, *args: str, database_url: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VOXELHUB_DATA_DIR": str(data_dir), "VOXELHUB_DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "-m", "voxelhub.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "voxelhub.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_migrate_brings_an_empty_database_to_head_once(tmp_path, capsys, monkeypatch):
@@ -83,10 +84,17 @@ def test_processes_started_at_once_on_a_new_postgres_database_all_succeed(tmp_pa
 def _at_once(data: Path, database_url: str) -> list[subprocess.CompletedProcess[str]]:
     env = {**os.environ, "VOXELHUB_DATA_DIR": str(data), "VOXELHUB_DATABASE_URL": database_url}
     processes = [
-        subprocess.Popen([sys.executable, "-m", "voxelhub.cli", "migrate"], env=env, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "voxelhub.cli", "migrate"],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(STARTED_AT_ONCE)
     ]
     outputs = [p.communicate(timeout=180) for p in processes]
-    return [subprocess.CompletedProcess(p.args, p.returncode, out, err)
-            for p, (out, err) in zip(processes, outputs, strict=True)]
+    return [
+        subprocess.CompletedProcess(p.args, p.returncode, out, err)
+        for p, (out, err) in zip(processes, outputs, strict=True)
+    ]

@@ -30,6 +30,7 @@ def _reader(engine, calls: list[str]):  # type: ignore[no-untyped-def]
         calls.append("read")
         with engine.connect() as connection:
             return int(connection.execute(text("SELECT v FROM facts WHERE k = 'public'")).scalar_one())
+
     return read
 
 
@@ -94,8 +95,10 @@ postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (se
 def _share_link_revoked_at(engine, link_id: str):  # type: ignore[no-untyped-def]
     def read():  # type: ignore[no-untyped-def]
         with engine.connect() as connection:
-            return connection.execute(text("SELECT revoked_at FROM share_links WHERE id = :id"),
-                                      {"id": link_id}).scalar_one()
+            return connection.execute(
+                text("SELECT revoked_at FROM share_links WHERE id = :id"), {"id": link_id}
+            ).scalar_one()
+
     return read
 
 
@@ -107,7 +110,9 @@ def test_on_postgresql_a_change_that_decides_access_is_seen_and_counting_uses_is
     world = build_dataset_world(make_session_factory(engine))
     other = create_engine(POSTGRES_URL)  # stands for another server process
     with other.begin() as connection:
-        link_id = connection.execute(text("SELECT id FROM share_links WHERE revoked_at IS NULL LIMIT 1")).scalar_one()
+        link_id = connection.execute(
+            text("SELECT id FROM share_links WHERE revoked_at IS NULL LIMIT 1")
+        ).scalar_one()
     memo, reads = ReadMemo(engine), []
 
     def read():  # type: ignore[no-untyped-def]
@@ -117,15 +122,20 @@ def test_on_postgresql_a_change_that_decides_access_is_seen_and_counting_uses_is
     try:
         assert memo.get("link", read) is None
         with other.begin() as connection:  # another process counts uses: nothing that decides access
-            connection.execute(text("UPDATE share_links SET use_count = use_count + 5, last_used_at = now() "
-                                    "WHERE id = :id"), {"id": link_id})
+            connection.execute(
+                text("UPDATE share_links SET use_count = use_count + 5, last_used_at = now() WHERE id = :id"),
+                {"id": link_id},
+            )
         assert memo.get("link", read) is None and len(reads) == 1
         with other.begin() as connection:  # another process revokes the link
-            connection.execute(text("UPDATE share_links SET revoked_at = now() WHERE id = :id"), {"id": link_id})
+            connection.execute(
+                text("UPDATE share_links SET revoked_at = now() WHERE id = :id"), {"id": link_id}
+            )
         assert memo.get("link", read) is not None and len(reads) == 2
         with other.begin() as connection:  # a team change, in another watched table
-            connection.execute(text("DELETE FROM dataset_allowed_teams WHERE dataset_id = :id"),
-                               {"id": world.dataset_id})
+            connection.execute(
+                text("DELETE FROM dataset_allowed_teams WHERE dataset_id = :id"), {"id": world.dataset_id}
+            )
         memo.get("link", read)
         assert len(reads) == 3
     finally:

@@ -44,16 +44,33 @@ from voxelhub.sharing import short_links
 
 # The actors of spec/permissions.md. "owner" owns the annotations and is a member of team a1 (so "team_manager",
 # manager of a1, manages a team of the owner's); "team_member" is in a1, the datasets' allowed team.
-WALKERS = ("anonymous", "link_holder", "outsider", "member", "team_member", "team_manager", "dataset_manager",
-           "admin", "owner")
-USER_OF = {"outsider": "member_b", "member": "member_a", "team_member": "team_a", "team_manager": "tm_a",
-           "dataset_manager": "dsm_a", "admin": "admin_a", "owner": "owner_a"}
+WALKERS = (
+    "anonymous",
+    "link_holder",
+    "outsider",
+    "member",
+    "team_member",
+    "team_manager",
+    "dataset_manager",
+    "admin",
+    "owner",
+)
+USER_OF = {
+    "outsider": "member_b",
+    "member": "member_a",
+    "team_member": "team_a",
+    "team_manager": "tm_a",
+    "dataset_manager": "dsm_a",
+    "admin": "admin_a",
+    "owner": "owner_a",
+}
 WORLDS = ("private", "open")
 EXCLUDED_PREFIXES = ("/api/openapi.json", "/api/docs", "/docs/", "/static", "/viewer")
 
 
 def row(private: str, open_: str | None = None) -> dict[str, tuple[int, ...]]:
     """Statuses in WALKERS order, for the private world and (if different) the open world."""
+
     def parse(text: str) -> tuple[int, ...]:
         statuses = tuple(int(s) for s in text.split())
         assert len(statuses) == len(WALKERS), text
@@ -77,27 +94,28 @@ def admin_only(ok: int) -> dict[str, tuple[int, ...]]:
 
 def dataset_editors(ok: int) -> dict[str, tuple[int, ...]]:
     #              anon link out  mem  team tm    dsm   adm   own
-    return row(f"  404  401  404  404  403  {ok}  {ok}  {ok}  403",
-               f"  401  401  403  403  403  {ok}  {ok}  {ok}  403")
+    return row(
+        f"  404  401  404  404  403  {ok}  {ok}  {ok}  403",
+        f"  401  401  403  403  403  {ok}  {ok}  {ok}  403",
+    )
 
 
 def dataset_readers(ok: int) -> dict[str, tuple[int, ...]]:
     #              anon link  out  mem  team  tm    dsm   adm   own
-    return row(f"  404  {ok}  404  404  {ok}  {ok}  {ok}  {ok}  {ok}",
-               " ".join([str(ok)] * len(WALKERS)))
+    return row(f"  404  {ok}  404  404  {ok}  {ok}  {ok}  {ok}  {ok}", " ".join([str(ok)] * len(WALKERS)))
 
 
 def annotation_readers(ok: int) -> dict[str, tuple[int, ...]]:
     # A Private annotation: its owner, the managers of the owner's teams and the organization's admins.
     #              anon link out  mem  team tm    dsm  adm   own
-    return row(f"  404  404  404  404  404  {ok}  404  {ok}  {ok}",
-               " ".join([str(ok)] * len(WALKERS)))
+    return row(f"  404  404  404  404  404  {ok}  404  {ok}  {ok}", " ".join([str(ok)] * len(WALKERS)))
 
 
 def annotation_owner(ok: int) -> dict[str, tuple[int, ...]]:
     #              anon link out  mem  team tm   dsm  adm  own
-    return row(f"  404  404  404  404  404  403  404  403  {ok}",
-               f"  401  401  403  403  403  403  403  403  {ok}")
+    return row(
+        f"  404  404  404  404  404  403  404  403  {ok}", f"  401  401  403  403  403  403  403  403  {ok}"
+    )
 
 
 EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
@@ -112,12 +130,16 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/api/auth/tokens"): logged_in(200),
     ("POST", "/api/auth/tokens"): logged_in(201),
     #                                                 anon link out  mem  team tm   dsm  adm  own
-    ("DELETE", "/api/auth/tokens/{token_id}"): row("401  401  404  404  404  404  404  404  204"),  # the owner's
+    ("DELETE", "/api/auth/tokens/{token_id}"): row(
+        "401  401  404  404  404  404  404  404  204"
+    ),  # the owner's
     ("PUT", "/api/auth/password"): logged_in(403),  # a wrong old password in this walk
     ("GET", "/api/users"): admin_only(200),
     ("POST", "/api/users"): admin_only(201),
     #                                      anon link out  mem  team tm   dsm  adm  own
-    ("GET", "/api/users/{user_id}"): row("401  401  404  404  404  404  404  200  200"),  # the owner's profile
+    ("GET", "/api/users/{user_id}"): row(
+        "401  401  404  404  404  404  404  200  200"
+    ),  # the owner's profile
     ("PATCH", "/api/users/{user_id}"): row("401  401  404  404  404  404  404  200  403"),
     ("GET", "/api/teams"): logged_in(200),
     ("POST", "/api/teams"): admin_only(201),
@@ -130,10 +152,12 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("PATCH", "/api/datasets/{dataset_id}/teams"): dataset_editors(200),
     ("GET", "/api/spotlight"): every(200),
     # Any logged-in member of the dataset's organization who may read it.
-    ("GET", "/api/datasets/{dataset_id}/sharingToken"): row("404  401  404  404  200  200  200  200  200",
-                                                            "401  401  403  200  200  200  200  200  200"),
-    ("POST", "/api/datasets/{dataset_id}/sharingToken"): row("404  401  404  404  200  200  200  200  200",
-                                                             "401  401  403  200  200  200  200  200  200"),
+    ("GET", "/api/datasets/{dataset_id}/sharingToken"): row(
+        "404  401  404  404  200  200  200  200  200", "401  401  403  200  200  200  200  200  200"
+    ),
+    ("POST", "/api/datasets/{dataset_id}/sharingToken"): row(
+        "404  401  404  404  200  200  200  200  200", "401  401  403  200  200  200  200  200  200"
+    ),
     ("DELETE", "/api/datasets/{dataset_id}/sharingToken"): dataset_editors(204),
     ("GET", "/api/datasets/{dataset_id}/shareLinks"): dataset_editors(200),
     ("POST", "/api/datasets/{dataset_id}/shareLinks"): dataset_editors(201),
@@ -143,25 +167,29 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/api/shortLinks/byKey/{key}"): every(200),
     ("GET", "/links/{key}"): every(302),
     # Any logged-in user who may read the dataset; without a login: 401.
-    ("POST", "/api/annotations"): row("401  401  404  404  201  201  201  201  201",
-                                      "401  401  201  201  201  201  201  201  201"),
+    ("POST", "/api/annotations"): row(
+        "401  401  404  404  201  201  201  201  201", "401  401  201  201  201  201  201  201  201"
+    ),
     ("GET", "/api/annotations/readable"): logged_in(200),
     ("GET", "/api/annotations/{annotation_id}/info"): annotation_readers(200),
     ("PATCH", "/api/annotations/{annotation_id}"): annotation_owner(200),
     ("GET", "/api/annotations/{annotation_id}/sharedTeams"): annotation_owner(200),
     ("PATCH", "/api/annotations/{annotation_id}/sharedTeams"): annotation_owner(200),
-    ("DELETE", "/api/annotations/{annotation_id}"): row("404  404  404  404  404  403  404  204  204",
-                                                        "401  401  403  403  403  403  403  204  204"),
+    ("DELETE", "/api/annotations/{annotation_id}"): row(
+        "404  404  404  404  404  403  404  204  204", "401  401  403  403  403  403  403  204  204"
+    ),
     ("GET", "/api/annotations/{annotation_id}/skeleton"): annotation_readers(200),
     ("POST", "/api/annotations/{annotation_id}/updates"): annotation_owner(200),
     ("GET", "/api/annotations/{annotation_id}/history"): annotation_readers(200),
     ("POST", "/api/annotations/{annotation_id}/restore"): annotation_owner(200),
     # Copy to my account: any logged-in user who may read the annotation and its dataset.
-    ("POST", "/api/annotations/{annotation_id}/duplicate"): row("404  404  404  404  404  201  404  201  201",
-                                                                "401  401  201  201  201  201  201  201  201"),
+    ("POST", "/api/annotations/{annotation_id}/duplicate"): row(
+        "404  404  404  404  404  201  404  201  201", "401  401  201  201  201  201  201  201  201"
+    ),
     ("GET", "/api/annotations/{annotation_id}/download"): annotation_readers(200),
-    ("POST", "/api/annotations/upload"): row("401  401  404  404  200  200  200  200  200",
-                                             "401  401  200  200  200  200  200  200  200"),
+    ("POST", "/api/annotations/upload"): row(
+        "401  401  404  404  200  200  200  200  200", "401  401  200  200  200  200  200  200  200"
+    ),
     ("POST", "/api/annotations/{annotation_id}/volumes"): annotation_owner(201),
     ("POST", "/api/annotations/{annotation_id}/layers/{layer}/buckets"): annotation_owner(200),
     ("PUT", "/api/annotations/{annotation_id}/layers/{layer}/segments"): annotation_owner(200),
@@ -185,7 +213,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/annotations/{annotation_id}"): annotation_readers(200),
 }
 # Walked after every other route of both worlds, since they remove what the others use; logging out goes last.
-DESTRUCTIVE = (("DELETE", "/api/annotations/{annotation_id}"), ("DELETE", "/api/datasets/{dataset_id}/sharingToken"))
+DESTRUCTIVE = (
+    ("DELETE", "/api/annotations/{annotation_id}"),
+    ("DELETE", "/api/datasets/{dataset_id}/sharingToken"),
+)
 LOGOUT = ("POST", "/api/auth/logout")
 
 
@@ -222,7 +253,9 @@ def test_every_route_has_expectations(app) -> None:
     stale = [f"{m} {p}" for m, p in EXPECTED if (m, p) not in routes]
     assert not stale, f"rows in EXPECTED of tests/test_route_walk.py for routes that no longer exist: {stale}"
     no_body = [f"{m} {p}" for m, p in routes if m in ("POST", "PUT", "PATCH") and (m, p) not in BODIES]
-    assert not no_body, f"routes without a valid request body in BODIES of tests/test_route_walk.py: {no_body}"
+    assert not no_body, (
+        f"routes without a valid request body in BODIES of tests/test_route_walk.py: {no_body}"
+    )
 
 
 # ---- the world ---------------------------------------------------------------------------------------------
@@ -262,9 +295,16 @@ def build_walk(factory: sessionmaker[Session], settings: Settings, folder: Path,
     with transaction(factory) as session:
         org_a = accounts_world.org_ids["a"]
         a1 = accounts_world.team_ids["a1"]
-        accounts.create_user(session=session, actor=SYSTEM, organization_id=org_a, email="owner@a.org",
-                             password="correct horse battery", first_name="owner", last_name="a",
-                             teams=[TeamAssignment(a1)])
+        accounts.create_user(
+            session=session,
+            actor=SYSTEM,
+            organization_id=org_a,
+            email="owner@a.org",
+            password="correct horse battery",
+            first_name="owner",
+            last_name="a",
+            teams=[TeamAssignment(a1)],
+        )
         accounts_world.users["owner_a"] = "owner@a.org"
     ids = {}
     for world in WORLDS:
@@ -274,16 +314,20 @@ def build_walk(factory: sessionmaker[Session], settings: Settings, folder: Path,
     return Walk(users=accounts_world.users, ids=ids, dataset_zip=dataset_zip, factory=factory)
 
 
-def _build_objects(session: Session, settings: Settings, world: Any, folder: Path, name: str) -> dict[str, str]:
+def _build_objects(
+    session: Session, settings: Settings, world: Any, folder: Path, name: str
+) -> dict[str, str]:
     org_a, a1 = world.org_ids["a"], world.team_ids["a1"]
-    dataset = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org_a,
-                                       location_url=str(folder), name=f"walk-{name}")
+    dataset = datasets.register_folder(
+        session=session, actor=SYSTEM, organization_id=org_a, location_url=str(folder), name=f"walk-{name}"
+    )
     dataset.is_public = name == "open"
     datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset.id, team_ids=[a1])
     admin, owner = world.actor(session, "admin_a"), world.actor(session, "owner_a")
     token = sharing.get_or_create_default_link(session=session, actor=admin, dataset=dataset).token
-    spare_link = sharing.create_named_link(session=session, actor=admin, dataset=dataset, name="spare",
-                                           expires_at=None)
+    spare_link = sharing.create_named_link(
+        session=session, actor=admin, dataset=dataset, name="spare", expires_at=None
+    )
     annotation = annotations.create(session=session, actor=owner, dataset_id=dataset.id, name=f"walk {name}")
     versions.initialise(session=session, annotation=annotation, settings=settings)
     volume_service.add_layer(session=session, settings=settings, actor=owner, annotation_id=annotation.id)
@@ -292,15 +336,27 @@ def _build_objects(session: Session, settings: Settings, world: Any, folder: Pat
         annotations.set_shared_teams(session=session, actor=owner, annotation_id=annotation.id, team_ids=[a1])
     else:
         annotations.update(session=session, actor=owner, annotation_id=annotation.id, visibility="Private")
-    spare_team = accounts.create_team(session=session, actor=SYSTEM, organization_id=org_a, name=f"spare {name}")
-    owner_token = api_tokens.create_named_token(session=session, user=session.get(User, owner.user.user_id),
-                                                name=f"walk {name}")
-    short = short_links.create(session=session, actor=owner, long_link="/dashboard",
-                               server_origin="http://127.0.0.1")
+    spare_team = accounts.create_team(
+        session=session, actor=SYSTEM, organization_id=org_a, name=f"spare {name}"
+    )
+    owner_token = api_tokens.create_named_token(
+        session=session, user=session.get(User, owner.user.user_id), name=f"walk {name}"
+    )
+    short = short_links.create(
+        session=session, actor=owner, long_link="/dashboard", server_origin="http://127.0.0.1"
+    )
     return {
-        "world": name, "dataset_id": dataset.id, "annotation_id": annotation.id, "share_token": token,
-        "link_id": spare_link.id, "team_id": spare_team.id, "organization": "org-a", "name": dataset.name,
-        "slug": f"{dataset.name}-{dataset.id}", "short_key": short.key, "a1": a1,
+        "world": name,
+        "dataset_id": dataset.id,
+        "annotation_id": annotation.id,
+        "share_token": token,
+        "link_id": spare_link.id,
+        "team_id": spare_team.id,
+        "organization": "org-a",
+        "name": dataset.name,
+        "slug": f"{dataset.name}-{dataset.id}",
+        "short_key": short.key,
+        "a1": a1,
         "token_id": owner_token.row.id,
         "shared_teams": a1 if name == "open" else "",
     }
@@ -323,15 +379,19 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/auth/logout"): _json(None),
     ("POST", "/api/auth/token"): _json(None),
     ("POST", "/api/auth/tokens"): lambda w, ids: {"json": {"name": f"walked {ids['world']}"}},
-    ("PUT", "/api/auth/password"): _json({"oldPassword": "not the password", "newPassword": "a new long password"}),
+    ("PUT", "/api/auth/password"): _json(
+        {"oldPassword": "not the password", "newPassword": "a new long password"}
+    ),
     ("POST", "/api/datasets/{dataset_id}/sharingToken"): _json(None),
-    ("POST", "/api/users"): lambda w, ids: {"json": {"email": f"new-{ids['world']}@a.org",
-                                                     "password": "long enough pw"}},
+    ("POST", "/api/users"): lambda w, ids: {
+        "json": {"email": f"new-{ids['world']}@a.org", "password": "long enough pw"}
+    },
     ("PATCH", "/api/users/{user_id}"): _json({"firstName": "Walked"}),
     ("POST", "/api/teams"): lambda w, ids: {"json": {"name": f"walked {ids['world']}"}},
     ("POST", "/api/datasets/upload"): lambda w, ids: {
         "files": {"file": ("walked.zip", w.dataset_zip, "application/zip")},
-        "data": {"name": f"walked-{ids['world']}"}},
+        "data": {"name": f"walked-{ids['world']}"},
+    },
     ("PATCH", "/api/datasets/{dataset_id}"): _json({"description": "walked"}),
     ("PATCH", "/api/datasets/{dataset_id}/teams"): lambda w, ids: {"json": [ids["a1"]]},
     ("POST", "/api/datasets/{dataset_id}/shareLinks"): _json({"name": "walked"}),
@@ -339,24 +399,34 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/annotations"): lambda w, ids: {"json": {"datasetId": ids["dataset_id"], "name": "walked"}},
     ("PATCH", "/api/annotations/{annotation_id}"): _json({"name": "walked"}),
     ("PATCH", "/api/annotations/{annotation_id}/sharedTeams"): lambda w, ids: {
-        "json": [t for t in [ids["shared_teams"]] if t]},  # as they are: valid for a private one too
+        "json": [t for t in [ids["shared_teams"]] if t]
+    },  # as they are: valid for a private one too
     ("POST", "/api/annotations/{annotation_id}/updates"): lambda w, ids: {
-        "json": {"version": w.version_of(ids["annotation_id"]), "actions": []}},
+        "json": {"version": w.version_of(ids["annotation_id"]), "actions": []}
+    },
     ("POST", "/api/annotations/{annotation_id}/duplicate"): _json(None),
     ("POST", "/api/annotations/{annotation_id}/restore"): _json({"version": 0}),
     ("POST", "/api/annotations/upload"): lambda w, ids: {
         "files": {"walk.nml": ("walk.nml", MINIMAL_NML, "application/xml")},
-        "data": {"datasetId": ids["dataset_id"]}},
+        "data": {"datasetId": ids["dataset_id"]},
+    },
     ("POST", "/api/annotations/{annotation_id}/volumes"): _json({"name": "Walked"}),
     ("POST", "/api/annotations/{annotation_id}/layers/{layer}/buckets"): lambda w, ids: {
-        "json": {"version": w.version_of(ids["annotation_id"]), "buckets": []}},
+        "json": {"version": w.version_of(ids["annotation_id"]), "buckets": []}
+    },
     ("PUT", "/api/annotations/{annotation_id}/layers/{layer}/segments"): _json([{"id": 1, "name": "walked"}]),
     ("POST", "/data/annotations/{annotation_id}/layers/{layer}/buckets"): _json(BUCKETS),
     ("POST", "/data/datasets/{dataset_id}/layers/{layer}/buckets"): _json(BUCKETS),
 }
 QUERIES = {
-    ("GET", "/data/datasets/{dataset_id}/layers/{layer}/data"): {"x": 0, "y": 0, "z": 0, "width": 2, "height": 2,
-                                                                 "depth": 2},
+    ("GET", "/data/datasets/{dataset_id}/layers/{layer}/data"): {
+        "x": 0,
+        "y": 0,
+        "z": 0,
+        "width": 2,
+        "height": 2,
+        "depth": 2,
+    },
 }
 
 
@@ -397,7 +467,9 @@ def test_walk_all_routes(app, session_factory, settings, walk_dataset, walk_data
     for world, (method, path) in _plan(registered_routes(app)):
         expected = EXPECTED.get((method, path))
         if expected is None:
-            pytest.fail(f"{method} {path} has no row in EXPECTED of tests/test_route_walk.py: say who may use it")
+            pytest.fail(
+                f"{method} {path} has no row in EXPECTED of tests/test_route_walk.py: say who may use it"
+            )
         ids = walk.ids[world]
         body = BODIES.get((method, path))
         if method in ("POST", "PUT", "PATCH") and body is None:
@@ -408,6 +480,8 @@ def test_walk_all_routes(app, session_factory, settings, walk_dataset, walk_data
             params["token"] = ids["share_token"]
         answer = client.request(method, fill(path, ids), params=params, follow_redirects=False, **kwargs)
         if answer.status_code != expected[world][column]:
-            wrong.append(f"{world} {method} {path}: expected {expected[world][column]}, got {answer.status_code} "
-                         f"{answer.text[:120]!r}")
+            wrong.append(
+                f"{world} {method} {path}: expected {expected[world][column]}, got {answer.status_code} "
+                f"{answer.text[:120]!r}"
+            )
     assert not wrong, f"{walker}:\n" + "\n".join(wrong)

@@ -30,35 +30,41 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: ids.get(m.group(1), "x"), path)
 
 
-@pytest.mark.parametrize("query", [
-    f"token={SECRET}",
-    f"%74oken={SECRET}",
-    f"%74%6Fken={SECRET}",
-    f"%2574oken={SECRET}",
-    f"sharingToken={SECRET}",
-    f"sharing%54oken={SECRET}",
-    f"x=1&token=abcd&token={SECRET}",
-    f"token={SECRET}&token=abcd",
-    f"a=1;token={SECRET}",
-    f"x=1&TOKEN={SECRET}",
-    f"next=/datasets/x/view%3Ftoken%3D{SECRET}",
-    f"next=/datasets/x/view?token={SECRET}",
-    f"token={SECRET[:10]}%20{SECRET[10:]}",
-    f"token=%{SECRET}",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"token={SECRET}",
+        f"%74oken={SECRET}",
+        f"%74%6Fken={SECRET}",
+        f"%2574oken={SECRET}",
+        f"sharingToken={SECRET}",
+        f"sharing%54oken={SECRET}",
+        f"x=1&token=abcd&token={SECRET}",
+        f"token={SECRET}&token=abcd",
+        f"a=1;token={SECRET}",
+        f"x=1&TOKEN={SECRET}",
+        f"next=/datasets/x/view%3Ftoken%3D{SECRET}",
+        f"next=/datasets/x/view?token={SECRET}",
+        f"token={SECRET[:10]}%20{SECRET[10:]}",
+        f"token=%{SECRET}",
+    ],
+)
 def test_the_log_never_shows_a_token_in_any_spelling(query: str) -> None:
     line = redacted_target("/api/datasets/x", query)
     assert SECRET not in line and SECRET[4:14] not in line, line
 
 
-@pytest.mark.parametrize("path", [
-    f"/data/s/{SECRET}/zarr/x/color/1/zarr.json",
-    f"/data/v15/s/{SECRET}/zarr/x/.zattrs",
-    f"/links/{SECRET}",
-    f"/api/shortLinks/byKey/{SECRET}",
-    f"/datasets/x/view%3Ftoken={SECRET}",
-    f"/data%2Fs%2F{SECRET}/zarr",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/data/s/{SECRET}/zarr/x/color/1/zarr.json",
+        f"/data/v15/s/{SECRET}/zarr/x/.zattrs",
+        f"/links/{SECRET}",
+        f"/api/shortLinks/byKey/{SECRET}",
+        f"/datasets/x/view%3Ftoken={SECRET}",
+        f"/data%2Fs%2F{SECRET}/zarr",
+    ],
+)
 def test_the_log_never_shows_a_token_in_a_path(path: str) -> None:
     line = redacted_target(path, "")
     assert SECRET not in line and SECRET[4:14] not in line, line
@@ -66,7 +72,8 @@ def test_the_log_never_shows_a_token_in_a_path(path: str) -> None:
 
 def test_other_parameters_are_logged_readably() -> None:
     assert redacted_target("/data/datasets/x/layers/color/data", "mag=1-1-1&x=0&width=2") == (
-        "/data/datasets/x/layers/color/data?mag=1-1-1&x=0&width=2")
+        "/data/datasets/x/layers/color/data?mag=1-1-1&x=0&width=2"
+    )
     assert redacted_target("/api/datasets/x", f"%74oken={SECRET}") == "/api/datasets/x?token=Zq9s***"
 
 
@@ -80,8 +87,12 @@ def test_tokens_the_app_accepts_are_redacted_in_the_served_log(app, session_fact
     caplog.set_level(logging.INFO, logger="voxelhub.access")
     anonymous = TestClient(app, base_url="http://127.0.0.1")
     ds = f"/api/datasets/{world.dataset_id}"
-    for url in (f"{ds}?%74oken={token}", f"{ds}?x=1&token=wrong&token={token}", f"{ds}?sharing%54oken={token}",
-                f"/api/v16/datasets/{world.dataset_id}?token={token}"):
+    for url in (
+        f"{ds}?%74oken={token}",
+        f"{ds}?x=1&token=wrong&token={token}",
+        f"{ds}?sharing%54oken={token}",
+        f"/api/v16/datasets/{world.dataset_id}?token={token}",
+    ):
         assert anonymous.get(url).status_code == 200, url
     assert anonymous.get(ds, headers={"X-Auth-Token": api_token}).status_code == 200
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "voxelhub.access")
@@ -99,31 +110,44 @@ def test_answers_that_carry_a_secret_are_not_stored(app, session_factory) -> Non
     public = owner.post("/api/annotations", json={"datasetId": world.dataset_id}).json()["id"]
     handed_out = {
         ("POST", "/api/auth/login"): TestClient(app, base_url="http://127.0.0.1").post(
-            "/api/auth/login", json={"email": admin_email, "password": PASSWORD}),
+            "/api/auth/login", json={"email": admin_email, "password": PASSWORD}
+        ),
         ("GET", "/api/auth/token"): admin.get("/api/auth/token"),
         ("POST", "/api/auth/token"): admin.post("/api/auth/token"),
         ("POST", "/api/auth/tokens"): admin.post("/api/auth/tokens", json={"name": "walk"}),
         ("POST", "/api/datasets/{dataset_id}/shareLinks"): admin.post(f"{ds}/shareLinks", json={"name": "r"}),
         ("POST", "/api/shortLinks"): owner.post("/api/shortLinks", json={"longLink": view}),
-        ("PATCH", "/api/annotations/{annotation_id}"): owner.patch(f"/api/annotations/{public}",
-                                                                   json={"visibility": "Public"}),
+        ("PATCH", "/api/annotations/{annotation_id}"): owner.patch(
+            f"/api/annotations/{public}", json={"visibility": "Public"}
+        ),
     }
     short_key = handed_out[("POST", "/api/shortLinks")].json()["key"]
     secrets = {
-        sharing_token, short_key, handed_out[("POST", "/api/auth/token")].json()["token"],
+        sharing_token,
+        short_key,
+        handed_out[("POST", "/api/auth/token")].json()["token"],
         handed_out[("GET", "/api/auth/token")].json()["token"],
         handed_out[("POST", "/api/auth/tokens")].json()["token"],
         handed_out[("POST", "/api/datasets/{dataset_id}/shareLinks")].json()["token"],
-        handed_out[("POST", "/api/auth/login")].json()["csrfToken"], owner.headers["X-CSRF-Token"],
+        handed_out[("POST", "/api/auth/login")].json()["csrfToken"],
+        owner.headers["X-CSRF-Token"],
     }
-    ids = {"dataset_id": world.dataset_id, "annotation_id": public, "key": short_key, "layer": "color",
-           "organization": "org-a", "name": "l4-sample", "share_token": sharing_token}
+    ids = {
+        "dataset_id": world.dataset_id,
+        "annotation_id": public,
+        "key": short_key,
+        "layer": "color",
+        "organization": "org-a",
+        "name": "l4-sample",
+        "share_token": sharing_token,
+    }
     walked = dict(handed_out)
     for method, path in registered_routes(app):
         if method == "GET" and not _is_page((method, path)):
             for client in (admin, owner):
                 walked[(method, f"{path} as {client is owner and 'owner' or 'admin'}")] = client.get(
-                    fill(path, ids), follow_redirects=False)
+                    fill(path, ids), follow_redirects=False
+                )
     carrying = set()
     for (method, path), answer in walked.items():
         shown = answer.text + answer.headers.get("location", "")
@@ -131,7 +155,12 @@ def test_answers_that_carry_a_secret_are_not_stored(app, session_factory) -> Non
             carrying.add((method, path))
             assert answer.headers.get("cache-control") == "no-store", (method, path)
     assert set(handed_out) <= carrying
-    for expected in ("/api/datasets/{dataset_id}/sharingToken as admin", "/api/datasets/{dataset_id}/shareLinks "
-                     "as admin", "/api/shortLinks/byKey/{key} as owner", "/links/{key} as owner",
-                     "/api/annotations/{annotation_id}/info as owner", "/api/annotations/readable as owner"):
+    for expected in (
+        "/api/datasets/{dataset_id}/sharingToken as admin",
+        "/api/datasets/{dataset_id}/shareLinks as admin",
+        "/api/shortLinks/byKey/{key} as owner",
+        "/links/{key} as owner",
+        "/api/annotations/{annotation_id}/info as owner",
+        "/api/annotations/readable as owner",
+    ):
         assert ("GET", expected) in carrying, expected

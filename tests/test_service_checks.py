@@ -19,12 +19,14 @@ from voxelhub.errors import Forbidden, NotFound
 def test_teams_of_another_organization_are_not_listed(session_factory) -> None:
     world = build_world(session_factory)
     with transaction(session_factory) as session:
-        assert accounts.list_teams(session=session, actor=world.actor(session, "member_a"),
-                                   organization_id=world.org_ids["a"])
+        assert accounts.list_teams(
+            session=session, actor=world.actor(session, "member_a"), organization_id=world.org_ids["a"]
+        )
         for outsider in ("member_b", "admin_b"):
             with pytest.raises(NotFound):
-                accounts.list_teams(session=session, actor=world.actor(session, outsider),
-                                    organization_id=world.org_ids["a"])
+                accounts.list_teams(
+                    session=session, actor=world.actor(session, outsider), organization_id=world.org_ids["a"]
+                )
 
 
 @pytest.mark.parametrize("role, error", [("member_a", Forbidden), ("tm_a", Forbidden), ("dsm_b", NotFound)])
@@ -33,14 +35,29 @@ def test_only_admins_and_dataset_managers_register_datasets(session_factory, rol
     with transaction(session_factory) as session:
         actor = world.actor(session, role)
         with pytest.raises(error):
-            datasets.register(session=session, actor=actor, organization_id=world.org_ids["a"], name="x",
-                              location="/nowhere", data_source=DATA_SOURCE)
+            datasets.register(
+                session=session,
+                actor=actor,
+                organization_id=world.org_ids["a"],
+                name="x",
+                location="/nowhere",
+                data_source=DATA_SOURCE,
+            )
         with pytest.raises(error):  # refused before the folder is even looked at (no "no such folder")
-            datasets.register_folder(session=session, actor=actor, organization_id=world.org_ids["a"],
-                                     location_url="/nowhere/at/all")
-        assert datasets.register(session=session, actor=world.actor(session, "dsm_a"),
-                                 organization_id=world.org_ids["a"], name="x", location="/nowhere",
-                                 data_source=DATA_SOURCE).id
+            datasets.register_folder(
+                session=session,
+                actor=actor,
+                organization_id=world.org_ids["a"],
+                location_url="/nowhere/at/all",
+            )
+        assert datasets.register(
+            session=session,
+            actor=world.actor(session, "dsm_a"),
+            organization_id=world.org_ids["a"],
+            name="x",
+            location="/nowhere",
+            data_source=DATA_SOURCE,
+        ).id
 
 
 def test_copy_needs_the_dataset_too(app, session_factory) -> None:

@@ -17,18 +17,25 @@ def test_defaults_keep_everything_in_the_data_folder(tmp_path: Path) -> None:
 
 
 def test_volumes_in_an_object_store() -> None:
-    settings = Settings.from_env({"VOXELHUB_VOLUMES_URL": "s3://lab-bucket/voxelhub/volumes/",
-                                  "VOXELHUB_VOLUMES_STORAGE_OPTIONS": '{"endpoint_url": "http://127.0.0.1:9000"}'})
+    settings = Settings.from_env(
+        {
+            "VOXELHUB_VOLUMES_URL": "s3://lab-bucket/voxelhub/volumes/",
+            "VOXELHUB_VOLUMES_STORAGE_OPTIONS": '{"endpoint_url": "http://127.0.0.1:9000"}',
+        }
+    )
     assert settings.volumes_location_url == "s3://lab-bucket/voxelhub/volumes"
     assert settings.volumes_storage_options == {"endpoint_url": "http://127.0.0.1:9000"}
 
 
-@pytest.mark.parametrize("env, needle", [
-    ({"VOXELHUB_DATABASE_URL": "mysql://x"}, "VOXELHUB_DATABASE_URL"),
-    ({"VOXELHUB_VOLUMES_URL": "gs://bucket"}, "VOXELHUB_VOLUMES_URL"),
-    ({"VOXELHUB_VOLUMES_STORAGE_OPTIONS": "{secret-key: hunter2"}, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
-    ({"VOXELHUB_VOLUMES_STORAGE_OPTIONS": "[1, 2]"}, "JSON object"),
-])
+@pytest.mark.parametrize(
+    "env, needle",
+    [
+        ({"VOXELHUB_DATABASE_URL": "mysql://x"}, "VOXELHUB_DATABASE_URL"),
+        ({"VOXELHUB_VOLUMES_URL": "gs://bucket"}, "VOXELHUB_VOLUMES_URL"),
+        ({"VOXELHUB_VOLUMES_STORAGE_OPTIONS": "{secret-key: hunter2"}, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
+        ({"VOXELHUB_VOLUMES_STORAGE_OPTIONS": "[1, 2]"}, "JSON object"),
+    ],
+)
 def test_unusable_values_are_refused_without_echoing_secrets(env: dict[str, str], needle: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
@@ -38,12 +45,25 @@ def test_unusable_values_are_refused_without_echoing_secrets(env: dict[str, str]
 def test_pool_sizes_and_timeouts_come_from_the_environment_and_bad_ones_are_refused():
     from voxelhub.settings import Settings, SettingsError
 
-    found = Settings.from_env({"VOXELHUB_DB_POOL_SIZE": "3", "VOXELHUB_DB_MAX_OVERFLOW": "0",
-                               "VOXELHUB_DB_POOL_TIMEOUT": "2", "VOXELHUB_WORKER_START_TIMEOUT": "60"})
-    assert (found.db_pool_size, found.db_max_overflow, found.db_pool_timeout_seconds,
-            found.worker_start_timeout_seconds) == (3, 0, 2, 60)
-    for variable, bad in (("VOXELHUB_DB_POOL_SIZE", "0"), ("VOXELHUB_DB_MAX_OVERFLOW", "-1"),
-                          ("VOXELHUB_DB_POOL_TIMEOUT", "soon")):
+    found = Settings.from_env(
+        {
+            "VOXELHUB_DB_POOL_SIZE": "3",
+            "VOXELHUB_DB_MAX_OVERFLOW": "0",
+            "VOXELHUB_DB_POOL_TIMEOUT": "2",
+            "VOXELHUB_WORKER_START_TIMEOUT": "60",
+        }
+    )
+    assert (
+        found.db_pool_size,
+        found.db_max_overflow,
+        found.db_pool_timeout_seconds,
+        found.worker_start_timeout_seconds,
+    ) == (3, 0, 2, 60)
+    for variable, bad in (
+        ("VOXELHUB_DB_POOL_SIZE", "0"),
+        ("VOXELHUB_DB_MAX_OVERFLOW", "-1"),
+        ("VOXELHUB_DB_POOL_TIMEOUT", "soon"),
+    ):
         try:
             Settings.from_env({variable: bad})
         except SettingsError as exc:

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run(module: str, *args: str) -> None:
     if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed in {sys.executable}, so it did not run (install the [test] extras)")
+        pytest.skip(
+            f"{module} is not installed in {sys.executable}, so it did not run (install the [test] extras)"
+        )
     result = subprocess.run(
         [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )

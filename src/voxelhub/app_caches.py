@@ -24,11 +24,13 @@ class AppCaches:
 
     # PNGs of a layer's middle slice, per (dataset id, row version, layer).
     thumbnails: BoundedCache[tuple[str, str, str], bytes] = field(
-        default_factory=lambda: BoundedCache(256, max_bytes=64 * 1024**2, weigh=len))
+        default_factory=lambda: BoundedCache(256, max_bytes=64 * 1024**2, weigh=len)
+    )
     # A dataset's storage location and parsed dataSource, per (dataset id, row version): the data routes'
     # hot path would otherwise parse the dataSource on every request.
     datasets: BoundedCache[tuple[str, datetime], tuple[Location, DataSource]] = field(
-        default_factory=lambda: BoundedCache(512))
+        default_factory=lambda: BoundedCache(512)
+    )
     # Opened zarr arrays per (location URL, path, zarr format): opening one reads and parses its metadata,
     # one or two round trips to an object store.
     arrays: ArrayCache = field(default_factory=lambda: BoundedCache(512))
@@ -43,5 +45,9 @@ class AppCaches:
 
 
 NO_CACHES = AppCaches(
-    thumbnails=NO_CACHE, datasets=NO_CACHE, arrays=NO_CACHE, locations=NO_CACHE, skeletons=NO_CACHE,
+    thumbnails=NO_CACHE,
+    datasets=NO_CACHE,
+    arrays=NO_CACHE,
+    locations=NO_CACHE,
+    skeletons=NO_CACHE,
 )

@@ -20,8 +20,9 @@ class BoundedCache(Generic[K, V]):
     at most that many bytes as `weigh` counts them. A value is loaded outside the lock, so that a slow load holds
     up no other key; two threads that miss the same key at once both load it, and the later one is kept."""
 
-    def __init__(self, max_entries: int, *, max_bytes: int | None = None,
-                 weigh: Callable[[V], int] | None = None) -> None:
+    def __init__(
+        self, max_entries: int, *, max_bytes: int | None = None, weigh: Callable[[V], int] | None = None
+    ) -> None:
         if (max_bytes is None) != (weigh is None):
             raise ValueError("max_bytes needs weigh, and weigh needs max_bytes")
         self.max_entries = max_entries

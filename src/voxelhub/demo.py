@@ -30,7 +30,11 @@ def _ensure_org(session: Session) -> Organization:
     if org is None:
         admin = USERS[0]
         org, admin_user = service.create_organization(
-            session=session, actor=SYSTEM, name=DEMO_ORG, admin_email=admin.email, admin_password=admin.password
+            session=session,
+            actor=SYSTEM,
+            name=DEMO_ORG,
+            admin_email=admin.email,
+            admin_password=admin.password,
         )
         admin_user.first_name, admin_user.last_name = admin.first_name, admin.last_name
     return org
@@ -48,7 +52,14 @@ def _ensure_user(session: Session, org_id: str, demo_user: DemoUser, team_ids: d
         return
     teams = [service.TeamAssignment(team_ids[t], t in demo_user.manages) for t in demo_user.teams]
     service.create_user(
-        session=session, actor=SYSTEM, organization_id=org_id, email=demo_user.email,
-        password=demo_user.password, first_name=demo_user.first_name, last_name=demo_user.last_name,
-        is_admin=demo_user.is_admin, is_dataset_manager=demo_user.is_dataset_manager, teams=teams,
+        session=session,
+        actor=SYSTEM,
+        organization_id=org_id,
+        email=demo_user.email,
+        password=demo_user.password,
+        first_name=demo_user.first_name,
+        last_name=demo_user.last_name,
+        is_admin=demo_user.is_admin,
+        is_dataset_manager=demo_user.is_dataset_manager,
+        teams=teams,
     )

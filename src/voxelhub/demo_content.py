@@ -46,7 +46,9 @@ def admin_actor(session: Session, organization: Organization) -> Actor:
     return Actor(user=principal_for(admin))
 
 
-def add_demo_datasets(*, session: Session, settings: Settings, organization: Organization, report: DemoReport) -> None:
+def add_demo_datasets(
+    *, session: Session, settings: Settings, organization: Organization, report: DemoReport
+) -> None:
     folder = settings.datasets_dir / organization.name
     folder.mkdir(parents=True, exist_ok=True)
     admin = admin_actor(session, organization)
@@ -55,23 +57,36 @@ def add_demo_datasets(*, session: Session, settings: Settings, organization: Org
         temca2 = _ensure(session, organization, TEMCA2, lambda: build_temca2(folder / TEMCA2, source))
         if not temca2.is_public and not temca2.description:
             datasets.update_settings(
-                session=session, actor=admin, dataset_id=temca2.id, is_public=True,
-                display_name="TEMCA2 fly brain", description=(
+                session=session,
+                actor=admin,
+                dataset_id=temca2.id,
+                is_public=True,
+                display_name="TEMCA2 fly brain",
+                description=(
                     "Serial-section transmission EM of the adult Drosophila brain (TEMCA2, Zheng et al. 2018), "
-                    "a few sections converted into a multi-magnification dataset."),
+                    "a few sections converted into a multi-magnification dataset."
+                ),
             )
         report.lines.append(f"Public dataset:  {report.base_url}/datasets/{temca2.name}-{temca2.id}/view")
     else:
         report.lines.append(f"(TEMCA2 tiles not found at {source}; skipped that demo dataset)")
-    synthetic = _ensure(session, organization, SYNTHETIC, lambda: build_synthetic(folder / SYNTHETIC, size=_size()))
+    synthetic = _ensure(
+        session, organization, SYNTHETIC, lambda: build_synthetic(folder / SYNTHETIC, size=_size())
+    )
     if not synthetic.allowed_team_ids:
         connectomics = session.scalars(
             select(Team.id).where(Team.organization_id == organization.id, Team.name == "Connectomics")
         ).one()
-        datasets.set_allowed_teams(session=session, actor=admin, dataset_id=synthetic.id, team_ids=[connectomics])
-        datasets.update_settings(session=session, actor=admin, dataset_id=synthetic.id,
-                                 display_name="Synthetic EM with cell segmentation",
-                                 description="Generated EM-like volume (512×512×256) with a matching segmentation.")
+        datasets.set_allowed_teams(
+            session=session, actor=admin, dataset_id=synthetic.id, team_ids=[connectomics]
+        )
+        datasets.update_settings(
+            session=session,
+            actor=admin,
+            dataset_id=synthetic.id,
+            display_name="Synthetic EM with cell segmentation",
+            description="Generated EM-like volume (512×512×256) with a matching segmentation.",
+        )
     link = sharing.get_or_create_default_link(session=session, actor=admin, dataset=synthetic)
     report.lines.append(
         f"Private dataset, sharing link: {report.base_url}/datasets/{synthetic.name}-{synthetic.id}/view?token={link.token}"
@@ -86,7 +101,10 @@ def _ensure(session: Session, organization: Organization, name: str, build) -> D
         return existing
     path = build()
     return datasets.register_folder(
-        session=session, actor=SYSTEM, organization_id=organization.id, location_url=str(Path(path).resolve()),
+        session=session,
+        actor=SYSTEM,
+        organization_id=organization.id,
+        location_url=str(Path(path).resolve()),
         name=name,
     )
 
@@ -102,48 +120,90 @@ def _demo_tree_actions(tree_id: int, first_node: int, start: tuple[int, int, int
     import math
 
     color = [[0.9, 0.3, 0.2, 1.0], [0.2, 0.6, 0.9, 1.0], [0.3, 0.8, 0.3, 1.0]][tree_id % 3]
-    actions: list[dict] = [{"name": "createTree", "value": {"id": tree_id, "name": f"neurite {tree_id}",
-                                                          "color": color, "comments": [], "branchPoints": []}}]
+    actions: list[dict] = [
+        {
+            "name": "createTree",
+            "value": {
+                "id": tree_id,
+                "name": f"neurite {tree_id}",
+                "color": color,
+                "comments": [],
+                "branchPoints": [],
+            },
+        }
+    ]
     for i in range(steps):
         node_id = first_node + i
         x = start[0] + 12 * i
         y = int(start[1] + 30 * math.sin(i / 3))
-        actions.append({"name": "createNode", "value": {"id": node_id, "treeId": tree_id,
-                                                        "position": [x, y, start[2] + 4 * i], "radius": 3.0}})
+        actions.append(
+            {
+                "name": "createNode",
+                "value": {
+                    "id": node_id,
+                    "treeId": tree_id,
+                    "position": [x, y, start[2] + 4 * i],
+                    "radius": 3.0,
+                },
+            }
+        )
         if i:
-            actions.append({"name": "createEdge", "value": {"treeId": tree_id, "source": node_id - 1,
-                                                            "target": node_id}})
-    actions.append({"name": "updateTree", "value": {"id": tree_id, "comments": [
-        {"nodeId": first_node, "content": "soma side"}], "branchPoints": [{"nodeId": first_node + steps // 2,
-                                                                           "timestamp": 0}]}})
+            actions.append(
+                {"name": "createEdge", "value": {"treeId": tree_id, "source": node_id - 1, "target": node_id}}
+            )
+    actions.append(
+        {
+            "name": "updateTree",
+            "value": {
+                "id": tree_id,
+                "comments": [{"nodeId": first_node, "content": "soma side"}],
+                "branchPoints": [{"nodeId": first_node + steps // 2, "timestamp": 0}],
+            },
+        }
+    )
     return actions
 
 
-def add_demo_annotations(*, session: Session, settings: Settings, organization: Organization,
-                         report: DemoReport) -> None:
+def add_demo_annotations(
+    *, session: Session, settings: Settings, organization: Organization, report: DemoReport
+) -> None:
     from voxelhub.annotations import forks, versions
     from voxelhub.annotations import service as annotations
     from voxelhub.annotations.models import Annotation
 
-    synthetic = session.scalar(select(Dataset).where(Dataset.organization_id == organization.id,
-                                                     Dataset.name == SYNTHETIC))
-    if synthetic is None or session.scalar(select(Annotation.id).where(Annotation.dataset_id == synthetic.id)):
+    synthetic = session.scalar(
+        select(Dataset).where(Dataset.organization_id == organization.id, Dataset.name == SYNTHETIC)
+    )
+    if synthetic is None or session.scalar(
+        select(Annotation.id).where(Annotation.dataset_id == synthetic.id)
+    ):
         return
     tracer = _user_actor(session, "tracer@demo.voxelhub.org")
-    connectomics = session.scalars(select(Team.id).where(Team.organization_id == organization.id,
-                                                         Team.name == "Connectomics")).one()
+    connectomics = session.scalars(
+        select(Team.id).where(Team.organization_id == organization.id, Team.name == "Connectomics")
+    ).one()
     made = {}
-    for visibility, name in (("Internal", "Axon tracing"), ("Private", "Private notes"),
-                             ("Public", "Published reconstruction")):
+    for visibility, name in (
+        ("Internal", "Axon tracing"),
+        ("Private", "Private notes"),
+        ("Public", "Published reconstruction"),
+    ):
         annotation = annotations.create(session=session, actor=tracer, dataset_id=synthetic.id, name=name)
         versions.initialise(session=session, annotation=annotation, settings=settings)
-        actions = [a for t in range(3) for a in _demo_tree_actions(t + 1, 1 + 100 * t, (60 + 40 * t, 200, 40), 30)]
-        versions.save(session=session, actor=tracer, annotation_id=annotation.id, base_version=0, actions=actions)
+        actions = [
+            a for t in range(3) for a in _demo_tree_actions(t + 1, 1 + 100 * t, (60 + 40 * t, 200, 40), 30)
+        ]
+        versions.save(
+            session=session, actor=tracer, annotation_id=annotation.id, base_version=0, actions=actions
+        )
         annotations.update(session=session, actor=tracer, annotation_id=annotation.id, visibility=visibility)
         made[visibility] = annotation
-    annotations.set_shared_teams(session=session, actor=tracer, annotation_id=made["Internal"].id,
-                                 team_ids=[connectomics])
+    annotations.set_shared_teams(
+        session=session, actor=tracer, annotation_id=made["Internal"].id, team_ids=[connectomics]
+    )
     lead = _user_actor(session, "lead@demo.voxelhub.org")
     fork = forks.fork(session=session, actor=lead, annotation_id=made["Internal"].id, settings=settings)
-    report.lines.append(f"Annotations: {len(made)} by tracer@ (one shared with Connectomics), "
-                        f"one copied by lead@: {report.base_url}/annotations/{fork.id}")
+    report.lines.append(
+        f"Annotations: {len(made)} by tracer@ (one shared with Connectomics), "
+        f"one copied by lead@: {report.base_url}/annotations/{fork.id}"
+    )

@@ -50,8 +50,10 @@ class HealthProbe:
     async def check_async(self) -> Health:
         """`check` for the event loop: waits without holding a request thread, so that a load balancer gets its
         answer even when every worker thread is stuck on a dependency."""
-        futures = {name: self._submit(name, probe) for name, probe in (("database", self._database),
-                                                                          ("volumes", self._volumes))}
+        futures = {
+            name: self._submit(name, probe)
+            for name, probe in (("database", self._database), ("volumes", self._volumes))
+        }
         answers = await asyncio.gather(*(self._awaited(future) for future in futures.values()))
         outcomes = dict(zip(futures, answers, strict=True))
         return Health(outcomes)
@@ -65,8 +67,10 @@ class HealthProbe:
             return "unreachable"
 
     def check(self) -> Health:
-        futures = {name: self._submit(name, probe) for name, probe in (("database", self._database),
-                                                                          ("volumes", self._volumes))}
+        futures = {
+            name: self._submit(name, probe)
+            for name, probe in (("database", self._database), ("volumes", self._volumes))
+        }
         return Health({name: self._outcome(future) for name, future in futures.items()})
 
     def close(self) -> None:
@@ -93,6 +97,8 @@ class HealthProbe:
         return "ok" if state.at_head else "schema not current: run `voxelhub migrate`"
 
     def _volumes(self) -> str:
-        location = open_location(self._settings.volumes_location_url, self._settings.volumes_storage_options or None)
+        location = open_location(
+            self._settings.volumes_location_url, self._settings.volumes_storage_options or None
+        )
         location.exists(PROBE_KEY)
         return "ok"

@@ -53,16 +53,26 @@ def request_metrics() -> RequestMetrics:
             from prometheus_client import Counter, Gauge, Histogram
 
             _metrics = RequestMetrics(
-                requests=Counter("voxelhub_requests", "HTTP requests answered", ["family", "method", "status"]),
-                latency=Histogram("voxelhub_request_duration_seconds", "Time to answer an HTTP request",
-                                  ["family"], buckets=LATENCY_BUCKETS),
-                in_flight=Gauge("voxelhub_requests_in_flight", "HTTP requests being answered",
-                                multiprocess_mode="livesum"),
-                db_connections=Gauge("voxelhub_db_connections_in_use",
-                                     "Database connections in use (pool checked out), all processes",
-                                     multiprocess_mode="livesum"),
-                store_errors=Counter("voxelhub_store_errors", "Object-store calls that failed or timed out",
-                                     ["store", "kind"]),
+                requests=Counter(
+                    "voxelhub_requests", "HTTP requests answered", ["family", "method", "status"]
+                ),
+                latency=Histogram(
+                    "voxelhub_request_duration_seconds",
+                    "Time to answer an HTTP request",
+                    ["family"],
+                    buckets=LATENCY_BUCKETS,
+                ),
+                in_flight=Gauge(
+                    "voxelhub_requests_in_flight", "HTTP requests being answered", multiprocess_mode="livesum"
+                ),
+                db_connections=Gauge(
+                    "voxelhub_db_connections_in_use",
+                    "Database connections in use (pool checked out), all processes",
+                    multiprocess_mode="livesum",
+                ),
+                store_errors=Counter(
+                    "voxelhub_store_errors", "Object-store calls that failed or timed out", ["store", "kind"]
+                ),
             )
         return _metrics
 

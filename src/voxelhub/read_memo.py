@@ -46,7 +46,9 @@ class ReadMemo:
         self._dialect = engine.dialect.name
         self._pooled: Any = None  # the memo's own connection, opened on first use, never returned to the pool
         self._version: int | None = None
-        self._generation = 0  # moves with every forgetting, so that a read begun before one is not kept after it
+        self._generation = (
+            0  # moves with every forgetting, so that a read begun before one is not kept after it
+        )
         self._answers: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         self._epoch_watcher: EpochWatcher | None = None

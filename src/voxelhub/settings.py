@@ -61,7 +61,9 @@ class Settings:
     zip_max_ratio: int = 100  # decoded bytes per compressed byte of one member (beyond its first MiB)
     annotation_zip_max_members: int = 100_000  # entries of the upload and of each nested volume archive
     annotation_zip_max_member_bytes: int = 256 * 1024**2  # one member read into memory (a WKW file, a chunk)
-    annotation_zip_max_total_bytes: int = 4 * 1024**3  # everything one upload decodes, nested archives included
+    annotation_zip_max_total_bytes: int = (
+        4 * 1024**3
+    )  # everything one upload decodes, nested archives included
     annotation_upload_max_temp_bytes: int = 4 * 1024**3  # volume archives copied to the temporary folder
     annotation_max_volume_layers: int = 16  # volume layers one uploaded annotation may bring
     dataset_zip_max_members: int = 1_000_000
@@ -144,7 +146,9 @@ class Settings:
 def _secret_key(value: str) -> str:
     value = value.strip()
     if value and len(value) < 32:
-        raise SettingsError("VOXELHUB_SECRET_KEY must be at least 32 characters (e.g. 48 random URL-safe ones)")
+        raise SettingsError(
+            "VOXELHUB_SECRET_KEY must be at least 32 characters (e.g. 48 random URL-safe ones)"
+        )
     return value
 
 
@@ -169,7 +173,9 @@ def _profiles(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     profiles = _json_object(env, "VOXELHUB_STORAGE_PROFILES")
     for name, options in profiles.items():
         if not isinstance(options, dict):
-            raise SettingsError(f"VOXELHUB_STORAGE_PROFILES: profile {name!r} must be a JSON object of options")
+            raise SettingsError(
+                f"VOXELHUB_STORAGE_PROFILES: profile {name!r} must be a JSON object of options"
+            )
     return profiles
 
 
@@ -231,7 +237,9 @@ def _public_url(value: str) -> str:
         parts = parts._replace(netloc="")
     odd = parts.query or parts.fragment or parts.username is not None or any(c.isspace() for c in value)
     if parts.scheme not in ("http", "https") or not parts.hostname or odd:
-        raise SettingsError("VOXELHUB_PUBLIC_URL must be an http:// or https:// URL such as https://data.example.org")
+        raise SettingsError(
+            "VOXELHUB_PUBLIC_URL must be an http:// or https:// URL such as https://data.example.org"
+        )
     return value
 
 

@@ -75,14 +75,21 @@ def test_login_rate_limit_per_account_bites_even_with_the_right_password(app, se
     build_world(session_factory)
     client = TestClient(app, base_url="http://127.0.0.1")
     for _ in range(5):
-        assert client.post("/api/auth/login", json={"email": "member@a.org", "password": "wrong-guess"}).status_code == 401
+        assert (
+            client.post(
+                "/api/auth/login", json={"email": "member@a.org", "password": "wrong-guess"}
+            ).status_code
+            == 401
+        )
     blocked = client.post("/api/auth/login", json={"email": "member@a.org", "password": PASSWORD})
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
     # Another account from the same address still logs in: the per-account limit is per account.
     login(client, "tm@a.org")
 
 
-def test_login_rate_limit_per_address_stops_the_sprayer_but_not_a_correct_password(app, session_factory) -> None:
+def test_login_rate_limit_per_address_stops_the_sprayer_but_not_a_correct_password(
+    app, session_factory
+) -> None:
     """Past the address limit a wrong guess is refused (429, like an unknown email), but someone sharing the
     address who types their own password still logs in (see `accounts.auth.check_rate_limit`)."""
     build_world(session_factory)
@@ -90,10 +97,18 @@ def test_login_rate_limit_per_address_stops_the_sprayer_but_not_a_correct_passwo
     for i in range(20):
         client.post("/api/auth/login", json={"email": f"spray{i}@a.org", "password": "wrong-guess"})
     for email in ("spray99@a.org", "member@a.org"):
-        assert client.post("/api/auth/login", json={"email": email, "password": "wrong-guess"}).status_code == 429
+        assert (
+            client.post("/api/auth/login", json={"email": email, "password": "wrong-guess"}).status_code
+            == 429
+        )
     # Having guessed wrong for member@ past the limit, this address gets no second verified guess for it.
-    assert client.post("/api/auth/login", json={"email": "member@a.org", "password": PASSWORD}).status_code == 429
-    assert client.post("/api/auth/login", json={"email": "admin@a.org", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/auth/login", json={"email": "member@a.org", "password": PASSWORD}).status_code
+        == 429
+    )
+    assert (
+        client.post("/api/auth/login", json={"email": "admin@a.org", "password": PASSWORD}).status_code == 200
+    )
 
 
 def test_malformed_login_body_is_422_and_sets_nothing(client) -> None:

@@ -42,23 +42,53 @@ def world(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
         member = session.scalars(select(User).where(User.email == "member@a.org")).one()
         made = api_tokens.create_named_token(session=session, user=admin, name="script")
         cookie, csrf = new_secret_token(), new_secret_token()
-        session.add(AuthSession(id_digest=token_digest(cookie), user_id=member.id, csrf_token=csrf,
-                                expires_at=utcnow() + timedelta(days=1)))
-        return {"admin": admin.id, "member": member.id, "api_token": made.secret, "token_id": made.row.id,
-                "cookie": cookie, "csrf": csrf}
+        session.add(
+            AuthSession(
+                id_digest=token_digest(cookie),
+                user_id=member.id,
+                csrf_token=csrf,
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
+        return {
+            "admin": admin.id,
+            "member": member.id,
+            "api_token": made.secret,
+            "token_id": made.row.id,
+            "cookie": cookie,
+            "csrf": csrf,
+        }
 
 
-def _request(app, method: str = "GET", headers: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
-             cookie: str | None = None) -> Request:
+def _request(
+    app,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+    cookie: str | None = None,
+) -> Request:
     raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     if cookie:
         raw.append((b"cookie", f"{SESSION_COOKIE}={cookie}".encode()))
-    return Request({"type": "http", "app": app, "method": method, "path": "/data/x", "headers": raw,
-                    "query_string": b"", "client": ("192.0.2.7", 5000), "path_params": {}})
+    return Request(
+        {
+            "type": "http",
+            "app": app,
+            "method": method,
+            "path": "/data/x",
+            "headers": raw,
+            "query_string": b"",
+            "client": ("192.0.2.7", 5000),
+            "path_params": {},
+        }
+    )
 
 
-def _authenticate(app, request: Request, memo: ReadMemo | None,  # type: ignore[no-untyped-def]
-                  guesses: list[str] | None = None) -> Caller:
+def _authenticate(
+    app,
+    request: Request,
+    memo: ReadMemo | None,  # type: ignore[no-untyped-def]
+    guesses: list[str] | None = None,
+) -> Caller:
     with app.state.session_factory() as session:
         return authenticate(request, session, memo=memo, guesses=guesses)
 

@@ -59,9 +59,14 @@ def test_own_password_change_ends_the_other_sessions_and_keeps_this_one(app, ses
     assert current.get("/api/user").status_code == 200
     assert other.get("/api/user").status_code == 401
     # Scripts keep running: the user ends tokens on their own (/api/auth/tokens).
-    assert default_script.get("/api/user").status_code == 200 and named_script.get("/api/user").status_code == 200
+    assert (
+        default_script.get("/api/user").status_code == 200
+        and named_script.get("/api/user").status_code == 200
+    )
     fresh = TestClient(app, base_url="http://127.0.0.1")
-    assert fresh.post("/api/auth/login", json={"email": "member@a.org", "password": PASSWORD}).status_code == 401
+    assert (
+        fresh.post("/api/auth/login", json={"email": "member@a.org", "password": PASSWORD}).status_code == 401
+    )
     assert logged_in_client(app, "member@a.org", NEW_PASSWORD).get("/api/user").status_code == 200
 
 
@@ -69,7 +74,9 @@ def test_own_password_change_needs_the_old_password_and_a_good_new_one(app, sess
     build_world(session_factory)
     member = logged_in_client(app, "member@a.org")
     other = logged_in_client(app, "member@a.org")
-    wrong = member.put("/api/auth/password", json={"oldPassword": "not the password", "newPassword": NEW_PASSWORD})
+    wrong = member.put(
+        "/api/auth/password", json={"oldPassword": "not the password", "newPassword": NEW_PASSWORD}
+    )
     assert wrong.status_code == 403 and wrong.json() == {"error": "the current password is wrong"}
     short = member.put("/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": "short"})
     assert short.status_code == 400 and "password" in short.json()["error"]
@@ -78,7 +85,12 @@ def test_own_password_change_needs_the_old_password_and_a_good_new_one(app, sess
     assert other.get("/api/user").status_code == 200  # nothing changed, nobody logged out
     assert logged_in_client(app, "member@a.org").get("/api/user").status_code == 200
     anonymous = TestClient(app, base_url="http://127.0.0.1")
-    assert anonymous.put("/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD}).status_code == 401
+    assert (
+        anonymous.put(
+            "/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD}
+        ).status_code
+        == 401
+    )
     no_csrf = logged_in_client(app, "member@a.org")
     no_csrf.headers.pop("X-CSRF-Token")
     refused = no_csrf.put("/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD})
@@ -91,12 +103,15 @@ def test_wrong_old_passwords_count_as_failed_logins(app, session_factory) -> Non
     build_world(session_factory)
     member = logged_in_client(app, "member@a.org")
     for _ in range(5):
-        guess = member.put("/api/auth/password", json={"oldPassword": "guess-guess", "newPassword": NEW_PASSWORD})
+        guess = member.put(
+            "/api/auth/password", json={"oldPassword": "guess-guess", "newPassword": NEW_PASSWORD}
+        )
         assert guess.status_code == 403
     blocked = member.put("/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD})
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
     login = TestClient(app, base_url="http://127.0.0.1").post(
-        "/api/auth/login", json={"email": "member@a.org", "password": PASSWORD})
+        "/api/auth/login", json={"email": "member@a.org", "password": PASSWORD}
+    )
     assert login.status_code == 429
 
 
@@ -141,8 +156,11 @@ def test_named_tokens_are_listed_without_their_secret_and_end_alone(app, session
 
     listed = member.get("/api/auth/tokens")
     assert listed.status_code == 200
-    assert [(t["name"], t["isDefault"]) for t in listed.json()] == [("default", True), ("laptop", False),
-                                                                     ("cluster", False)]
+    assert [(t["name"], t["isDefault"]) for t in listed.json()] == [
+        ("default", True),
+        ("laptop", False),
+        ("cluster", False),
+    ]
     assert all(set(t) == {"id", "name", "isDefault", "createdAt", "lastUsedAt"} for t in listed.json())
     assert not any(secret in listed.text for secret in (default, body["token"], cluster["token"]))
     assert {t["name"]: t["lastUsedAt"] is not None for t in listed.json()}["cluster"] is True
@@ -164,7 +182,11 @@ def test_nobody_else_lists_or_ends_a_users_tokens(app, session_factory) -> None:
     assert anonymous.delete(f"/api/auth/tokens/{made['id']}").status_code == 401
     assert anonymous.delete("/api/auth/token").status_code == 401
     assert anonymous.post("/api/auth/token").status_code == 401
-    for email in ("tm@a.org", "admin@a.org", "admin@b.org"):  # another user, the own admin, another org's admin
+    for email in (
+        "tm@a.org",
+        "admin@a.org",
+        "admin@b.org",
+    ):  # another user, the own admin, another org's admin
         other = logged_in_client(app, email)
         refused = other.delete(f"/api/auth/tokens/{made['id']}")
         assert refused.status_code == 404 and refused.json() == {"error": "Not found."}
@@ -187,8 +209,10 @@ def test_bad_token_names_are_refused_and_change_nothing(app, session_factory) ->
 def test_only_a_digest_of_each_token_is_stored(app, session_factory) -> None:
     build_world(session_factory)
     member = logged_in_client(app, "member@a.org")
-    secrets = [member.get("/api/auth/token").json()["token"],
-               member.post("/api/auth/tokens", json={"name": "n"}).json()["token"]]
+    secrets = [
+        member.get("/api/auth/token").json()["token"],
+        member.post("/api/auth/tokens", json={"name": "n"}).json()["token"],
+    ]
     with session_factory() as session:
         rows = session.execute(select(ApiToken.__table__)).all()
     stored = " ".join(str(value) for row in rows for value in row)

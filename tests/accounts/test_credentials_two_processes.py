@@ -15,7 +15,9 @@ NEW_PASSWORD = "a brand new password"
 
 
 def _works(client: httpx.Client, key: str) -> bool:
-    answers = [client.get(f"/data/{key}").status_code for _ in range(2)] + [client.get("/api/user").status_code]
+    answers = [client.get(f"/data/{key}").status_code for _ in range(2)] + [
+        client.get("/api/user").status_code
+    ]
     assert answers in ([200, 200, 200], [404, 404, 401]), answers
     return answers[0] == 200
 
@@ -51,8 +53,10 @@ def test_token_revocation_and_own_password_change_reach_the_other_process(settin
         here = login(first, "team@a.org")
         default = here.get("/api/auth/token").json()["token"]
         named = here.post("/api/auth/tokens", json={"name": "cluster"}).json()
-        scripts = [httpx.Client(base_url=second, headers={"X-Auth-Token": t}, timeout=10)
-                   for t in (default, named["token"])]
+        scripts = [
+            httpx.Client(base_url=second, headers={"X-Auth-Token": t}, timeout=10)
+            for t in (default, named["token"])
+        ]
         assert all(_works(s, key) for s in scripts)
         assert here.delete("/api/auth/token").status_code == 204
         assert not _works(scripts[0], key) and _works(scripts[1], key)
@@ -64,7 +68,9 @@ def test_token_revocation_and_own_password_change_reach_the_other_process(settin
         changed = here.put("/api/auth/password", json={"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD})
         assert changed.status_code == 204
         assert not _works(there, key)
-        assert _works(httpx.Client(base_url=second, cookies=here.cookies, headers=here.headers, timeout=10), key)
+        assert _works(
+            httpx.Client(base_url=second, cookies=here.cookies, headers=here.headers, timeout=10), key
+        )
 
 
 def _login(base: str, email: str, password: str) -> httpx.Client:

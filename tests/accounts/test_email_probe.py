@@ -49,5 +49,10 @@ def test_the_command_line_operator_is_told_plainly(session_factory) -> None:
     world = build_world(session_factory)
     with transaction(session_factory) as session:
         with pytest.raises(Conflict, match="already exists"):
-            service.create_user(session=session, actor=SYSTEM, organization_id=world.org_ids["a"],
-                                email="member@b.org", password="long enough pw")
+            service.create_user(
+                session=session,
+                actor=SYSTEM,
+                organization_id=world.org_ids["a"],
+                email="member@b.org",
+                password="long enough pw",
+            )

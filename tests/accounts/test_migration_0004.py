@@ -43,11 +43,20 @@ def test_old_tokens_keep_working_hashed_and_inactive_users_lose_theirs(app, engi
         active_token = _old_token(connection, member_id)
         inactive_token = _old_token(connection, inactive_id)
         connection.execute(
-            text("INSERT INTO auth_sessions (id_digest, user_id, csrf_token, created_at, expires_at) "
-                 "VALUES (:d, :u, 'c', :n, :e)"),
-            {"d": token_digest("old session"), "u": inactive_id, "n": utcnow(), "e": utcnow() + timedelta(days=1)},
+            text(
+                "INSERT INTO auth_sessions (id_digest, user_id, csrf_token, created_at, expires_at) "
+                "VALUES (:d, :u, 'c', :n, :e)"
+            ),
+            {
+                "d": token_digest("old session"),
+                "u": inactive_id,
+                "n": utcnow(),
+                "e": utcnow() + timedelta(days=1),
+            },
         )
-        connection.execute(text("UPDATE users SET is_active = :f WHERE id = :u"), {"f": False, "u": inactive_id})
+        connection.execute(
+            text("UPDATE users SET is_active = :f WHERE id = :u"), {"f": False, "u": inactive_id}
+        )
     _alembic(engine, "head")
 
     columns = {c["name"] for c in inspect(engine).get_columns("api_tokens")}
@@ -55,10 +64,18 @@ def test_old_tokens_keep_working_hashed_and_inactive_users_lose_theirs(app, engi
     with engine.connect() as connection:
         dump = " ".join(str(v) for row in connection.execute(text("SELECT * FROM api_tokens")) for v in row)
         assert active_token not in dump and inactive_token not in dump
-        assert connection.execute(text("SELECT count(*) FROM auth_sessions WHERE user_id = :u"),
-                                  {"u": inactive_id}).scalar() == 0
-        assert connection.execute(text("SELECT count(*) FROM api_tokens WHERE user_id = :u"),
-                                  {"u": inactive_id}).scalar() == 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM auth_sessions WHERE user_id = :u"), {"u": inactive_id}
+            ).scalar()
+            == 0
+        )
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM api_tokens WHERE user_id = :u"), {"u": inactive_id}
+            ).scalar()
+            == 0
+        )
 
     assert token_client(app, active_token).get("/api/user").json()["email"] == "member@a.org"
     member = logged_in_client(app, "member@a.org")

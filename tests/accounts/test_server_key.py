@@ -28,7 +28,9 @@ def test_a_short_key_in_the_environment_is_refused(tmp_path) -> None:
     assert "k" * 40 not in repr(Settings.from_env({"VOXELHUB_SECRET_KEY": "k" * 40}))
 
 
-def test_a_changed_key_makes_a_new_default_and_keeps_the_old_token_working(app, settings, session_factory) -> None:
+def test_a_changed_key_makes_a_new_default_and_keeps_the_old_token_working(
+    app, settings, session_factory
+) -> None:
     build_world(session_factory)
     old = logged_in_client(app, "member@a.org").get("/api/auth/token").json()["token"]
     other_app = create_app(settings.with_overrides(secret_key="another key " * 4), migrate=False)

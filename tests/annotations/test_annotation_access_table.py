@@ -17,18 +17,23 @@ T, F = True, False
 # "member_b" in team... none: "member" roles are in no team. Shared team is a2: "shared_member" is added below.
 READERS = {
     #               Private Internal Public
-    "anonymous":      (F, F, T),
-    "owner":          (T, T, T),
-    "team_manager":   (T, T, T),   # manager of one of the owner's teams
-    "admin":          (T, T, T),
+    "anonymous": (F, F, T),
+    "owner": (T, T, T),
+    "team_manager": (T, T, T),  # manager of one of the owner's teams
+    "admin": (T, T, T),
     "dataset_manager": (F, T, T),  # no special annotation rights
-    "member":         (F, T, T),
-    "outsider":       (F, F, T),
+    "member": (F, T, T),
+    "outsider": (F, F, T),
     "outsider_admin": (F, F, T),
 }
 USER = {
-    "owner": "team_a", "team_manager": "tm_a", "admin": "admin_a", "dataset_manager": "dsm_a",
-    "member": "member_a", "outsider": "member_b", "outsider_admin": "admin_b",
+    "owner": "team_a",
+    "team_manager": "tm_a",
+    "admin": "admin_a",
+    "dataset_manager": "dsm_a",
+    "member": "member_a",
+    "outsider": "member_b",
+    "outsider_admin": "admin_b",
 }
 VISIBILITIES = ("Private", "Internal", "Public")
 
@@ -46,14 +51,19 @@ def test_policy_table(session_factory) -> None:
                 annotation = load(session, world.annotation_ids[visibility])
                 is_owner = name == "owner"
                 expected = {
-                    Action.READ: may_read, Action.DOWNLOAD: may_read,
-                    Action.WRITE: is_owner, Action.CHANGE_VISIBILITY: is_owner, Action.SHARE_WITH_TEAMS: is_owner,
+                    Action.READ: may_read,
+                    Action.DOWNLOAD: may_read,
+                    Action.WRITE: is_owner,
+                    Action.CHANGE_VISIBILITY: is_owner,
+                    Action.SHARE_WITH_TEAMS: is_owner,
                     Action.FORK: may_read and name != "anonymous",
                     Action.DELETE: name in ("owner", "admin"),
                 }
                 got = {action: can(actor, action, annotation) for action in expected}
                 assert got == expected, (name, visibility)
-                listed = annotation.id in session.scalars(readable_annotations(select(Annotation.id), actor)).all()
+                listed = (
+                    annotation.id in session.scalars(readable_annotations(select(Annotation.id), actor)).all()
+                )
                 assert listed == may_read, (name, visibility)
 
 
@@ -64,8 +74,12 @@ def test_shared_annotations_listing(session_factory) -> None:
         from voxelhub.policy import SYSTEM
 
         member_id = world.accounts.user_id(session, "member_a")
-        update_user(session=session, actor=SYSTEM, user_id=member_id,
-                    teams=[TeamAssignment(world.accounts.team_ids["a2"])])
+        update_user(
+            session=session,
+            actor=SYSTEM,
+            user_id=member_id,
+            teams=[TeamAssignment(world.accounts.team_ids["a2"])],
+        )
     with transaction(session_factory) as session:
         member = world.accounts.actor(session, "member_a")
         assert member.user is not None
@@ -118,7 +132,12 @@ def test_who_may_not_delete(app, world: AnnotationWorld, name: str) -> None:
 
 
 def test_owner_and_admin_may_delete(app, world: AnnotationWorld) -> None:
-    assert client_of(app, world, "admin").delete(f"/api/annotations/{world.annotation_ids['Private']}").status_code == 204
+    assert (
+        client_of(app, world, "admin")
+        .delete(f"/api/annotations/{world.annotation_ids['Private']}")
+        .status_code
+        == 204
+    )
     owner = client_of(app, world, "owner")
     assert owner.delete(f"/api/annotations/{world.annotation_ids['Public']}").status_code == 204
     assert owner.get(f"/api/annotations/{world.annotation_ids['Public']}/info").status_code == 404
@@ -140,8 +159,12 @@ def test_shared_tab_over_http(app, world: AnnotationWorld, session_factory) -> N
         from voxelhub.accounts.service import TeamAssignment, update_user
         from voxelhub.policy import SYSTEM
 
-        update_user(session=session, actor=SYSTEM, user_id=world.accounts.user_id(session, "member_a"),
-                    teams=[TeamAssignment(world.accounts.team_ids["a2"])])
+        update_user(
+            session=session,
+            actor=SYSTEM,
+            user_id=world.accounts.user_id(session, "member_a"),
+            teams=[TeamAssignment(world.accounts.team_ids["a2"])],
+        )
     member = client_of(app, world, "member")
     listed = {a["id"] for a in member.get("/api/annotations/readable", params={"scope": "shared"}).json()}
     assert listed == {world.annotation_ids["Internal"], world.annotation_ids["Public"]}

@@ -19,12 +19,17 @@ from voxelhub.annotations.models import Annotation
 from voxelhub.annotations.nml.reader import read_nml
 from voxelhub.db import transaction
 
-TREE = {"name": "createTree", "value": {"id": 1, "name": "axon", "color": [1, 0, 0, 1], "comments": [],
-                                         "branchPoints": []}}
+TREE = {
+    "name": "createTree",
+    "value": {"id": 1, "name": "axon", "color": [1, 0, 0, 1], "comments": [], "branchPoints": []},
+}
 
 
 def node(node_id: int, x: int) -> dict:
-    return {"name": "createNode", "value": {"id": node_id, "treeId": 1, "position": [x, 20, 30], "radius": 2.0}}
+    return {
+        "name": "createNode",
+        "value": {"id": node_id, "treeId": 1, "position": [x, 20, 30], "radius": 2.0},
+    }
 
 
 def team_member_on_dataset(app, session_factory):  # type: ignore[no-untyped-def]
@@ -52,9 +57,13 @@ def annotation_count(session_factory) -> int:  # type: ignore[no-untyped-def]
 def test_saves_are_versioned_and_any_version_loads(setup) -> None:
     _, _, owner, annotation_id = setup
     base = f"/api/annotations/{annotation_id}"
-    assert owner.post(f"{base}/updates", json={"version": 0, "actions": [TREE, node(1, 10)]}).json() == {"version": 1}
+    assert owner.post(f"{base}/updates", json={"version": 0, "actions": [TREE, node(1, 10)]}).json() == {
+        "version": 1
+    }
     edge = {"name": "createEdge", "value": {"treeId": 1, "source": 1, "target": 2}}
-    assert owner.post(f"{base}/updates", json={"version": 1, "actions": [node(2, 11), edge]}).json() == {"version": 2}
+    assert owner.post(f"{base}/updates", json={"version": 1, "actions": [node(2, 11), edge]}).json() == {
+        "version": 2
+    }
     now = owner.get(f"{base}/skeleton").json()
     assert now["version"] == 2
     tree = now["trees"][0]
@@ -78,8 +87,17 @@ def test_stale_save_gets_409_and_loses_nothing(setup) -> None:
 def test_an_invalid_action_rejects_the_whole_batch_with_its_index(setup) -> None:
     _, _, owner, annotation_id = setup
     base = f"/api/annotations/{annotation_id}"
-    bad = owner.post(f"{base}/updates", json={"version": 0, "actions": [TREE, node(1, 1), {
-        "name": "createEdge", "value": {"treeId": 1, "source": 1, "target": 99}}]})
+    bad = owner.post(
+        f"{base}/updates",
+        json={
+            "version": 0,
+            "actions": [
+                TREE,
+                node(1, 1),
+                {"name": "createEdge", "value": {"treeId": 1, "source": 1, "target": 99}},
+            ],
+        },
+    )
     assert bad.status_code == 400 and bad.json()["actionIndex"] == 2
     assert owner.get(f"{base}/info").json()["version"] == 0
     assert owner.get(f"{base}/skeleton").json()["trees"] == []
@@ -97,7 +115,11 @@ def test_two_clients_saving_concurrently_one_wins_one_gets_409(app, setup) -> No
 
     def save(client: TestClient, node_id: int) -> None:
         barrier.wait()
-        results.append(client.post(f"{base}/updates", json={"version": 1, "actions": [node(node_id, node_id)]}).status_code)
+        results.append(
+            client.post(
+                f"{base}/updates", json={"version": 1, "actions": [node(node_id, node_id)]}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=save, args=(c, i)) for i, c in ((10, owner), (20, second))]
     for t in threads:
@@ -129,7 +151,10 @@ def test_copy_to_my_account(app, setup, session_factory) -> None:
     assert fork["forkedFrom"] == annotation_id and fork["visibility"] == "Internal"
     assert fork["owner"]["firstName"] == "tm" and fork["restrictions"]["allowUpdate"] is True
     fork_base = f"/api/annotations/{fork['id']}"
-    assert colleague.post(f"{fork_base}/updates", json={"version": 0, "actions": [node(2, 6)]}).status_code == 200
+    assert (
+        colleague.post(f"{fork_base}/updates", json={"version": 0, "actions": [node(2, 6)]}).status_code
+        == 200
+    )
     # Not synced: the original is unchanged, and later changes to it do not reach the copy.
     assert len(owner.get(f"{base}/skeleton").json()["trees"][0]["nodes"]) == 1
     owner.post(f"{base}/updates", json={"version": 1, "actions": [node(3, 7)]})
@@ -170,8 +195,10 @@ def test_download_and_upload_round_trip(app, setup, session_factory) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-disposition"] == 'attachment; filename="axons.nml"'
     nml = answer.content
-    assert f'datasetId="{dataset_id}"'.encode() in nml and b'annotationId' in nml
-    uploaded = owner.post("/api/annotations/upload", files={"again.nml": ("again.nml", nml, "application/xml")})
+    assert f'datasetId="{dataset_id}"'.encode() in nml and b"annotationId" in nml
+    uploaded = owner.post(
+        "/api/annotations/upload", files={"again.nml": ("again.nml", nml, "application/xml")}
+    )
     assert uploaded.status_code == 200, uploaded.text
     new_id = uploaded.json()["annotation"]["id"]
     assert uploaded.json()["messages"] == []
@@ -190,7 +217,9 @@ def test_fixture_nmls_upload_and_download_lose_nothing(app, setup, path) -> None
     annotation's new home changes: `<experiment>`, `<meta>`, and the scale (the dataset's)."""
     _, dataset_id, owner, _ = setup
     data = path.read_bytes()
-    answer = owner.post("/api/annotations/upload", files={"file": (path.name, data)}, data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload", files={"file": (path.name, data)}, data={"datasetId": dataset_id}
+    )
     assert answer.status_code == 200, answer.text
     download = owner.get(f"/api/annotations/{answer.json()['annotation']['id']}/download")
     assert download.status_code == 200
@@ -200,9 +229,12 @@ def test_fixture_nmls_upload_and_download_lose_nothing(app, setup, path) -> None
     assert after.tree_groups == before.tree_groups
     assert after.bounding_boxes == before.bounding_boxes
     assert after.active_node_id == before.active_node_id
-    assert [replace(v, location=None) for v in after.volumes] == [replace(v, location=None) for v in before.volumes]
+    assert [replace(v, location=None) for v in after.volumes] == [
+        replace(v, location=None) for v in before.volumes
+    ]
     assert replace(after.parameters, experiment=(), scale=None, unit=None) == replace(
-        before.parameters, experiment=(), scale=None, unit=None)
+        before.parameters, experiment=(), scale=None, unit=None
+    )
 
 
 def test_fixture_zip_uploads(app, setup, session_factory, tmp_path) -> None:
@@ -211,9 +243,13 @@ def test_fixture_zip_uploads(app, setup, session_factory, tmp_path) -> None:
     world, _, owner, _ = setup
     path = FIXTURES / "annotations" / "l4_sample__explorational__suser__94b271.zip"
     admin = logged_in_client(app, world.users["admin_a"])
-    dataset_id = fitting_dataset(session_factory, admin, world.org_ids["a"], world.team_ids["a1"], path, tmp_path)
+    dataset_id = fitting_dataset(
+        session_factory, admin, world.org_ids["a"], world.team_ids["a1"], path, tmp_path
+    )
     data = path.read_bytes()
-    answer = owner.post("/api/annotations/upload", files={"file": ("l4.zip", data)}, data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload", files={"file": ("l4.zip", data)}, data={"datasetId": dataset_id}
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -224,17 +260,29 @@ EXTERNAL = b"""<?xml version="1.0"?><!DOCTYPE things [<!ENTITY xxe SYSTEM "file:
 TRUNCATED = b"""<things><parameters><experiment name="x"/></parameters><thing id="1"><nodes><node id="1" x="1" y="2" z="3"/>"""
 UNKNOWN_NODE = b"""<things><thing id="1"><nodes><node id="1" x="1" y="2" z="3"/></nodes>
 <edges><edge source="1" target="7"/></edges></thing></things>"""
-NON_NUMERIC = b"""<things><thing id="1"><nodes><node id="1" x="one" y="2" z="3"/></nodes><edges/></thing></things>"""
+NON_NUMERIC = (
+    b"""<things><thing id="1"><nodes><node id="1" x="one" y="2" z="3"/></nodes><edges/></thing></things>"""
+)
 
 
-@pytest.mark.parametrize("body, needle", [
-    (BILLION_LAUGHS, ""), (EXTERNAL, ""), (TRUNCATED, ""), (UNKNOWN_NODE, "line"), (NON_NUMERIC, "line"),
-    (b"\x00\xff garbage" * 100, ""), (bytes(range(256)) * (50 * 1024 * 4), ""),  # 50 MB of garbage
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        (BILLION_LAUGHS, ""),
+        (EXTERNAL, ""),
+        (TRUNCATED, ""),
+        (UNKNOWN_NODE, "line"),
+        (NON_NUMERIC, "line"),
+        (b"\x00\xff garbage" * 100, ""),
+        (bytes(range(256)) * (50 * 1024 * 4), ""),  # 50 MB of garbage
+    ],
+)
 def test_hostile_nml_is_refused_and_creates_nothing(app, setup, session_factory, body, needle) -> None:
     _, dataset_id, owner, _ = setup
     before = annotation_count(session_factory)
-    answer = owner.post("/api/annotations/upload", files={"file": ("bad.nml", body)}, data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload", files={"file": ("bad.nml", body)}, data={"datasetId": dataset_id}
+    )
     assert 400 <= answer.status_code < 500, answer.text
     assert needle in answer.json()["error"]
     assert b"root:" not in answer.content
@@ -248,13 +296,26 @@ def test_bad_zip_and_missing_file_and_anonymous_upload_are_refused(app, setup, s
     with zipfile.ZipFile(two, "w") as archive:
         archive.writestr("a.nml", "<things/>")
         archive.writestr("b.nml", "<things/>")
-    assert owner.post("/api/annotations/upload", files={"f": ("two.zip", two.getvalue())},
-                      data={"datasetId": dataset_id}).status_code == 400
-    assert owner.post("/api/annotations/upload", files={"f": ("x.zip", b"PK\x03\x04broken")},
-                      data={"datasetId": dataset_id}).status_code == 400
+    assert (
+        owner.post(
+            "/api/annotations/upload",
+            files={"f": ("two.zip", two.getvalue())},
+            data={"datasetId": dataset_id},
+        ).status_code
+        == 400
+    )
+    assert (
+        owner.post(
+            "/api/annotations/upload",
+            files={"f": ("x.zip", b"PK\x03\x04broken")},
+            data={"datasetId": dataset_id},
+        ).status_code
+        == 400
+    )
     assert owner.post("/api/annotations/upload", data={"datasetId": dataset_id}).status_code == 400
-    anonymous = TestClient(app).post("/api/annotations/upload", files={"f": ("a.nml", b"<things/>")},
-                                     data={"datasetId": dataset_id})
+    anonymous = TestClient(app).post(
+        "/api/annotations/upload", files={"f": ("a.nml", b"<things/>")}, data={"datasetId": dataset_id}
+    )
     assert anonymous.status_code in (401, 404)
     assert annotation_count(session_factory) == before
 
@@ -292,8 +353,12 @@ def test_the_listing_reads_a_fixed_number_of_times_whatever_its_length(app, setu
     def listing(client: TestClient, scope: str) -> int:
         def read() -> None:
             answer = client.get("/api/annotations/readable", params={"scope": scope})
-            assert answer.status_code == 200 and all("?token=" in a["sharingUrl"] for a in answer.json()
-                                                      if a["visibility"] == "Public" and scope == "own")
+            assert answer.status_code == 200 and all(
+                "?token=" in a["sharingUrl"]
+                for a in answer.json()
+                if a["visibility"] == "Public" and scope == "own"
+            )
+
         return _statements_of(app, read)
 
     add(2)

@@ -32,26 +32,39 @@ def spread(session_factory: sessionmaker[Session]) -> tuple[World, list[str]]:
         dataset_ids = []
         for n in range(DATASETS):
             dataset_id = register_dataset(session, world.org_ids["a"], f"spread-{n}")
-            dataset = datasets.set_allowed_teams(session=session, actor=admin, dataset_id=dataset_id,
-                                                 team_ids=[world.team_ids["a1"]])
+            dataset = datasets.set_allowed_teams(
+                session=session, actor=admin, dataset_id=dataset_id, team_ids=[world.team_ids["a1"]]
+            )
             if n % 2:
                 sharing.get_or_create_default_link(session=session, actor=admin, dataset=dataset)
             dataset_ids.append(dataset_id)
     return world, dataset_ids
 
 
-def add_annotations(factory: sessionmaker[Session], world: World, dataset_ids: list[str], start: int, end: int) -> None:
+def add_annotations(
+    factory: sessionmaker[Session], world: World, dataset_ids: list[str], start: int, end: int
+) -> None:
     """Annotations of the member of a1, public and internal in turn, a pair of each per dataset round-robin
     (so every dataset, linked or not, has both), shared with a1 (and a2 for every other one)."""
     teams = [world.team_ids["a1"], world.team_ids["a2"]]
     with transaction(factory) as session:
         owner = world.actor(session, "team_a")
         for i in range(start, end):
-            made = service.create(session=session, actor=owner, dataset_id=dataset_ids[i // 2 % len(dataset_ids)],
-                                  name=f"spread {i}")
-            service.update(session=session, actor=owner, annotation_id=made.id,
-                           visibility="Public" if i % 2 else "Internal")
-            service.set_shared_teams(session=session, actor=owner, annotation_id=made.id, team_ids=teams[:1 + i % 2])
+            made = service.create(
+                session=session,
+                actor=owner,
+                dataset_id=dataset_ids[i // 2 % len(dataset_ids)],
+                name=f"spread {i}",
+            )
+            service.update(
+                session=session,
+                actor=owner,
+                annotation_id=made.id,
+                visibility="Public" if i % 2 else "Internal",
+            )
+            service.set_shared_teams(
+                session=session, actor=owner, annotation_id=made.id, team_ids=teams[: 1 + i % 2]
+            )
 
 
 def statements_of(engine: Engine, fn: Callable[[], Any]) -> tuple[int, Any]:
@@ -69,16 +82,22 @@ def statements_of(engine: Engine, fn: Callable[[], Any]) -> tuple[int, Any]:
     return count, result
 
 
-def listing_cost(engine: Engine, factory: sessionmaker[Session], actor: Actor,
-                 scope: Literal["own", "shared"]) -> tuple[int, list[Any]]:
+def listing_cost(
+    engine: Engine, factory: sessionmaker[Session], actor: Actor, scope: Literal["own", "shared"]
+) -> tuple[int, list[Any]]:
     """Statements sent by one listing, on a fresh session (nothing read before is at hand)."""
     with factory() as session:
-        return statements_of(engine, lambda: info.listing(session=session, actor=actor, scope=scope, origin=ORIGIN))
+        return statements_of(
+            engine, lambda: info.listing(session=session, actor=actor, scope=scope, origin=ORIGIN)
+        )
 
 
 @pytest.mark.parametrize("role, scope", [("team_a", "own"), ("tm_a", "shared")])
 def test_a_listing_of_20_costs_the_queries_of_a_listing_of_1(
-    engine: Engine, session_factory: sessionmaker[Session], spread: tuple[World, list[str]], role: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    spread: tuple[World, list[str]],
+    role: str,
     scope: Literal["own", "shared"],
 ) -> None:
     world, dataset_ids = spread
@@ -105,7 +124,9 @@ def test_the_owner_sees_the_token_of_an_existing_link_only(
     world, dataset_ids = spread
     add_annotations(session_factory, world, dataset_ids, 0, 2 * DATASETS)
     with transaction(session_factory) as session:
-        found = info.listing(session=session, actor=world.actor(session, "team_a"), scope="own", origin=ORIGIN)
+        found = info.listing(
+            session=session, actor=world.actor(session, "team_a"), scope="own", origin=ORIGIN
+        )
     linked = {dataset_ids[n] for n in range(DATASETS) if n % 2}
     for annotation in found:
         url = annotation.sharing_url or ""

@@ -22,24 +22,36 @@ from voxelhub.db import transaction
 def _old_layout(settings, annotation_id: str, value: int) -> None:  # type: ignore[no-untyped-def]
     store = zarr.storage.LocalStore(settings.volumes_dir / annotation_id / "Volume")
     for mag, size in (("1", 64), ("2", 32)):
-        array = zarr.create_array(store, name=mag, shape=(size,) * 3, chunks=(32,) * 3, dtype="uint32",
-                                  fill_value=0, dimension_names=["x", "y", "z"], overwrite=True)
+        array = zarr.create_array(
+            store,
+            name=mag,
+            shape=(size,) * 3,
+            chunks=(32,) * 3,
+            dtype="uint32",
+            fill_value=0,
+            dimension_names=["x", "y", "z"],
+            overwrite=True,
+        )
         if mag == "1":
             array[0:32, 0:32, 0:32] = value
 
 
 def _set_storage(engine, annotation_id: str, storage: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
     with engine.begin() as connection:
-        raw = connection.execute(text("SELECT volume_layers FROM annotations WHERE id = :i"),
-                                 {"i": annotation_id}).scalar()
+        raw = connection.execute(
+            text("SELECT volume_layers FROM annotations WHERE id = :i"), {"i": annotation_id}
+        ).scalar()
         layers = json.loads(raw) if isinstance(raw, str) else raw
         layers[0]["storage"] = storage
-        connection.execute(text("UPDATE annotations SET volume_layers = :v WHERE id = :i"),
-                           {"v": json.dumps(layers), "i": annotation_id})
+        connection.execute(
+            text("UPDATE annotations SET volume_layers = :v WHERE id = :i"),
+            {"v": json.dumps(layers), "i": annotation_id},
+        )
 
 
 def test_old_layout_layers_keep_reading_and_their_forks_become_snapshots(
-        app, engine, settings, session_factory, volume_setup) -> None:  # noqa: F811
+    app, engine, settings, session_factory, volume_setup
+) -> None:  # noqa: F811
     world, _, owner, info = volume_setup
     original = info["id"]
     colleague = logged_in_client(app, world.users["tm_a"])
@@ -56,7 +68,9 @@ def test_old_layout_layers_keep_reading_and_their_forks_become_snapshots(
     assert (read(owner, original, [[0, 0, 0]])[0] == 99).all()
     assert (read_at(owner, original, [0, 0, 0], 0) == 42).all()
     assert (read(colleague, fork, [[0, 0, 0]])[0] == 42).all()  # the old arrays are no longer written
-    old_files = {p for p in (settings.volumes_dir / original).rglob("*") if p.is_file() and "Volume" in p.parts}
+    old_files = {
+        p for p in (settings.volumes_dir / original).rglob("*") if p.is_file() and "Volume" in p.parts
+    }
     with transaction(session_factory) as session:
         gc.run(session, settings, volumes_location(settings), dry_run=False, grace_seconds=0)
     assert all(p.exists() for p in old_files)

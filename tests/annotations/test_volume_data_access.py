@@ -54,10 +54,14 @@ def public_on_private(app, session_factory, synthetic):  # type: ignore[no-untyp
     assert admin.patch(f"/api/datasets/{dataset_id}/teams", json=[world.team_ids["a1"]]).status_code == 200
     token = admin.get(f"/api/datasets/{dataset_id}/sharingToken").json()["sharingToken"]
     owner = logged_in_client(app, world.users["team_a"])
-    info = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]}).json()
+    info = owner.post(
+        "/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]}
+    ).json()
     base = f"/api/annotations/{info['id']}"
-    saved = owner.post(f"{base}/layers/Volume/buckets", json={
-        "version": 0, "buckets": [{"mag": [1, 1, 1], "position": [0, 0, 0], "data": painted(777)}]})
+    saved = owner.post(
+        f"{base}/layers/Volume/buckets",
+        json={"version": 0, "buckets": [{"mag": [1, 1, 1], "position": [0, 0, 0], "data": painted(777)}]},
+    )
     assert saved.status_code == 200, saved.text
     assert owner.patch(base, json={"visibility": "Public"}).status_code == 200
     clients = {
@@ -75,8 +79,10 @@ def public_on_private(app, session_factory, synthetic):  # type: ignore[no-untyp
 @pytest.mark.parametrize("mag", [[1, 1, 1], [2, 2, 2], [4, 4, 4]])
 def test_bucket_reads_need_the_dataset(public_on_private, who: str, mag: list[int]) -> None:
     _, _, annotation_id, clients = public_on_private
-    answer = clients[who].post(f"/data/annotations/{annotation_id}/layers/Volume/buckets",
-                               json={"mag": mag, "buckets": [[0, 0, 0], [1, 1, 1]]})
+    answer = clients[who].post(
+        f"/data/annotations/{annotation_id}/layers/Volume/buckets",
+        json={"mag": mag, "buckets": [[0, 0, 0], [1, 1, 1]]},
+    )
     if who in WITH_ACCESS:
         assert answer.status_code == 200, answer.text
         assert len(answer.content) == 2 * 32**3 * 4
@@ -166,7 +172,9 @@ def test_policy_reads_volume_data_only_with_both(session_factory, public_on_priv
         other = Dataset(id="f" * 24, organization_id=dataset.organization_id, name="other", is_public=True)
         grant = ShareGrant(object_kind="dataset", object_id=dataset_id, link_id="x")
         revoked = ShareGrant(object_kind="dataset", object_id=dataset_id, link_id="x", revoked_at=utcnow())
-        assert can(world.actor(session, "team_a"), Action.READ_VOLUME_DATA, AnnotationOnDataset(annotation, dataset))
+        assert can(
+            world.actor(session, "team_a"), Action.READ_VOLUME_DATA, AnnotationOnDataset(annotation, dataset)
+        )
         assert not can_read_volume_data(ANONYMOUS, annotation, dataset)
         assert can_read_volume_data(ANONYMOUS.with_grants((grant,)), annotation, dataset)
         assert not can_read_volume_data(ANONYMOUS.with_grants((revoked,)), annotation, dataset)

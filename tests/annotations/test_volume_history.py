@@ -10,8 +10,13 @@ from tests.factories import logged_in_client
 
 
 def paint(client, annotation_id: str, version: int, position: list[int], value: int) -> int:  # type: ignore[no-untyped-def]
-    saved = client.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets", json={
-        "version": version, "buckets": [{"mag": [1, 1, 1], "position": position, "data": painted(value)}]})
+    saved = client.post(
+        f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+        json={
+            "version": version,
+            "buckets": [{"mag": [1, 1, 1], "position": position, "data": painted(value)}],
+        },
+    )
     assert saved.status_code == 200, saved.text
     return int(saved.json()["version"])
 
@@ -19,8 +24,10 @@ def paint(client, annotation_id: str, version: int, position: list[int], value: 
 def read_at(client, annotation_id: str, position: list[int], version: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     from tests.datasets.helpers import decode
 
-    answer = client.post(f"/data/annotations/{annotation_id}/layers/Volume/buckets?version={version}",
-                         json={"mag": [1, 1, 1], "buckets": [position]})
+    answer = client.post(
+        f"/data/annotations/{annotation_id}/layers/Volume/buckets?version={version}",
+        json={"mag": [1, 1, 1], "buckets": [position]},
+    )
     assert answer.status_code == 200, answer.text
     return decode(answer.content, "uint32", (32, 32, 32))
 
@@ -41,14 +48,22 @@ def test_the_originals_later_paints_never_reach_the_copy(app, volume_setup) -> N
     assert (read(colleague, copy_of_copy["id"], [[0, 0, 0]])[0] == 7).all()
 
 
-def test_every_version_reads_back_and_restore_makes_an_old_one_the_newest(app, volume_setup,  # noqa: F811
-                                                                          session_factory) -> None:
+def test_every_version_reads_back_and_restore_makes_an_old_one_the_newest(
+    app,
+    volume_setup,  # noqa: F811
+    session_factory,
+) -> None:
     world, _, owner, info = volume_setup
     for version, value in enumerate([11, 12, 13]):
         paint(owner, info["id"], version, [0, 0, 0], value)
     assert [int(read_at(owner, info["id"], [0, 0, 0], v)[0, 0, 0]) for v in (1, 2, 3)] == [11, 12, 13]
-    assert owner.post(f"/data/annotations/{info['id']}/layers/Volume/buckets?version=4",
-                      json={"mag": [1, 1, 1], "buckets": [[0, 0, 0]]}).status_code == 404
+    assert (
+        owner.post(
+            f"/data/annotations/{info['id']}/layers/Volume/buckets?version=4",
+            json={"mag": [1, 1, 1], "buckets": [[0, 0, 0]]},
+        ).status_code
+        == 404
+    )
     stranger = logged_in_client(app, world.users["tm_a"])
     assert stranger.post(f"/api/annotations/{info['id']}/restore", json={"version": 1}).status_code == 403
     restored = owner.post(f"/api/annotations/{info['id']}/restore", json={"version": 1})

@@ -40,17 +40,25 @@ def painted(value: int) -> str:
 
 
 def paint(c: httpx.Client, annotation_id: str, version: int, position: list[int], value: int) -> int:
-    answer = c.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets", json={
-        "version": version, "buckets": [{"mag": [1, 1, 1], "position": position, "data": painted(value)}]})
+    answer = c.post(
+        f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+        json={
+            "version": version,
+            "buckets": [{"mag": [1, 1, 1], "position": position, "data": painted(value)}],
+        },
+    )
     assert answer.status_code == 200, answer.text
     return int(answer.json()["version"])
 
 
-def read(c: httpx.Client, annotation_id: str, position: list[int], *, mag: int = 1,
-         version: int | None = None) -> np.ndarray:
+def read(
+    c: httpx.Client, annotation_id: str, position: list[int], *, mag: int = 1, version: int | None = None
+) -> np.ndarray:
     query = "" if version is None else f"?version={version}"
-    answer = c.post(f"/data/annotations/{annotation_id}/layers/Volume/buckets{query}",
-                    json={"mag": [mag] * 3, "buckets": [position]})
+    answer = c.post(
+        f"/data/annotations/{annotation_id}/layers/Volume/buckets{query}",
+        json={"mag": [mag] * 3, "buckets": [position]},
+    )
     assert answer.status_code == 200, answer.text
     return np.frombuffer(answer.content, dtype="<u4").reshape((32,) * 3, order="F")
 
@@ -64,13 +72,17 @@ def env_of(settings: Settings) -> dict[str, str]:
 
 def volume_objects(settings: Settings) -> set[str]:
     root = settings.volumes_dir
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    return (
+        {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    )
 
 
 def setup_annotation(session_factory, synthetic_path: Path, base: str) -> tuple[httpx.Client, str, dict]:  # type: ignore[no-untyped-def, type-arg]
     world = build_world(session_factory)
     dataset_id = register_folder(session_factory, world.org_ids["a"], synthetic_path)
-    client(base, world.users["admin_a"]).patch(f"/api/datasets/{dataset_id}/teams", json=[world.team_ids["a1"]])
+    client(base, world.users["admin_a"]).patch(
+        f"/api/datasets/{dataset_id}/teams", json=[world.team_ids["a1"]]
+    )
     owner = client(base, world.users["team_a"])
     created = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]})
     assert created.status_code == 201, created.text
@@ -78,7 +90,8 @@ def setup_annotation(session_factory, synthetic_path: Path, base: str) -> tuple[
 
 
 def test_a_copy_through_another_server_is_a_snapshot_and_gc_reclaims_only_the_originals_chunks(
-        session_factory, settings, synthetic) -> None:  # noqa: F811
+    session_factory, settings, synthetic
+) -> None:  # noqa: F811
     with running_server(settings) as first, running_server(settings) as second:
         owner, original, users = setup_annotation(session_factory, synthetic, first)
         paint(owner, original, 0, [0, 0, 0], 5)
@@ -95,13 +108,23 @@ def test_a_copy_through_another_server_is_a_snapshot_and_gc_reclaims_only_the_or
 
         assert owner.delete(f"/api/annotations/{original}").status_code == 204
         assert (read(colleague, fork, [0, 0, 0]) == 5).all()
-        dry = subprocess.run([sys.executable, "-m", "voxelhub.cli", "gc", "--dry-run", "--grace-minutes", "0"],
-                             env=env_of(settings), capture_output=True, text=True, timeout=120)
+        dry = subprocess.run(
+            [sys.executable, "-m", "voxelhub.cli", "gc", "--dry-run", "--grace-minutes", "0"],
+            env=env_of(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert dry.returncode == 0, dry.stderr
         assert f"would delete {len(unshared)} objects" in dry.stdout
         assert volume_objects(settings) == shared | unshared
-        done = subprocess.run([sys.executable, "-m", "voxelhub.cli", "gc", "--grace-minutes", "0"],
-                              env=env_of(settings), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "voxelhub.cli", "gc", "--grace-minutes", "0"],
+            env=env_of(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert volume_objects(settings) == shared  # exactly the original's unshared chunks are gone
         assert (read(colleague, fork, [0, 0, 0]) == 5).all()
@@ -118,7 +141,10 @@ def killable_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env_of(settings), stdout=log, stderr=subprocess.STDOUT)
+            env=env_of(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, log_path)
@@ -130,7 +156,8 @@ def killable_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen]
 
 
 def test_a_server_killed_during_paints_restarts_with_nothing_acknowledged_lost(
-        session_factory, settings, synthetic) -> None:  # noqa: F811
+    session_factory, settings, synthetic
+) -> None:  # noqa: F811
     acknowledged: list[int] = []
     with killable_server(settings) as (base, process):
         owner, annotation, users = setup_annotation(session_factory, synthetic, base)
@@ -140,10 +167,16 @@ def test_a_server_killed_during_paints_restarts_with_nothing_acknowledged_lost(
             version = 0
             while not stop.is_set():
                 try:
-                    answer = owner.post(f"/api/annotations/{annotation}/layers/Volume/buckets", json={
-                        "version": version, "buckets": [
-                            {"mag": [1, 1, 1], "position": [0, 0, 0], "data": painted(version + 1)},
-                            {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(version + 1)}]})
+                    answer = owner.post(
+                        f"/api/annotations/{annotation}/layers/Volume/buckets",
+                        json={
+                            "version": version,
+                            "buckets": [
+                                {"mag": [1, 1, 1], "position": [0, 0, 0], "data": painted(version + 1)},
+                                {"mag": [1, 1, 1], "position": [1, 0, 0], "data": painted(version + 1)},
+                            ],
+                        },
+                    )
                 except httpx.HTTPError:
                     return
                 assert answer.status_code == 200, answer.text

@@ -46,7 +46,9 @@ Model = list[dict[tuple[int, int, int], int]]  # version -> painted buckets
 class VolumeSnapshots(RuleBasedStateMachine):
     annotations = Bundle("annotations")
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, dataset_id: str, owner: str) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], settings: Settings, dataset_id: str, owner: str
+    ) -> None:
         super().__init__()
         self.factory, self.settings, self.dataset_id, self.owner = factory, settings, dataset_id, owner
         self.model: dict[str, Model] = {}
@@ -58,10 +60,17 @@ class VolumeSnapshots(RuleBasedStateMachine):
     def create(self) -> str:
         with transaction(self.factory) as session:
             actor = self.actor(session)
-            created = annotation_service.create(session=session, actor=actor, dataset_id=self.dataset_id, name="prop")
+            created = annotation_service.create(
+                session=session, actor=actor, dataset_id=self.dataset_id, name="prop"
+            )
             versions.initialise(session=session, annotation=created)
-            volume_service.add_layer(session=session, settings=self.settings, actor=actor,
-                                     annotation_id=created.id, use_fallback=False)
+            volume_service.add_layer(
+                session=session,
+                settings=self.settings,
+                actor=actor,
+                annotation_id=created.id,
+                use_fallback=False,
+            )
             self.model[created.id] = [{}]
             return created.id
 
@@ -72,9 +81,14 @@ class VolumeSnapshots(RuleBasedStateMachine):
         data = base64.b64encode(np.full((32,) * 3, value, dtype="<u4").tobytes(order="F")).decode()
         with transaction(self.factory) as session:
             version = volume_service.paint(
-                session=session, settings=self.settings, actor=self.actor(session), annotation_id=annotation,
-                layer_name="Volume", base_version=len(self.model[annotation]) - 1,
-                buckets=[{"mag": [1, 1, 1], "position": list(position), "data": data}])
+                session=session,
+                settings=self.settings,
+                actor=self.actor(session),
+                annotation_id=annotation,
+                layer_name="Volume",
+                base_version=len(self.model[annotation]) - 1,
+                buckets=[{"mag": [1, 1, 1], "position": list(position), "data": data}],
+            )
         self.model[annotation].append({**self.model[annotation][-1], position: value})
         assert version == len(self.model[annotation]) - 1
 
@@ -83,8 +97,9 @@ class VolumeSnapshots(RuleBasedStateMachine):
         if annotation not in self.model:
             return annotation
         with transaction(self.factory) as session:
-            fork = forks.fork(session=session, actor=self.actor(session), annotation_id=annotation,
-                              settings=self.settings)
+            fork = forks.fork(
+                session=session, actor=self.actor(session), annotation_id=annotation, settings=self.settings
+            )
         self.model[fork.id] = [dict(self.model[annotation][-1])]
         return fork.id
 
@@ -103,7 +118,9 @@ class VolumeSnapshots(RuleBasedStateMachine):
         history = self.model[annotation]
         version = data.draw(st.integers(0, len(history) - 1))
         with transaction(self.factory) as session:
-            restore.restore(session=session, actor=self.actor(session), annotation_id=annotation, version=version)
+            restore.restore(
+                session=session, actor=self.actor(session), annotation_id=annotation, version=version
+            )
         history.append(dict(history[version]))
 
     @rule()
@@ -126,31 +143,53 @@ class VolumeSnapshots(RuleBasedStateMachine):
     def check(self, annotation: str, version: int) -> None:
         with transaction(self.factory) as session:
             raw = volume_service.read(
-                session=session, settings=self.settings, actor=self.actor(session), annotation_id=annotation,
-                layer_name="Volume", mag=[1, 1, 1], buckets=[list(p) for p in POSITIONS], version=version)
+                session=session,
+                settings=self.settings,
+                actor=self.actor(session),
+                annotation_id=annotation,
+                layer_name="Volume",
+                mag=[1, 1, 1],
+                buckets=[list(p) for p in POSITIONS],
+                version=version,
+            )
             coarse = volume_service.read(
-                session=session, settings=self.settings, actor=self.actor(session), annotation_id=annotation,
-                layer_name="Volume", mag=[2, 2, 2], buckets=[[0, 0, 0]], version=version)
+                session=session,
+                settings=self.settings,
+                actor=self.actor(session),
+                annotation_id=annotation,
+                layer_name="Volume",
+                mag=[2, 2, 2],
+                buckets=[[0, 0, 0]],
+                version=version,
+            )
         size = 32**3 * 4
         expected = self.model[annotation][version]
         for i, position in enumerate(POSITIONS):
-            got = np.frombuffer(raw[i * size:(i + 1) * size], dtype="<u4")
+            got = np.frombuffer(raw[i * size : (i + 1) * size], dtype="<u4")
             assert (got == expected.get(position, 0)).all(), (annotation, version, position)
         block = np.frombuffer(coarse, dtype="<u4").reshape((32,) * 3, order="F")
         for x, y, z in POSITIONS:  # each fine bucket is a 16³ corner of the coarse one
-            assert (block[x * 16:(x + 1) * 16, y * 16:(y + 1) * 16, z * 16:(z + 1) * 16]
-                    == expected.get((x, y, z), 0)).all(), (annotation, version, "mag 2")
+            assert (
+                block[x * 16 : (x + 1) * 16, y * 16 : (y + 1) * 16, z * 16 : (z + 1) * 16]
+                == expected.get((x, y, z), 0)
+            ).all(), (annotation, version, "mag 2")
 
 
-def run_machine(session_factory: sessionmaker[Session], settings: Settings, synthetic_path: Any,
-                examples: int) -> None:
+def run_machine(
+    session_factory: sessionmaker[Session], settings: Settings, synthetic_path: Any, examples: int
+) -> None:
     world = build_world(session_factory)
     dataset_id = register_folder(session_factory, world.org_ids["a"], synthetic_path)
     owner = world.users["admin_a"]
     run_state_machine_as_test(
         lambda: VolumeSnapshots(session_factory, settings, dataset_id, owner),
-        settings=hypothesis_settings(max_examples=examples, stateful_step_count=8, deadline=None, database=None,
-                                     suppress_health_check=list(HealthCheck)),
+        settings=hypothesis_settings(
+            max_examples=examples,
+            stateful_step_count=8,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
     )
 
 
@@ -165,6 +204,7 @@ def s3_options() -> Iterator[dict[str, Any]]:
 
 
 def test_snapshots_on_the_object_store(session_factory, settings, synthetic, s3_options) -> None:  # noqa: F811
-    in_s3 = settings.with_overrides(volumes_url=f"s3://{BUCKET}/volumes-{uuid.uuid4().hex[:8]}",
-                                    volumes_storage_options=s3_options)
+    in_s3 = settings.with_overrides(
+        volumes_url=f"s3://{BUCKET}/volumes-{uuid.uuid4().hex[:8]}", volumes_storage_options=s3_options
+    )
     run_machine(session_factory, in_s3, synthetic, examples=60)

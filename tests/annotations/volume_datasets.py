@@ -51,23 +51,49 @@ def write_fitting_dataset(folder: Path, archives: list[DecodedArchive], layer: s
     entries = []
     for mag in mags:
         shape = (1, *(-(-h // f) for h, f in zip(high, mag, strict=True)))
-        zarr.create_array(zarr.storage.LocalStore(folder / layer / mag_key(mag)), shape=shape,
-                          chunks=(1, 32, 32, 32), dtype=dtype, fill_value=0, dimension_names=["c", "x", "y", "z"])
+        zarr.create_array(
+            zarr.storage.LocalStore(folder / layer / mag_key(mag)),
+            shape=shape,
+            chunks=(1, 32, 32, 32),
+            dtype=dtype,
+            fill_value=0,
+            dimension_names=["c", "x", "y", "z"],
+        )
         entries.append({"mag": list(mag), "path": f"./{layer}/{mag_key(mag)}"})
     box = {"topLeft": [0, 0, 0], "width": high[0], "height": high[1], "depth": high[2]}
     import json
 
-    (folder / "datasource-properties.json").write_text(json.dumps({
-        "id": {"name": folder.name, "team": ""}, "scale": [11.24, 11.24, 28],
-        "dataLayers": [{"name": layer, "category": "segmentation", "boundingBox": box,
-                        "elementClass": dtype.name, "dataFormat": "zarr3", "mags": entries,
-                        "numChannels": 1, "largestSegmentId": 0}],
-    }))
+    (folder / "datasource-properties.json").write_text(
+        json.dumps(
+            {
+                "id": {"name": folder.name, "team": ""},
+                "scale": [11.24, 11.24, 28],
+                "dataLayers": [
+                    {
+                        "name": layer,
+                        "category": "segmentation",
+                        "boundingBox": box,
+                        "elementClass": dtype.name,
+                        "dataFormat": "zarr3",
+                        "mags": entries,
+                        "numChannels": 1,
+                        "largestSegmentId": 0,
+                    }
+                ],
+            }
+        )
+    )
     return folder
 
 
-def fitting_dataset(session_factory: sessionmaker[Session], admin: TestClient, org_id: str, team_id: str,
-                    zip_path: Path, tmp_path: Path) -> str:
+def fitting_dataset(
+    session_factory: sessionmaker[Session],
+    admin: TestClient,
+    org_id: str,
+    team_id: str,
+    zip_path: Path,
+    tmp_path: Path,
+) -> str:
     """Register the stand-in dataset of an annotation zip, readable by `team_id`; answers its id."""
     folder = tmp_path / f"dataset-{zip_path.stem}"
     folder.mkdir()

@@ -22,12 +22,15 @@ class AnnotationWorld:
     annotation_ids: dict[str, str]  # visibility -> id
 
 
-def build_annotation_world(factory: sessionmaker[Session], *, dataset_public: bool = False) -> AnnotationWorld:
+def build_annotation_world(
+    factory: sessionmaker[Session], *, dataset_public: bool = False
+) -> AnnotationWorld:
     world = build_world(factory)
     with transaction(factory) as session:
         dataset_id = register_dataset(session, world.org_ids["a"], "l4-sample", is_public=dataset_public)
-        datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset_id,
-                                   team_ids=[world.team_ids["a1"]])
+        datasets.set_allowed_teams(
+            session=session, actor=SYSTEM, dataset_id=dataset_id, team_ids=[world.team_ids["a1"]]
+        )
         owner = world.actor(session, "team_a")
         ids = {}
         for visibility in ("Private", "Internal", "Public"):
@@ -35,8 +38,9 @@ def build_annotation_world(factory: sessionmaker[Session], *, dataset_public: bo
             annotation.visibility = visibility
             if visibility != "Private":
                 annotation.shared_team_links = []
-                service.set_shared_teams(session=session, actor=owner, annotation_id=annotation.id,
-                                         team_ids=[world.team_ids["a2"]])
+                service.set_shared_teams(
+                    session=session, actor=owner, annotation_id=annotation.id, team_ids=[world.team_ids["a2"]]
+                )
             ids[visibility] = annotation.id
     return AnnotationWorld(accounts=world, dataset_id=dataset_id, annotation_ids=ids)
 

@@ -19,30 +19,63 @@ def sk():
 
 
 def test_create_tree_node_edge_and_comment(sk):
-    new = apply_actions(sk, [
-        act("createTree", id=9, name="new", color=[1, 0, 0], groupId=2, comments=[], branchPoints=[]),
-        act("createNode", id=100, treeId=9, position=[1, 2, 3.5], radius=2, rotation=[0, 0, 90], viewport=1,
-            mag=2, bitDepth=8, interpolation=True, timestamp=77),
-        act("createNode", id=101, treeId=9, position=[4, 5, 6]),
-        act("createEdge", treeId=9, source=100, target=101),
-        act("updateTree", id=9, comments=[{"nodeId": 101, "content": "hi"}],
-            branchPoints=[{"nodeId": 100, "timestamp": 5}]),
-    ])
+    new = apply_actions(
+        sk,
+        [
+            act("createTree", id=9, name="new", color=[1, 0, 0], groupId=2, comments=[], branchPoints=[]),
+            act(
+                "createNode",
+                id=100,
+                treeId=9,
+                position=[1, 2, 3.5],
+                radius=2,
+                rotation=[0, 0, 90],
+                viewport=1,
+                mag=2,
+                bitDepth=8,
+                interpolation=True,
+                timestamp=77,
+            ),
+            act("createNode", id=101, treeId=9, position=[4, 5, 6]),
+            act("createEdge", treeId=9, source=100, target=101),
+            act(
+                "updateTree",
+                id=9,
+                comments=[{"nodeId": 101, "content": "hi"}],
+                branchPoints=[{"nodeId": 100, "timestamp": 5}],
+            ),
+        ],
+    )
     tree = new.trees[9]
     assert tree.color == (1.0, 0.0, 0.0, 1.0) and tree.group_id == 2
-    assert tree.nodes.row(0) == {"id": 100, "x": 1.0, "y": 2.0, "z": 3.5, "radius": 2.0, "rot_x": 0.0, "rot_y": 0.0,
-                                 "rot_z": 90.0, "viewport": 1, "mag": 2, "bit_depth": 8, "interpolation": True,
-                                 "time": 77}
+    assert tree.nodes.row(0) == {
+        "id": 100,
+        "x": 1.0,
+        "y": 2.0,
+        "z": 3.5,
+        "radius": 2.0,
+        "rot_x": 0.0,
+        "rot_y": 0.0,
+        "rot_z": 90.0,
+        "viewport": 1,
+        "mag": 2,
+        "bit_depth": 8,
+        "interpolation": True,
+        "time": 77,
+    }
     assert tree.edges.tolist() == [[100, 101]]
     assert tree.comments[0].content == "hi" and tree.branchpoints[0].time == 5
     assert 9 not in sk.trees and new.trees[1] is sk.trees[1]  # untouched trees are shared
 
 
 def test_update_and_delete_node_take_edges_and_comments(sk):
-    new = apply_actions(sk, [
-        act("updateNode", id=2, treeId=1, position=[9, 9, 9], radius=3),
-        act("deleteNode", nodeId=1, treeId=1),
-    ])
+    new = apply_actions(
+        sk,
+        [
+            act("updateNode", id=2, treeId=1, position=[9, 9, 9], radius=3),
+            act("deleteNode", nodeId=1, treeId=1),
+        ],
+    )
     tree = new.trees[1]
     assert tree.nodes.ids.tolist() == [2, 3, 4, 5]
     assert tree.nodes.row(0)["x"] == 9.0 and tree.nodes.row(0)["radius"] == 3.0
@@ -51,12 +84,15 @@ def test_update_and_delete_node_take_edges_and_comments(sk):
 
 
 def test_delete_edge_either_direction_and_merge(sk):
-    new = apply_actions(sk, [
-        act("deleteEdge", treeId=1, source=2, target=1),
-        act("mergeTree", sourceId=2, targetId=1),
-        act("createEdge", treeId=1, source=5, target=6),
-        act("updateActiveNode", activeNode=7),
-    ])
+    new = apply_actions(
+        sk,
+        [
+            act("deleteEdge", treeId=1, source=2, target=1),
+            act("mergeTree", sourceId=2, targetId=1),
+            act("createEdge", treeId=1, source=5, target=6),
+            act("updateActiveNode", activeNode=7),
+        ],
+    )
     assert list(new.trees) == [1, 3]
     tree = new.trees[1]
     assert tree.nodes.ids.tolist() == list(range(1, 11))
@@ -65,16 +101,35 @@ def test_delete_edge_either_direction_and_merge(sk):
 
 
 def test_groups_bounding_boxes_and_view(sk):
-    new = apply_actions(sk, [
-        act("updateTreeGroups", treeGroups=[{"groupId": 5, "name": "a", "children": [
-            {"groupId": 6, "name": "b", "children": []}]}]),
-        act("updateUserBoundingBoxes", boundingBoxes=[
-            {"id": 1, "name": "bb", "color": [0, 1, 0, 1], "isVisible": True, "topLeft": [1, 2, 3], "width": 4,
-             "height": 5, "depth": 6},
-            {"id": 2, "boundingBox": {"topLeft": [0, 0, 0], "width": 1, "height": 1, "depth": 1}}]),
-        act("updateSkeletonTracing", activeNode=3, editPosition=[1, 2, 3], zoomLevel=1.5),
-        act("deleteTree", id=3),
-    ])
+    new = apply_actions(
+        sk,
+        [
+            act(
+                "updateTreeGroups",
+                treeGroups=[
+                    {"groupId": 5, "name": "a", "children": [{"groupId": 6, "name": "b", "children": []}]}
+                ],
+            ),
+            act(
+                "updateUserBoundingBoxes",
+                boundingBoxes=[
+                    {
+                        "id": 1,
+                        "name": "bb",
+                        "color": [0, 1, 0, 1],
+                        "isVisible": True,
+                        "topLeft": [1, 2, 3],
+                        "width": 4,
+                        "height": 5,
+                        "depth": 6,
+                    },
+                    {"id": 2, "boundingBox": {"topLeft": [0, 0, 0], "width": 1, "height": 1, "depth": 1}},
+                ],
+            ),
+            act("updateSkeletonTracing", activeNode=3, editPosition=[1, 2, 3], zoomLevel=1.5),
+            act("deleteTree", id=3),
+        ],
+    )
     assert new.tree_groups[0].children[0].id == 6
     assert [b.size for b in new.bounding_boxes] == [(4, 5, 6), (1, 1, 1)]
     assert new.parameters.edit_position == (1.0, 2.0, 3.0) and new.active_node_id == 3
@@ -82,33 +137,38 @@ def test_groups_bounding_boxes_and_view(sk):
 
 
 def test_merged_tree_nodes_are_found_in_later_actions(sk):
-    new = apply_actions(sk, [act("mergeTree", sourceId=2, targetId=1), act("updateNode", id=7, treeId=1,
-                                                                             radius=9)])
+    new = apply_actions(
+        sk, [act("mergeTree", sourceId=2, targetId=1), act("updateNode", id=7, treeId=1, radius=9)]
+    )
     assert new.trees[1].nodes.row(6)["radius"] == 9.0
 
 
-@pytest.mark.parametrize("bad, message", [
-    (act("createTree", id=1, name="dup"), "tree 1 already exists"),
-    (act("deleteTree", id=99), "tree 99 does not exist"),
-    (act("updateTree", id=99, name="x"), "tree 99"),
-    (act("mergeTree", sourceId=1, targetId=99), "tree 99"),
-    (act("createNode", id=3, treeId=2, position=[0, 0, 0]), "node 3 already exists"),
-    (act("createNode", id=300, treeId=2), "position"),
-    (act("createNode", id=300, treeId=2, position=[0, "a", 0]), "position"),
-    (act("createNode", id=300, treeId=2, position=[0, 0, float("nan")]), "finite"),
-    (act("updateNode", id=3, treeId=2, radius=1), "not a node of tree 2"),
-    (act("deleteNode", nodeId=999, treeId=1), "999"),
-    (act("createEdge", treeId=1, source=1, target=6), "not a node of tree 1"),
-    (act("createEdge", treeId=1, source=1, target=2), "already exists"),
-    (act("deleteEdge", treeId=1, source=1, target=3), "no edge"),
-    (act("updateActiveNode", activeNode=12345), "does not exist"),
-    (act("updateTree", id=1, comments=[{"nodeId": 6, "content": "x"}]), "not a node of tree 1"),
-    (act("updateTreeGroups", treeGroups=[{"groupId": 1}, {"groupId": 1}]), "used twice"),
-    (act("updateUserBoundingBoxes", boundingBoxes=[{"id": 1}]), "topLeft"),
-    ({"name": "dropDatabase", "value": {}}, "unknown action"),
-    ({"name": "createTree", "value": [1]}, "must be an object"),
-    (act("createTree", id=True), "integer"),
-], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (act("createTree", id=1, name="dup"), "tree 1 already exists"),
+        (act("deleteTree", id=99), "tree 99 does not exist"),
+        (act("updateTree", id=99, name="x"), "tree 99"),
+        (act("mergeTree", sourceId=1, targetId=99), "tree 99"),
+        (act("createNode", id=3, treeId=2, position=[0, 0, 0]), "node 3 already exists"),
+        (act("createNode", id=300, treeId=2), "position"),
+        (act("createNode", id=300, treeId=2, position=[0, "a", 0]), "position"),
+        (act("createNode", id=300, treeId=2, position=[0, 0, float("nan")]), "finite"),
+        (act("updateNode", id=3, treeId=2, radius=1), "not a node of tree 2"),
+        (act("deleteNode", nodeId=999, treeId=1), "999"),
+        (act("createEdge", treeId=1, source=1, target=6), "not a node of tree 1"),
+        (act("createEdge", treeId=1, source=1, target=2), "already exists"),
+        (act("deleteEdge", treeId=1, source=1, target=3), "no edge"),
+        (act("updateActiveNode", activeNode=12345), "does not exist"),
+        (act("updateTree", id=1, comments=[{"nodeId": 6, "content": "x"}]), "not a node of tree 1"),
+        (act("updateTreeGroups", treeGroups=[{"groupId": 1}, {"groupId": 1}]), "used twice"),
+        (act("updateUserBoundingBoxes", boundingBoxes=[{"id": 1}]), "topLeft"),
+        ({"name": "dropDatabase", "value": {}}, "unknown action"),
+        ({"name": "createTree", "value": [1]}, "must be an object"),
+        (act("createTree", id=True), "integer"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_bad_action_rejects_the_batch_with_its_index(sk, bad, message):
     before = to_snapshot_bytes(sk)
     good = [act("createTree", id=50, name="ok"), act("createNode", id=500, treeId=50, position=[1, 1, 1])]
@@ -120,8 +180,9 @@ def test_bad_action_rejects_the_batch_with_its_index(sk, bad, message):
 
 
 def test_node_deleted_then_recreated_in_one_batch(sk):
-    new = apply_actions(sk, [act("deleteNode", nodeId=1, treeId=1),
-                             act("createNode", id=1, treeId=2, position=[0, 0, 0])])
+    new = apply_actions(
+        sk, [act("deleteNode", nodeId=1, treeId=1), act("createNode", id=1, treeId=2, position=[0, 0, 0])]
+    )
     assert new.node_tree_id(1) == 2
 
 

@@ -45,24 +45,49 @@ def test_undeclared_entity_is_an_error():
     assert err.value.line == 2
 
 
-@pytest.mark.parametrize("body, message, line", [
-    (GOOD_TREE + '<edges>\n<edge source="1" target="9"/></edges></thing>', "node 9", 4),
-    (GOOD_TREE + '<edges/></thing>\n<comments>\n<comment node="5" content="x"/></comments>', "node 5", 5),
-    (GOOD_TREE + '<edges/></thing>\n<branchpoints><branchpoint id="7" time="1"/>\n</branchpoints>',
-     "node 7", 4),
-    ('<thing id="1"><nodes>\n<node id="1" x="1" y="abc" z="3"/></nodes></thing>', "'abc'", 3),
-    ('<thing id="1"><nodes>\n<node id="1" x="1" y="2" z="nan"/></nodes></thing>', "'nan'", 3),
-    ('<thing id="1"><nodes>\n<node id="1" x="1" y="2"/></nodes></thing>', "lacks the attribute z", 3),
-    (GOOD_TREE + '</thing>\n<thing id="2"><nodes><node id="2" x="1" y="2" z="3"/></nodes></thing>',
-     "node id 2", 4),
-    (GOOD_TREE + '</thing>\n<thing id="1"></thing>', "tree id 1", 4),
-    ('<thing id="1"><nodes><node id="1" x="1" y="2" z="3"/>\n<node id="1" x="1" y="2" z="3"/></nodes></thing>',
-     "node id 1 is used twice", 3),
-    ('<thing id="x1"/>', "'x1' is not a number", 2),
-    ('<parameters>\n<scale x="one" y="1" z="1"/></parameters>', "not a number", 3),
-    ('<groups><group id="1"/>\n<group id="1"/></groups>', "group id 1", 3),
-], ids=["edge", "comment", "branchpoint", "coordinate", "nan", "missing-z", "dup-node-across-trees", "dup-tree",
-        "dup-node", "tree-id", "scale", "dup-group"])
+@pytest.mark.parametrize(
+    "body, message, line",
+    [
+        (GOOD_TREE + '<edges>\n<edge source="1" target="9"/></edges></thing>', "node 9", 4),
+        (GOOD_TREE + '<edges/></thing>\n<comments>\n<comment node="5" content="x"/></comments>', "node 5", 5),
+        (
+            GOOD_TREE + '<edges/></thing>\n<branchpoints><branchpoint id="7" time="1"/>\n</branchpoints>',
+            "node 7",
+            4,
+        ),
+        ('<thing id="1"><nodes>\n<node id="1" x="1" y="abc" z="3"/></nodes></thing>', "'abc'", 3),
+        ('<thing id="1"><nodes>\n<node id="1" x="1" y="2" z="nan"/></nodes></thing>', "'nan'", 3),
+        ('<thing id="1"><nodes>\n<node id="1" x="1" y="2"/></nodes></thing>', "lacks the attribute z", 3),
+        (
+            GOOD_TREE + '</thing>\n<thing id="2"><nodes><node id="2" x="1" y="2" z="3"/></nodes></thing>',
+            "node id 2",
+            4,
+        ),
+        (GOOD_TREE + '</thing>\n<thing id="1"></thing>', "tree id 1", 4),
+        (
+            '<thing id="1"><nodes><node id="1" x="1" y="2" z="3"/>\n<node id="1" x="1" y="2" z="3"/></nodes></thing>',
+            "node id 1 is used twice",
+            3,
+        ),
+        ('<thing id="x1"/>', "'x1' is not a number", 2),
+        ('<parameters>\n<scale x="one" y="1" z="1"/></parameters>', "not a number", 3),
+        ('<groups><group id="1"/>\n<group id="1"/></groups>', "group id 1", 3),
+    ],
+    ids=[
+        "edge",
+        "comment",
+        "branchpoint",
+        "coordinate",
+        "nan",
+        "missing-z",
+        "dup-node-across-trees",
+        "dup-tree",
+        "dup-node",
+        "tree-id",
+        "scale",
+        "dup-group",
+    ],
+)
 def test_semantic_errors_name_the_line(body, message, line):
     with pytest.raises(NmlError, match=message) as err:
         read_nml(nml(body))
@@ -77,7 +102,7 @@ def test_truncated_xml():
     assert err.value.line is not None
 
 
-@pytest.mark.parametrize("data", [b"", b"   ", b"<other/>", b"\x00\x01\x02garbage", b"{\"json\": true}"])
+@pytest.mark.parametrize("data", [b"", b"   ", b"<other/>", b"\x00\x01\x02garbage", b'{"json": true}'])
 def test_not_an_nml(data):
     with pytest.raises(NmlError):
         read_nml(data)

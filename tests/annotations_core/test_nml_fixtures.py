@@ -38,11 +38,28 @@ def test_server_written_nml_reads_every_attribute():
     assert [t.id for t in sk.trees.values()] == [3, 2, 1]
     assert sk.tree_groups[0].name == "Group 1" and sk.tree_groups[0].children[0].id == 2
     tree = sk.trees[3]
-    assert tree.group_id == 2 and tree.color == (0.8509804010391235, 0.5215686559677124, 0.07058823853731155, 1.0)
+    assert tree.group_id == 2 and tree.color == (
+        0.8509804010391235,
+        0.5215686559677124,
+        0.07058823853731155,
+        1.0,
+    )
     node = tree.nodes.row(0)
-    assert node == {"id": 3, "x": 199480.0, "y": 199906.0, "z": 3593.0, "radius": 1.0, "rot_x": 0.0, "rot_y": 0.0,
-                    "rot_z": 0.0, "viewport": 0, "mag": 1, "bit_depth": 8, "interpolation": True,
-                    "time": 1644425546725}
+    assert node == {
+        "id": 3,
+        "x": 199480.0,
+        "y": 199906.0,
+        "z": 3593.0,
+        "radius": 1.0,
+        "rot_x": 0.0,
+        "rot_y": 0.0,
+        "rot_z": 0.0,
+        "viewport": 0,
+        "mag": 1,
+        "bit_depth": 8,
+        "interpolation": True,
+        "time": 1644425546725,
+    }
     assert sk.trees[1].group_id is None
 
 
@@ -57,8 +74,12 @@ def test_comments_branchpoints_and_groups_of_library_nml():
 def test_volume_descriptor_with_segments():
     sk = read_nml(FIXTURES / "annotations" / "nml_with_volumes.nml")
     (volume,) = sk.volumes
-    assert (volume.id, volume.name, volume.fallback_layer, volume.largest_segment_id) == \
-        (0, "segmentation", "segmentation", 2504698)
+    assert (volume.id, volume.name, volume.fallback_layer, volume.largest_segment_id) == (
+        0,
+        "segmentation",
+        "segmentation",
+        2504698,
+    )
     (segment,) = volume.segments
     assert segment.name == "test_segment" and segment.created == 1666187488227
     assert segment.anchor_position == (3581.0, 3585.0, 1024.0)
@@ -96,7 +117,9 @@ def test_values_are_read_exactly_and_survive_export():
     assert tree.metadata == ({"key": "k", "stringValue": "v"}, {"key": "n", "numberValue": "5"})
     assert sk.parameters.experiment_attr("description") == "a & b"
     assert sk.parameters.task_bounding_box is not None and sk.bounding_boxes[0].id == 7
-    assert sk.volumes[0].extra == (("hasSegmentIndex", "true"),) and sk.volumes[0].groups[0].children[0].id == 2
+    assert (
+        sk.volumes[0].extra == (("hasSegmentIndex", "true"),) and sk.volumes[0].groups[0].children[0].id == 2
+    )
     buf = io.BytesIO()
     write_nml(sk, buf)
     assert read_nml(buf.getvalue()).equals(sk)
@@ -104,7 +127,20 @@ def test_values_are_read_exactly_and_survive_export():
 
 def test_export_puts_elements_in_spec_order():
     text = write_nml_bytes(read_nml(FIXTURES / "nmls" / "test_a.nml")).decode()
-    order = ["<parameters>", "<experiment", "<scale", "<offset", "<time", "<editPosition", "<editRotation",
-             "<zoomLevel", "<activeNode", "<thing ", "<branchpoints>", "<comments>", "<groups>"]
+    order = [
+        "<parameters>",
+        "<experiment",
+        "<scale",
+        "<offset",
+        "<time",
+        "<editPosition",
+        "<editRotation",
+        "<zoomLevel",
+        "<activeNode",
+        "<thing ",
+        "<branchpoints>",
+        "<comments>",
+        "<groups>",
+    ]
     positions = [text.index(tag) for tag in order]
     assert positions == sorted(positions)

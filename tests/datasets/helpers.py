@@ -17,11 +17,22 @@ SIMPLE_ZARR = FIXTURES / "simple_zarr_dataset"
 SIMPLE_ZARR3 = FIXTURES / "simple_zarr3_dataset"
 
 
-def register_folder(factory: sessionmaker[Session], org_id: str, folder: Path | str, *, public: bool = False,
-                    storage_options: dict | None = None, name: str | None = None) -> str:
+def register_folder(
+    factory: sessionmaker[Session],
+    org_id: str,
+    folder: Path | str,
+    *,
+    public: bool = False,
+    storage_options: dict | None = None,
+    name: str | None = None,
+) -> str:
     with transaction(factory) as session:
         dataset = service.register_folder(
-            session=session, actor=SYSTEM, organization_id=org_id, location_url=str(folder), name=name,
+            session=session,
+            actor=SYSTEM,
+            organization_id=org_id,
+            location_url=str(folder),
+            name=name,
             storage_options=storage_options,
         )
         dataset.is_public = public

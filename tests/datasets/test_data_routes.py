@@ -35,8 +35,10 @@ def test_raw_box_is_voxel_exact(app, fixture_datasets, kind, folder) -> None:
     got = decode(answer.content, "uint8", (3, 17, 11, 9))
     assert np.array_equal(got, truth[:, 3:20, 5:16, 7:16])
     # Outside the bounding box is zero-filled, not an error.
-    edge = admin.get(f"/data/datasets/{ids[kind]}/layers/color/data",
-                     params={"x": 20, "y": 0, "z": 0, "width": 8, "height": 2, "depth": 2})
+    edge = admin.get(
+        f"/data/datasets/{ids[kind]}/layers/color/data",
+        params={"x": 20, "y": 0, "z": 0, "width": 8, "height": 2, "depth": 2},
+    )
     got = decode(edge.content, "uint8", (3, 8, 2, 2))
     assert np.array_equal(got[:, :4], truth[:, 20:24, 0:2, 0:2]) and not got[:, 4:].any()
 
@@ -45,24 +47,29 @@ def test_bucket_batch_is_voxel_exact(app, fixture_datasets) -> None:
     world, ids = fixture_datasets
     admin = logged_in_client(app, world.users["admin_a"])
     truth = truth_cxyz(SIMPLE_ZARR3, "color", "1")
-    answer = admin.post(f"/data/datasets/{ids['zarr3']}/layers/color/buckets",
-                        json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 0]]})
+    answer = admin.post(
+        f"/data/datasets/{ids['zarr3']}/layers/color/buckets",
+        json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 0]]},
+    )
     assert answer.status_code == 200
     assert len(answer.content) == 2 * 3 * 32**3
     first = decode(answer.content[: 3 * 32**3], "uint8", (3, 32, 32, 32))
     assert np.array_equal(first[:, :24, :24, :24], truth)
-    assert not decode(answer.content[3 * 32**3:], "uint8", (3, 32, 32, 32)).any()
+    assert not decode(answer.content[3 * 32**3 :], "uint8", (3, 32, 32, 32)).any()
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"x": -1, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1}, 422),
-    ({"x": "a", "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1}, 422),
-    ({"x": 0, "y": 0, "z": 0, "width": 0, "height": 1, "depth": 1}, 422),
-    ({"x": 0, "y": 0, "z": 0, "width": 4096, "height": 4096, "depth": 4096}, 400),
-    ({"x": 0, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1, "mag": "3-3-3"}, 400),
-    ({"x": 0, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1, "mag": "../../etc"}, 400),
-    ({"x": 0, "y": 0, "z": 0}, 422),
-])
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"x": -1, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1}, 422),
+        ({"x": "a", "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1}, 422),
+        ({"x": 0, "y": 0, "z": 0, "width": 0, "height": 1, "depth": 1}, 422),
+        ({"x": 0, "y": 0, "z": 0, "width": 4096, "height": 4096, "depth": 4096}, 400),
+        ({"x": 0, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1, "mag": "3-3-3"}, 400),
+        ({"x": 0, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1, "mag": "../../etc"}, 400),
+        ({"x": 0, "y": 0, "z": 0}, 422),
+    ],
+)
 def test_malformed_coordinates_are_4xx(app, fixture_datasets, params, status) -> None:
     world, ids = fixture_datasets
     admin = logged_in_client(app, world.users["admin_a"])
@@ -74,7 +81,10 @@ def test_unknown_layer_and_traversal_layer_are_refused(app, fixture_datasets) ->
     admin = logged_in_client(app, world.users["admin_a"])
     box = {"x": 0, "y": 0, "z": 0, "width": 1, "height": 1, "depth": 1}
     for layer in ("nope", "..", "%2e%2e%2f%2e%2e%2fetc"):
-        assert admin.get(f"/data/datasets/{ids['zarr']}/layers/{layer}/data", params=box).status_code in (400, 404)
+        assert admin.get(f"/data/datasets/{ids['zarr']}/layers/{layer}/data", params=box).status_code in (
+            400,
+            404,
+        )
 
 
 def test_who_may_not_read_data(app, fixture_datasets) -> None:
@@ -85,4 +95,7 @@ def test_who_may_not_read_data(app, fixture_datasets) -> None:
     for role in ("member_a", "team_a", "admin_b"):
         assert logged_in_client(app, world.users[role]).get(url, params=box).status_code == 404
     batch = {"mag": [1, 1, 1], "buckets": [[0, 0, 0]]}
-    assert TestClient(app).post(f"/data/datasets/{ids['zarr']}/layers/color/buckets", json=batch).status_code == 404
+    assert (
+        TestClient(app).post(f"/data/datasets/{ids['zarr']}/layers/color/buckets", json=batch).status_code
+        == 404
+    )

@@ -43,8 +43,9 @@ def uploaded_folders(settings) -> list[Path]:  # type: ignore[no-untyped-def]
 
 
 def upload(client: TestClient, data: bytes, name: str | None = None):  # type: ignore[no-untyped-def]
-    return client.post("/api/datasets/upload", files={"file": ("my-dataset.zip", data)},
-                       data={"name": name} if name else {})
+    return client.post(
+        "/api/datasets/upload", files={"file": ("my-dataset.zip", data)}, data={"name": name} if name else {}
+    )
 
 
 @pytest.mark.parametrize("folder, wrap", [(SIMPLE_ZARR3, None), (SIMPLE_ZARR, "simple_zarr_dataset")])
@@ -67,7 +68,9 @@ def test_an_admin_uploads_a_dataset_zip_and_reads_it_voxel_exact(app, session_fa
     assert member.get(f"/api/datasets/{dataset['id']}").status_code == 404
 
 
-def test_the_name_defaults_to_the_file_name_and_a_taken_name_is_refused(app, session_factory, settings) -> None:
+def test_the_name_defaults_to_the_file_name_and_a_taken_name_is_refused(
+    app, session_factory, settings
+) -> None:
     world = build_world(session_factory)
     manager = logged_in_client(app, world.users["dsm_a"])
     first = upload(manager, zip_folder(SIMPLE_ZARR3))
@@ -86,7 +89,9 @@ def test_who_may_not_upload_a_dataset(app, session_factory, settings, role) -> N
     answer = upload(client, zip_folder(SIMPLE_ZARR3))
     assert answer.status_code == 403
     assert dataset_count(session_factory) == 0 and uploaded_folders(settings) == []
-    anonymous = TestClient(app).post("/api/datasets/upload", files={"file": ("a.zip", zip_folder(SIMPLE_ZARR3))})
+    anonymous = TestClient(app).post(
+        "/api/datasets/upload", files={"file": ("a.zip", zip_folder(SIMPLE_ZARR3))}
+    )
     assert anonymous.status_code == 401
 
 
@@ -108,21 +113,28 @@ def _with_member(name: str, data: bytes = b"x", *, link: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-BROKEN_PROPERTIES = b'{"dataLayers": [{"name": "color", "category": "color", "elementClass": "uint13", "mags": []}]}'
+BROKEN_PROPERTIES = (
+    b'{"dataLayers": [{"name": "color", "category": "color", "elementClass": "uint13", "mags": []}]}'
+)
 
 
-@pytest.mark.parametrize("data, needle", [
-    (_with_member("../escape.txt"), "outside"),
-    (_with_member("/etc/cron.d/evil"), "outside"),
-    (_with_member("color/./x"), "outside"),
-    (_with_member("color/link", b"/etc/passwd", link=True), "link"),
-    (b"PK\x03\x04 not really a zip", "zip"),
-    (zip_folder(SIMPLE_ZARR3)[:200], "zip"),
-    (zip_folder(Path("/nonexistent")), "empty"),
-    (_zip({"datasource-properties.json": BROKEN_PROPERTIES}), "datasource-properties.json"),
-    (_zip({"readme.txt": b"hello"}), "not an OME-Zarr image"),
-])
-def test_hostile_or_broken_zips_are_refused_and_leave_nothing(app, session_factory, settings, data, needle) -> None:
+@pytest.mark.parametrize(
+    "data, needle",
+    [
+        (_with_member("../escape.txt"), "outside"),
+        (_with_member("/etc/cron.d/evil"), "outside"),
+        (_with_member("color/./x"), "outside"),
+        (_with_member("color/link", b"/etc/passwd", link=True), "link"),
+        (b"PK\x03\x04 not really a zip", "zip"),
+        (zip_folder(SIMPLE_ZARR3)[:200], "zip"),
+        (zip_folder(Path("/nonexistent")), "empty"),
+        (_zip({"datasource-properties.json": BROKEN_PROPERTIES}), "datasource-properties.json"),
+        (_zip({"readme.txt": b"hello"}), "not an OME-Zarr image"),
+    ],
+)
+def test_hostile_or_broken_zips_are_refused_and_leave_nothing(
+    app, session_factory, settings, data, needle
+) -> None:
     world = build_world(session_factory)
     admin = logged_in_client(app, world.users["admin_a"])
     answer = upload(admin, data)
@@ -133,16 +145,20 @@ def test_hostile_or_broken_zips_are_refused_and_leave_nothing(app, session_facto
 
 
 @pytest.mark.parametrize("wrap", [None, "simple_zarr_dataset"])
-def test_with_a_datasets_store_an_upload_goes_there_and_leaves_the_local_disk(settings, engine, session_factory,
-                                                                              wrap) -> None:
+def test_with_a_datasets_store_an_upload_goes_there_and_leaves_the_local_disk(
+    settings, engine, session_factory, wrap
+) -> None:
     """With VOXELHUB_DATASETS_URL on an object store, the upload is read from the store (by any process), its row
     names the profile only, and nothing stays in the receiving process's data folder."""
     from tests.storage.s3server import BUCKET, running_s3
     from voxelhub.api.app import create_app
 
     with running_s3() as s3:
-        stored = settings.with_overrides(datasets_url=f"s3://{BUCKET}/uploads", datasets_storage_profile="lab-s3",
-                                         storage_profiles={"lab-s3": s3})
+        stored = settings.with_overrides(
+            datasets_url=f"s3://{BUCKET}/uploads",
+            datasets_storage_profile="lab-s3",
+            storage_profiles={"lab-s3": s3},
+        )
         app = create_app(stored, migrate=False)
         world = build_world(session_factory)
         admin = logged_in_client(app, world.users["admin_a"])
@@ -151,10 +167,14 @@ def test_with_a_datasets_store_an_upload_goes_there_and_leaves_the_local_disk(se
         dataset_id = answer.json()["id"]
         with transaction(session_factory) as session:
             row = session.get(Dataset, dataset_id)
-            assert row.location.startswith(f"s3://{BUCKET}/uploads/") and row.storage_options == {"profile": "lab-s3"}
+            assert row.location.startswith(f"s3://{BUCKET}/uploads/") and row.storage_options == {
+                "profile": "lab-s3"
+            }
         assert uploaded_folders(stored) == []
         box = {"x": 0, "y": 0, "z": 0, "width": 24, "height": 24, "depth": 24, "mag": "1-1-1"}
         raw = admin.get(f"/data/datasets/{dataset_id}/layers/color/data", params=box)
         assert raw.status_code == 200, raw.text
-        truth = truth_cxyz(SIMPLE_ZARR, "color", "1-1-1" if (SIMPLE_ZARR / "color" / "1-1-1").exists() else "1")
+        truth = truth_cxyz(
+            SIMPLE_ZARR, "color", "1-1-1" if (SIMPLE_ZARR / "color" / "1-1-1").exists() else "1"
+        )
         assert np.array_equal(decode(raw.content, "uint8", (3, 24, 24, 24)), truth)

@@ -30,7 +30,9 @@ def served(settings, session_factory):  # type: ignore[no-untyped-def]
         admin = httpx.Client(base_url=base, timeout=10)
         answer = admin.post("/api/auth/login", json={"email": "admin@a.org", "password": PASSWORD})
         admin.headers["X-CSRF-Token"] = answer.json()["csrfToken"]
-        tokens = {k: admin.get(f"/api/datasets/{v}/sharingToken").json()["sharingToken"] for k, v in ids.items()}
+        tokens = {
+            k: admin.get(f"/api/datasets/{v}/sharingToken").json()["sharingToken"] for k, v in ids.items()
+        }
         yield base, ids, tokens, admin
 
 
@@ -48,8 +50,10 @@ def test_properties_and_group_metadata_are_served(served) -> None:
     props = client.get(f"/data/s/{tokens['zarr3']}/zarr/{ids['zarr3']}/datasource-properties.json")
     assert props.status_code == 200 and props.json()["dataLayers"][0]["name"] == "color"
     assert props.headers["access-control-allow-origin"] == "*"
-    group = zarr.open_group(FsspecStore.from_url(f"{base}/data/s/{tokens['zarr3']}/zarr/{ids['zarr3']}/color",
-                                                 read_only=True), mode="r")
+    group = zarr.open_group(
+        FsspecStore.from_url(f"{base}/data/s/{tokens['zarr3']}/zarr/{ids['zarr3']}/color", read_only=True),
+        mode="r",
+    )
     assert "multiscales" in str(dict(group.attrs))
 
 
@@ -61,7 +65,9 @@ def test_private_dataset_needs_token_or_session_and_revocation_bites(served) -> 
     assert anonymous.get(f"/data/zarr/{key}", params={"token": tokens["zarr3"]}).status_code == 200
     assert anonymous.get(f"/data/zarr/{key}", headers={"X-Auth-Token": tokens["zarr3"]}).status_code == 200
     assert admin.get(f"/data/zarr/{key}").status_code == 200
-    assert anonymous.get(f"/data/s/{tokens['zarr']}/zarr/{key}").status_code == 404  # token of another dataset
+    assert (
+        anonymous.get(f"/data/s/{tokens['zarr']}/zarr/{key}").status_code == 404
+    )  # token of another dataset
     assert admin.delete(f"/api/datasets/{ids['zarr3']}/sharingToken").status_code == 204
     assert anonymous.get(f"/data/s/{tokens['zarr3']}/zarr/{key}").status_code == 404
 
@@ -77,15 +83,29 @@ def test_range_and_cors_preflight(served) -> None:
     suffix = client.get(url, headers={"Range": "bytes=-5"})
     assert suffix.status_code == 206 and suffix.content == whole[-5:]
     assert client.get(url, headers={"Range": f"bytes={len(whole) + 10}-"}).status_code == 416
-    preflight = client.options(url, headers={"Origin": "http://viewer.example", "Access-Control-Request-Method": "GET",
-                                             "Access-Control-Request-Headers": "range"})
+    preflight = client.options(
+        url,
+        headers={
+            "Origin": "http://viewer.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "range",
+        },
+    )
     assert preflight.status_code == 204 and "Range" in preflight.headers["access-control-allow-headers"]
     head = client.head(url)
     assert head.status_code == 200
 
 
-@pytest.mark.parametrize("key", ["../../../etc/passwd", "color/1/../../../../etc/passwd", "color/%2e%2e/%2e%2e/x",
-                                 "color/1/c/0/0/0/../../../../../datasource-properties.json", "nope/1/zarr.json"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../../etc/passwd",
+        "color/1/../../../../etc/passwd",
+        "color/%2e%2e/%2e%2e/x",
+        "color/1/c/0/0/0/../../../../../datasource-properties.json",
+        "nope/1/zarr.json",
+    ],
+)
 def test_traversal_and_missing_keys_are_404(served, key) -> None:
     base, ids, tokens, _ = served
     answer = httpx.get(f"{base}/data/s/{tokens['zarr3']}/zarr/{ids['zarr3']}/{key}")

@@ -19,23 +19,42 @@ from voxelhub.datasets.demo_data import build_synthetic, build_temca2
 
 
 def _v2_array(root: Path, name: str, data: np.ndarray, chunks: tuple[int, ...]) -> None:
-    arr = zarr.create_array(store=LocalStore(root), name=name, shape=data.shape, dtype=data.dtype,
-                            chunks=chunks, zarr_format=2, compressors=None,
-                            chunk_key_encoding={"name": "v2", "separator": "/"})
+    arr = zarr.create_array(
+        store=LocalStore(root),
+        name=name,
+        shape=data.shape,
+        dtype=data.dtype,
+        chunks=chunks,
+        zarr_format=2,
+        compressors=None,
+        chunk_key_encoding={"name": "v2", "separator": "/"},
+    )
     arr[...] = data
 
 
 def _v3_array(root: Path, name: str, data: np.ndarray, chunks: tuple[int, ...], dims: list[str]) -> None:
-    arr = zarr.create_array(store=LocalStore(root), name=name, shape=data.shape, dtype=data.dtype,
-                            chunks=chunks, zarr_format=3, dimension_names=dims)
+    arr = zarr.create_array(
+        store=LocalStore(root),
+        name=name,
+        shape=data.shape,
+        dtype=data.dtype,
+        chunks=chunks,
+        zarr_format=3,
+        dimension_names=dims,
+    )
     arr[...] = data
 
 
-def _multiscales(axes: list[dict[str, Any]], scales: list[list[float]], version: str | None) -> list[dict[str, Any]]:
+def _multiscales(
+    axes: list[dict[str, Any]], scales: list[list[float]], version: str | None
+) -> list[dict[str, Any]]:
     entry: dict[str, Any] = {
-        "axes": axes, "name": "image",
-        "datasets": [{"path": str(i), "coordinateTransformations": [{"type": "scale", "scale": s}]}
-                     for i, s in enumerate(scales)],
+        "axes": axes,
+        "name": "image",
+        "datasets": [
+            {"path": str(i), "coordinateTransformations": [{"type": "scale", "scale": s}]}
+            for i, s in enumerate(scales)
+        ],
     }
     if version:
         entry["version"] = version
@@ -68,22 +87,27 @@ def ome04_dataset(tmp_path_factory: pytest.TempPathFactory, ome_volumes: dict[st
     axes = [{"name": "c", "type": "channel"}, *SPACE]
     for i, level in enumerate(_pyramid(ome_volumes["image"])):
         _v2_array(root, str(i), level[np.newaxis], (1, 8, 32, 32))
-    (root / ".zattrs").write_text(json.dumps(
-        {"multiscales": _multiscales(axes, [[1.0, *s] for s in OME_SCALES_ZYX], "0.4")}))
+    (root / ".zattrs").write_text(
+        json.dumps({"multiscales": _multiscales(axes, [[1.0, *s] for s in OME_SCALES_ZYX], "0.4")})
+    )
     zarr.open_group(LocalStore(root / "labels"), mode="w", zarr_format=2)
     (root / "labels" / ".zattrs").write_text(json.dumps({"labels": ["cells"]}))
     zarr.open_group(LocalStore(root / "labels" / "cells"), mode="w", zarr_format=2)
     for i, level in enumerate(_pyramid(ome_volumes["labels"])):
         _v2_array(root / "labels" / "cells", str(i), level, (8, 32, 32))
-    (root / "labels" / "cells" / ".zattrs").write_text(json.dumps(
-        {"multiscales": _multiscales(SPACE, OME_SCALES_ZYX, "0.4"), "image-label": {"version": "0.4"}}))
+    (root / "labels" / "cells" / ".zattrs").write_text(
+        json.dumps(
+            {"multiscales": _multiscales(SPACE, OME_SCALES_ZYX, "0.4"), "image-label": {"version": "0.4"}}
+        )
+    )
     return root
 
 
 def _write_v3_group(path: Path, attributes: dict[str, Any]) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    (path / "zarr.json").write_text(json.dumps(
-        {"zarr_format": 3, "node_type": "group", "attributes": attributes}))
+    (path / "zarr.json").write_text(
+        json.dumps({"zarr_format": 3, "node_type": "group", "attributes": attributes})
+    )
 
 
 @pytest.fixture(scope="session")
@@ -93,14 +117,28 @@ def ome05_dataset(tmp_path_factory: pytest.TempPathFactory, ome_volumes: dict[st
     axes = [{"name": "t", "type": "time", "unit": "second"}, *SPACE]
     for i, level in enumerate(_pyramid(ome_volumes["image"])):
         _v3_array(root, str(i), level[np.newaxis], (1, 8, 32, 32), ["t", "z", "y", "x"])
-    _write_v3_group(root, {"ome": {"version": "0.5", "multiscales": _multiscales(
-        axes, [[1.0, *s] for s in OME_SCALES_ZYX], None)}})
+    _write_v3_group(
+        root,
+        {
+            "ome": {
+                "version": "0.5",
+                "multiscales": _multiscales(axes, [[1.0, *s] for s in OME_SCALES_ZYX], None),
+            }
+        },
+    )
     for i, level in enumerate(_pyramid(ome_volumes["labels"])):
         _v3_array(root / "labels" / "cells", str(i), level, (8, 32, 32), ["z", "y", "x"])
     _write_v3_group(root / "labels", {"ome": {"version": "0.5", "labels": ["cells"]}})
-    _write_v3_group(root / "labels" / "cells", {"ome": {
-        "version": "0.5", "multiscales": _multiscales(SPACE, OME_SCALES_ZYX, None),
-        "image-label": {}}})
+    _write_v3_group(
+        root / "labels" / "cells",
+        {
+            "ome": {
+                "version": "0.5",
+                "multiscales": _multiscales(SPACE, OME_SCALES_ZYX, None),
+                "image-label": {},
+            }
+        },
+    )
     return root
 
 

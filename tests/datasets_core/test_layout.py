@@ -14,15 +14,22 @@ from voxelhub.datasets.scan import scan_dataset
 from voxelhub.storage import open_location
 
 
-@pytest.mark.parametrize("name, path, fmt", [("simple_zarr_dataset", "color/1-1-1", 2),
-                                             ("simple_zarr3_dataset", "color/1", 3)])
+@pytest.mark.parametrize(
+    "name, path, fmt", [("simple_zarr_dataset", "color/1-1-1", 2), ("simple_zarr3_dataset", "color/1", 3)]
+)
 def test_fixture_datasets_scan(name: str, path: str, fmt: int) -> None:
     source = scan_dataset(open_location(FIXTURES / name))
     (layer,) = source.layers
-    assert (layer.name, layer.category, layer.element_class, layer.num_channels) == ("color", "color", "uint24", 3)
+    assert (layer.name, layer.category, layer.element_class, layer.num_channels) == (
+        "color",
+        "color",
+        "uint24",
+        3,
+    )
     assert layer.bounding_box.size == (24, 24, 24)
     assert [(m.mag, m.path, m.axes, m.zarr_format) for m in layer.mags] == [
-        ((1, 1, 1), path, ("c", "x", "y", "z"), fmt)]
+        ((1, 1, 1), path, ("c", "x", "y", "z"), fmt)
+    ]
     assert source.scale is not None and source.scale.factor == (1.0, 1.0, 1.0)
 
 
@@ -105,7 +112,9 @@ def test_bad_json(tmp_path: Path) -> None:
 def test_unknown_element_class(tmp_path: Path) -> None:
     root = _broken_copy(tmp_path)
     _edit_props(root, lambda d: d["dataLayers"][0].update(elementClass="uint12"))
-    with pytest.raises(DatasetFormatError, match=r"datasource-properties.json: .*unknown elementClass 'uint12'"):
+    with pytest.raises(
+        DatasetFormatError, match=r"datasource-properties.json: .*unknown elementClass 'uint12'"
+    ):
         scan_dataset(open_location(root))
 
 

@@ -36,27 +36,36 @@ def _open(request: pytest.FixtureRequest, root: Path, backend: str) -> Location:
     return open_location(upload_dir(options, root, f"{root.parent.name}/{root.name}"), options)
 
 
-def _reference_wk(root: Path, path: str, start: tuple[int, int, int], shape: tuple[int, int, int]) -> np.ndarray:
+def _reference_wk(
+    root: Path, path: str, start: tuple[int, int, int], shape: tuple[int, int, int]
+) -> np.ndarray:
     """Direct zarr read of a (c, x, y, z) array, zero-padded outside it, as (c, x, y, z)."""
     arr = zarr.open_array(str(root / path), mode="r")
     out = np.zeros((arr.shape[0], *shape), dtype=arr.dtype)
     lo = [max(s, 0) for s in start]
     hi = [min(start[i] + shape[i], arr.shape[i + 1]) for i in range(3)]
     if all(h > low for low, h in zip(lo, hi, strict=True)):
-        out[:, lo[0] - start[0]:hi[0] - start[0], lo[1] - start[1]:hi[1] - start[1],
-            lo[2] - start[2]:hi[2] - start[2]] = arr[:, lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+        out[
+            :,
+            lo[0] - start[0] : hi[0] - start[0],
+            lo[1] - start[1] : hi[1] - start[1],
+            lo[2] - start[2] : hi[2] - start[2],
+        ] = arr[:, lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
     return out
 
 
 def _overlaps(layer, mag, start, shape) -> bool:  # type: ignore[no-untyped-def]
     """Does a box (in mag voxels) touch the layer's bounding box (in mag-1 voxels)?"""
     box = layer.bounding_box
-    return all(start[i] * mag[i] < box.end[i] and (start[i] + shape[i]) * mag[i] > box.top_left[i] for i in range(3))
+    return all(
+        start[i] * mag[i] < box.end[i] and (start[i] + shape[i]) * mag[i] > box.top_left[i] for i in range(3)
+    )
 
 
 # temca2 has thousands of chunk files; its reads over S3 add nothing the other datasets do not cover.
-@pytest.mark.parametrize("name, backend", [(n, b) for n in WK_DATASETS for b in ("local", "s3")
-                                           if (n, b) != ("temca2", "s3")])
+@pytest.mark.parametrize(
+    "name, backend", [(n, b) for n in WK_DATASETS for b in ("local", "s3") if (n, b) != ("temca2", "s3")]
+)
 def test_wk_read_box_matches_zarr(request: pytest.FixtureRequest, name: str, backend: str) -> None:
     root = _wk_root(request, name)
     location = _open(request, root, backend)
@@ -92,8 +101,9 @@ def test_uint24_is_channel_first_and_interleaved_on_the_wire() -> None:
 
 
 @pytest.mark.parametrize("fixture", ["ome04_dataset", "ome05_dataset"])
-def test_ome_read_box(request: pytest.FixtureRequest, fixture: str, ome_volumes: dict[str, np.ndarray],
-                      backend: str) -> None:
+def test_ome_read_box(
+    request: pytest.FixtureRequest, fixture: str, ome_volumes: dict[str, np.ndarray], backend: str
+) -> None:
     location = _open(request, request.getfixturevalue(fixture), backend)
     source = scan_dataset(location)
     image_xyz = ome_volumes["image"].transpose(2, 1, 0)
@@ -122,10 +132,10 @@ def test_read_buckets_matches_read_box(synthetic_dataset: Path) -> None:
         for i, (bx, by, bz) in enumerate(positions):
             offset = (bx * 32 * mag[0], by * 32 * mag[1], bz * 32 * mag[2])
             if not _overlaps(source.layer(layer), mag, (bx * 32, by * 32, bz * 32), (32, 32, 32)):
-                assert not any(data[i * size:(i + 1) * size])  # buckets outside the data read as 0
+                assert not any(data[i * size : (i + 1) * size])  # buckets outside the data read as 0
                 continue
             box = read_box(location, source, layer, mag, offset, (32, 32, 32))
-            assert data[i * size:(i + 1) * size] == to_wire_bytes(box)
+            assert data[i * size : (i + 1) * size] == to_wire_bytes(box)
 
 
 def test_read_buckets_multichannel() -> None:
@@ -136,10 +146,17 @@ def test_read_buckets_multichannel() -> None:
     assert data == to_wire_bytes(box) and len(data) == 3 * 32**3
 
 
-@pytest.mark.parametrize("layer, mag, shape", [
-    ("nope", (1, 1, 1), (1, 1, 1)), ("color", (3, 3, 3), (1, 1, 1)), ("color", (1, 1, 1), (0, 4, 4)),
-    ("color", (1, 1, 1), (-1, 4, 4)), ("color", (1, 1, 1), (513, 512, 512)), ("color", (0, 1, 1), (1, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "layer, mag, shape",
+    [
+        ("nope", (1, 1, 1), (1, 1, 1)),
+        ("color", (3, 3, 3), (1, 1, 1)),
+        ("color", (1, 1, 1), (0, 4, 4)),
+        ("color", (1, 1, 1), (-1, 4, 4)),
+        ("color", (1, 1, 1), (513, 512, 512)),
+        ("color", (0, 1, 1), (1, 1, 1)),
+    ],
+)
 def test_bad_requests(layer: str, mag: tuple[int, int, int], shape: tuple[int, int, int]) -> None:
     location = open_location(FIXTURES / "simple_zarr3_dataset")
     source = scan_dataset(location)

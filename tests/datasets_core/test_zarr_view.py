@@ -67,7 +67,9 @@ def _open_remote(url: str) -> zarr.Group:
     return zarr.open_group(store=store, mode="r")
 
 
-@pytest.mark.parametrize("name", ["simple_zarr_dataset", "simple_zarr3_dataset", "synthetic", "ome04", "ome05"])
+@pytest.mark.parametrize(
+    "name", ["simple_zarr_dataset", "simple_zarr3_dataset", "synthetic", "ome04", "ome05"]
+)
 def test_zarr_python_reads_view_over_http(request: pytest.FixtureRequest, http_base: str, name: str) -> None:
     roots = {"synthetic": "synthetic_dataset", "ome04": "ome04_dataset", "ome05": "ome05_dataset"}
     root = Path(request.getfixturevalue(roots[name])) if name in roots else FIXTURES / name
@@ -87,12 +89,18 @@ def test_zarr_python_reads_view_over_http(request: pytest.FixtureRequest, http_b
 def test_view_keys(synthetic_dataset: Path) -> None:
     location, source = _serve("synthetic", synthetic_dataset)
     assert resolve_view_key(source, "color/2/c/0/0/0/0") == "color/2/c/0/0/0/0"
-    assert zarr_view_chunk(location, source, "color/1/c/0/0/0/0") == (synthetic_dataset / "color/1/c/0/0/0/0").read_bytes()
+    assert (
+        zarr_view_chunk(location, source, "color/1/c/0/0/0/0")
+        == (synthetic_dataset / "color/1/c/0/0/0/0").read_bytes()
+    )
     assert zarr_view_chunk(location, source, "color/1/c/0/99/0/0") is None
     assert zarr_view_chunk(location, source, "nope/1/c/0/0/0/0") is None
     assert zarr_view_chunk(location, source, "color/3/c/0/0/0/0") is None
     assert zarr_view_document(location, source, ".zgroup") is None  # zarr v3 dataset
-    assert zarr_view_document(location, source, "color/1/zarr.json") == (synthetic_dataset / "color/1/zarr.json").read_bytes()
+    assert (
+        zarr_view_document(location, source, "color/1/zarr.json")
+        == (synthetic_dataset / "color/1/zarr.json").read_bytes()
+    )
     for key in ("../x", "color/../../etc/passwd", "/etc/passwd", "color//1", "color\\1"):
         with pytest.raises(InvalidKey):
             zarr_view_get(location, source, key)

@@ -26,11 +26,15 @@ TINY_BOX = "mag=1-1-1&x=0&y=0&z=0&width=8&height=8&depth=8"
 
 def _skip_reason() -> str:
     if not stack.NGINX:
-        return "deploy suite: nginx not found (Debian package nginx-light; scripts/test.sh installs it as root)"
+        return (
+            "deploy suite: nginx not found (Debian package nginx-light; scripts/test.sh installs it as root)"
+        )
     url = stack.postgres_url()
     if not url:
-        return ("deploy suite: needs PostgreSQL; it runs in the PostgreSQL pass "
-                "(VOXELHUB_DATABASE_URL=postgresql+psycopg://…)")
+        return (
+            "deploy suite: needs PostgreSQL; it runs in the PostgreSQL pass "
+            "(VOXELHUB_DATABASE_URL=postgresql+psycopg://…)"
+        )
     problem = stack.postgres_unreachable(url)
     return f"deploy suite: PostgreSQL at VOXELHUB_DATABASE_URL not reachable ({problem})" if problem else ""
 
@@ -80,8 +84,11 @@ def deploy_stack(tmp_path_factory: pytest.TempPathFactory, s3: stack.S3Server) -
         nginx_port, spare_port = free_port(), free_port()
         deployment = stack.Deployment(database_url, s3, root, public_url=f"http://127.0.0.1:{nginx_port}")
         deployment.cli("migrate")  # once per upgrade; the processes below only check the schema
-        processes = [stack.start_process(deployment, "A"), stack.start_process(deployment, "B"),
-                     stack.start_process(deployment, "C", workers=2)]
+        processes = [
+            stack.start_process(deployment, "A"),
+            stack.start_process(deployment, "B"),
+            stack.start_process(deployment, "C", workers=2),
+        ]
         try:
             ids = _world(deployment)  # while the processes start
             for process in processes:
@@ -107,7 +114,9 @@ def _world(deployment: stack.Deployment) -> tuple[str, str, str]:
     with engine.connect() as connection:
         dataset_id = connection.execute(text("SELECT id FROM datasets WHERE name = 'local'")).scalar_one()
         team_id = connection.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": TEAM}).scalar_one()
-        member_id = connection.execute(text("SELECT id FROM users WHERE email = :e"), {"e": MEMBER[0]}).scalar_one()
+        member_id = connection.execute(
+            text("SELECT id FROM users WHERE email = :e"), {"e": MEMBER[0]}
+        ).scalar_one()
     engine.dispose()
     return str(dataset_id), str(team_id), str(member_id)
 

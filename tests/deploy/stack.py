@@ -88,11 +88,21 @@ def running_s3(log_dir: Path) -> Iterator[S3Server]:
     """moto's S3 server in a process of its own, with one bucket."""
     port = free_port()
     with open(log_dir / "moto.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     endpoint = f"http://127.0.0.1:{port}"
-    server = S3Server(process, {"endpoint_url": endpoint, "key": "testing", "secret": "testing",
-                                "client_kwargs": {"region_name": "us-east-1"}})
+    server = S3Server(
+        process,
+        {
+            "endpoint_url": endpoint,
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"region_name": "us-east-1"},
+        },
+    )
     try:
         _wait_for(lambda: _put(f"{endpoint}/{BUCKET}"), process, log_dir / "moto.log")
         yield server
@@ -168,21 +178,44 @@ class Process:
         _stop(self.popen)
 
 
-def start_process(deployment: Deployment, name: str, *, args: Sequence[str] = ("--no-migrate",), workers: int = 1,
-                  port: int | None = None, metrics: bool = True, env: dict[str, str] | None = None) -> Process:
+def start_process(
+    deployment: Deployment,
+    name: str,
+    *,
+    args: Sequence[str] = ("--no-migrate",),
+    workers: int = 1,
+    port: int | None = None,
+    metrics: bool = True,
+    env: dict[str, str] | None = None,
+) -> Process:
     """Start `voxelhub serve` (not yet waiting for it: see `wait_until_up`), trusting nginx on 127.0.0.1."""
     port = port or free_port()
     data_dir = deployment.root / f"data-{name}"
     data_dir.mkdir(parents=True, exist_ok=True)
     metrics_port = free_port() if metrics else None
-    command = [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "voxelhub.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+        *args,
+    ]
     if metrics_port:
         command += ["--metrics-port", str(metrics_port)]
     log = deployment.root / f"serve-{name}.log"
     with open(log, "wb") as out:
-        popen = subprocess.Popen(command, env={**deployment.env(data_dir), **(env or {})}, stdout=out,
-                                 stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            command, env={**deployment.env(data_dir), **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+        )
     return Process(name, port, popen, log, metrics_port)
 
 
@@ -257,8 +290,11 @@ def running_nginx(folder: Path, upstream_ports: Sequence[int], *, port: int | No
         conf.write_text("user root;\n" + conf.read_text())
     log = folder / "stderr.log"
     with open(log, "wb") as out:
-        popen = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
-                                 stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     nginx = Nginx(f"http://127.0.0.1:{port}", popen, folder)
     try:
         _wait_for(lambda: _listening(port), popen, log)
@@ -301,5 +337,3 @@ def _stop(popen: subprocess.Popen) -> None:  # type: ignore[type-arg]
     except subprocess.TimeoutExpired:
         popen.kill()
         popen.wait()
-
-

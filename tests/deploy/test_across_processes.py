@@ -67,7 +67,10 @@ def test_a_team_change_through_one_process_holds_on_the_next_request_through_eve
                 assert member.get(s.data_path()).status_code == 404, base
     finally:
         with s.admin(s.processes[0].url) as admin:
-            assert admin.patch(f"/api/users/{s.member_id}", json={"teams": [{"id": s.team_id}]}).status_code == 200
+            assert (
+                admin.patch(f"/api/users/{s.member_id}", json={"teams": [{"id": s.team_id}]}).status_code
+                == 200
+            )
     for base in _targets(s):
         with s.member(base) as member:
             assert member.get(s.data_path()).status_code == 200, base

@@ -49,7 +49,10 @@ def _health_counts(s: Stack) -> float:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == "voxelhub_requests_total" and sample.labels == {
-                        "family": "/api/health", "method": "GET", "status": "200"}:
+                    "family": "/api/health",
+                    "method": "GET",
+                    "status": "200",
+                }:
                     total += sample.value
     return total
 
@@ -63,7 +66,9 @@ def test_health_answers_through_nginx_and_every_workers_requests_are_counted(dep
         assert answer.status_code == 200, answer.text
         assert set(answer.json()["checks"].values()) == {"ok"}
         served_by.add(answer.headers["X-Upstream"].split(", ")[-1])
-    assert served_by == {p.address for p in s.processes}  # nginx spread them (C with its two workers among them)
+    assert served_by == {
+        p.address for p in s.processes
+    }  # nginx spread them (C with its two workers among them)
     assert _health_counts(s) - before == 12
 
 
@@ -94,11 +99,17 @@ def test_failed_login_limit_is_kept_per_forwarded_client_address(deploy_stack):
     limit = 20  # Settings.login_max_failures_per_address
     with _client_at("127.0.0.4", s.nginx.url) as guesser, _client_at("127.0.0.5", s.nginx.url) as colleague:
         # A new unknown email each time, so that only the per-address limit can be met (not the per-account one).
-        statuses = [guesser.post("/api/auth/login", json={"email": f"nobody{i}@lab.test", "password": "wrong"})
-                    .status_code for i in range(limit + 2)]
+        statuses = [
+            guesser.post(
+                "/api/auth/login", json={"email": f"nobody{i}@lab.test", "password": "wrong"}
+            ).status_code
+            for i in range(limit + 2)
+        ]
         assert 429 not in statuses[:limit] and statuses[-1] == 429, statuses
         # Through the same nginx, another client's failure is its own first one.
         other = colleague.post("/api/auth/login", json={"email": "nobody@lab.test", "password": "wrong"})
         assert other.status_code == statuses[0] != 429
         # And a correct password still logs in from the limited address (the limit only bounds failures).
-        assert guesser.post("/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}).status_code == 200
+        assert (
+            guesser.post("/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}).status_code == 200
+        )

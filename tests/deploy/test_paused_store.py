@@ -36,16 +36,19 @@ OTHER_ROUTES_SECONDS = 1.0
 
 
 def _chunks() -> list[str]:
-    return [f"/data/datasets/{{id}}/layers/{layer}/data?mag=1-1-1&x={x}&y={y}&z={z}&width=32&height=32&depth=32"
-            for layer in ("color", "segmentation") for x in range(0, SIZE[0], 32)
-            for y in range(0, SIZE[1], 32) for z in range(0, SIZE[2], 32)]
+    return [
+        f"/data/datasets/{{id}}/layers/{layer}/data?mag=1-1-1&x={x}&y={y}&z={z}&width=32&height=32&depth=32"
+        for layer in ("color", "segmentation")
+        for x in range(0, SIZE[0], 32)
+        for y in range(0, SIZE[1], 32)
+        for z in range(0, SIZE[2], 32)
+    ]
 
 
 def _s3_dataset(s: Stack, tmp_path: Any) -> str:
     folder = build_synthetic(tmp_path / "synthetic", size=SIZE, seed=5)
     url = upload_dir(s.deployment.s3.options, folder, "datasets/paused")
-    s.deployment.cli("dataset", "add", url, "--org", ORG, "--name", "on-s3",
-                     "--storage-profile", "lab-s3")
+    s.deployment.cli("dataset", "add", url, "--org", ORG, "--name", "on-s3", "--storage-profile", "lab-s3")
     with s.admin(s.processes[0].url) as admin:
         found = admin.get("/api/datasets", params={"searchQuery": "on-s3"}).json()
     return str(next(d["id"] for d in found if d["name"] == "on-s3"))
@@ -75,7 +78,9 @@ def test_a_paused_store_costs_only_the_requests_that_need_it(deploy_stack, tmp_p
             s.deployment.s3.pause()
             try:
                 with ThreadPoolExecutor(IN_FLIGHT) as pool:
-                    stuck = [pool.submit(_timed_get, client, c, STORE_ANSWER_SECONDS) for c in chunks[:IN_FLIGHT]]
+                    stuck = [
+                        pool.submit(_timed_get, client, c, STORE_ANSWER_SECONDS) for c in chunks[:IN_FLIGHT]
+                    ]
                     time.sleep(1.0)  # let them reach the store
                     with s.admin(process.url) as other:
                         buildinfo = _timed_get(other, "/api/buildinfo", 10)

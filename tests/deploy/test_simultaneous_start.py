@@ -15,8 +15,10 @@ def test_serve_processes_started_at_once_on_an_empty_database_all_come_up(s3, tm
     with stack.fresh_database(stack.postgres_url()) as database_url:
         deployment = stack.Deployment(database_url, s3, tmp_path)
         # No --no-migrate: every one of them tries to migrate.
-        processes = [stack.start_process(deployment, f"start{i}", args=(), metrics=False)
-                     for i in range(STARTED_AT_ONCE)]
+        processes = [
+            stack.start_process(deployment, f"start{i}", args=(), metrics=False)
+            for i in range(STARTED_AT_ONCE)
+        ]
         try:
             for process in processes:
                 stack.wait_until_up(process)

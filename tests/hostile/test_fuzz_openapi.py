@@ -39,15 +39,21 @@ from voxelhub.settings import Settings
 
 # The server it fuzzes always runs on SQLite, so the run belongs to the suite's SQLite pass only: in the
 # PostgreSQL pass of CI it would repeat the very same requests against the very same server.
-pytestmark = pytest.mark.skipif(bool(os.environ.get("VOXELHUB_DATABASE_URL")),
-                                reason="the fuzzing run serves from SQLite; it runs in the SQLite pass")
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("VOXELHUB_DATABASE_URL")),
+    reason="the fuzzing run serves from SQLite; it runs in the SQLite pass",
+)
 
 EXAMPLES_PER_OPERATION = 4
 HAND_EXAMPLES = 40
 ADMIN_EMAIL, ADMIN_PASSWORD = "fuzz-admin@fuzz.example", "fuzzing password 1"
 FUZZ_SETTINGS = settings(
-    max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None, deadline=None,
-    suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
 )
 
 
@@ -100,14 +106,27 @@ def _seed(settings_: Settings) -> tuple[str, str]:
     try:
         with transaction(make_session_factory(engine)) as session:
             org, _ = accounts.create_organization(
-                session=session, actor=SYSTEM, name="fuzz-lab", admin_email=ADMIN_EMAIL,
+                session=session,
+                actor=SYSTEM,
+                name="fuzz-lab",
+                admin_email=ADMIN_EMAIL,
                 admin_password=ADMIN_PASSWORD,
             )
-            public = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
-                                              location_url=str(FIXTURES / "simple_zarr_dataset"), name="open")
+            public = datasets.register_folder(
+                session=session,
+                actor=SYSTEM,
+                organization_id=org.id,
+                location_url=str(FIXTURES / "simple_zarr_dataset"),
+                name="open",
+            )
             public.is_public = True
-            private = datasets.register_folder(session=session, actor=SYSTEM, organization_id=org.id,
-                                               location_url=str(FIXTURES / "simple_zarr3_dataset"), name="closed")
+            private = datasets.register_folder(
+                session=session,
+                actor=SYSTEM,
+                organization_id=org.id,
+                location_url=str(FIXTURES / "simple_zarr3_dataset"),
+                name="closed",
+            )
             return public.id, private.id
     finally:
         engine.dispose()
@@ -130,23 +149,51 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 def _objects(admin: httpx.Client, dataset_id: str) -> dict[str, str]:
     """One object of every kind the API names in a path, made through the API, so that the fuzzer reaches
     past the 404 of an unknown id (a public annotation with a volume layer, a team, a user, links)."""
+
     def made(answer: httpx.Response) -> dict:  # type: ignore[type-arg]
         assert answer.status_code in (200, 201), answer.text
         return answer.json()  # type: ignore[no-any-return]
 
-    annotation = made(admin.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]}))
+    annotation = made(
+        admin.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton", "volume"]})
+    )
     made(admin.patch(f"/api/annotations/{annotation['id']}", json={"visibility": "Public"}))
     team = made(admin.post("/api/teams", json={"name": "fuzzed"}))
-    user = made(admin.post("/api/users", json={"email": "member@fuzz.example", "firstName": "M", "lastName": "F",
-                                                "password": "member password 1", "isAdmin": False,
-                                                "isDatasetManager": False, "teams": []}))
+    user = made(
+        admin.post(
+            "/api/users",
+            json={
+                "email": "member@fuzz.example",
+                "firstName": "M",
+                "lastName": "F",
+                "password": "member password 1",
+                "isAdmin": False,
+                "isDatasetManager": False,
+                "teams": [],
+            },
+        )
+    )
     link = made(admin.post(f"/api/datasets/{dataset_id}/shareLinks", json={"name": "fuzzed"}))
     short = made(admin.post("/api/shortLinks", json={"longLink": "/dashboard"}))
-    volume = next((layer.get("name") for layer in annotation.get("annotationLayers", [])
-                   if layer.get("typ") == "Volume"), "Volume")
-    return {"dataset_id": dataset_id, "annotation_id": annotation["id"], "team_id": team["id"],
-            "user_id": user["id"], "link_id": link["id"], "key": short["key"], "organization": "fuzz-lab",
-            "name": "open", "layer": volume}
+    volume = next(
+        (
+            layer.get("name")
+            for layer in annotation.get("annotationLayers", [])
+            if layer.get("typ") == "Volume"
+        ),
+        "Volume",
+    )
+    return {
+        "dataset_id": dataset_id,
+        "annotation_id": annotation["id"],
+        "team_id": team["id"],
+        "user_id": user["id"],
+        "link_id": link["id"],
+        "key": short["key"],
+        "organization": "fuzz-lab",
+        "name": "open",
+        "layer": volume,
+    }
 
 
 @pytest.fixture(params=["anonymous", "user"])
@@ -164,8 +211,12 @@ def test_api_answers_below_500_and_as_documented(case: schemathesis.Case, live: 
     label = f"{case.operation.method.upper()} {case.operation.path}"
     _with_real_ids(case, live)
     try:
-        case.call_and_validate(base_url=live.base, headers=live.headers(who), timeout=30,
-                               checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+        case.call_and_validate(
+            base_url=live.base,
+            headers=live.headers(who),
+            timeout=30,
+            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        )
     except AssertionError:
         if label in KNOWN_FAILURES:
             pytest.xfail(KNOWN_FAILURES[label])
@@ -195,78 +246,153 @@ def test_the_run_kept_its_login(live: Live) -> None:
 
 ODD_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 KEY_PART = st.one_of(
-    st.sampled_from(["color", "1", "2-2-1", "zarr.json", ".zarray", ".zattrs", ".zgroup", "c", "0", "0.0.0",
-                     "0.0.0.0", "c/0/0/0/0", "datasource-properties.json", "..", ".", "", "%2e%2e", "%00",
-                     "-1", "99999", "1e9", "１"]),
+    st.sampled_from(
+        [
+            "color",
+            "1",
+            "2-2-1",
+            "zarr.json",
+            ".zarray",
+            ".zattrs",
+            ".zgroup",
+            "c",
+            "0",
+            "0.0.0",
+            "0.0.0.0",
+            "c/0/0/0/0",
+            "datasource-properties.json",
+            "..",
+            ".",
+            "",
+            "%2e%2e",
+            "%00",
+            "-1",
+            "99999",
+            "1e9",
+            "１",
+        ]
+    ),
     ODD_TEXT.map(lambda s: s.replace("/", "")),
 )
 KEYS = st.lists(KEY_PART, min_size=1, max_size=6).map("/".join)
 BAD_MAGS = st.one_of(
-    st.sampled_from(["1-1-1", "2-2-1", "0-0-0", "-1--1--1", "1-1", "1-1-1-1", "a-b-c", "99999-1-1",
-                     "1.5-1-1", "2147483648-1-1", "1e3-1-1", "", " 1-1-1", "1_1_1", "１-1-1", "4-4-4"]),
+    st.sampled_from(
+        [
+            "1-1-1",
+            "2-2-1",
+            "0-0-0",
+            "-1--1--1",
+            "1-1",
+            "1-1-1-1",
+            "a-b-c",
+            "99999-1-1",
+            "1.5-1-1",
+            "2147483648-1-1",
+            "1e3-1-1",
+            "",
+            " 1-1-1",
+            "1_1_1",
+            "１-1-1",
+            "4-4-4",
+        ]
+    ),
     ODD_TEXT,
 )
 # Sizes either small (so a real read stays cheap) or far outside what the route accepts.
 SIZES = st.one_of(st.integers(1, 40), st.sampled_from([0, -1, 4097, 2**31, 2**63, -(2**63)]))
 COORDS = st.one_of(st.integers(0, 64), st.sampled_from([-1, 2**31 - 1, 2**31, 2**63, 10**30]))
-HAND = settings(max_examples=HAND_EXAMPLES, derandomize=True, database=None, deadline=None,
-                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+HAND = settings(
+    max_examples=HAND_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+)
 
 
 def _ids(live: Live) -> st.SearchStrategy[str]:
     return st.sampled_from([live.dataset_id, live.private_id, "0" * 24, "x", "%00", "ZZ" * 12])
 
 
-def _get(live: Live, who: str, path: str, headers: dict[str, str] | None = None,
-         **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
-    answer = httpx.get(f"{live.base}{path}", headers={**live.headers(who), **(headers or {})}, timeout=30,
-                       **kwargs)
+def _get(live: Live, who: str, path: str, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+    answer = httpx.get(
+        f"{live.base}{path}", headers={**live.headers(who), **(headers or {})}, timeout=30, **kwargs
+    )
     assert answer.status_code < 500, (path, kwargs, answer.status_code, answer.text[:500])
     return answer
 
 
 def test_zarr_keys(live: Live, who: str) -> None:
     @HAND
-    @given(dataset_id=_ids(live), key=KEYS, prefix=st.sampled_from(["/data", "/data/v5", "/data/v999"]),
-           ranged=st.sampled_from([None, "bytes=0-10", "bytes=-5", "bytes=10-0", "bytes=x", "bytes=0-99999999999"]))
+    @given(
+        dataset_id=_ids(live),
+        key=KEYS,
+        prefix=st.sampled_from(["/data", "/data/v5", "/data/v999"]),
+        ranged=st.sampled_from(
+            [None, "bytes=0-10", "bytes=-5", "bytes=10-0", "bytes=x", "bytes=0-99999999999"]
+        ),
+    )
     def run(dataset_id: str, key: str, prefix: str, ranged: str | None) -> None:
         headers = {"Range": ranged} if ranged else {}
-        answer = _get(live, who, f"{prefix}/zarr/{dataset_id}/{quote(key, safe='/')}",
-                      headers=headers)
+        answer = _get(live, who, f"{prefix}/zarr/{dataset_id}/{quote(key, safe='/')}", headers=headers)
         if dataset_id == live.private_id and who == "anonymous":
             assert answer.status_code == 404
+
     run()
 
 
 def test_raw_boxes_with_odd_mags_sizes_and_layers(live: Live, who: str) -> None:
     @HAND
-    @given(dataset_id=_ids(live), layer=st.one_of(st.sampled_from(["color", "segmentation", ""]), ODD_TEXT),
-           mag=BAD_MAGS, x=COORDS, y=COORDS, z=COORDS, width=SIZES, height=SIZES, depth=SIZES)
-    def run(dataset_id: str, layer: str, mag: str, x: int, y: int, z: int, width: int, height: int,
-            depth: int) -> None:
+    @given(
+        dataset_id=_ids(live),
+        layer=st.one_of(st.sampled_from(["color", "segmentation", ""]), ODD_TEXT),
+        mag=BAD_MAGS,
+        x=COORDS,
+        y=COORDS,
+        z=COORDS,
+        width=SIZES,
+        height=SIZES,
+        depth=SIZES,
+    )
+    def run(
+        dataset_id: str, layer: str, mag: str, x: int, y: int, z: int, width: int, height: int, depth: int
+    ) -> None:
         params = {"mag": mag, "x": x, "y": y, "z": z, "width": width, "height": height, "depth": depth}
         layer_part = quote(layer, safe="") or "color"
         _get(live, who, f"/data/datasets/{dataset_id}/layers/{layer_part}/data", params=params)
+
     run()
 
 
 def test_bucket_batches_with_odd_mags_and_positions(live: Live, who: str) -> None:
-    triple = st.lists(st.one_of(st.integers(-2, 4), st.sampled_from([2**31, 2**63, -(2**63)])), min_size=0,
-                      max_size=4)
+    triple = st.lists(
+        st.one_of(st.integers(-2, 4), st.sampled_from([2**31, 2**63, -(2**63)])), min_size=0, max_size=4
+    )
 
     @HAND
-    @given(dataset_id=_ids(live), mag=triple, buckets=st.lists(triple, max_size=6),
-           extra=st.dictionaries(ODD_TEXT, st.integers(), max_size=2))
+    @given(
+        dataset_id=_ids(live),
+        mag=triple,
+        buckets=st.lists(triple, max_size=6),
+        extra=st.dictionaries(ODD_TEXT, st.integers(), max_size=2),
+    )
     def run(dataset_id: str, mag: list[int], buckets: list[list[int]], extra: dict[str, int]) -> None:
-        answer = httpx.post(f"{live.base}/data/datasets/{dataset_id}/layers/color/buckets",
-                            json={"mag": mag, "buckets": buckets, **extra}, headers=live.headers(who), timeout=30)
+        answer = httpx.post(
+            f"{live.base}/data/datasets/{dataset_id}/layers/color/buckets",
+            json={"mag": mag, "buckets": buckets, **extra},
+            headers=live.headers(who),
+            timeout=30,
+        )
         assert answer.status_code < 500, (dataset_id, mag, buckets, extra, answer.text[:500])
+
     run()
 
 
 def test_share_token_paths_and_query_tokens(live: Live, who: str) -> None:
     """Odd tokens in every place a token is read. Runs last: unknown tokens count as guesses per address,
     and once the address is limited it answers 429 (never 500) to the rest."""
+
     @settings(HAND, max_examples=25)
     @given(token=st.one_of(ODD_TEXT, st.sampled_from(["", "%00", "a" * 300, "../", "%2F"])), key=KEYS)
     def run(token: str, key: str) -> None:
@@ -274,4 +400,5 @@ def test_share_token_paths_and_query_tokens(live: Live, who: str) -> None:
         _get(live, who, f"/data/s/{quoted}/zarr/{live.dataset_id}/{quote(key, safe='/')}")
         _get(live, who, f"/api/datasets/{live.private_id}", params={"token": token})
         _get(live, who, f"/api/datasets/{live.private_id}", params={"sharingToken": token})
+
     run()

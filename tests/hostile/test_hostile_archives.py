@@ -41,9 +41,13 @@ BOMB = 64 * MB  # what each bomb decodes to; every limit below is far smaller
 def settings(settings: Settings) -> Settings:
     """The suite's settings with small upload limits, so a bomb can break each of them cheaply."""
     return settings.with_overrides(
-        annotation_zip_max_member_bytes=8 * MB, annotation_zip_max_total_bytes=24 * MB,
-        annotation_upload_max_temp_bytes=12 * MB, annotation_max_volume_layers=4,
-        dataset_zip_max_member_bytes=16 * MB, dataset_zip_max_total_bytes=32 * MB, dataset_zip_max_members=200,
+        annotation_zip_max_member_bytes=8 * MB,
+        annotation_zip_max_total_bytes=24 * MB,
+        annotation_upload_max_temp_bytes=12 * MB,
+        annotation_max_volume_layers=4,
+        dataset_zip_max_member_bytes=16 * MB,
+        dataset_zip_max_total_bytes=32 * MB,
+        dataset_zip_max_members=200,
     )
 
 
@@ -58,8 +62,10 @@ def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # ---- building hostile bytes ---------------------------------------------------------------------------------
 
-def zip_bytes(files: dict[str, bytes | Callable[[io.BufferedIOBase], None]], *,
-              method: int = zipfile.ZIP_DEFLATED) -> bytes:
+
+def zip_bytes(
+    files: dict[str, bytes | Callable[[io.BufferedIOBase], None]], *, method: int = zipfile.ZIP_DEFLATED
+) -> bytes:
     """A zip of the given members; a callable member writes itself (so a bomb never sits in memory)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=method) as zf:
@@ -77,6 +83,7 @@ def zeros(count: int) -> Callable[[io.BufferedIOBase], None]:
         chunk = bytes(MB)
         for _ in range(count // MB):
             sink.write(chunk)
+
     return write
 
 
@@ -90,18 +97,26 @@ WKW_LZ4_UINT32 = b"WKW\x01\x05\x02\x03\x04" + (24).to_bytes(8, "little")  # the 
 
 
 def zarr3_meta(codecs: list[dict], *, shape: tuple = (1, 24, 24, 24), dtype: str = "uint32") -> bytes:
-    return json.dumps({
-        "zarr_format": 3, "node_type": "array", "shape": list(shape), "data_type": dtype,
-        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1, 32, 32, 32]}},
-        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "."}},
-        "fill_value": 0, "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, *codecs],
-    }).encode()
+    return json.dumps(
+        {
+            "zarr_format": 3,
+            "node_type": "array",
+            "shape": list(shape),
+            "data_type": dtype,
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1, 32, 32, 32]}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "."}},
+            "fill_value": 0,
+            "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, *codecs],
+        }
+    ).encode()
 
 
 def zarr3_archive(codec: dict, chunk: bytes) -> bytes:
     """A volume archive of one zarr3 mag holding one chunk (stored: the bomb is in the codec, not the zip)."""
-    return zip_bytes({"volumeAnnotationData/1/zarr.json": zarr3_meta([codec]),
-                      "volumeAnnotationData/1/c.0.0.0.0": chunk}, method=zipfile.ZIP_STORED)
+    return zip_bytes(
+        {"volumeAnnotationData/1/zarr.json": zarr3_meta([codec]), "volumeAnnotationData/1/c.0.0.0.0": chunk},
+        method=zipfile.ZIP_STORED,
+    )
 
 
 def chunk_bombs() -> Iterator[tuple[str, dict, bytes]]:
@@ -110,8 +125,14 @@ def chunk_bombs() -> Iterator[tuple[str, dict, bytes]]:
     yield "gzip", {"name": "gzip", "configuration": {"level": 9}}, gzip.compress(data, 9)
     yield "zlib", {"name": "numcodecs.zlib", "configuration": {"level": 9}}, zlib.compress(data, 9)
     yield "zstd", {"name": "zstd", "configuration": {"level": 3}}, numcodecs.Zstd(level=3).encode(data)
-    yield "blosc", {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle",
-                                                      "typesize": 4}}, numcodecs.Blosc("lz4", 5).encode(data[:BOMB // 4])
+    yield (
+        "blosc",
+        {
+            "name": "blosc",
+            "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 4},
+        },
+        numcodecs.Blosc("lz4", 5).encode(data[: BOMB // 4]),
+    )
     yield "lz4", {"name": "numcodecs.lz4", "configuration": {}}, numcodecs.LZ4().encode(data)
 
 
@@ -119,6 +140,7 @@ CHUNK_BOMBS = list(chunk_bombs())
 
 
 # ---- checking ----------------------------------------------------------------------------------------------
+
 
 def measured(call: Callable[[], object]) -> tuple[object, int]:
     """(what `call` answered, the peak of Python-traced memory while it ran)."""
@@ -147,11 +169,22 @@ def left_files(folder: Path) -> list[Path]:
 
 
 def upload_annotation(client: TestClient, dataset_id: str, data: bytes, name: str = "hostile.zip"):  # type: ignore[no-untyped-def]
-    return client.post("/api/annotations/upload", files={"file": (name, data)}, data={"datasetId": dataset_id})
+    return client.post(
+        "/api/annotations/upload", files={"file": (name, data)}, data={"datasetId": dataset_id}
+    )
 
 
-def refused_leaving_nothing(setup, session_factory, settings, temp_dir, data: bytes, needle: str, *,  # noqa: F811
-                            max_peak: int = 16 * MB, max_written: int | None = None) -> str:
+def refused_leaving_nothing(
+    setup,
+    session_factory,
+    settings,
+    temp_dir,
+    data: bytes,
+    needle: str,
+    *,  # noqa: F811
+    max_peak: int = 16 * MB,
+    max_written: int | None = None,
+) -> str:
     """Upload an annotation zip: a 400 containing `needle`, nothing created, memory (and disk) bounded."""
     _, dataset_id, owner, _ = setup
     before = annotation_count(session_factory)
@@ -174,34 +207,52 @@ def refused_leaving_nothing(setup, session_factory, settings, temp_dir, data: by
 
 # ---- hole 3: decompression bombs in annotation zips ---------------------------------------------------------
 
-def test_a_header_wkw_bomb_is_refused_without_inflating_it(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
+
+def test_a_header_wkw_bomb_is_refused_without_inflating_it(
+    setup, session_factory, settings, temp_dir
+) -> None:  # noqa: F811
     def header_bomb(sink: io.BufferedIOBase) -> None:
         sink.write(WKW_LZ4_UINT32)
         zeros(BOMB)(sink)
 
     inner = zip_bytes({"1/header.wkw": header_bomb})
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir,
-                                      zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": inner}), "header.wkw")
+    message = refused_leaving_nothing(
+        setup,
+        session_factory,
+        settings,
+        temp_dir,
+        zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": inner}),
+        "header.wkw",
+    )
     assert "data_V.zip" in message
 
 
-def test_a_wkw_data_file_bomb_in_the_nested_archive_is_refused(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
+def test_a_wkw_data_file_bomb_in_the_nested_archive_is_refused(
+    setup, session_factory, settings, temp_dir
+) -> None:  # noqa: F811
     def file_bomb(sink: io.BufferedIOBase) -> None:
         sink.write(WKW_RAW_UINT32)
         zeros(BOMB)(sink)
 
     inner = zip_bytes({"1/header.wkw": WKW_RAW_UINT32, "1/z0/y0/x0.wkw": file_bomb})
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir,
-                                      zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": inner}),
-                                      "1/z0/y0/x0.wkw")
+    message = refused_leaving_nothing(
+        setup,
+        session_factory,
+        settings,
+        temp_dir,
+        zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": inner}),
+        "1/z0/y0/x0.wkw",
+    )
     assert "compressed more than" in message or "decodes to more than" in message
 
 
 def test_a_volume_archive_that_inflates_in_the_upload_is_refused_before_filling_the_disk(
-        setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
+    setup, session_factory, settings, temp_dir
+) -> None:  # noqa: F811
     data = zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": zeros(BOMB)})
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, "data_V.zip",
-                                      max_written=8 * MB)
+    message = refused_leaving_nothing(
+        setup, session_factory, settings, temp_dir, data, "data_V.zip", max_written=8 * MB
+    )
     assert "compressed more than" in message
 
 
@@ -213,13 +264,26 @@ def test_an_nml_that_inflates_in_the_upload_is_refused(setup, session_factory, s
         for _ in range(2 * BOMB // MB):
             sink.write(b" " * (MB // 2) + b"<!-- -->")
 
-    refused_leaving_nothing(setup, session_factory, settings, temp_dir, zip_bytes({"a.nml": nml_bomb}),
-                            "a.nml: compressed more than")
+    refused_leaving_nothing(
+        setup,
+        session_factory,
+        settings,
+        temp_dir,
+        zip_bytes({"a.nml": nml_bomb}),
+        "a.nml: compressed more than",
+    )
 
 
 @pytest.mark.parametrize("codec, description, chunk", CHUNK_BOMBS, ids=[c[0] for c in CHUNK_BOMBS])
-def test_a_chunk_codec_bomb_is_refused_with_a_bound_of_one_chunk(setup, session_factory, settings, temp_dir,  # noqa: F811
-                                                                 codec, description, chunk) -> None:
+def test_a_chunk_codec_bomb_is_refused_with_a_bound_of_one_chunk(
+    setup,
+    session_factory,
+    settings,
+    temp_dir,  # noqa: F811
+    codec,
+    description,
+    chunk,
+) -> None:
     assert len(chunk) < 1 * MB  # a small upload…
     data = zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": zarr3_archive(description, chunk)})
     message = refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, "c.0.0.0.0")
@@ -230,7 +294,11 @@ GARBLED_CODECS = [
     ("gzip", {"name": "gzip", "configuration": {"level": 1}}, b"\x1f\x8b\x08\x00garbage" * 10),
     ("zlib", {"name": "numcodecs.zlib", "configuration": {"level": 1}}, b"x\x9c" + b"\xff" * 50),
     ("zstd", {"name": "zstd", "configuration": {"level": 1}}, b"\x28\xb5\x2f\xfd" + b"\x00" * 40),
-    ("blosc", {"name": "blosc", "configuration": {"cname": "lz4"}}, b"\x02\x01\x01\x04" + struct.pack("<III", 131072, 131072, 60) + b"\xff" * 44),
+    (
+        "blosc",
+        {"name": "blosc", "configuration": {"cname": "lz4"}},
+        b"\x02\x01\x01\x04" + struct.pack("<III", 131072, 131072, 60) + b"\xff" * 44,
+    ),
     ("lz4", {"name": "numcodecs.lz4", "configuration": {}}, struct.pack("<i", 131072) + b"\xff" * 40),
     ("truncated gzip", {"name": "gzip", "configuration": {"level": 1}}, gzip.compress(bytes(131072))[:30]),
     ("wrong size", {"name": "gzip", "configuration": {"level": 1}}, gzip.compress(bytes(1000))),
@@ -240,49 +308,97 @@ GARBLED_CODECS = [
 
 
 @pytest.mark.parametrize("codec, description, chunk", GARBLED_CODECS, ids=[c[0] for c in GARBLED_CODECS])
-def test_a_broken_chunk_is_a_400_naming_it(setup, session_factory, settings, temp_dir, codec, description,  # noqa: F811
-                                           chunk) -> None:
+def test_a_broken_chunk_is_a_400_naming_it(
+    setup,
+    session_factory,
+    settings,
+    temp_dir,
+    codec,
+    description,  # noqa: F811
+    chunk,
+) -> None:
     data = zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": zarr3_archive(description, chunk)})
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, "volume data data_V.zip")
+    message = refused_leaving_nothing(
+        setup, session_factory, settings, temp_dir, data, "volume data data_V.zip"
+    )
     assert "c.0.0.0.0" in message or "zarr.json" in message
 
 
 BROKEN_ARCHIVES = {
     "zarr.json not JSON": ({"volumeAnnotationData/1/zarr.json": b"{not json"}, "zarr.json"),
     "zarr.json a list": ({"volumeAnnotationData/1/zarr.json": b"[1, 2]"}, "zarr.json"),
-    "zarr.json without chunk grid": ({"volumeAnnotationData/1/zarr.json": json.dumps(
-        {"node_type": "array", "shape": [1, 8, 8, 8], "data_type": "uint32", "codecs": []}).encode()}, "zarr.json"),
-    "zarr.json with a text shape": ({"volumeAnnotationData/1/zarr.json": json.dumps(
-        {"node_type": "array", "shape": "big", "data_type": "uint32", "codecs": [],
-         "chunk_grid": {"configuration": {"chunk_shape": [1, 32, 32, 32]}}}).encode()}, "zarr.json"),
-    "zarr.json of a float array": ({"volumeAnnotationData/1/zarr.json": zarr3_meta([], dtype="float32")},
-                                   "not a segmentation type"),
-    "datasource not JSON": ({"datasource-properties.json": b"\xff\xfe", "1/header.wkw": WKW_RAW_UINT32},
-                            "datasource-properties.json"),
+    "zarr.json without chunk grid": (
+        {
+            "volumeAnnotationData/1/zarr.json": json.dumps(
+                {"node_type": "array", "shape": [1, 8, 8, 8], "data_type": "uint32", "codecs": []}
+            ).encode()
+        },
+        "zarr.json",
+    ),
+    "zarr.json with a text shape": (
+        {
+            "volumeAnnotationData/1/zarr.json": json.dumps(
+                {
+                    "node_type": "array",
+                    "shape": "big",
+                    "data_type": "uint32",
+                    "codecs": [],
+                    "chunk_grid": {"configuration": {"chunk_shape": [1, 32, 32, 32]}},
+                }
+            ).encode()
+        },
+        "zarr.json",
+    ),
+    "zarr.json of a float array": (
+        {"volumeAnnotationData/1/zarr.json": zarr3_meta([], dtype="float32")},
+        "not a segmentation type",
+    ),
+    "datasource not JSON": (
+        {"datasource-properties.json": b"\xff\xfe", "1/header.wkw": WKW_RAW_UINT32},
+        "datasource-properties.json",
+    ),
     "truncated WKW header": ({"1/header.wkw": b"WKW"}, "header"),
-    "WKW jump table cut short": ({"1/header.wkw": WKW_LZ4_UINT32, "1/z0/y0/x0.wkw": WKW_LZ4_UINT32[:16]},
-                                 "jump table"),
+    "WKW jump table cut short": (
+        {"1/header.wkw": WKW_LZ4_UINT32, "1/z0/y0/x0.wkw": WKW_LZ4_UINT32[:16]},
+        "jump table",
+    ),
     "not a zip": ({}, "not a valid zip"),
-    "one mag under two names": ({"1/header.wkw": WKW_RAW_UINT32, "1-1-1/header.wkw": WKW_RAW_UINT32}, "two names"),
-    "files of another voxel type": ({"1/header.wkw": WKW_RAW_UINT32,  # the mag says uint32, its file uint8
-                                     "1/z0/y0/x0.wkw": b"WKW\x01\x05\x01\x01\x01" + (16).to_bytes(8, "little")
-                                     + bytes(32768)}, "holds uint8"),
+    "one mag under two names": (
+        {"1/header.wkw": WKW_RAW_UINT32, "1-1-1/header.wkw": WKW_RAW_UINT32},
+        "two names",
+    ),
+    "files of another voxel type": (
+        {
+            "1/header.wkw": WKW_RAW_UINT32,  # the mag says uint32, its file uint8
+            "1/z0/y0/x0.wkw": b"WKW\x01\x05\x01\x01\x01" + (16).to_bytes(8, "little") + bytes(32768),
+        },
+        "holds uint8",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(BROKEN_ARCHIVES), ids=list(BROKEN_ARCHIVES))
-def test_a_broken_volume_archive_is_a_400_naming_the_member(setup, session_factory, settings, temp_dir,  # noqa: F811
-                                                            case) -> None:
+def test_a_broken_volume_archive_is_a_400_naming_the_member(
+    setup,
+    session_factory,
+    settings,
+    temp_dir,  # noqa: F811
+    case,
+) -> None:
     files, needle = BROKEN_ARCHIVES[case]
     inner = zip_bytes(files) if files else b"PK\x03\x04 not really"
     data = zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": inner})
     refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, needle)
 
 
-def test_a_corrupt_member_of_the_upload_is_a_400_naming_it(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
+def test_a_corrupt_member_of_the_upload_is_a_400_naming_it(
+    setup, session_factory, settings, temp_dir
+) -> None:  # noqa: F811
     data = bytearray(zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": bytes(range(256)) * 400}))
-    start = data.index(b"data_V.zip") + len(b"data_V.zip")  # the member's compressed bytes, in its local header
-    data[start + 100:start + 200] = b"\x00" * 100
+    start = data.index(b"data_V.zip") + len(
+        b"data_V.zip"
+    )  # the member's compressed bytes, in its local header
+    data[start + 100 : start + 200] = b"\x00" * 100
     refused_leaving_nothing(setup, session_factory, settings, temp_dir, bytes(data), "data_V.zip")
 
 
@@ -291,25 +407,39 @@ def test_the_total_counts_every_nested_archive(setup, session_factory, settings,
     6 MiB WKW file again, and together they pass the upload's 24 MiB total."""
     block = np.full((32, 32, 32), 3, dtype="<u4").tobytes(order="F")
     padding = np.random.default_rng(1).bytes(6 * MB)  # after the block: read with the file, never a voxel
-    inner = zip_bytes({"1/header.wkw": WKW_RAW_UINT32, "1/z0/y0/x0.wkw": WKW_RAW_UINT32 + block + padding},
-                      method=zipfile.ZIP_STORED)
+    inner = zip_bytes(
+        {"1/header.wkw": WKW_RAW_UINT32, "1/z0/y0/x0.wkw": WKW_RAW_UINT32 + block + padding},
+        method=zipfile.ZIP_STORED,
+    )
     data = zip_bytes({"a.nml": nml(*["data_V.zip"] * 4), "data_V.zip": inner}, method=zipfile.ZIP_STORED)
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir, data,
-                                      f"unpacks to more than {24 * MB} bytes", max_peak=48 * MB)
+    message = refused_leaving_nothing(
+        setup,
+        session_factory,
+        settings,
+        temp_dir,
+        data,
+        f"unpacks to more than {24 * MB} bytes",
+        max_peak=48 * MB,
+    )
     assert "data_V.zip" in message
 
 
 # ---- hole 4: mags and positions the dataset does not have ---------------------------------------------------
 
+
 def wkw_archive(mag: str, position: tuple[int, int, int] = (0, 0, 0), value: int = 7) -> bytes:
     """A WKW volume archive of one mag with one raw 32³ block (uint32 voxels of `value`)."""
     x, y, z = position
     block = np.full((32, 32, 32), value, dtype="<u4").tobytes(order="F")
-    return zip_bytes({f"{mag}/header.wkw": WKW_RAW_UINT32, f"{mag}/z{z}/y{y}/x{x}.wkw": WKW_RAW_UINT32 + block})
+    return zip_bytes(
+        {f"{mag}/header.wkw": WKW_RAW_UINT32, f"{mag}/z{z}/y{y}/x{x}.wkw": WKW_RAW_UINT32 + block}
+    )
 
 
 @pytest.mark.parametrize("mag", ["16", "99999", "2-2-1"])
-def test_an_uploaded_mag_the_dataset_lacks_is_refused(setup, session_factory, settings, temp_dir, mag) -> None:  # noqa: F811
+def test_an_uploaded_mag_the_dataset_lacks_is_refused(
+    setup, session_factory, settings, temp_dir, mag
+) -> None:  # noqa: F811
     data = zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": wkw_archive(mag)})
     message = refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, f"mag {mag}")
     assert "not a mag of the dataset" in message
@@ -322,7 +452,9 @@ def test_an_uploaded_block_beyond_the_dataset_is_refused(setup, session_factory,
 
 def test_an_uploaded_layer_gets_the_dataset_mags_and_box(setup) -> None:  # noqa: F811
     _, dataset_id, owner, _ = setup
-    answer = upload_annotation(owner, dataset_id, zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": wkw_archive("1")}))
+    answer = upload_annotation(
+        owner, dataset_id, zip_bytes({"a.nml": nml("data_V.zip"), "data_V.zip": wkw_archive("1")})
+    )
     assert answer.status_code == 200, answer.text
     info = owner.get(f"/api/annotations/{answer.json()['annotation']['id']}/info").json()
     (layer,) = info["volumeLayers"]
@@ -331,35 +463,57 @@ def test_an_uploaded_layer_gets_the_dataset_mags_and_box(setup) -> None:  # noqa
 
 
 def _volume_layer(owner: TestClient, annotation_id: str) -> str:
-    added = owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "cells", "useFallback": False})
+    added = owner.post(
+        f"/api/annotations/{annotation_id}/volumes", json={"name": "cells", "useFallback": False}
+    )
     assert added.status_code == 201, added.text
     return f"/annotations/{annotation_id}/layers/cells/buckets"
 
 
-@pytest.mark.parametrize("mag, bucket, needle", [
-    ([16, 16, 16], [0, 0, 0], "mag 16"), ([2, 2, 2], [0, 0, 0], "mag 2"), ([1, 1, 1], [-1, 0, 0], "outside"),
-    ([1, 1, 1], [0, 2, 0], "outside"), ([1, 1, 1], [0, 0, 10**6], "outside"),  # (beyond 2**26 the schema says 422)
-])
+@pytest.mark.parametrize(
+    "mag, bucket, needle",
+    [
+        ([16, 16, 16], [0, 0, 0], "mag 16"),
+        ([2, 2, 2], [0, 0, 0], "mag 2"),
+        ([1, 1, 1], [-1, 0, 0], "outside"),
+        ([1, 1, 1], [0, 2, 0], "outside"),
+        ([1, 1, 1], [0, 0, 10**6], "outside"),  # (beyond 2**26 the schema says 422)
+    ],
+)
 def test_bucket_reads_of_a_volume_layer_check_mag_and_position(setup, mag, bucket, needle) -> None:  # noqa: F811
     _, _, owner, annotation_id = setup
     path = _volume_layer(owner, annotation_id)
-    assert owner.post(f"/data{path}", json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 1, 1]]}).status_code == 200
-    buckets = [bucket] if bucket == [0, 0, 0] else [[0, 0, 0], bucket]  # each bucket once (else that is the 400)
+    assert (
+        owner.post(f"/data{path}", json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 1, 1]]}).status_code
+        == 200
+    )
+    buckets = (
+        [bucket] if bucket == [0, 0, 0] else [[0, 0, 0], bucket]
+    )  # each bucket once (else that is the 400)
     answer = owner.post(f"/data{path}", json={"mag": mag, "buckets": buckets})
     assert answer.status_code == 400 and needle in answer.json()["error"], answer.text
     still_serving(owner)
 
 
-@pytest.mark.parametrize("mag, position, needle", [
-    ([16, 16, 16], [0, 0, 0], "mag 16"), ([1, 1, 1], [-1, 0, 0], "outside"), ([1, 1, 1], [1, 0, 0], "outside"),
-])
-def test_a_paint_with_a_bad_bucket_is_refused_before_anything_is_written(setup, mag, position, needle) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    "mag, position, needle",
+    [
+        ([16, 16, 16], [0, 0, 0], "mag 16"),
+        ([1, 1, 1], [-1, 0, 0], "outside"),
+        ([1, 1, 1], [1, 0, 0], "outside"),
+    ],
+)
+def test_a_paint_with_a_bad_bucket_is_refused_before_anything_is_written(
+    setup, mag, position, needle
+) -> None:  # noqa: F811
     _, _, owner, annotation_id = setup
     path = _volume_layer(owner, annotation_id)
     voxels = base64.b64encode(np.full((32, 32, 32), 5, dtype="<u4").tobytes()).decode()
     good = {"mag": [1, 1, 1], "position": [0, 0, 0], "data": voxels}
-    answer = owner.post(f"/api{path}", json={"version": 0, "buckets": [
-        good, {"mag": mag, "position": position, "data": voxels}]})
+    answer = owner.post(
+        f"/api{path}",
+        json={"version": 0, "buckets": [good, {"mag": mag, "position": position, "data": voxels}]},
+    )
     assert answer.status_code == 400 and needle in answer.json()["error"], answer.text
     read = owner.post(f"/data{path}", json={"mag": [1, 1, 1], "buckets": [[0, 0, 0]]})
     assert read.status_code == 200 and not np.frombuffer(read.content, dtype="<u4").any()  # the good one too
@@ -367,6 +521,7 @@ def test_a_paint_with_a_bad_bucket_is_refused_before_anything_is_written(setup, 
 
 
 # ---- hole 5: disk fill through many volumes naming one member -----------------------------------------------
+
 
 def test_many_volumes_naming_one_member_copy_it_once(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
     _, dataset_id, owner, _ = setup
@@ -377,7 +532,10 @@ def test_many_volumes_naming_one_member_copy_it_once(setup, session_factory, set
     answer = upload_annotation(owner, dataset_id, data)
     wrote = written_bytes() - start
     assert answer.status_code == 200, answer.text
-    assert len(owner.get(f"/api/annotations/{answer.json()['annotation']['id']}/info").json()["volumeLayers"]) == 4
+    assert (
+        len(owner.get(f"/api/annotations/{answer.json()['annotation']['id']}/info").json()["volumeLayers"])
+        == 4
+    )
     # the upload itself is spooled to disk once, its member copied once (before: once per <volume>)
     assert wrote < 3 * len(inner), f"wrote {wrote} bytes for a {len(inner)}-byte member named 4 times"
     assert left_files(temp_dir) == []
@@ -388,21 +546,36 @@ def test_more_volume_layers_than_allowed_are_refused(setup, session_factory, set
     refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, "at most 4")
 
 
-def test_volume_archives_beyond_the_temp_limit_are_refused(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
+def test_volume_archives_beyond_the_temp_limit_are_refused(
+    setup, session_factory, settings, temp_dir
+) -> None:  # noqa: F811
     rng = np.random.default_rng(3)
     files: dict[str, bytes | Callable] = {"a.nml": nml("data_0.zip", "data_1.zip")}
     for i in range(2):  # 7 MiB each, 14 MiB together: past the 12 MiB the temporary folder may take
-        files[f"data_{i}.zip"] = zip_bytes({"1/header.wkw": WKW_RAW_UINT32, "1/pad": rng.bytes(7 * MB)},
-                                           method=zipfile.ZIP_STORED)
-    message = refused_leaving_nothing(setup, session_factory, settings, temp_dir,
-                                      zip_bytes(files, method=zipfile.ZIP_STORED), "data_1.zip", max_peak=64 * MB)
+        files[f"data_{i}.zip"] = zip_bytes(
+            {"1/header.wkw": WKW_RAW_UINT32, "1/pad": rng.bytes(7 * MB)}, method=zipfile.ZIP_STORED
+        )
+    message = refused_leaving_nothing(
+        setup,
+        session_factory,
+        settings,
+        temp_dir,
+        zip_bytes(files, method=zipfile.ZIP_STORED),
+        "data_1.zip",
+        max_peak=64 * MB,
+    )
     assert f"more than {12 * MB} bytes" in message
 
 
 def test_the_temp_folder_goes_when_the_import_fails_late(setup, session_factory, settings, temp_dir) -> None:  # noqa: F811
     """The archives are on disk when the mag check refuses the second volume: the folder still goes."""
-    data = zip_bytes({"a.nml": nml("data_0.zip", "data_1.zip"), "data_0.zip": wkw_archive("1"),
-                      "data_1.zip": wkw_archive("4")})
+    data = zip_bytes(
+        {
+            "a.nml": nml("data_0.zip", "data_1.zip"),
+            "data_0.zip": wkw_archive("1"),
+            "data_1.zip": wkw_archive("4"),
+        }
+    )
     refused_leaving_nothing(setup, session_factory, settings, temp_dir, data, "mag 4")
 
 
@@ -415,14 +588,23 @@ def test_the_defaults_are_set() -> None:
 
 # ---- siblings: dataset zips ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def admin(app, session_factory) -> TestClient:  # type: ignore[no-untyped-def]
     world = build_world(session_factory)
     return logged_in_client(app, world.users["admin_a"])
 
 
-def refused_dataset(admin: TestClient, session_factory, settings, temp_dir, data: bytes, needle: str, *,  # type: ignore[no-untyped-def]
-                    max_written: int = 8 * MB) -> str:
+def refused_dataset(
+    admin: TestClient,
+    session_factory,
+    settings,
+    temp_dir,
+    data: bytes,
+    needle: str,
+    *,  # type: ignore[no-untyped-def]
+    max_written: int = 8 * MB,
+) -> str:
     before = dataset_count(session_factory)
     start = written_bytes()
     answer, peak = measured(lambda: admin.post("/api/datasets/upload", files={"file": ("d.zip", data)}))
@@ -439,24 +621,31 @@ def refused_dataset(admin: TestClient, session_factory, settings, temp_dir, data
 
 
 def test_a_dataset_zip_member_that_inflates_is_refused_before_filling_the_disk(
-        admin, session_factory, settings, temp_dir) -> None:
+    admin, session_factory, settings, temp_dir
+) -> None:
     buffer = io.BytesIO(zip_folder(SIMPLE_ZARR3))
-    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as zf, \
-            zf.open("color/padding.bin", "w", force_zip64=True) as sink:
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("color/padding.bin", "w", force_zip64=True) as sink,
+    ):
         zeros(12 * MB)(sink)  # within every size limit: only the ratio (12 MiB from 12 KiB) refuses it
-    message = refused_dataset(admin, session_factory, settings, temp_dir, buffer.getvalue(), "color/padding.bin")
+    message = refused_dataset(
+        admin, session_factory, settings, temp_dir, buffer.getvalue(), "color/padding.bin"
+    )
     assert "compressed more than" in message
 
 
 def test_a_dataset_zip_with_a_lying_directory_is_refused(admin, session_factory, settings, temp_dir) -> None:
     """The directory says 1000 bytes; the member inflates to 64 MiB: only the counted bytes matter."""
     buffer = io.BytesIO(zip_folder(SIMPLE_ZARR3))
-    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as zf, \
-            zf.open("color/padding.bin", "w") as sink:
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("color/padding.bin", "w") as sink,
+    ):
         zeros(BOMB)(sink)
     data = bytearray(buffer.getvalue())
     central = data.rindex(b"PK\x01\x02")  # the last member's directory entry: uncompressed size at +24
-    data[central + 24:central + 28] = struct.pack("<I", 1000)
+    data[central + 24 : central + 28] = struct.pack("<I", 1000)
     refused_dataset(admin, session_factory, settings, temp_dir, bytes(data), "color/padding.bin")
 
 
@@ -465,15 +654,35 @@ def test_a_dataset_zip_with_too_many_members_is_refused(admin, session_factory, 
     refused_dataset(admin, session_factory, settings, temp_dir, data, "more than 200 entries")
 
 
-@pytest.mark.parametrize("files, needle", [
-    ({"datasource-properties.json": b"{not json"}, "datasource-properties.json"),
-    ({"datasource-properties.json": json.dumps({"dataLayers": [{"name": "color", "category": "color",
-      "elementClass": "uint8", "dataFormat": "zarr3", "boundingBox": {"topLeft": [0, 0, 0], "width": 8,
-      "height": 8, "depth": 8}, "mags": [{"mag": [1, 1, 1], "path": "./color/1"}]}]}).encode()}, "color"),
-    ({"a/b/readme.txt": b"no dataset here"}, "datasource-properties.json"),
-    ({"color": b"a file", "color/1/zarr.json": b"{}"}, "color"),  # a file where a folder must go
-    ({"x" * 300 + "/zarr.json": b"{}"}, "cannot be unpacked"),  # a name the file system refuses
-])
-def test_a_broken_dataset_zip_names_files_inside_the_zip_not_server_paths(admin, session_factory, settings,
-                                                                         temp_dir, files, needle) -> None:
+@pytest.mark.parametrize(
+    "files, needle",
+    [
+        ({"datasource-properties.json": b"{not json"}, "datasource-properties.json"),
+        (
+            {
+                "datasource-properties.json": json.dumps(
+                    {
+                        "dataLayers": [
+                            {
+                                "name": "color",
+                                "category": "color",
+                                "elementClass": "uint8",
+                                "dataFormat": "zarr3",
+                                "boundingBox": {"topLeft": [0, 0, 0], "width": 8, "height": 8, "depth": 8},
+                                "mags": [{"mag": [1, 1, 1], "path": "./color/1"}],
+                            }
+                        ]
+                    }
+                ).encode()
+            },
+            "color",
+        ),
+        ({"a/b/readme.txt": b"no dataset here"}, "datasource-properties.json"),
+        ({"color": b"a file", "color/1/zarr.json": b"{}"}, "color"),  # a file where a folder must go
+        ({"x" * 300 + "/zarr.json": b"{}"}, "cannot be unpacked"),  # a name the file system refuses
+    ],
+)
+def test_a_broken_dataset_zip_names_files_inside_the_zip_not_server_paths(
+    admin, session_factory, settings, temp_dir, files, needle
+) -> None:
     refused_dataset(admin, session_factory, settings, temp_dir, zip_bytes(files), needle)

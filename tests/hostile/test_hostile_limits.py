@@ -32,6 +32,7 @@ MIB = 1 << 20
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Answer:
     status: int = 0
@@ -40,8 +41,15 @@ class Answer:
     pieces_read: int = 0  # how many pieces of the request body the server asked for
 
 
-def call_asgi(app, method: str, path: str, *, headers: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
-              body: Iterable[bytes] = (), client: str = "203.0.113.9") -> Answer:
+def call_asgi(
+    app,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+    body: Iterable[bytes] = (),
+    client: str = "203.0.113.9",
+) -> Answer:
     """One request straight into the ASGI app, its body handed over piece by piece as the app asks for it
     (like a chunked upload: no Content-Length unless `headers` declares one), counting the pieces taken."""
     answer = Answer()
@@ -68,10 +76,18 @@ def call_asgi(app, method: str, path: str, *, headers: dict[str, str] | None = N
             answer.body += message.get("body", b"")
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": (client, 40000), "server": ("127.0.0.1", 80),
+        "client": (client, 40000),
+        "server": ("127.0.0.1", 80),
     }
     asyncio.run(app(scope, receive, send))
     answer.pieces_read = max(answer.pieces_read, 0)
@@ -105,12 +121,14 @@ def api_token(app, email: str) -> str:  # type: ignore[no-untyped-def]
 
 # ---- request bodies --------------------------------------------------------------------------------------------
 
+
 def test_an_endless_login_body_is_cut_off_at_the_limit_without_holding_it(app, session_factory) -> None:
     """Was: an anonymous 200 MB login body was read whole (800 MB of memory) before the 422."""
     tracemalloc.start()
     try:
-        answer = call_asgi(app, "POST", "/api/auth/login", headers={"content-type": "application/json"},
-                           body=megabytes(200))
+        answer = call_asgi(
+            app, "POST", "/api/auth/login", headers={"content-type": "application/json"}, body=megabytes(200)
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -123,8 +141,13 @@ def test_an_endless_login_body_is_cut_off_at_the_limit_without_holding_it(app, s
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_a_byte_is_read(app, session_factory) -> None:
-    answer = call_asgi(app, "POST", "/api/auth/login", body=megabytes(200),
-                       headers={"content-type": "application/json", "content-length": str(200 * MIB)})
+    answer = call_asgi(
+        app,
+        "POST",
+        "/api/auth/login",
+        body=megabytes(200),
+        headers={"content-type": "application/json", "content-length": str(200 * MIB)},
+    )
     assert answer.status == 413 and answer.pieces_read == 0
     assert answer.headers["content-type"] == "application/json"
     bad = call_asgi(app, "POST", "/api/auth/login", headers={"content-length": "12ab"}, body=[b"{}"])
@@ -133,15 +156,18 @@ def test_a_declared_length_over_the_limit_is_refused_before_a_byte_is_read(app, 
     still_answers(app)
 
 
-@pytest.mark.parametrize("method, path, limited", [
-    ("POST", "/api/auth/login", True),
-    ("POST", "/api/v9/auth/login", True),  # the webknossos client's prefix does not step around the limit
-    ("PATCH", "/api/datasets/0123456789abcdef01234567", True),
-    ("POST", "/data/datasets/0123456789abcdef01234567/layers/color/buckets", True),
-    ("POST", "/data/annotations/0123456789abcdef01234567/layers/Volume/buckets", True),
-    ("POST", "/api/annotations/0123456789abcdef01234567/updates", False),  # saves may be larger
-    ("POST", "/api/annotations/0123456789abcdef01234567/layers/Volume/buckets", False),
-])
+@pytest.mark.parametrize(
+    "method, path, limited",
+    [
+        ("POST", "/api/auth/login", True),
+        ("POST", "/api/v9/auth/login", True),  # the webknossos client's prefix does not step around the limit
+        ("PATCH", "/api/datasets/0123456789abcdef01234567", True),
+        ("POST", "/data/datasets/0123456789abcdef01234567/layers/color/buckets", True),
+        ("POST", "/data/annotations/0123456789abcdef01234567/layers/Volume/buckets", True),
+        ("POST", "/api/annotations/0123456789abcdef01234567/updates", False),  # saves may be larger
+        ("POST", "/api/annotations/0123456789abcdef01234567/layers/Volume/buckets", False),
+    ],
+)
 def test_each_route_family_has_its_own_body_limit(app, method, path, limited) -> None:
     answer = call_asgi(app, method, path, headers={"content-type": "application/json"}, body=megabytes(2))
     if limited:
@@ -171,10 +197,14 @@ def test_every_route_with_a_body_is_in_a_body_limit_family() -> None:
     for method, path in EXPECTED:
         if method not in ("GET", "HEAD", "OPTIONS"):
             concrete = path.replace("{", "").replace("}", "")
-            assert families[limits.for_route(method, concrete)] == LARGE_BODIES.get((method, path), "json"), path
+            assert families[limits.for_route(method, concrete)] == LARGE_BODIES.get((method, path), "json"), (
+                path
+            )
 
 
-def test_uploads_over_the_upload_limit_are_refused_and_leave_nothing(settings, engine, session_factory) -> None:
+def test_uploads_over_the_upload_limit_are_refused_and_leave_nothing(
+    settings, engine, session_factory
+) -> None:
     app = app_with(settings, engine, max_upload_bytes=2 * MIB)
     world = build_world(session_factory)
     admin = logged_in_client(app, world.users["admin_a"])
@@ -185,9 +215,16 @@ def test_uploads_over_the_upload_limit_are_refused_and_leave_nothing(settings, e
     assert nml.status_code == 413
     # Streamed with no Content-Length, the upload is cut off as soon as it passes the limit.
     head = b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.zip"\r\n\r\n'
-    streamed = call_asgi(app, "POST", "/api/datasets/upload", body=[head, *megabytes(50)],
-                         headers={"content-type": "multipart/form-data; boundary=b0undary",
-                                  "x-auth-token": api_token(app, world.users["admin_a"])})
+    streamed = call_asgi(
+        app,
+        "POST",
+        "/api/datasets/upload",
+        body=[head, *megabytes(50)],
+        headers={
+            "content-type": "multipart/form-data; boundary=b0undary",
+            "x-auth-token": api_token(app, world.users["admin_a"]),
+        },
+    )
     assert streamed.status == 413 and streamed.pieces_read <= 4
     assert rows(session_factory, Dataset) == 0
     assert not (settings.datasets_dir.exists() and any(settings.datasets_dir.rglob("*")))
@@ -198,8 +235,13 @@ def test_a_non_manager_dataset_upload_is_refused_before_its_body_is_read(app, se
     """Was: the whole multipart body was read (and spooled) before the 403."""
     world = build_world(session_factory)
     multipart = {"content-type": "multipart/form-data; boundary=b0undary"}
-    member = call_asgi(app, "POST", "/api/datasets/upload", body=megabytes(100),
-                       headers={**multipart, "x-auth-token": api_token(app, world.users["member_a"])})
+    member = call_asgi(
+        app,
+        "POST",
+        "/api/datasets/upload",
+        body=megabytes(100),
+        headers={**multipart, "x-auth-token": api_token(app, world.users["member_a"])},
+    )
     assert member.status == 403 and member.pieces_read == 0
     anonymous = call_asgi(app, "POST", "/api/datasets/upload", headers=multipart, body=megabytes(100))
     assert anonymous.status == 401 and anonymous.pieces_read == 0
@@ -214,8 +256,10 @@ def test_an_upload_is_spooled_to_disk_not_held_in_memory(app, session_factory) -
     24 MiB upload by a dataset manager costs a few MiB of memory, then is refused as no zip."""
     world = build_world(session_factory)
     token = api_token(app, world.users["dsm_a"])
-    head = (b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.zip"\r\n'
-            b"Content-Type: application/zip\r\n\r\n")
+    head = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.zip"\r\n'
+        b"Content-Type: application/zip\r\n\r\n"
+    )
 
     def body() -> Iterator[bytes]:
         yield head
@@ -224,8 +268,13 @@ def test_an_upload_is_spooled_to_disk_not_held_in_memory(app, session_factory) -
 
     tracemalloc.start()
     try:
-        answer = call_asgi(app, "POST", "/api/datasets/upload", body=body(),
-                           headers={"content-type": "multipart/form-data; boundary=b0undary", "x-auth-token": token})
+        answer = call_asgi(
+            app,
+            "POST",
+            "/api/datasets/upload",
+            body=body(),
+            headers={"content-type": "multipart/form-data; boundary=b0undary", "x-auth-token": token},
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -237,6 +286,7 @@ def test_an_upload_is_spooled_to_disk_not_held_in_memory(app, session_factory) -
 
 
 # ---- data answers ----------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def public_dataset(session_factory) -> str:  # type: ignore[no-untyped-def]
@@ -276,8 +326,10 @@ def test_a_raw_read_is_capped_by_the_bytes_it_answers(settings, engine, public_d
 
 
 def buckets(client: TestClient, dataset_id: str, positions, mag=(1, 1, 1)):  # type: ignore[no-untyped-def]
-    return client.post(f"/data/datasets/{dataset_id}/layers/color/buckets",
-                       json={"mag": list(mag), "buckets": [list(p) for p in positions]})
+    return client.post(
+        f"/data/datasets/{dataset_id}/layers/color/buckets",
+        json={"mag": list(mag), "buckets": [list(p) for p in positions]},
+    )
 
 
 def test_bucket_requests_are_capped_and_each_bucket_is_asked_once(settings, engine, public_dataset) -> None:
@@ -311,18 +363,38 @@ def test_annotation_bucket_reads_have_the_same_caps(app, session_factory, synthe
     assert flood.status_code == 400 and "at most 256 buckets" in flood.json()["error"]
     repeated = owner.post(url, json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [0, 0, 0]]})
     assert repeated.status_code == 400
-    for bad in ({"mag": [1, 1, 1], "buckets": [[1e30, 0, 0]]}, {"mag": [1e30, 1, 1], "buckets": [[0, 0, 0]]},
-                {"mag": [0, 1, 1], "buckets": [[0, 0, 0]]}, {"mag": [1, 1, 1], "buckets": [[-(2**40), 0, 0]]}):
+    for bad in (
+        {"mag": [1, 1, 1], "buckets": [[1e30, 0, 0]]},
+        {"mag": [1e30, 1, 1], "buckets": [[0, 0, 0]]},
+        {"mag": [0, 1, 1], "buckets": [[0, 0, 0]]},
+        {"mag": [1, 1, 1], "buckets": [[-(2**40), 0, 0]]},
+    ):
         assert owner.post(url, json=bad).status_code == 422, bad
     assert owner.get(f"/api/annotations/{created['id']}/info").json()["version"] == created["version"]
     still_answers(app)
 
 
-@pytest.mark.parametrize("params", [
-    {"width": -1}, {"width": "1e30"}, {"width": 10**30}, {"x": 10**30}, {"x": "1e30"}, {"x": -5}, {"x": "nan"},
-    {"mag": "999999"}, {"mag": "0-1-1"}, {"mag": "1-1-1-1"}, {"mag": "1e30"}, {"mag": "-1"}, {"mag": "9" * 41},
-    {"mag": "99999999999999999999-1-1"}, {"depth": 0}, {"height": "inf"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"width": -1},
+        {"width": "1e30"},
+        {"width": 10**30},
+        {"x": 10**30},
+        {"x": "1e30"},
+        {"x": -5},
+        {"x": "nan"},
+        {"mag": "999999"},
+        {"mag": "0-1-1"},
+        {"mag": "1-1-1-1"},
+        {"mag": "1e30"},
+        {"mag": "-1"},
+        {"mag": "9" * 41},
+        {"mag": "99999999999999999999-1-1"},
+        {"depth": 0},
+        {"height": "inf"},
+    ],
+)
 def test_numeric_query_bounds_are_4xx_never_500(app, public_dataset, params) -> None:
     box = {"x": 0, "y": 0, "z": 0, "width": 4, "height": 4, "depth": 4, **params}
     answer = raw(TestClient(app), public_dataset, **box)
@@ -338,8 +410,11 @@ def test_version_numbers_out_of_range_are_4xx_never_500(app, session_factory, sy
     created = owner.post("/api/annotations", json={"datasetId": dataset_id, "layers": ["skeleton"]}).json()
     skeleton = owner.get(f"/api/annotations/{created['id']}/skeleton", params={"version": version})
     assert 400 <= skeleton.status_code < 500, skeleton.text
-    save = owner.post(f"/api/annotations/{created['id']}/updates",
-                      content=f'{{"version": {version}, "actions": []}}', headers={"content-type": "application/json"})
+    save = owner.post(
+        f"/api/annotations/{created['id']}/updates",
+        content=f'{{"version": {version}, "actions": []}}',
+        headers={"content-type": "application/json"},
+    )
     assert 400 <= save.status_code < 500, save.text
     assert owner.get(f"/api/annotations/{created['id']}/info").json()["version"] == created["version"]
     still_answers(app)
@@ -347,10 +422,15 @@ def test_version_numbers_out_of_range_are_4xx_never_500(app, session_factory, sy
 
 # ---- guessing from a shared address ------------------------------------------------------------------------------
 
+
 def guess_rows(session_factory) -> int:  # type: ignore[no-untyped-def]
     with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(LoginFailure)
-                              .where(LoginFailure.key.like("token-guess:%"))) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(LoginFailure).where(LoginFailure.key.like("token-guess:%"))
+            )
+            or 0
+        )
 
 
 def test_past_the_guess_limit_only_wrong_tokens_are_refused(app, session_factory) -> None:
@@ -385,9 +465,16 @@ def test_past_the_guess_limit_valid_api_tokens_and_sessions_still_work(app, sess
     token = api_token(app, world.accounts.users["team_a"])
     browser = logged_in_client(app, world.accounts.users["admin_a"])
     for i in range(30):
-        guess = TestClient(app, headers={"X-Auth-Token": f"apiguess{i:04d}AAAAAAAAAAAAAAAAAA"}).get("/api/user")
+        guess = TestClient(app, headers={"X-Auth-Token": f"apiguess{i:04d}AAAAAAAAAAAAAAAAAA"}).get(
+            "/api/user"
+        )
         assert guess.status_code == 401
-    assert TestClient(app, headers={"X-Auth-Token": "apiguess9999AAAAAAAAAAAAAAAAAA"}).get("/api/user").status_code == 429
+    assert (
+        TestClient(app, headers={"X-Auth-Token": "apiguess9999AAAAAAAAAAAAAAAAAA"})
+        .get("/api/user")
+        .status_code
+        == 429
+    )
     script = TestClient(app, headers={"X-Auth-Token": token})
     assert script.get("/api/user").json()["email"] == "team@a.org"
     assert script.get(ds, params={"token": "stalelink0000AAAAAAAAAAAAAAAAAA"}).status_code == 200
@@ -402,8 +489,12 @@ def login(client: TestClient, email: str, password: str) -> int:
 
 def failures(session_factory) -> int:  # type: ignore[no-untyped-def]
     with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(LoginFailure)
-                              .where(LoginFailure.key.like("address:%"))) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(LoginFailure).where(LoginFailure.key.like("address:%"))
+            )
+            or 0
+        )
 
 
 def test_past_the_address_login_limit_a_correct_password_still_logs_in(app, session_factory) -> None:
@@ -439,6 +530,7 @@ def test_the_hard_address_limit_refuses_everything(settings, engine, session_fac
 
 # ---- the client's address behind a proxy -------------------------------------------------------------------------
 
+
 def guess_until_refused(base: str, forwarded_for: str | None, attempts: int) -> list[int]:
     statuses = []
     for i in range(attempts):
@@ -470,8 +562,10 @@ def test_proxy_settings_are_checked_at_start(monkeypatch, capsys) -> None:
     assert main(["serve", "--proxy-headers"]) == 2
     assert "--forwarded-allow-ips" in capsys.readouterr().err
     assert main(["serve", "--proxy-headers", "--forwarded-allow-ips", "not-an-address"]) == 2
-    assert Settings.from_env({"VOXELHUB_FORWARDED_ALLOW_IPS": "10.0.0.1, 10.1.0.0/16"}).forwarded_allow_ips == \
-        "10.0.0.1,10.1.0.0/16"
+    assert (
+        Settings.from_env({"VOXELHUB_FORWARDED_ALLOW_IPS": "10.0.0.1, 10.1.0.0/16"}).forwarded_allow_ips
+        == "10.0.0.1,10.1.0.0/16"
+    )
     assert Settings.from_env({}).forwarded_allow_ips == ""
     with pytest.raises(SettingsError):
         Settings.from_env({"VOXELHUB_FORWARDED_ALLOW_IPS": "proxy.example"})

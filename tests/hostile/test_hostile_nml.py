@@ -23,8 +23,15 @@ from voxelhub.api.routes import annotation_content, annotation_volumes
 from voxelhub.settings import Settings
 
 # Count limits small enough to reach in a test; attribute and depth limits stay at their defaults.
-SMALL_COUNTS = {"nml_max_trees": 10, "nml_max_nodes": 1000, "nml_max_edges": 1000, "nml_max_comments": 10,
-                "nml_max_small_elements": 300, "max_update_actions": 50, "max_save_body_bytes": 64 * 1024}
+SMALL_COUNTS = {
+    "nml_max_trees": 10,
+    "nml_max_nodes": 1000,
+    "nml_max_edges": 1000,
+    "nml_max_comments": 10,
+    "nml_max_small_elements": 300,
+    "max_update_actions": 50,
+    "max_save_body_bytes": 64 * 1024,
+}
 
 
 @pytest.fixture
@@ -49,65 +56,137 @@ def things(body: str) -> bytes:
 
 TREE = '<things>\n<thing id="1"><nodes>\n<node id="1" x="1" y="2" z="3"/></nodes>'
 NODE_LINE3 = '<things>\n<thing id="1"><nodes>\n<node id="1" y="2" z="3" {}/></nodes></thing>'
-LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-          '<things><meta name="x" content="&lol2;"/>')
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    '<things><meta name="x" content="&lol2;"/>'
+)
 XXE = '<!DOCTYPE things [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><things><meta name="x" content="&xxe;"/>'
 
 
 def nested_groups(levels: int) -> str:
-    return "<things>\n<groups>" + "".join(f'<group id="{i}">' for i in range(levels)) + "</group>" * levels + "</groups>"
+    return (
+        "<things>\n<groups>"
+        + "".join(f'<group id="{i}">' for i in range(levels))
+        + "</group>" * levels
+        + "</groups>"
+    )
 
 
 HOSTILE: dict[str, tuple[bytes, int, str]] = {
     # name: (upload, the line the answer names, a word of the message)
     # 200,000 attributes: 2.6 MB in one tag, refused on the raw bytes before libxml2 parses the tag.
-    "200k attributes on a thing": (things(f'<things>\n<thing id="1" {attrs(200_000)}><nodes/></thing>'), 3,
-                                   "longer than 1048576 bytes"),
+    "200k attributes on a thing": (
+        things(f'<things>\n<thing id="1" {attrs(200_000)}><nodes/></thing>'),
+        3,
+        "longer than 1048576 bytes",
+    ),
     "2 MB of text between tags": (things("<things>\n" + "x" * 2_000_000), 2, "longer than 1048576 bytes"),
     # 60,000 attributes: under the tag length limit, refused by the attribute count before any element is built.
-    "60k attributes on a thing": (things(f'<things>\n<thing id="1" {attrs(60_000)}><nodes/></thing>'), 3,
-                                  "60001 attributes"),
+    "60k attributes on a thing": (
+        things(f'<things>\n<thing id="1" {attrs(60_000)}><nodes/></thing>'),
+        3,
+        "60001 attributes",
+    ),
     "60k attributes on a node": (things(NODE_LINE3.format('x="1" ' + attrs(60_000))), 4, "attributes"),
-    "60k attributes on an edge": (things(TREE + f'<edges>\n<edge source="1" target="1" {attrs(60_000)}/>'
-                                         "</edges></thing>"), 5, "attributes"),
-    "60k attributes on a group": (things(f'<things>\n<groups><group id="1" {attrs(60_000)}/></groups>'), 3,
-                                  "attributes"),
+    "60k attributes on an edge": (
+        things(TREE + f'<edges>\n<edge source="1" target="1" {attrs(60_000)}/></edges></thing>'),
+        5,
+        "attributes",
+    ),
+    "60k attributes on a group": (
+        things(f'<things>\n<groups><group id="1" {attrs(60_000)}/></groups>'),
+        3,
+        "attributes",
+    ),
     "a 1 MB tree name": (things('<things>\n<thing id="1" name="' + "x" * 1_000_000 + '"/>'), 3, "longer"),
-    "a 1 MB comment": (things(TREE + '</thing><comments>\n<comment node="1" content="' + "x" * 1_000_000
-                              + '"/></comments>'), 5, "longer"),
+    "a 1 MB comment": (
+        things(TREE + '</thing><comments>\n<comment node="1" content="' + "x" * 1_000_000 + '"/></comments>'),
+        5,
+        "longer",
+    ),
     "100,000 nested groups": (things(nested_groups(100_000)), 3, "nested"),
     "101 nested levels": (things(nested_groups(99)), 3, "nested"),
     "NaN coordinate": (things(NODE_LINE3.format('x="NaN"')), 4, "'NaN'"),
     "inf coordinate": (things(NODE_LINE3.format('x="-inf"')), 4, "'-inf'"),
     "1e309 coordinate": (things(NODE_LINE3.format('x="1e309"')), 4, "'1e309'"),
-    "node id beyond int64": (things('<things>\n<thing id="1"><nodes>\n<node id="9223372036854775808" x="1" '
-                                    'y="2" z="3"/></nodes></thing>'), 4, "9223372036854775808"),
-    "node id 1e30": (things('<things>\n<thing id="1"><nodes>\n<node id="1e30" x="1" y="2" z="3"/></nodes>'
-                            "</thing>"), 4, "1e30"),
+    "node id beyond int64": (
+        things(
+            '<things>\n<thing id="1"><nodes>\n<node id="9223372036854775808" x="1" '
+            'y="2" z="3"/></nodes></thing>'
+        ),
+        4,
+        "9223372036854775808",
+    ),
+    "node id 1e30": (
+        things('<things>\n<thing id="1"><nodes>\n<node id="1e30" x="1" y="2" z="3"/></nodes></thing>'),
+        4,
+        "1e30",
+    ),
     "inMag beyond int32": (things(NODE_LINE3.format('x="1" inMag="4294967296"')), 4, "inMag"),
     "tree id beyond int64": (things('<things>\n<thing id="99999999999999999999"/>'), 3, "out of range"),
-    "edge to a node beyond int64": (things(TREE + '<edges>\n<edge source="1" target="99999999999999999999"/>'
-                                          "</edges></thing>"), 5, "edge"),
-    "comment on a node beyond int64": (things(TREE + '</thing><comments>\n<comment node="99999999999999999999"'
-                                              ' content="x"/></comments>'), 5, "node"),
-    "branchpoint time 1e309": (things(TREE + '</thing><branchpoints>\n<branchpoint id="1" time="1e309"/>'
-                                      "</branchpoints>"), 5, "time"),
+    "edge to a node beyond int64": (
+        things(TREE + '<edges>\n<edge source="1" target="99999999999999999999"/></edges></thing>'),
+        5,
+        "edge",
+    ),
+    "comment on a node beyond int64": (
+        things(TREE + '</thing><comments>\n<comment node="99999999999999999999" content="x"/></comments>'),
+        5,
+        "node",
+    ),
+    "branchpoint time 1e309": (
+        things(TREE + '</thing><branchpoints>\n<branchpoint id="1" time="1e309"/></branchpoints>'),
+        5,
+        "time",
+    ),
     "time beyond int64": (things('<things>\n<parameters><time ms="1e300"/></parameters>'), 3, "out of range"),
-    "non-UTF-8 bytes": (things('<things>\n<thing id="1" name="X"/>').replace(b'"X"', b'"\xff\xfe"'), 3,
-                        "encoding"),
+    "non-UTF-8 bytes": (
+        things('<things>\n<thing id="1" name="X"/>').replace(b'"X"', b'"\xff\xfe"'),
+        3,
+        "encoding",
+    ),
     "billion laughs": (things(LAUGHS), 1, "DOCTYPE"),
     "external entity": (things(XXE), 1, "DOCTYPE"),
     # The count limits of SMALL_COUNTS:
-    "too many trees": (things("<things>\n" + "\n".join(f'<thing id="{i}"/>' for i in range(1, 100))), 13, "trees"),
-    "too many nodes": (things('<things>\n<thing id="1"><nodes>\n' + "\n".join(
-        f'<node id="{i}" x="1" y="2" z="3"/>' for i in range(1, 3 * CHUNK)) + "</nodes></thing>"), 3 + CHUNK,
-        "nodes"),
-    "too many edges": (things(TREE + "<edges>\n" + "\n".join(
-        '<edge source="1" target="1"/>' for _ in range(3 * CHUNK)) + "</edges></thing>"), 4 + CHUNK, "edges"),
-    "too many comments": (things(TREE + "</thing><comments>\n" + "\n".join(
-        '<comment node="1" content="x"/>' for _ in range(100)) + "</comments>"), 15, "comments"),
-    "too many groups": (things("<things>\n<groups>\n" + "\n".join(
-        f'<group id="{i}"/>' for i in range(1000)) + "</groups>"), 302, "elements"),
+    "too many trees": (
+        things("<things>\n" + "\n".join(f'<thing id="{i}"/>' for i in range(1, 100))),
+        13,
+        "trees",
+    ),
+    "too many nodes": (
+        things(
+            '<things>\n<thing id="1"><nodes>\n'
+            + "\n".join(f'<node id="{i}" x="1" y="2" z="3"/>' for i in range(1, 3 * CHUNK))
+            + "</nodes></thing>"
+        ),
+        3 + CHUNK,
+        "nodes",
+    ),
+    "too many edges": (
+        things(
+            TREE
+            + "<edges>\n"
+            + "\n".join('<edge source="1" target="1"/>' for _ in range(3 * CHUNK))
+            + "</edges></thing>"
+        ),
+        4 + CHUNK,
+        "edges",
+    ),
+    "too many comments": (
+        things(
+            TREE
+            + "</thing><comments>\n"
+            + "\n".join('<comment node="1" content="x"/>' for _ in range(100))
+            + "</comments>"
+        ),
+        15,
+        "comments",
+    ),
+    "too many groups": (
+        things("<things>\n<groups>\n" + "\n".join(f'<group id="{i}"/>' for i in range(1000)) + "</groups>"),
+        302,
+        "elements",
+    ),
 }
 
 
@@ -116,8 +195,9 @@ def test_hostile_nml_upload_is_a_400_naming_the_line(app, setup, session_factory
     dataset_id, owner = setup
     body, line, word = HOSTILE[name]
     before = annotation_count(session_factory)
-    answer = owner.post("/api/annotations/upload", files={"file": ("hostile.nml", body)},
-                        data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload", files={"file": ("hostile.nml", body)}, data={"datasetId": dataset_id}
+    )
     assert answer.status_code == 400, answer.text[:300]
     error = answer.json()
     assert error["line"] == line, error
@@ -147,8 +227,11 @@ def test_hostile_nml_inside_an_annotation_zip_is_refused_the_same_way(app, setup
     with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("a.nml", HOSTILE["60k attributes on a thing"][0])
     before = annotation_count(session_factory)
-    answer = owner.post("/api/annotations/upload", files={"file": ("a.zip", packed.getvalue())},
-                        data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload",
+        files={"file": ("a.zip", packed.getvalue())},
+        data={"datasetId": dataset_id},
+    )
     assert answer.status_code == 400 and answer.json()["line"] == 3, answer.text[:300]
     assert annotation_count(session_factory) == before
 
@@ -157,11 +240,16 @@ def test_an_nml_at_the_limits_still_imports_and_downloads(app, setup) -> None:
     """64 attributes, 98 nested groups (100 levels), 10 trees: accepted, served to the viewer, and the group tree
     survives the round trip (orjson, used for snapshots and the viewer's JSON, stops at 127 group levels)."""
     dataset_id, owner = setup
-    trees = "\n".join(f'<thing id="{i}" groupId="{98 - i}" {attrs(61)}><nodes><node id="{i}" x="1" y="2" z="3"/>'
-                      "</nodes></thing>" for i in range(1, 11))
+    trees = "\n".join(
+        f'<thing id="{i}" groupId="{98 - i}" {attrs(61)}><nodes><node id="{i}" x="1" y="2" z="3"/>'
+        "</nodes></thing>"
+        for i in range(1, 11)
+    )
     groups = "<groups>" + "".join(f'<group id="{i}" name="g{i}">' for i in range(1, 99)) + "</group>" * 98
     body = things(f"<things>\n{trees}\n{groups}</groups>")
-    answer = owner.post("/api/annotations/upload", files={"file": ("edge.nml", body)}, data={"datasetId": dataset_id})
+    answer = owner.post(
+        "/api/annotations/upload", files={"file": ("edge.nml", body)}, data={"datasetId": dataset_id}
+    )
     assert answer.status_code == 200, answer.text[:300]
     annotation_id = answer.json()["annotation"]["id"]
     assert owner.get(f"/api/annotations/{annotation_id}/skeleton").status_code == 200  # the viewer's JSON
@@ -194,15 +282,46 @@ def _pulled(data: bytes, limits: NmlLimits) -> int:
 
 
 GROWING = {
-    "trees": (NmlLimits(max_trees=100), lambda n: "\n".join(f'<thing id="{i}"/>' for i in range(n)), 150, 1000),
-    "nodes": (NmlLimits(max_nodes=100), lambda n: '<thing id="1"><nodes>' + "\n".join(
-        f'<node id="{i}" x="1" y="2" z="3"/>' for i in range(n)) + "</nodes></thing>", 2 * CHUNK, 16),
-    "edges": (NmlLimits(max_edges=100), lambda n: '<thing id="1"><nodes/><edges>' + "\n".join(
-        '<edge source="1" target="2"/>' for _ in range(n)) + "</edges></thing>", 2 * CHUNK, 16),
-    "comments": (NmlLimits(max_comments=100), lambda n: "<comments>" + "\n".join(
-        '<comment node="1" content="x"/>' for _ in range(n)) + "</comments>", 150, 1000),
-    "groups": (NmlLimits(max_small_elements=100), lambda n: "<groups>" + "\n".join(
-        f'<group id="{i}"/>' for i in range(n)) + "</groups>", 150, 1000),
+    "trees": (
+        NmlLimits(max_trees=100),
+        lambda n: "\n".join(f'<thing id="{i}"/>' for i in range(n)),
+        150,
+        1000,
+    ),
+    "nodes": (
+        NmlLimits(max_nodes=100),
+        lambda n: (
+            '<thing id="1"><nodes>'
+            + "\n".join(f'<node id="{i}" x="1" y="2" z="3"/>' for i in range(n))
+            + "</nodes></thing>"
+        ),
+        2 * CHUNK,
+        16,
+    ),
+    "edges": (
+        NmlLimits(max_edges=100),
+        lambda n: (
+            '<thing id="1"><nodes/><edges>'
+            + "\n".join('<edge source="1" target="2"/>' for _ in range(n))
+            + "</edges></thing>"
+        ),
+        2 * CHUNK,
+        16,
+    ),
+    "comments": (
+        NmlLimits(max_comments=100),
+        lambda n: (
+            "<comments>" + "\n".join('<comment node="1" content="x"/>' for _ in range(n)) + "</comments>"
+        ),
+        150,
+        1000,
+    ),
+    "groups": (
+        NmlLimits(max_small_elements=100),
+        lambda n: "<groups>" + "\n".join(f'<group id="{i}"/>' for i in range(n)) + "</groups>",
+        150,
+        1000,
+    ),
 }
 
 
@@ -249,8 +368,10 @@ def annotation(setup) -> Iterator[tuple[TestClient, str]]:
     yield owner, created.json()["id"]
 
 
-TREE_ACTION = {"name": "createTree", "value": {"id": 1, "name": "t", "color": [1, 0, 0, 1], "comments": [],
-                                               "branchPoints": []}}
+TREE_ACTION = {
+    "name": "createTree",
+    "value": {"id": 1, "name": "t", "color": [1, 0, 0, 1], "comments": [], "branchPoints": []},
+}
 
 
 def _version(owner: TestClient, annotation_id: str) -> int:
@@ -263,7 +384,9 @@ def test_a_save_with_more_actions_than_allowed_is_refused(annotation) -> None:
     answer = owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": 0, "actions": actions})
     assert answer.status_code == 400 and "at most 50 actions" in answer.json()["error"], answer.text[:300]
     assert _version(owner, annotation_id) == 0
-    fits = owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": 0, "actions": actions[:50]})
+    fits = owner.post(
+        f"/api/annotations/{annotation_id}/updates", json={"version": 0, "actions": actions[:50]}
+    )
     assert fits.status_code == 200, fits.text[:300]
     assert owner.get("/api/buildinfo").status_code == 200
 
@@ -280,8 +403,11 @@ def test_a_save_larger_than_the_cap_is_a_413_even_when_streamed(annotation) -> N
             yield b"x" * 4096
         yield b'"}}]}'
 
-    streamed = owner.post(f"/api/annotations/{annotation_id}/updates", content=chunks(),
-                          headers={"Content-Type": "application/json"})
+    streamed = owner.post(
+        f"/api/annotations/{annotation_id}/updates",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
     assert streamed.status_code == 413, streamed.text[:300]
     assert _version(owner, annotation_id) == 0
     assert owner.get("/api/buildinfo").status_code == 200
@@ -290,8 +416,11 @@ def test_a_save_larger_than_the_cap_is_a_413_even_when_streamed(annotation) -> N
 @pytest.mark.parametrize("body", [b"{", b"[1, 2]", b'{"version": 0, "actions": {"name": 1}}', b"\xff\xfe"])
 def test_a_malformed_save_is_refused_and_changes_nothing(annotation, body) -> None:
     owner, annotation_id = annotation
-    answer = owner.post(f"/api/annotations/{annotation_id}/updates", content=body,
-                        headers={"Content-Type": "application/json"})
+    answer = owner.post(
+        f"/api/annotations/{annotation_id}/updates",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code in (400, 422), answer.text[:300]
     assert _version(owner, annotation_id) == 0
 
@@ -304,11 +433,15 @@ SAVES = {  # route -> (method, path, body); "{v}" is the annotation's version
 
 
 @pytest.mark.parametrize("route", sorted(SAVES))
-def test_save_bodies_are_decoded_in_a_worker_thread_not_on_the_event_loop(annotation, monkeypatch, route) -> None:
+def test_save_bodies_are_decoded_in_a_worker_thread_not_on_the_event_loop(
+    annotation, monkeypatch, route
+) -> None:
     """A save's body may be tens of MiB of JSON: decoding it must not hold the event loop (which would stall
     every other request of the process), so each save route decodes it itself, in a worker thread."""
     owner, annotation_id = annotation
-    added = owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "cells", "useFallback": False})
+    added = owner.post(
+        f"/api/annotations/{annotation_id}/volumes", json={"name": "cells", "useFallback": False}
+    )
     assert added.status_code == 201, added.text
     where = []
 
@@ -341,7 +474,7 @@ def test_the_tag_length_guard_finds_every_overlong_run_and_its_line() -> None:
         try:
             while at < len(data):
                 step = rng.randint(1, 80)
-                guard.check(data[at:at + step])
+                guard.check(data[at : at + step])
                 at += step
         except NmlError as err:
             line = err.line

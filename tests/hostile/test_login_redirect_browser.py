@@ -21,15 +21,22 @@ def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
     page.click("button[type=submit]")
 
 
-def test_the_login_form_keeps_query_and_fragment_and_never_leaves_the_site(settings, session_factory,
-                                                                           browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_login_form_keeps_query_and_fragment_and_never_leaves_the_site(
+    settings, session_factory, browser
+) -> None:  # type: ignore[no-untyped-def]
     world = build_world(session_factory)
     email = world.users["member_a"]
     with running_server(settings) as base:
         context = browser.new_context(base_url=base)
         left: list[str] = []
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
-                      else (left.append(route.request.url), route.abort()))
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(base)
+                else (left.append(route.request.url), route.abort())
+            ),
+        )
         page = context.new_page()
         page.goto(f"/auth/login?next={quote('/dashboard?tab=shared#3584,3584,1024,0,1.3', safe='')}")
         _log_in(page, email)
@@ -37,7 +44,12 @@ def test_the_login_form_keeps_query_and_fragment_and_never_leaves_the_site(setti
         context.clear_cookies()
 
         # A target that reached the page anyway (a tampered or cached form) is checked by the script too.
-        for target in ("/\t/evil.example/phish", "/\\evil.example", "https://evil.example/", "//evil.example"):
+        for target in (
+            "/\t/evil.example/phish",
+            "/\\evil.example",
+            "https://evil.example/",
+            "//evil.example",
+        ):
             page.goto("/auth/login")
             page.evaluate("(t) => { document.getElementById('login-form').dataset.next = t; }", target)
             _log_in(page, email)

@@ -27,23 +27,33 @@ def _answer(client: TestClient, method: str, url: str, id_: str, **kwargs) -> tu
     return response.status_code, response.content.replace(id_.encode(), b"ID"), headers
 
 
-def assert_same_404(client: TestClient, method: str, url: str, hidden: str, missing: str = MISSING,
-                    **kwargs) -> None:  # type: ignore[no-untyped-def]
+def assert_same_404(
+    client: TestClient, method: str, url: str, hidden: str, missing: str = MISSING, **kwargs
+) -> None:  # type: ignore[no-untyped-def]
     seen = _answer(client, method, url, hidden, **kwargs)
     assert seen[0] == 404, (method, url, seen)
     assert seen == _answer(client, method, url, missing, **kwargs), (method, url)
 
 
 DATASET_JSON = [
-    ("GET", "/api/datasets/{id}"), ("PATCH", "/api/datasets/{id}"), ("GET", "/api/datasets/{id}/sharingToken"),
-    ("DELETE", "/api/datasets/{id}/sharingToken"), ("GET", "/api/datasets/{id}/shareLinks"),
-    ("POST", "/api/datasets/{id}/shareLinks"), ("GET", "/api/datasets/{id}/auditLog"),
-    ("PATCH", "/api/datasets/{id}/teams"), ("GET", "/api/datasets/{id}/layers/color/thumbnail"),
+    ("GET", "/api/datasets/{id}"),
+    ("PATCH", "/api/datasets/{id}"),
+    ("GET", "/api/datasets/{id}/sharingToken"),
+    ("DELETE", "/api/datasets/{id}/sharingToken"),
+    ("GET", "/api/datasets/{id}/shareLinks"),
+    ("POST", "/api/datasets/{id}/shareLinks"),
+    ("GET", "/api/datasets/{id}/auditLog"),
+    ("PATCH", "/api/datasets/{id}/teams"),
+    ("GET", "/api/datasets/{id}/layers/color/thumbnail"),
     ("GET", "/data/datasets/{id}/layers/color/data?mag=1-1-1&x=0&y=0&z=0&width=1&height=1&depth=1"),
-    ("GET", "/data/zarr/{id}/datasource-properties.json"), ("GET", "/api/v9/datasets/{id}"),
+    ("GET", "/data/zarr/{id}/datasource-properties.json"),
+    ("GET", "/api/v9/datasets/{id}"),
 ]
-BODIES = {"PATCH /api/datasets/{id}": {"description": "x"}, "POST /api/datasets/{id}/shareLinks": {"name": "x"},
-          "PATCH /api/datasets/{id}/teams": []}
+BODIES = {
+    "PATCH /api/datasets/{id}": {"description": "x"},
+    "POST /api/datasets/{id}/shareLinks": {"name": "x"},
+    "PATCH /api/datasets/{id}/teams": [],
+}
 
 
 def test_datasets_hidden_and_missing_answer_alike(app, session_factory) -> None:
@@ -59,18 +69,25 @@ def test_datasets_hidden_and_missing_answer_alike(app, session_factory) -> None:
 def test_creating_an_annotation_on_a_hidden_dataset_answers_like_a_missing_one(app, session_factory) -> None:
     world = build_dataset_world(session_factory)
     outsider = logged_in_client(app, "admin@b.org")
-    answers = [outsider.post("/api/annotations", json={"datasetId": ds, "layers": ["skeleton"]})
-               for ds in (world.dataset_id, MISSING)]
+    answers = [
+        outsider.post("/api/annotations", json={"datasetId": ds, "layers": ["skeleton"]})
+        for ds in (world.dataset_id, MISSING)
+    ]
     assert answers[0].status_code == 404
-    assert answers[0].content == answers[1].content and answers[0].headers.get("content-type") == \
-        answers[1].headers.get("content-type")
+    assert answers[0].content == answers[1].content and answers[0].headers.get("content-type") == answers[
+        1
+    ].headers.get("content-type")
 
 
 def test_disambiguate_by_name_answers_alike(app, session_factory) -> None:
     build_dataset_world(session_factory)
     for client in (TestClient(app, base_url="http://127.0.0.1"), logged_in_client(app, "admin@b.org")):
-        assert_same_404(client, "GET", "/api/datasets/disambiguate/org-a/{id}/toId", "fly-brain", "no-such-set")
-        assert_same_404(client, "GET", "/api/datasets/disambiguate/{id}/fly-brain/toId", "org-a", "no-such-org")
+        assert_same_404(
+            client, "GET", "/api/datasets/disambiguate/org-a/{id}/toId", "fly-brain", "no-such-set"
+        )
+        assert_same_404(
+            client, "GET", "/api/datasets/disambiguate/{id}/fly-brain/toId", "org-a", "no-such-org"
+        )
 
 
 def test_share_links_of_another_dataset_answer_like_missing_ones(app, session_factory) -> None:
@@ -85,14 +102,21 @@ def test_share_links_of_another_dataset_answer_like_missing_ones(app, session_fa
 
 
 ANNOTATION_JSON = [
-    ("GET", "/api/annotations/{id}/info"), ("PATCH", "/api/annotations/{id}"),
-    ("GET", "/api/annotations/{id}/sharedTeams"), ("PATCH", "/api/annotations/{id}/sharedTeams"),
-    ("GET", "/api/annotations/{id}/skeleton"), ("GET", "/api/annotations/{id}/download"),
-    ("POST", "/api/annotations/{id}/duplicate"), ("DELETE", "/api/annotations/{id}"),
+    ("GET", "/api/annotations/{id}/info"),
+    ("PATCH", "/api/annotations/{id}"),
+    ("GET", "/api/annotations/{id}/sharedTeams"),
+    ("PATCH", "/api/annotations/{id}/sharedTeams"),
+    ("GET", "/api/annotations/{id}/skeleton"),
+    ("GET", "/api/annotations/{id}/download"),
+    ("POST", "/api/annotations/{id}/duplicate"),
+    ("DELETE", "/api/annotations/{id}"),
     ("POST", "/api/annotations/{id}/updates"),
 ]
-ANNOTATION_BODIES = {"PATCH /api/annotations/{id}": {"name": "x"}, "PATCH /api/annotations/{id}/sharedTeams": [],
-                     "POST /api/annotations/{id}/updates": {"version": 0, "actions": []}}
+ANNOTATION_BODIES = {
+    "PATCH /api/annotations/{id}": {"name": "x"},
+    "PATCH /api/annotations/{id}/sharedTeams": [],
+    "POST /api/annotations/{id}/updates": {"version": 0, "actions": []},
+}
 
 
 def test_annotations_hidden_and_missing_answer_alike(app, session_factory) -> None:
@@ -126,11 +150,15 @@ def test_the_dataset_an_uploaded_nml_names_answers_alike_hidden_or_missing(app, 
         files = {"file": ("x.nml", NML.format(name=name, org=org).encode())}
         return outsider.post("/api/annotations/upload", files=files, data=data)
 
-    for hidden, missing in ((upload("fly-brain"), upload("no-such-set")),
-                            (upload("fly-brain"), upload("fly-brain", org="no-such-org"))):
+    for hidden, missing in (
+        (upload("fly-brain"), upload("no-such-set")),
+        (upload("fly-brain"), upload("fly-brain", org="no-such-org")),
+    ):
         assert hidden.status_code == 404, hidden.text
-        assert (hidden.content, hidden.headers.get("content-type")) == \
-            (missing.content, missing.headers.get("content-type"))
+        assert (hidden.content, hidden.headers.get("content-type")) == (
+            missing.content,
+            missing.headers.get("content-type"),
+        )
 
 
 def test_short_links_answer_alike_missing_or_no_longer_pointing_here(app, session_factory, client) -> None:
@@ -142,8 +170,10 @@ def test_short_links_answer_alike_missing_or_no_longer_pointing_here(app, sessio
 
 
 def test_unknown_routes_answer_like_missing_objects(client) -> None:
-    assert _answer(client, "GET", "/api/no-such-route/{id}", MISSING)[1:] == \
-        _answer(client, "GET", "/api/datasets/{id}", MISSING)[1:]
+    assert (
+        _answer(client, "GET", "/api/no-such-route/{id}", MISSING)[1:]
+        == _answer(client, "GET", "/api/datasets/{id}", MISSING)[1:]
+    )
 
 
 def test_html_404_pages_answer_alike_with_or_without_a_revoked_link(app, session_factory) -> None:
@@ -159,8 +189,11 @@ def test_html_404_pages_answer_alike_with_or_without_a_revoked_link(app, session
         assert_same_404(client, "GET", "/no-such-page/{id}", world.dataset_id)
         page = _answer(client, "GET", "/no-such-page/{id}", MISSING)
         dataset = _answer(client, "GET", "/datasets/fly-brain-{id}/view", MISSING)
+
         def headers(answer: tuple) -> list:  # type: ignore[type-arg]
             return [h for h in answer[2] if h[0] != "content-length"]  # the paths differ in length
 
         assert page[0] == dataset[0] == 404 and headers(page) == headers(dataset)
-        assert page[1].replace(b"no-such-page/ID", b"X") == dataset[1].replace(b"datasets/fly-brain-ID/view", b"X")
+        assert page[1].replace(b"no-such-page/ID", b"X") == dataset[1].replace(
+            b"datasets/fly-brain-ID/view", b"X"
+        )

@@ -55,13 +55,20 @@ def interop_python() -> str:
     if os.environ.get("VOXELHUB_SKIP_INTEROP") == "1":
         pytest.skip("VOXELHUB_SKIP_INTEROP=1: interop tests switched off")
     try:
-        done = subprocess.run(["bash", str(REPO / "scripts" / "interop_env.sh")], cwd=REPO, capture_output=True,
-                              text=True, timeout=1800)
+        done = subprocess.run(
+            ["bash", str(REPO / "scripts" / "interop_env.sh")],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip("interop venv could not be created: scripts/interop_env.sh took longer than 30 minutes")
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        pytest.skip(f"interop venv could not be created (scripts/interop_env.sh exited {done.returncode}):\n{tail}")
+        pytest.skip(
+            f"interop venv could not be created (scripts/interop_env.sh exited {done.returncode}):\n{tail}"
+        )
     python = done.stdout.strip().splitlines()[-1]
     if not Path(python).exists():
         pytest.skip(f"interop venv could not be created: {python} does not exist")
@@ -98,8 +105,14 @@ def run_client(interop_python: str, tmp_path: Path):  # type: ignore[no-untyped-
         env["WK_URL"] = url if url is not None else "http://127.0.0.1:9"
         if token is not None:
             env["WK_TOKEN"] = token
-        done = subprocess.run([interop_python, str(CLIENT_SCRIPT), command, *args], cwd=workdir, env=env,
-                              capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
+        done = subprocess.run(
+            [interop_python, str(CLIENT_SCRIPT), command, *args],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLIENT_TIMEOUT,
+        )
         return ClientRun(done.returncode, done.stdout, done.stderr)
 
     return run
@@ -124,23 +137,40 @@ def write_dataset(folder: Path) -> dict[str, Any]:
         mags = []
         for mag in MAGS:
             down = data[:, ::mag, ::mag, ::mag]
-            array = zarr.create_array(store=str(folder / name / str(mag)), shape=down.shape, dtype=down.dtype,
-                                      chunks=(1, *CHUNK), fill_value=0, dimension_names=["c", "x", "y", "z"],
-                                      zarr_format=3)
+            array = zarr.create_array(
+                store=str(folder / name / str(mag)),
+                shape=down.shape,
+                dtype=down.dtype,
+                chunks=(1, *CHUNK),
+                fill_value=0,
+                dimension_names=["c", "x", "y", "z"],
+                zarr_format=3,
+            )
             array[...] = down
-            mags.append({"mag": [mag, mag, mag], "path": f"./{name}/{mag}",
-                         "axisOrder": {"c": 0, "x": 1, "y": 2, "z": 3}})
+            mags.append(
+                {
+                    "mag": [mag, mag, mag],
+                    "path": f"./{name}/{mag}",
+                    "axisOrder": {"c": 0, "x": 1, "y": 2, "z": 3},
+                }
+            )
         layer: dict[str, Any] = {
-            "name": name, "category": category, "elementClass": str(data.dtype), "dataFormat": "zarr3",
-            "numChannels": 1, "boundingBox": {"topLeft": [0, 0, 0], "width": SHAPE[0], "height": SHAPE[1],
-                                              "depth": SHAPE[2]},
+            "name": name,
+            "category": category,
+            "elementClass": str(data.dtype),
+            "dataFormat": "zarr3",
+            "numChannels": 1,
+            "boundingBox": {"topLeft": [0, 0, 0], "width": SHAPE[0], "height": SHAPE[1], "depth": SHAPE[2]},
             "mags": mags,
         }
         if category == "segmentation":
             layer["largestSegmentId"] = int(segmentation.max())
         layers.append(layer)
-    properties = {"id": {"name": folder.name, "team": ""}, "scale": {"factor": VOXEL_SIZE, "unit": "nanometer"},
-                  "dataLayers": layers}
+    properties = {
+        "id": {"name": folder.name, "team": ""},
+        "scale": {"factor": VOXEL_SIZE, "unit": "nanometer"},
+        "dataLayers": layers,
+    }
     (folder / "datasource-properties.json").write_text(json.dumps(properties, indent=2))
     return properties
 
@@ -178,8 +208,9 @@ class InteropWorld:
         """A logged-in HTTP client of `role` (session cookie and CSRF header), closed afterwards."""
         client = httpx.Client(base_url=self.base, timeout=30)
         try:
-            answer = client.post("/api/auth/login",
-                                 json={"email": self.accounts.users[role], "password": PASSWORD})
+            answer = client.post(
+                "/api/auth/login", json={"email": self.accounts.users[role], "password": PASSWORD}
+            )
             assert answer.status_code == 200, answer.text
             client.headers["X-CSRF-Token"] = answer.json()["csrfToken"]
             yield client
@@ -246,18 +277,30 @@ def interop_world(settings, session_factory, tmp_path: Path) -> Iterator[Interop
         for key, (org, is_public, team) in DATASETS.items():
             name = f"interop-{key.replace('_', '-')}"
             dataset = datasets.register(
-                session=session, actor=SYSTEM, organization_id=accounts.org_ids[org], name=name,
-                location=str(folder), data_source=_data_source(folder, name, properties),
+                session=session,
+                actor=SYSTEM,
+                organization_id=accounts.org_ids[org],
+                name=name,
+                location=str(folder),
+                data_source=_data_source(folder, name, properties),
             )
             dataset.is_public = is_public
             session.flush()
             if team is not None:
-                datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset.id,
-                                           team_ids=[accounts.team_ids[team]])
+                datasets.set_allowed_teams(
+                    session=session, actor=SYSTEM, dataset_id=dataset.id, team_ids=[accounts.team_ids[team]]
+                )
             ids[key], names[key] = dataset.id, name
     readable = {
         role: {key for key, spec in DATASETS.items() if _may_read(role, *spec)} for role in accounts.users
     }
     with running_server(settings) as base:
-        yield InteropWorld(accounts=accounts, base=base, folder=folder, datasets=ids, names=names,
-                           readable=readable, org_of={k: v[0] for k, v in DATASETS.items()})
+        yield InteropWorld(
+            accounts=accounts,
+            base=base,
+            folder=folder,
+            datasets=ids,
+            names=names,
+            readable=readable,
+            org_of={k: v[0] for k, v in DATASETS.items()},
+        )

@@ -58,8 +58,12 @@ def test_remote_dataset_open_with_sharing_link_reads_voxel_exact_and_revocation_
     _assert_voxel_exact(world, result)
 
     # The same dataset without the token is refused (it is private).
-    refused = run_client("open_dataset", f"{world.base}/datasets/{world.names['em']}-{world.datasets['em']}/view",
-                         str(tmp_path / "no-token"), url=world.base)
+    refused = run_client(
+        "open_dataset",
+        f"{world.base}/datasets/{world.names['em']}-{world.datasets['em']}/view",
+        str(tmp_path / "no-token"),
+        url=world.base,
+    )
     assert refused.returncode != 0
 
     world.revoke("em")
@@ -67,20 +71,26 @@ def test_remote_dataset_open_with_sharing_link_reads_voxel_exact_and_revocation_
     assert after.returncode != 0, "a revoked sharing link still opened the dataset"
     assert "404" in after.stderr or "UnexpectedStatusError" in after.stderr, after.stderr[-2000:]
     # and the datastore refuses the revoked token too, on the client's own zarr route
-    chunk = httpx.get(f"{world.base}/data/v15/zarr/{world.datasets['em']}/datasource-properties.json",
-                      headers={"X-Auth-Token": token}, timeout=30)
+    chunk = httpx.get(
+        f"{world.base}/data/v15/zarr/{world.datasets['em']}/datasource-properties.json",
+        headers={"X-Auth-Token": token},
+        timeout=30,
+    )
     assert chunk.status_code in (401, 403, 404)
 
 
-def test_remote_dataset_open_through_a_short_link(interop_world: InteropWorld, run_client, tmp_path: Path) -> None:
+def test_remote_dataset_open_through_a_short_link(
+    interop_world: InteropWorld, run_client, tmp_path: Path
+) -> None:
     world = interop_world
     token = world.sharing_token("em")
     with world.login("admin_a") as client:
         answer = client.post("/api/shortLinks", json={"longLink": world.view_url("em", token)})
         assert answer.status_code in (200, 201), answer.text
         key = answer.json()["key"]
-    result = run_client("open_dataset", f"{world.base}/links/{key}", str(tmp_path / "short"),
-                        url=world.base).result
+    result = run_client(
+        "open_dataset", f"{world.base}/links/{key}", str(tmp_path / "short"), url=world.base
+    ).result
     assert result["datasetId"] == world.datasets["em"]
     _assert_voxel_exact(world, result)
 
@@ -125,28 +135,45 @@ def _create_annotation(world: InteropWorld, role: str, visibility: str) -> tuple
     """An annotation with TREES made through voxelhub's own API as `role`; returns its id and the trees as
     voxelhub's skeleton route reports them."""
     with world.login(role) as client:
-        created = client.post("/api/annotations", json={"datasetId": world.datasets["em"], "name": "interop",
-                                                         "layers": ["skeleton"]})
+        created = client.post(
+            "/api/annotations",
+            json={"datasetId": world.datasets["em"], "name": "interop", "layers": ["skeleton"]},
+        )
         assert created.status_code in (200, 201), created.text
         annotation_id = created.json()["id"]
         actions: list[dict] = []
         node_id = 1
         for tree_id, tree in enumerate(TREES, start=1):
-            actions.append({"name": "createTree", "value": {
-                "id": tree_id, "name": tree["name"], "color": [1.0, 0.0, 0.0, 1.0], "comments": [],
-                "branchPoints": []}})
+            actions.append(
+                {
+                    "name": "createTree",
+                    "value": {
+                        "id": tree_id,
+                        "name": tree["name"],
+                        "color": [1.0, 0.0, 0.0, 1.0],
+                        "comments": [],
+                        "branchPoints": [],
+                    },
+                }
+            )
             ids = []
             for position in tree["nodes"]:
-                actions.append({"name": "createNode", "value": {"id": node_id, "treeId": tree_id,
-                                                                "position": position, "radius": 1.0}})
+                actions.append(
+                    {
+                        "name": "createNode",
+                        "value": {"id": node_id, "treeId": tree_id, "position": position, "radius": 1.0},
+                    }
+                )
                 ids.append(node_id)
                 node_id += 1
             for i, j in tree["edges"]:
-                actions.append({"name": "createEdge", "value": {"treeId": tree_id, "source": ids[i],
-                                                                "target": ids[j]}})
+                actions.append(
+                    {"name": "createEdge", "value": {"treeId": tree_id, "source": ids[i], "target": ids[j]}}
+                )
         version = client.get(f"/api/annotations/{annotation_id}/info").json()["version"]
-        saved = client.post(f"/api/annotations/{annotation_id}/updates", json={"version": version,
-                                                                              "actions": actions})
+        saved = client.post(
+            f"/api/annotations/{annotation_id}/updates", json={"version": version, "actions": actions}
+        )
         assert saved.status_code == 200, saved.text
         patched = client.patch(f"/api/annotations/{annotation_id}", json={"visibility": visibility})
         assert patched.status_code == 200, patched.text
@@ -155,17 +182,28 @@ def _create_annotation(world: InteropWorld, role: str, visibility: str) -> tuple
 
 
 def _normalized_voxelhub_trees(trees: list[dict]) -> list[dict]:
-    return sorted(({
-        "id": t["id"], "name": t["name"],
-        "nodes": sorted([n["id"], [float(v) for v in n["position"]]] for n in t["nodes"]),
-        "edges": sorted(sorted([e["source"], e["target"]]) for e in t["edges"]),
-    } for t in trees), key=lambda t: t["id"])
+    return sorted(
+        (
+            {
+                "id": t["id"],
+                "name": t["name"],
+                "nodes": sorted([n["id"], [float(v) for v in n["position"]]] for n in t["nodes"]),
+                "edges": sorted(sorted([e["source"], e["target"]]) for e in t["edges"]),
+            }
+            for t in trees
+        ),
+        key=lambda t: t["id"],
+    )
 
 
-def test_annotation_download_of_a_public_annotation_logged_out(interop_world: InteropWorld, run_client) -> None:
+def test_annotation_download_of_a_public_annotation_logged_out(
+    interop_world: InteropWorld, run_client
+) -> None:
     world = interop_world
     annotation_id, trees = _create_annotation(world, "team_a", "Public")
-    result = run_client("download_annotation", f"{world.base}/annotations/{annotation_id}", url=world.base).result
+    result = run_client(
+        "download_annotation", f"{world.base}/annotations/{annotation_id}", url=world.base
+    ).result
     assert result["trees"] == _normalized_voxelhub_trees(trees)
     assert [t["name"] for t in result["trees"]] == ["axon", "dendrite"]
     positions = sorted(p for t in result["trees"] for _, p in t["nodes"])
@@ -190,8 +228,13 @@ def test_annotation_upload_creates_an_annotation_owned_by_the_token_user(
 ) -> None:
     world = interop_world
     token = world.api_token("team_a")
-    spec = {"name": "uploaded_by_client", "datasetId": world.datasets["em"], "datasetName": world.names["em"],
-            "voxelSize": [11.24, 11.24, 28.0], "trees": TREES}
+    spec = {
+        "name": "uploaded_by_client",
+        "datasetId": world.datasets["em"],
+        "datasetName": world.names["em"],
+        "voxelSize": [11.24, 11.24, 28.0],
+        "trees": TREES,
+    }
     result = run_client("upload_annotation", json.dumps(spec), url=world.base, token=token).result
     assert result["url"] == f"{world.base}/annotations/{result['annotationId']}"
     annotation_id = result["annotationId"]
@@ -202,10 +245,13 @@ def test_annotation_upload_creates_an_annotation_owned_by_the_token_user(
         assert info.json()["owner"]["id"] == me["id"]
         assert info.json()["datasetId"] == world.datasets["em"]
         trees = client.get(f"/api/annotations/{annotation_id}/skeleton").json()["trees"]
-    got = sorted((t["name"], sorted(tuple(float(v) for v in n["position"]) for n in t["nodes"]), len(t["edges"]))
-                 for t in trees)
-    want = sorted((t["name"], sorted(tuple(float(v) for v in p) for p in t["nodes"]), len(t["edges"]))
-                  for t in TREES)
+    got = sorted(
+        (t["name"], sorted(tuple(float(v) for v in n["position"]) for n in t["nodes"]), len(t["edges"]))
+        for t in trees
+    )
+    want = sorted(
+        (t["name"], sorted(tuple(float(v) for v in p) for p in t["nodes"]), len(t["edges"])) for t in TREES
+    )
     assert got == want
     # the uploaded one is the token user's: another member of the organization cannot change it
     with world.login("member_a") as other:
@@ -243,8 +289,9 @@ def test_zarr_python_and_tensorstore_read_the_sharing_path_voxel_exact(
             zarr_format = array.metadata.zarr_format
         assert got.dtype == truth.dtype and np.array_equal(got, truth), f"zarr-python: {name} mag {mag}"
         out = tmp_path / f"ts-{name}-{mag}.npy"
-        ts_result = run_client("tensorstore_read", f"{root}/{path}", str(out), str(zarr_format),
-                               url=world.base).result
+        ts_result = run_client(
+            "tensorstore_read", f"{root}/{path}", str(out), str(zarr_format), url=world.base
+        ).result
         assert ts_result["dtype"] == str(truth.dtype)
         assert np.array_equal(np.load(out), truth), f"tensorstore: {name} mag {mag}"
 
@@ -255,8 +302,10 @@ def test_zarr_python_and_tensorstore_read_the_sharing_path_voxel_exact(
 
 # ---------------------------------------------------------------- volume data in annotation zips
 
-VOLUME_ZIPS = ["l4_sample__explorational__suser__94b271.zip",  # zarr3 volume data
-               "l4dense_motta_et_al_demo_v2__explorational.zip"]  # WKW volume data
+VOLUME_ZIPS = [
+    "l4_sample__explorational__suser__94b271.zip",  # zarr3 volume data
+    "l4dense_motta_et_al_demo_v2__explorational.zip",
+]  # WKW volume data
 
 
 def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
@@ -266,6 +315,7 @@ def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
 
     from tests.annotations.test_volume_exchange import volumes_of_fixture
     from voxelhub.annotations.nml.reader import read_nml
+
     with zipfile.ZipFile(archive_zip) as zf:
         skeleton = read_nml(zf.read(next(n for n in zf.namelist() if n.endswith(".nml"))))
     names = {v.id: v.name or "Volume" for v in skeleton.volumes}
@@ -274,9 +324,13 @@ def _boxes(archive_zip: Path, tmp_path: Path) -> dict[str, list[dict]]:
         for mag_name, mag in archive.mags.items():
             block = next(iter(archive.blocks(mag_name)), None)
             if block is not None:
-                boxes.setdefault(names[volume_id], []).append({
-                    "mag": mag_name, "offset": [o * f for o, f in zip(block.offset, mag, strict=True)],
-                    "size": [32 * f for f in mag]})
+                boxes.setdefault(names[volume_id], []).append(
+                    {
+                        "mag": mag_name,
+                        "offset": [o * f for o, f in zip(block.offset, mag, strict=True)],
+                        "size": [32 * f for f in mag],
+                    }
+                )
     return boxes
 
 
@@ -294,14 +348,19 @@ def _fitting_dataset(session_factory, world: InteropWorld, original: Path, tmp_p
     write_fitting_dataset(folder, archives_of(original, tmp_path))
     dataset_id = register_folder(session_factory, world.accounts.org_ids["a"], folder, name="interop-fitting")
     with transaction(session_factory) as session:
-        datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset_id,
-                                   team_ids=[world.accounts.team_ids["a1"]])
+        datasets.set_allowed_teams(
+            session=session, actor=SYSTEM, dataset_id=dataset_id, team_ids=[world.accounts.team_ids["a1"]]
+        )
     return dataset_id
 
 
 @pytest.mark.parametrize("name", VOLUME_ZIPS)
 def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
-    interop_world: InteropWorld, run_client, tmp_path: Path, name: str, session_factory,
+    interop_world: InteropWorld,
+    run_client,
+    tmp_path: Path,
+    name: str,
+    session_factory,
 ) -> None:
     """Upload a webKnossos annotation zip (zarr3 or WKW volume data), download it from voxelhub (zarr3 volume
     data written by voxelhub), and have the client read the same boxes of every mag from both zips."""
@@ -312,8 +371,11 @@ def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
     assert boxes, "the fixture holds volume data"
     dataset_id = _fitting_dataset(session_factory, interop_world, original, tmp_path)
     with interop_world.login("team_a") as client:
-        uploaded = client.post("/api/annotations/upload", files={"file": (name, original.read_bytes())},
-                               data={"datasetId": dataset_id})
+        uploaded = client.post(
+            "/api/annotations/upload",
+            files={"file": (name, original.read_bytes())},
+            data={"datasetId": dataset_id},
+        )
         assert uploaded.status_code == 200, uploaded.text
         annotation_id = uploaded.json()["annotation"]["id"]
         download = client.get(f"/api/annotations/{annotation_id}/download")
@@ -321,7 +383,9 @@ def test_volume_data_voxelhub_exports_reads_in_the_client_like_the_original(
     exported = tmp_path / "exported.zip"
     exported.write_bytes(download.content)
 
-    theirs = run_client("read_annotation_volumes", str(original), json.dumps(boxes), str(tmp_path / "a")).result
+    theirs = run_client(
+        "read_annotation_volumes", str(original), json.dumps(boxes), str(tmp_path / "a")
+    ).result
     ours = run_client("read_annotation_volumes", str(exported), json.dumps(boxes), str(tmp_path / "b")).result
     assert [layer["name"] for layer in ours["layers"]] == [layer["name"] for layer in theirs["layers"]]
     for mine, reference in zip(ours["layers"], theirs["layers"], strict=True):

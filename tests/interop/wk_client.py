@@ -23,12 +23,14 @@ import webknossos as wk  # noqa: E402
 def _skeleton_json(annotation: wk.Annotation) -> list[dict]:
     trees = []
     for tree in annotation.skeleton.flattened_trees():
-        trees.append({
-            "id": tree.id,
-            "name": tree.name,
-            "nodes": sorted([node.id, [float(v) for v in node.position]] for node in tree.nodes),
-            "edges": sorted(sorted([a.id, b.id]) for a, b in tree.edges),
-        })
+        trees.append(
+            {
+                "id": tree.id,
+                "name": tree.name,
+                "nodes": sorted([node.id, [float(v) for v in node.position]] for node in tree.nodes),
+                "edges": sorted(sorted([a.id, b.id]) for a, b in tree.edges),
+            }
+        )
     return sorted(trees, key=lambda t: t["id"])
 
 
@@ -44,12 +46,17 @@ def open_dataset(url: str, out_dir: str) -> dict:
             data = layer.get_mag(mag).read()
             file = out / f"{name}-{mag.to_layer_name()}.npy"
             np.save(file, data)
-            mags[mag.to_layer_name()] = {"file": str(file), "shape": list(data.shape), "dtype": str(data.dtype)}
+            mags[mag.to_layer_name()] = {
+                "file": str(file),
+                "shape": list(data.shape),
+                "dtype": str(data.dtype),
+            }
         bbox = layer.bounding_box
         layers[name] = {
             "category": layer.category,
             "dtype": str(layer.dtype_per_channel),
-            "topLeft": list(bbox.topleft.to_tuple()), "size": list(bbox.size.to_tuple()),
+            "topLeft": list(bbox.topleft.to_tuple()),
+            "size": list(bbox.size.to_tuple()),
             "mags": mags,
         }
     return {"datasetId": ds.dataset_id, "name": ds.name, "voxelSize": list(ds.voxel_size), "layers": layers}
@@ -76,8 +83,9 @@ def upload_annotation(spec_json: str) -> dict:
     """Builds an annotation from {name, datasetId, datasetName, voxelSize, trees:[{name, nodes:[[x,y,z]…],
     edges:[[i,j]…]}]} (edges index into that tree's node list) and uploads it with the context's token."""
     spec = json.loads(spec_json)
-    annotation = wk.Annotation(name=spec["name"], dataset_name=spec["datasetName"],
-                               voxel_size=tuple(spec["voxelSize"]))
+    annotation = wk.Annotation(
+        name=spec["name"], dataset_name=spec["datasetName"], voxel_size=tuple(spec["voxelSize"])
+    )
     annotation.dataset_id = spec["datasetId"]
     for tree_spec in spec["trees"]:
         tree = annotation.skeleton.add_tree(tree_spec["name"])
@@ -102,13 +110,21 @@ def read_annotation_volumes(zip_path: str, boxes_json: str, out_dir: str) -> dic
         files = []
         with annotation.temporary_volume_layer_copy(volume_layer_name=name) as layer:
             for k, box in enumerate(boxes.get(name, [])):
-                data = layer.get_mag(box["mag"]).read(absolute_offset=tuple(box["offset"]), size=tuple(box["size"]))
+                data = layer.get_mag(box["mag"]).read(
+                    absolute_offset=tuple(box["offset"]), size=tuple(box["size"])
+                )
                 file = out / f"{index}-{k}.npy"
                 np.save(file, data)
                 files.append(str(file))
             mags = sorted(m.to_layer_name() for m in layer.mags)
-        layers.append({"name": name, "mags": mags, "files": files,
-                       "segments": {str(i): s.name for i, s in sorted(segments.items())}})
+        layers.append(
+            {
+                "name": name,
+                "mags": mags,
+                "files": files,
+                "segments": {str(i): s.name for i, s in sorted(segments.items())},
+            }
+        )
     return {"layers": layers, "name": annotation.name}
 
 
@@ -117,8 +133,9 @@ def tensorstore_read(array_url: str, out_file: str, zarr_format: str) -> dict:
     import tensorstore as ts
 
     driver = "zarr3" if zarr_format == "3" else "zarr"
-    store = ts.open({"driver": driver, "kvstore": {"driver": "http", "base_url": array_url.rstrip("/") + "/"}},
-                    read=True).result()
+    store = ts.open(
+        {"driver": driver, "kvstore": {"driver": "http", "base_url": array_url.rstrip("/") + "/"}}, read=True
+    ).result()
     data = store.read().result()
     np.save(out_file, data)
     return {"shape": list(data.shape), "dtype": str(data.dtype), "file": out_file}

@@ -19,33 +19,36 @@ T, F = True, False
 # The contract, transcribed from docs/permissions.md for a PRIVATE dataset whose allowed team is "team a1".
 PRIVATE = {
     #                 read list get_link revoke edit change_teams
-    "anonymous":       (F, F, F, F, F, F),
-    "link_valid":      (T, F, F, F, F, F),
-    "link_revoked":    (F, F, F, F, F, F),
-    "link_expired":    (F, F, F, F, F, F),
-    "outsider":        (F, F, F, F, F, F),
-    "member":          (F, F, F, F, F, F),
-    "team_member":     (T, T, T, F, F, F),
-    "team_manager":    (T, T, T, T, T, T),
+    "anonymous": (F, F, F, F, F, F),
+    "link_valid": (T, F, F, F, F, F),
+    "link_revoked": (F, F, F, F, F, F),
+    "link_expired": (F, F, F, F, F, F),
+    "outsider": (F, F, F, F, F, F),
+    "member": (F, F, F, F, F, F),
+    "team_member": (T, T, T, F, F, F),
+    "team_manager": (T, T, T, T, T, T),
     "dataset_manager": (T, T, T, T, T, T),
-    "admin":           (T, T, T, T, T, T),
+    "admin": (T, T, T, T, T, T),
 }
 # The same dataset once public: everyone reads and lists; the link only for members of its organization.
 PUBLIC = {
-    "anonymous":       (T, T, F, F, F, F),
-    "link_valid":      (T, T, F, F, F, F),
-    "link_revoked":    (T, T, F, F, F, F),
-    "link_expired":    (T, T, F, F, F, F),
-    "outsider":        (T, T, F, F, F, F),
-    "member":          (T, T, T, F, F, F),
-    "team_member":     (T, T, T, F, F, F),
-    "team_manager":    (T, T, T, T, T, T),
+    "anonymous": (T, T, F, F, F, F),
+    "link_valid": (T, T, F, F, F, F),
+    "link_revoked": (T, T, F, F, F, F),
+    "link_expired": (T, T, F, F, F, F),
+    "outsider": (T, T, F, F, F, F),
+    "member": (T, T, T, F, F, F),
+    "team_member": (T, T, T, F, F, F),
+    "team_manager": (T, T, T, T, T, T),
     "dataset_manager": (T, T, T, T, T, T),
-    "admin":           (T, T, T, T, T, T),
+    "admin": (T, T, T, T, T, T),
 }
 POLICY_ACTION = {
-    "read": Action.READ, "get_link": Action.GET_SHARING_LINK, "revoke": Action.REVOKE_SHARING_LINK,
-    "edit": Action.EDIT, "change_teams": Action.CHANGE_TEAMS,
+    "read": Action.READ,
+    "get_link": Action.GET_SHARING_LINK,
+    "revoke": Action.REVOKE_SHARING_LINK,
+    "edit": Action.EDIT,
+    "change_teams": Action.CHANGE_TEAMS,
 }
 
 
@@ -95,22 +98,41 @@ def test_http_table(app, session_factory, actor: str, is_public: bool, table: di
     listed_ids = [d["id"] for d in client.get("/api/datasets").json()]
     assert (world.dataset_id in listed_ids) == dict(zip(ACTIONS, table[actor], strict=True))["list"]
     assert client.get(f"{ds}/sharingToken").status_code == expected_status(table, actor, "get_link", 200)
-    assert client.patch(ds, json={"description": "x"}).status_code == expected_status(table, actor, "edit", 200)
+    assert client.patch(ds, json={"description": "x"}).status_code == expected_status(
+        table, actor, "edit", 200
+    )
     teams = [world.accounts.team_ids["a1"]]
-    assert client.patch(f"{ds}/teams", json=teams).status_code == expected_status(table, actor, "change_teams", 200)
+    assert client.patch(f"{ds}/teams", json=teams).status_code == expected_status(
+        table, actor, "change_teams", 200
+    )
     assert client.delete(f"{ds}/sharingToken").status_code == expected_status(table, actor, "revoke", 204)
 
 
 def test_dataset_json_shape(app, session_factory) -> None:
     world = build_dataset_world(session_factory)
     body = client_for(app, world, "team_manager").get(f"/api/datasets/{world.dataset_id}").json()
-    for key in ("id", "name", "displayName", "description", "owningOrganization", "isPublic", "allowedTeams",
-                "isEditable", "dataSource", "dataStore"):
+    for key in (
+        "id",
+        "name",
+        "displayName",
+        "description",
+        "owningOrganization",
+        "isPublic",
+        "allowedTeams",
+        "isEditable",
+        "dataSource",
+        "dataStore",
+    ):
         assert key in body
-    assert body["allowedTeams"] == [{"id": world.accounts.team_ids["a1"], "name": "team a1", "organization": "org-a"}]
+    assert body["allowedTeams"] == [
+        {"id": world.accounts.team_ids["a1"], "name": "team a1", "organization": "org-a"}
+    ]
     assert body["isEditable"] is True and body["owningOrganization"] == "org-a"
     assert body["dataStore"]["url"] == "http://127.0.0.1"
-    assert client_for(app, world, "team_member").get(f"/api/datasets/{world.dataset_id}").json()["isEditable"] is False
+    assert (
+        client_for(app, world, "team_member").get(f"/api/datasets/{world.dataset_id}").json()["isEditable"]
+        is False
+    )
 
 
 def test_dataset_managers_and_admins_never_reach_into_another_organization(app, session_factory) -> None:

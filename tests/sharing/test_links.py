@@ -16,7 +16,9 @@ def anon(app, **params) -> TestClient:  # type: ignore[no-untyped-def]
     return client
 
 
-def test_sharing_token_is_created_once_and_revocation_takes_effect_on_the_next_request(app, session_factory) -> None:
+def test_sharing_token_is_created_once_and_revocation_takes_effect_on_the_next_request(
+    app, session_factory
+) -> None:
     world = build_dataset_world(session_factory)
     member = client_for(app, world, "team_member")
     ds = f"/api/datasets/{world.dataset_id}"
@@ -62,7 +64,10 @@ def test_expired_or_revoked_token_never_blocks_a_user_with_access_of_their_own(a
     # ... and a valid token lets a logged-in outsider read (but not edit).
     outsider = client_for(app, world, "outsider")
     assert outsider.get(ds, params={"token": world.tokens["valid"]}).status_code == 200
-    assert outsider.patch(ds, params={"token": world.tokens["valid"]}, json={"description": "x"}).status_code == 403
+    assert (
+        outsider.patch(ds, params={"token": world.tokens["valid"]}, json={"description": "x"}).status_code
+        == 403
+    )
 
 
 def test_named_links_expire_are_revoked_alone_and_show_their_use(app, session_factory) -> None:
@@ -108,8 +113,13 @@ def test_who_may_not_manage_named_links(app, session_factory) -> None:
     world = build_dataset_world(session_factory)
     ds = f"/api/datasets/{world.dataset_id}"
     link_id = client_for(app, world, "admin").post(f"{ds}/shareLinks", json={"name": "r"}).json()["id"]
-    for actor, status in (("anonymous", 404), ("link_valid", 401), ("outsider", 404), ("member", 404),
-                          ("team_member", 403)):
+    for actor, status in (
+        ("anonymous", 404),
+        ("link_valid", 401),
+        ("outsider", 404),
+        ("member", 404),
+        ("team_member", 403),
+    ):
         client = client_for(app, world, actor)
         assert client.post(f"{ds}/shareLinks", json={"name": "mine"}).status_code == status, actor
         assert client.get(f"{ds}/shareLinks").status_code == status, actor
@@ -140,7 +150,8 @@ def test_gallery_lists_exactly_the_public_datasets_for_everyone(app, session_fac
     admin.patch(ds, json={"isPublic": True, "displayName": "Fly brain", "description": "TEMCA2"})
     gallery = anon(app).get("/api/spotlight").json()
     assert [(g["id"], g["displayName"], g["description"]) for g in gallery] == [
-        (world.dataset_id, "Fly brain", "TEMCA2")]
+        (world.dataset_id, "Fly brain", "TEMCA2")
+    ]
     assert client_for(app, world, "outsider").get("/api/spotlight").json() == gallery
     assert anon(app).get(ds).status_code == 200
     admin.patch(ds, json={"isPublic": False})
@@ -179,7 +190,9 @@ def test_guessing_tokens_is_rate_limited(app, session_factory) -> None:
     assert anon(app, token=world.tokens["valid"]).get(ds).status_code == 200
 
 
-def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(app, session_factory, monkeypatch) -> None:
+def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(
+    app, session_factory, monkeypatch
+) -> None:
     """The data routes check access on the event loop (SQLite); the guess count is a write, which may wait
     for another process's lock, so it must happen in a worker thread, and still count."""
     import asyncio
@@ -207,7 +220,10 @@ def test_guesses_on_the_data_path_count_and_are_written_off_the_event_loop(app, 
     assert anon(app).get(f"/data/s/{guess}/zarr/{world.dataset_id}/zarr.json").status_code == 429
     assert written_on_loop == [False] * 30  # past the limit, guesses are no longer written at all
     valid = world.tokens["valid"]
-    assert anon(app).get(f"/data/s/{valid}/zarr/{world.dataset_id}/datasource-properties.json").status_code == 200
+    assert (
+        anon(app).get(f"/data/s/{valid}/zarr/{world.dataset_id}/datasource-properties.json").status_code
+        == 200
+    )
 
 
 def test_tokens_never_appear_in_logs(app, session_factory, caplog) -> None:

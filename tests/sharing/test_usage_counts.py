@@ -65,7 +65,10 @@ def test_an_older_write_never_moves_last_use_back_nor_first_use_forward(session_
     with transaction(session_factory) as session:
         token = add_link(session, world.dataset_id, world.accounts.org_ids["a"], "valid")
     link_id = link_id_of(session_factory, token)
-    late, early = UsageRecorder(session_factory, flush_seconds=60), UsageRecorder(session_factory, flush_seconds=60)
+    late, early = (
+        UsageRecorder(session_factory, flush_seconds=60),
+        UsageRecorder(session_factory, flush_seconds=60),
+    )
     late.record(link_id)
     late.flush()
     written = usage_of(session_factory, link_id)

@@ -30,7 +30,11 @@ class DatasetWorld:
 
 def register_dataset(session: Session, org_id: str, name: str, **kwargs) -> str:  # type: ignore[no-untyped-def]
     dataset = datasets.register(
-        session=session, actor=SYSTEM, organization_id=org_id, name=name, location="/nowhere",
+        session=session,
+        actor=SYSTEM,
+        organization_id=org_id,
+        name=name,
+        location="/nowhere",
         data_source=dict(DATA_SOURCE, id={"name": name, "team": "org"}),
     )
     for key, value in kwargs.items():
@@ -42,12 +46,19 @@ def register_dataset(session: Session, org_id: str, name: str, **kwargs) -> str:
 def add_link(session: Session, dataset_id: str, org_id: str, state: str) -> str:
     token = new_secret_token()
     now = utcnow()
-    session.add(ShareLink(
-        object_kind="dataset", object_id=dataset_id, organization_id=org_id, name=state,
-        is_default=state == "valid", token=token, token_digest=token_digest(token),
-        revoked_at=now if state == "revoked" else None,
-        expires_at=now - timedelta(minutes=1) if state == "expired" else now + timedelta(days=1),
-    ))
+    session.add(
+        ShareLink(
+            object_kind="dataset",
+            object_id=dataset_id,
+            organization_id=org_id,
+            name=state,
+            is_default=state == "valid",
+            token=token,
+            token_digest=token_digest(token),
+            revoked_at=now if state == "revoked" else None,
+            expires_at=now - timedelta(minutes=1) if state == "expired" else now + timedelta(days=1),
+        )
+    )
     return token
 
 
@@ -58,19 +69,33 @@ def build_dataset_world(factory: sessionmaker[Session], *, is_public: bool = Fal
         datasets.set_allowed_teams(
             session=session, actor=SYSTEM, dataset_id=dataset_id, team_ids=[world.team_ids["a1"]]
         )
-        tokens = {state: add_link(session, dataset_id, world.org_ids["a"], state)
-                  for state in ("valid", "revoked", "expired")}
+        tokens = {
+            state: add_link(session, dataset_id, world.org_ids["a"], state)
+            for state in ("valid", "revoked", "expired")
+        }
     return DatasetWorld(accounts=world, dataset_id=dataset_id, tokens=tokens)
 
 
 # Actor names used by the table tests, mapped to how an HTTP client of theirs is made.
 ACTORS = (
-    "anonymous", "link_valid", "link_revoked", "link_expired", "outsider", "member", "team_member",
-    "team_manager", "dataset_manager", "admin",
+    "anonymous",
+    "link_valid",
+    "link_revoked",
+    "link_expired",
+    "outsider",
+    "member",
+    "team_member",
+    "team_manager",
+    "dataset_manager",
+    "admin",
 )
 USER_OF_ACTOR = {
-    "outsider": "admin_b", "member": "member_a", "team_member": "team_a", "team_manager": "tm_a",
-    "dataset_manager": "dsm_a", "admin": "admin_a",
+    "outsider": "admin_b",
+    "member": "member_a",
+    "team_member": "team_a",
+    "team_manager": "tm_a",
+    "dataset_manager": "dsm_a",
+    "admin": "admin_a",
 }
 
 

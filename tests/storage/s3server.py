@@ -26,8 +26,12 @@ def running_s3() -> Iterator[dict[str, Any]]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
+    options = {
+        "endpoint_url": f"http://127.0.0.1:{port}",
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
     try:
         request = urllib.request.Request(f"{options['endpoint_url']}/{BUCKET}", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
@@ -41,7 +45,10 @@ def upload_dir(options: dict[str, Any], local: Path, prefix: str) -> str:
     import s3fs
 
     fs = s3fs.S3FileSystem(**options, skip_instance_cache=True)
-    files = {f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}": path.read_bytes()
-             for path in Path(local).rglob("*") if path.is_file()}
+    files = {
+        f"{BUCKET}/{prefix}/{path.relative_to(local).as_posix()}": path.read_bytes()
+        for path in Path(local).rglob("*")
+        if path.is_file()
+    }
     fs.pipe(files)  # s3fs sends these concurrently
     return f"s3://{BUCKET}/{prefix}"

@@ -5,10 +5,26 @@ import pytest
 from voxelhub.storage import InvalidKey, normalize_relative_path, validate_key
 
 
-@pytest.mark.parametrize("key", [
-    "..", "../x", "a/../b", "a/..", "/etc/passwd", "a\\b", "..\\x", "a\x00b", "a//b", "a/", "", "./a",
-    "a/./b", "C:/x", "a\nb",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "..",
+        "../x",
+        "a/../b",
+        "a/..",
+        "/etc/passwd",
+        "a\\b",
+        "..\\x",
+        "a\x00b",
+        "a//b",
+        "a/",
+        "",
+        "./a",
+        "a/./b",
+        "C:/x",
+        "a\nb",
+    ],
+)
 def test_unsafe_keys_are_refused(key: str) -> None:
     with pytest.raises(InvalidKey):
         validate_key(key)

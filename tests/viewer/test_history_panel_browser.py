@@ -18,8 +18,10 @@ pytestmark = needs_chromium
 
 def _paint(api, annotation_id: str, version: int, value: int) -> None:  # type: ignore[no-untyped-def]
     data = base64.b64encode(np.full((32,) * 3, value, dtype="<u4").tobytes(order="F")).decode()
-    answer = api.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets", json={
-        "version": version, "buckets": [{"mag": [1, 1, 1], "position": [0, 0, 0], "data": data}]})
+    answer = api.post(
+        f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+        json={"version": version, "buckets": [{"mag": [1, 1, 1], "position": [0, 0, 0], "data": data}]},
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -28,7 +30,10 @@ def test_history_panel_lists_versions_and_restores_one(settings, session_factory
     with running_server(settings) as base:
         owner = _api_as(base, world.accounts.users["admin_a"])
         annotation_id = _new_annotation(owner, world, "With history")
-        assert owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "Volume"}).status_code == 201
+        assert (
+            owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "Volume"}).status_code
+            == 201
+        )
         _paint(owner, annotation_id, 0, 7)
         _paint(owner, annotation_id, 1, 8)
         context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}")
@@ -36,10 +41,14 @@ def test_history_panel_lists_versions_and_restores_one(settings, session_factory
         lines = page.locator("#history-list li span").all_inner_texts()
         assert [line.split(" · ")[0] for line in lines] == ["v2", "v1", "v0"]
         assert lines[0].endswith("volume paint")
-        assert page.locator("#history-list li[data-version='2'] button").count() == 0  # the newest: nothing to restore
+        assert (
+            page.locator("#history-list li[data-version='2'] button").count() == 0
+        )  # the newest: nothing to restore
         # Preview: version 1 as it was saved, read only, its volume buckets asked for at that version.
         bucket_urls: list[str] = []
-        page.on("request", lambda request: bucket_urls.append(request.url) if "/buckets" in request.url else None)
+        page.on(
+            "request", lambda request: bucket_urls.append(request.url) if "/buckets" in request.url else None
+        )
         with page.expect_navigation():
             page.click("#history-list li[data-version='1'] a")
         page.wait_for_selector("#version-preview")

@@ -165,7 +165,7 @@ def test_link_holder_views_moves_and_shares_the_spot(settings, session_factory, 
         _shot(page, "04-malformed-hash-fallback")
 
         # The JSON form of the hash is read too.
-        page.goto(f'{view}#%7B%22position%22%3A%5B10%2C20%2C30%5D%2C%22mode%22%3A0%2C%22zoomStep%22%3A2%7D')
+        page.goto(f"{view}#%7B%22position%22%3A%5B10%2C20%2C30%5D%2C%22mode%22%3A0%2C%22zoomStep%22%3A2%7D")
         _wait_loaded(page)
         assert page.input_value("#vx-position") == "10, 20, 30"
         assert _hash(page).startswith("#10,20,30,0,2")
@@ -187,19 +187,33 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
         assert created.status_code == 201, created.text
         annotation_id = created.json()["id"]
         version = created.json()["version"]
-        actions = [{"name": "createTree", "value": {"id": 1, "name": "axon", "color": [1, 0.6, 0.1, 1],
-                                                  "comments": [], "branchPoints": []}}]
+        actions = [
+            {
+                "name": "createTree",
+                "value": {
+                    "id": 1,
+                    "name": "axon",
+                    "color": [1, 0.6, 0.1, 1],
+                    "comments": [],
+                    "branchPoints": [],
+                },
+            }
+        ]
         for i, (x, y, z) in enumerate([(30, 40, 20), (50, 60, 21), (70, 70, 22), (90, 60, 24)], start=1):
             actions.append({"name": "createNode", "value": {"id": i, "treeId": 1, "position": [x, y, z]}})
             if i > 1:
                 actions.append({"name": "createEdge", "value": {"treeId": 1, "source": i - 1, "target": i}})
         actions.append({"name": "updateActiveNode", "value": {"activeNode": 4}})
-        answer = owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": version, "actions": actions})
+        answer = owner.post(
+            f"/api/annotations/{annotation_id}/updates", json={"version": version, "actions": actions}
+        )
         assert answer.status_code == 200, answer.text
         owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
 
         # The owner edits: the skeleton tool adds a node linked to the active one, saved through the API.
-        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#60,60,21,0,0.4")
+        context, page, errors = _owner_page(
+            browser, base, world, f"/annotations/{annotation_id}#60,60,21,0,0.4"
+        )
         page.wait_for_selector("#tool-skeleton[aria-pressed=true]")
         assert page.locator("#read-only").count() == 0
         assert "4 nodes" in page.text_content("#tree-list")
@@ -218,7 +232,9 @@ def test_annotation_editing_read_only_and_copy(settings, session_factory, browse
         # Someone else saved meanwhile: the next save gets 409 and the page reloads the skeleton.
         current = owner.get(f"/api/annotations/{annotation_id}/info").json()["version"]
         other_edit = [{"name": "createNode", "value": {"id": 100, "treeId": 1, "position": [64, 64, 21]}}]
-        owner.post(f"/api/annotations/{annotation_id}/updates", json={"version": current, "actions": other_edit}).raise_for_status()
+        owner.post(
+            f"/api/annotations/{annotation_id}/updates", json={"version": current, "actions": other_edit}
+        ).raise_for_status()
         page.mouse.click(xy["x"] + xy["width"] / 2 - 40, xy["y"] + xy["height"] / 2 - 40)
         page.wait_for_selector("#save-status[data-kind=warn]")
         _wait_for(page, lambda: "6 nodes" in (page.text_content("#tree-list") or ""), "the reloaded skeleton")
@@ -267,10 +283,13 @@ def _new_annotation(owner: httpx.Client, world, name: str) -> str:  # type: igno
     return str(created.json()["id"])
 
 
-def _painted(api: httpx.Client, annotation_id: str, mag: list[int], bucket: list[int],
-             layer: str = "Volume") -> np.ndarray:
+def _painted(
+    api: httpx.Client, annotation_id: str, mag: list[int], bucket: list[int], layer: str = "Volume"
+) -> np.ndarray:
     """One bucket of one of the annotation's volume layers as the server has it, indexed [x, y, z]."""
-    answer = api.post(f"/data/annotations/{annotation_id}/layers/{layer}/buckets", json={"mag": mag, "buckets": [bucket]})
+    answer = api.post(
+        f"/data/annotations/{annotation_id}/layers/{layer}/buckets", json={"mag": mag, "buckets": [bucket]}
+    )
     assert answer.status_code == 200, answer.text
     return np.frombuffer(answer.content, dtype="<u4").reshape((32, 32, 32), order="F")
 
@@ -313,7 +332,9 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
 
         # The owner has no volume layer yet: "Add volume layer" adds one, shown instead of the dataset's
         # segmentation (its fallback), and the brush becomes the tool.
-        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25")
+        context, page, errors = _owner_page(
+            browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25"
+        )
         assert page.locator("#tool-brush").count() == 0
         page.click("#add-volume")
         page.wait_for_selector("#tool-brush[aria-pressed=true]")
@@ -321,7 +342,9 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         assert page.is_checked('input[data-layer-toggle="volume:Volume"]')
         assert not page.is_checked('input[data-layer-toggle="segmentation"]')
         _wait_loaded(page)
-        largest = owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]["largestSegmentId"]
+        largest = owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0][
+            "largestSegmentId"
+        ]
         page.click("#new-segment")
         segment = largest + 1
         assert page.input_value("#segment-id") == str(segment)
@@ -337,10 +360,16 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
             assert painted[x - 64, y - 64, 20] == segment, (x, y)
         for x, y, z in [(70, 71, 20), (80, 64, 20), (70, 64, 21), (70, 64, 19)]:
             assert painted[x - 64, y - 64, z] != segment, (x, y, z)
-        assert painted[70 - 64, 71 - 64, 20] != 0  # beside the paint: the dataset's segmentation (the fallback)
+        assert (
+            painted[70 - 64, 71 - 64, 20] != 0
+        )  # beside the paint: the dataset's segmentation (the fallback)
         # A click on YZ paints a disc in that plane: across z and y, at the slice x=64.
         _drag(page, "yz", (2, 2), (2, 2))
-        _wait_for(page, lambda: _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])[0, 0, 23] == segment, "the YZ disc")
+        _wait_for(
+            page,
+            lambda: _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])[0, 0, 23] == segment,
+            "the YZ disc",
+        )
         painted = _painted(owner, annotation_id, [1, 1, 1], [2, 2, 0])
         assert painted[0, 2, 22] == segment and painted[1, 0, 23] != segment
         # The server recomputed mag 2 there, and the zoomed-out page shows it (its cached mag-2 bucket was dropped).
@@ -357,6 +386,7 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         name = page.locator(f'#segment-list li[data-segment-id="{segment}"] input')
         name.fill("Bouton")
         name.press("Enter")
+
         def renamed() -> bool:
             layer = owner.get(f"/api/annotations/{annotation_id}/info").json()["volumeLayers"][0]
             return any(s["id"] == segment and s["name"] == "Bouton" for s in layer["segments"])
@@ -368,9 +398,15 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         version = owner.get(f"/api/annotations/{annotation_id}/info").json()["version"]
         other = np.zeros((32, 32, 32), dtype="<u4")
         other[:, :, 20] = 7777
-        bucket = {"mag": [1, 1, 1], "position": [1, 2, 0], "data": base64.b64encode(other.tobytes(order="F")).decode()}
-        owner.post(f"/api/annotations/{annotation_id}/layers/Volume/buckets",
-                   json={"version": version, "buckets": [bucket]}).raise_for_status()
+        bucket = {
+            "mag": [1, 1, 1],
+            "position": [1, 2, 0],
+            "data": base64.b64encode(other.tobytes(order="F")).decode(),
+        }
+        owner.post(
+            f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+            json={"version": version, "buckets": [bucket]},
+        ).raise_for_status()
         _go(page, "#64,80,20,0,0.25")
         _drag(page, "xy", (2, 2), (2, 30))
         page.wait_for_selector("#save-status[data-kind=warn]")
@@ -400,7 +436,9 @@ def test_volume_brush_paints_saves_and_reloads(settings, session_factory, browse
         assert page.locator("#tool-brush, #add-volume, #segment-list input").count() == 0
         assert "Bouton" in page.text_content(f'#segment-list li[data-segment-id="{segment}"]')
         assert f"Volume: segment {segment}" in _hover_text(page, (2, 2))
-        volume_requests = [r for r in requests if f"/data/annotations/{annotation_id}/layers/Volume/buckets" in r]
+        volume_requests = [
+            r for r in requests if f"/data/annotations/{annotation_id}/layers/Volume/buckets" in r
+        ]
         assert volume_requests and all(f"token={world.token}" in r for r in volume_requests)
         _shot(page, "11-volume-read-only")
         context.close()
@@ -418,13 +456,20 @@ def test_volume_brush_paints_the_chosen_layer(settings, session_factory, browser
         largest = added.json()["largestSegmentId"]
         # The second layer already has a segment beyond the dataset's largest id, so its next free id differs.
         earlier = largest + 50
-        owner.put(f"/api/annotations/{annotation_id}/layers/Second/segments",
-                  json=[{"id": earlier, "name": "Earlier", "anchorPosition": [10, 10, 10]}]).raise_for_status()
+        owner.put(
+            f"/api/annotations/{annotation_id}/layers/Second/segments",
+            json=[{"id": earlier, "name": "Earlier", "anchorPosition": [10, 10, 10]}],
+        ).raise_for_status()
 
-        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25")
+        context, page, errors = _owner_page(
+            browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.25"
+        )
         page.click("#tool-brush")
         page.wait_for_selector("#brush-layer")
-        assert page.eval_on_selector_all("#brush-layer option", "(os) => os.map((o) => o.value)") == ["Volume", "Second"]
+        assert page.eval_on_selector_all("#brush-layer option", "(os) => os.map((o) => o.value)") == [
+            "Volume",
+            "Second",
+        ]
         assert page.input_value("#brush-layer") == "Volume"
         page.select_option("#brush-layer", "Second")
         assert "brush" in page.text_content("#segment-list .active .vx-subhead")
@@ -450,9 +495,14 @@ def test_volume_brush_paints_the_chosen_layer(settings, session_factory, browser
             assert second[x - 64, y - 64, 20] == segment, (x, y)
             assert first[x - 64, y - 64, 20] != segment, (x, y)
         page.wait_for_selector(f'#segment-list ul[data-volume="Second"] li[data-segment-id="{segment}"]')
-        _wait_for(page, lambda: segment in _segment_ids(owner, annotation_id, "Second"), "the new segment saved")
+        _wait_for(
+            page, lambda: segment in _segment_ids(owner, annotation_id, "Second"), "the new segment saved"
+        )
         assert segment not in _segment_ids(owner, annotation_id, "Volume")
-        assert page.locator(f'#segment-list ul[data-volume="Volume"] li[data-segment-id="{segment}"]').count() == 0
+        assert (
+            page.locator(f'#segment-list ul[data-volume="Volume"] li[data-segment-id="{segment}"]').count()
+            == 0
+        )
         _shot(page, "12-volume-second-layer")
         context.close()
         assert errors == []
@@ -494,7 +544,9 @@ def test_create_annotation_from_the_dataset_page(settings, session_factory, brow
         holder.close()
 
 
-def test_owner_shares_renames_and_downloads_the_annotation(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_owner_shares_renames_and_downloads_the_annotation(
+    settings, session_factory, browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     """The owner's Share dialog (visibility, teams, the sharing link), Rename and Download; another member of the
     organization gets neither Share nor Rename."""
     world = build_viewer_world(session_factory, tmp_path)
@@ -503,7 +555,9 @@ def test_owner_shares_renames_and_downloads_the_annotation(settings, session_fac
         owner = _api_as(base, world.accounts.users["admin_a"])
         annotation_id = _new_annotation(owner, world, "Shared axon")
         info_url = f"/api/annotations/{annotation_id}/info"
-        context, page, errors = _owner_page(browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.5")
+        context, page, errors = _owner_page(
+            browser, base, world, f"/annotations/{annotation_id}#64,64,20,0,0.5"
+        )
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
 
         # Share: Internal to start with; the owner makes it public and shares it with team a1.
@@ -547,10 +601,17 @@ def test_owner_shares_renames_and_downloads_the_annotation(settings, session_fac
         page.keyboard.press("Escape")
         page.wait_for_selector("#share-dialog", state="hidden")
         page.click("#share-button")
-        _wait_for(page, lambda: "Save adds one" in (page.text_content("#share-url-hint") or ""), "the missing-link hint")
+        _wait_for(
+            page,
+            lambda: "Save adds one" in (page.text_content("#share-url-hint") or ""),
+            "the missing-link hint",
+        )
         assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
-        assert not [link for link in owner.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()
-                    if link["isDefault"] and link["status"] == "active"]
+        assert not [
+            link
+            for link in owner.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()
+            if link["isDefault"] and link["status"] == "active"
+        ]
         page.click("#share-save")
         _wait_for(page, lambda: "?token=" in page.input_value("#share-url"), "the new link")
         new_token = owner.get(sharing_token).json()["sharingToken"]
@@ -563,7 +624,9 @@ def test_owner_shares_renames_and_downloads_the_annotation(settings, session_fac
         page.click("#share-save")
         page.wait_for_selector("#share-status[data-kind=error]")
         assert "only teams of the owner's organization" in page.text_content("#share-status")
-        _wait_for(page, lambda: not page.is_checked(f"#share-dialog input[name=team][value='{gone}']"), "the reset")
+        _wait_for(
+            page, lambda: not page.is_checked(f"#share-dialog input[name=team][value='{gone}']"), "the reset"
+        )
         assert [t["id"] for t in owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json()] == [team]
         errors[:] = [e for e in errors if "status of 400 (Bad Request)" not in e]
 

@@ -35,7 +35,8 @@ def build_viewer_world(factory: sessionmaker[Session], tmp_path: Path) -> Viewer
     folder = build_synthetic(tmp_path / "synthetic", size=SIZE)
     dataset_id = register_folder(factory, accounts.org_ids["a"], folder, name="synthetic")
     with transaction(factory) as session:
-        datasets.set_allowed_teams(session=session, actor=SYSTEM, dataset_id=dataset_id,
-                                   team_ids=[accounts.team_ids["a1"]])
+        datasets.set_allowed_teams(
+            session=session, actor=SYSTEM, dataset_id=dataset_id, team_ids=[accounts.team_ids["a1"]]
+        )
         token = add_link(session, dataset_id, accounts.org_ids["a"], "valid")
     return ViewerWorld(accounts=accounts, dataset_id=dataset_id, token=token, folder=folder)

@@ -13,12 +13,23 @@ from voxelhub.db import transaction
 def layered_source(name: str) -> dict[str, Any]:
     box = {"topLeft": [0, 0, 0], "width": 512, "height": 256, "depth": 64}
     return dict(
-        DATA_SOURCE, id={"name": name, "team": "org-a"},
+        DATA_SOURCE,
+        id={"name": name, "team": "org-a"},
         dataLayers=[
-            {"name": "color", "category": "color", "elementClass": "uint8", "boundingBox": box,
-             "mags": [{"mag": [1, 1, 1]}, {"mag": [2, 2, 1]}]},
-            {"name": "segmentation", "category": "segmentation", "elementClass": "uint32", "boundingBox": box,
-             "mags": [{"mag": [1, 1, 1]}]},
+            {
+                "name": "color",
+                "category": "color",
+                "elementClass": "uint8",
+                "boundingBox": box,
+                "mags": [{"mag": [1, 1, 1]}, {"mag": [2, 2, 1]}],
+            },
+            {
+                "name": "segmentation",
+                "category": "segmentation",
+                "elementClass": "uint32",
+                "boundingBox": box,
+                "mags": [{"mag": [1, 1, 1]}],
+            },
         ],
     )
 

@@ -13,8 +13,13 @@ from tests.factories import logged_in_client
 from tests.sharing.world import add_link
 from voxelhub.db import transaction
 
-OWNER_ONLY = ('id="share-button"', 'id="share-dialog"', 'id="rename-button"', 'id="rename-form"',
-              "/viewer/annotation_actions.js")
+OWNER_ONLY = (
+    'id="share-button"',
+    'id="share-dialog"',
+    'id="rename-button"',
+    'id="rename-form"',
+    "/viewer/annotation_actions.js",
+)
 # Who reads which annotation, by visibility (the owner is team_a, a member of team a1).
 READERS = {
     "owner": ("Private", "Internal", "Public"),
@@ -24,7 +29,13 @@ READERS = {
     "outsider": ("Public",),
     "anonymous": ("Public",),
 }
-USER = {"owner": "team_a", "admin": "admin_a", "team_manager": "tm_a", "member": "member_a", "outsider": "admin_b"}
+USER = {
+    "owner": "team_a",
+    "admin": "admin_a",
+    "team_manager": "tm_a",
+    "member": "member_a",
+    "outsider": "admin_b",
+}
 
 
 def _client(app, world: AnnotationWorld, name: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -46,7 +57,9 @@ def test_share_and_rename_for_the_owner_only_download_for_every_reader(
         assert page.status_code == 200, (name, visibility)
         for control in OWNER_ONLY:
             assert (control in page.text) == (name == "owner"), (name, visibility, control)
-        assert f'id="download-annotation" href="/api/annotations/{annotation_id}/download" download' in page.text
+        assert (
+            f'id="download-annotation" href="/api/annotations/{annotation_id}/download" download' in page.text
+        )
         assert re.search(r'id="visibility-badge">\s*' + visibility, page.text)
 
 
@@ -54,12 +67,13 @@ def test_owners_share_dialog_shows_the_state_and_the_orgs_teams(app, session_fac
     world = build_annotation_world(session_factory)
     owner = _client(app, world, "owner")
     page = owner.get(f"/annotations/{world.annotation_ids['Internal']}").text
-    assert re.search(r'value="Internal" checked', page) and not re.search(r'value="(Private|Public)" checked', page)
+    assert re.search(r'value="Internal" checked', page) and not re.search(
+        r'value="(Private|Public)" checked', page
+    )
     teams = dict(re.findall(r'name="team" value="([0-9a-f]+)"( checked)?', page))
     ids = world.accounts.team_ids
     assert teams == {ids["a1"]: "", ids["a2"]: " checked"}  # the owner's organization's teams only; a2 shared
-    for explanation in ("Only you", "Every logged-in member of your organization",
-                        "Anyone with the link"):
+    for explanation in ("Only you", "Every logged-in member of your organization", "Anyone with the link"):
         assert explanation in page
     private = owner.get(f"/annotations/{world.annotation_ids['Private']}").text
     assert re.search(r'value="Private" checked', private) and " checked> team" not in private

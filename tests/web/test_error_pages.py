@@ -21,8 +21,13 @@ def test_unknown_page_addresses_answer_an_html_404_with_a_way_home_and_to_log_in
 
 
 def test_api_and_data_keep_their_json_404(client) -> None:
-    for path in ("/api/no-such-route", "/data/no-such-route", "/api", "/data/datasets/x/layers/y/data?mag=1-1-1&x=0&y=0&z=0&width=1&height=1&depth=1",
-                 "/api/v9/no-such-route"):
+    for path in (
+        "/api/no-such-route",
+        "/data/no-such-route",
+        "/api",
+        "/data/datasets/x/layers/y/data?mag=1-1-1&x=0&y=0&z=0&width=1&height=1&depth=1",
+        "/api/v9/no-such-route",
+    ):
         answer = client.get(path)
         assert answer.status_code == 404, path
         assert answer.json() == {"error": NOT_FOUND_MESSAGE}, path
@@ -82,7 +87,9 @@ def test_an_unknown_token_gets_the_plain_not_found_page(app, session_factory) ->
     missing = client.get("/datasets/fly-brain-000000000000000000000000/view")
     assert unknown.status_code == missing.status_code == 404
     assert "revoked" not in unknown.text and "expired" not in unknown.text
-    assert unknown.text.replace(world.dataset_id, "ID") == missing.text.replace("000000000000000000000000", "ID")
+    assert unknown.text.replace(world.dataset_id, "ID") == missing.text.replace(
+        "000000000000000000000000", "ID"
+    )
 
 
 def test_a_revoked_link_reads_the_same_on_a_hidden_and_a_missing_dataset(app, session_factory) -> None:
@@ -90,7 +97,9 @@ def test_a_revoked_link_reads_the_same_on_a_hidden_and_a_missing_dataset(app, se
     client = TestClient(app)
     hidden = _view(client, world.dataset_id, world.tokens["revoked"])
     missing = _view(client, "000000000000000000000000", world.tokens["revoked"])
-    assert hidden.text.replace(world.dataset_id, "ID") == missing.text.replace("000000000000000000000000", "ID")
+    assert hidden.text.replace(world.dataset_id, "ID") == missing.text.replace(
+        "000000000000000000000000", "ID"
+    )
 
 
 def test_past_the_guess_limit_a_page_answers_429(app, session_factory, settings) -> None:

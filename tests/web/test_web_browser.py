@@ -40,8 +40,13 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
     world = world_with_layers(session_factory)
     second_id = add_dataset(session_factory, world.accounts.org_ids["a"], "mouse-cortex")
     with transaction(session_factory) as session:  # metadata is all the dashboard lists
-        annotations.create(session=session, actor=world.accounts.actor(session, "admin_a"), dataset_id=world.dataset_id,
-                           name="Traced neuron 1", layers=["skeleton"])
+        annotations.create(
+            session=session,
+            actor=world.accounts.actor(session, "admin_a"),
+            dataset_id=world.dataset_id,
+            name="Traced neuron 1",
+            layers=["skeleton"],
+        )
     email = world.accounts.users["admin_a"]
     dataset_id = world.dataset_id
     with running_server(settings) as base:
@@ -52,8 +57,14 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         # Failed loads are expected here (the wrong password's 401, thumbnails the server cannot draw yet).
-        page.on("console", lambda m: errors.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
         page.on("dialog", lambda dialog: dialog.accept())
 
         # A private dataset is not in the gallery.
@@ -76,7 +87,10 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         _shot(page, "03-dashboard")
         page.click("#tab-own")
         page.wait_for_selector("#panel-own:not([hidden]) >> text=Traced neuron 1")
-        assert page.locator("#panel-own .annotation-list a >> text=fly-brain").get_attribute("href") == f"/datasets/fly-brain-{dataset_id}/view"
+        assert (
+            page.locator("#panel-own .annotation-list a >> text=fly-brain").get_attribute("href")
+            == f"/datasets/fly-brain-{dataset_id}/view"
+        )
         _shot(page, "03b-dashboard-annotations")
         page.click("#tab-shared")
         page.wait_for_selector("#panel-shared:not([hidden]) .empty:not(.loading)")
@@ -89,12 +103,15 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         page.wait_for_selector("#links-table tbody tr[data-link-id]")
         _shot(page, "04-settings")
         token = api.get(f"/api/datasets/{dataset_id}/sharingToken").json()["sharingToken"]
-        assert page.input_value("#sharing-link") == f"{base}/datasets/fly-brain-{dataset_id}/view?token={token}"
+        assert (
+            page.input_value("#sharing-link") == f"{base}/datasets/fly-brain-{dataset_id}/view?token={token}"
+        )
         zarr = f"{base}/data/s/{token}/zarr/{dataset_id}/"
         assert page.input_value("#zarr-url") == zarr
         state = json.loads(unquote(page.get_attribute("#neuroglancer-link", "href").split("#!", 1)[1]))
         assert state["layers"] == [
-            {"type": "image", "source": f"zarr://{zarr}{name}/", "name": name} for name in ("color", "segmentation")
+            {"type": "image", "source": f"zarr://{zarr}{name}/", "name": name}
+            for name in ("color", "segmentation")
         ]
 
         # Copy the sharing link.
@@ -111,15 +128,23 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         dataset = api.get(f"/api/datasets/{dataset_id}").json()
         assert dataset["isPublic"] is True and dataset["displayName"] == "Fly brain (FAFB)"
         assert page.text_content("#crumb-dataset") == "Fly brain (FAFB)"  # issue 16: the breadcrumb follows
-        assert {t["id"] for t in dataset["allowedTeams"]} == {world.accounts.team_ids[t] for t in ("a1", "a2")}
+        assert {t["id"] for t in dataset["allowedTeams"]} == {
+            world.accounts.team_ids[t] for t in ("a1", "a2")
+        }
 
         # A named link with an expiry date.
         page.fill("#link-name", "Reviewer 2")
         page.fill("#link-expiry", "2099-12-31")
         page.click("#link-form button[type=submit]")
         page.wait_for_selector("#links-table >> text=Reviewer 2")
-        named = [link for link in api.get(f"/api/datasets/{dataset_id}/shareLinks").json() if link["name"] == "Reviewer 2"]
-        assert len(named) == 1 and named[0]["expiresAt"].startswith(("2099-12-31", "2100-01-01"))  # end of the local day
+        named = [
+            link
+            for link in api.get(f"/api/datasets/{dataset_id}/shareLinks").json()
+            if link["name"] == "Reviewer 2"
+        ]
+        assert len(named) == 1 and named[0]["expiresAt"].startswith(
+            ("2099-12-31", "2100-01-01")
+        )  # end of the local day
 
         # Revoke the sharing link: the old token stops working at once.
         page.click("#revoke-sharing-link")
@@ -187,7 +212,10 @@ def test_error_pages_and_link_holder_view(settings, session_factory, browser) ->
         _shot(page, "10-settings-401")
         assert page.goto(settings_path).status == 404
         # A revoked link shows nothing.
-        assert page.goto(f"/datasets/fly-brain-{world.dataset_id}/view?token={world.tokens['revoked']}").status == 404
+        assert (
+            page.goto(f"/datasets/fly-brain-{world.dataset_id}/view?token={world.tokens['revoked']}").status
+            == 404
+        )
 
         # Log in as a team member: may read the dataset, may not edit it.
         page.goto(f"/auth/login?next={settings_path}")
@@ -221,13 +249,16 @@ def _annotation_in_url(url: str) -> str:
 
 def _watch_form(page, form_id: str) -> None:  # type: ignore[no-untyped-def]
     """Records (status text, button disabled) at every change of the form, to see the in-between state."""
-    page.evaluate("""(id) => {
+    page.evaluate(
+        """(id) => {
       const form = document.getElementById(id);
       window.seen = [];
       new MutationObserver(() => window.seen.push([form.querySelector("[role=status]").textContent,
         form.querySelector("button[type=submit]").disabled]))
         .observe(form, { subtree: true, childList: true, characterData: true, attributes: true });
-    }""", form_id)
+    }""",
+        form_id,
+    )
 
 
 def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -238,7 +269,9 @@ def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path
     archive.write_bytes(zip_folder(SIMPLE_ZARR3))
     nml = FIXTURES / "nmls" / "nml_with_small_distance_nodes.nml"  # <experiment name="test_dataset"/>
     nameless = tmp_path / "nameless.nml"
-    nameless.write_text("".join(line for line in nml.read_text().splitlines(keepends=True) if "<experiment" not in line))
+    nameless.write_text(
+        "".join(line for line in nml.read_text().splitlines(keepends=True) if "<experiment" not in line)
+    )
     broken = tmp_path / "truncated.nml"
     lines = nml.read_text().splitlines(keepends=True)
     broken.write_text("".join(lines[: len(lines) // 2]) + '      <node id="99" x="1"')
@@ -296,7 +329,9 @@ def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path
         _watch_form(page, "annotation-upload")
         page.click("#annotation-upload button[type=submit]")
         page.wait_for_selector("#annotation-upload .form-error:not([hidden])")
-        expected = member.post("/api/annotations/upload", files={"file": ("truncated.nml", broken.read_bytes())})
+        expected = member.post(
+            "/api/annotations/upload", files={"file": ("truncated.nml", broken.read_bytes())}
+        )
         assert expected.status_code == 400, expected.text
         message = page.text_content("#annotation-upload .form-error")
         assert expected.json()["error"] in message and "line" in message
@@ -317,6 +352,8 @@ def test_uploads_from_the_dashboard(settings, session_factory, browser, tmp_path
         page.wait_for_url(re.compile(r".*/annotations/[0-9a-f]{24}$"))
         chosen = _annotation_in_url(page.url)
         mine = member.get("/api/annotations/readable", params={"scope": "own"}).json()
-        assert sorted((a["id"], a["datasetId"]) for a in mine) == sorted([(annotation_id, dataset_id), (chosen, dataset_id)])
+        assert sorted((a["id"], a["datasetId"]) for a in mine) == sorted(
+            [(annotation_id, dataset_id), (chosen, dataset_id)]
+        )
         assert errors == []
         context.close()

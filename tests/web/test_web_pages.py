@@ -26,13 +26,29 @@ def _view_url(world) -> str:  # type: ignore[no-untyped-def]
 
 # Settings page of a PRIVATE dataset (team a1 allowed): docs/permissions.md, "Datasets" and "Answers".
 SETTINGS_PRIVATE = {
-    "anonymous": 404, "link_valid": 401, "link_revoked": 404, "link_expired": 404, "outsider": 404,
-    "member": 404, "team_member": 403, "team_manager": 200, "dataset_manager": 200, "admin": 200,
+    "anonymous": 404,
+    "link_valid": 401,
+    "link_revoked": 404,
+    "link_expired": 404,
+    "outsider": 404,
+    "member": 404,
+    "team_member": 403,
+    "team_manager": 200,
+    "dataset_manager": 200,
+    "admin": 200,
 }
 # The same dataset when public: everyone may read it, so non-editors learn only that they may not edit.
 SETTINGS_PUBLIC = {
-    "anonymous": 401, "link_valid": 401, "link_revoked": 401, "link_expired": 401, "outsider": 403,
-    "member": 403, "team_member": 403, "team_manager": 200, "dataset_manager": 200, "admin": 200,
+    "anonymous": 401,
+    "link_valid": 401,
+    "link_revoked": 401,
+    "link_expired": 401,
+    "outsider": 403,
+    "member": 403,
+    "team_member": 403,
+    "team_manager": 200,
+    "dataset_manager": 200,
+    "admin": 200,
 }
 
 
@@ -47,7 +63,9 @@ def test_settings_page_of_private_dataset(app, session_factory, actor: str) -> N
         assert 'id="revoke-sharing-link"' in answer.text
     else:
         assert "Make dataset publicly accessible" not in answer.text
-        assert "fly-brain" not in answer.text.replace(_settings_url(world), "")  # nothing about the dataset leaks
+        assert "fly-brain" not in answer.text.replace(
+            _settings_url(world), ""
+        )  # nothing about the dataset leaks
 
 
 @pytest.mark.parametrize("actor", list(SETTINGS_PUBLIC))
@@ -62,8 +80,16 @@ def test_settings_page_of_public_dataset(app, session_factory, actor: str) -> No
 
 # The view page follows READ: a valid link works for anyone, a revoked or expired one for nobody new.
 VIEW_PRIVATE = {
-    "anonymous": 404, "link_valid": 200, "link_revoked": 404, "link_expired": 404, "outsider": 404,
-    "member": 404, "team_member": 200, "team_manager": 200, "dataset_manager": 200, "admin": 200,
+    "anonymous": 404,
+    "link_valid": 200,
+    "link_revoked": 404,
+    "link_expired": 404,
+    "outsider": 404,
+    "member": 404,
+    "team_member": 200,
+    "team_manager": 200,
+    "dataset_manager": 200,
+    "admin": 200,
 }
 
 
@@ -93,8 +119,10 @@ def test_view_page_passes_the_token_on_to_thumbnails(app, session_factory) -> No
     token = world.tokens["valid"]
     answer = client_for(app, world, "link_valid").get(_view_url(world))
     thumbs = re.findall(r'<img src="([^"]+/thumbnail[^"]*)"', answer.text)
-    assert thumbs == [f"/api/datasets/{world.dataset_id}/layers/{layer}/thumbnail?token={token}"
-                      for layer in ("color", "segmentation")]
+    assert thumbs == [
+        f"/api/datasets/{world.dataset_id}/layers/{layer}/thumbnail?token={token}"
+        for layer in ("color", "segmentation")
+    ]
 
 
 def test_view_page_with_a_malformed_address_is_a_404_page(app, session_factory, client: TestClient) -> None:
@@ -108,8 +136,14 @@ def test_view_page_with_a_malformed_address_is_a_404_page(app, session_factory, 
 
 def test_start_page_shows_public_datasets_only(app, session_factory, client: TestClient) -> None:
     world = world_with_layers(session_factory)  # fly-brain stays private
-    add_dataset(session_factory, world.accounts.org_ids["b"], "mouse-cortex", is_public=True,
-                display_name="Mouse cortex", description="Serial-section EM of layer 4")
+    add_dataset(
+        session_factory,
+        world.accounts.org_ids["b"],
+        "mouse-cortex",
+        is_public=True,
+        display_name="Mouse cortex",
+        description="Serial-section EM of layer 4",
+    )
     answer = client.get("/")
     assert answer.status_code == 200
     assert "Mouse cortex" in answer.text and "Serial-section EM of layer 4" in answer.text
@@ -130,8 +164,14 @@ def test_start_page_for_a_logged_in_user_links_the_dashboard(app, session_factor
 
 def test_page_text_is_escaped(app, session_factory, client: TestClient) -> None:
     world = world_with_layers(session_factory)
-    add_dataset(session_factory, world.accounts.org_ids["a"], "evil", is_public=True,
-                display_name='<script>alert("x")</script>', description="<img src=x onerror=alert(1)>")
+    add_dataset(
+        session_factory,
+        world.accounts.org_ids["a"],
+        "evil",
+        is_public=True,
+        display_name='<script>alert("x")</script>',
+        description="<img src=x onerror=alert(1)>",
+    )
     answer = client.get("/")
     assert "<script>alert" not in answer.text and "<img src=x" not in answer.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in answer.text
@@ -156,7 +196,11 @@ def test_dashboard_lists_exactly_the_readable_datasets(app, session_factory) -> 
 # Registering datasets is MANAGE_DATASETS on one's own organization: admins and dataset managers only.
 # (The outsider is org B's admin: on their own dashboard they add datasets to org B.)
 DATASET_UPLOAD = {
-    "member": False, "team_member": False, "team_manager": False, "dataset_manager": True, "admin": True,
+    "member": False,
+    "team_member": False,
+    "team_manager": False,
+    "dataset_manager": True,
+    "admin": True,
     "outsider": True,
 }
 
@@ -171,13 +215,19 @@ def test_dashboard_offers_the_uploads_each_user_may_make(app, session_factory, a
     assert ("Upload dataset" in answer.text) == DATASET_UPLOAD[actor]
     if offers_dataset_upload:
         assert 'data-url="/api/datasets/upload"' in answer.text
-        assert re.search(r'<label for="dataset-file">[^<]+</label>\s*<input id="dataset-file" name="file" type="file"'
-                         r' accept="\.zip[^"]*" required>', answer.text)
+        assert re.search(
+            r'<label for="dataset-file">[^<]+</label>\s*<input id="dataset-file" name="file" type="file"'
+            r' accept="\.zip[^"]*" required>',
+            answer.text,
+        )
         assert re.search(r'<input id="dataset-name" name="name" type="text"', answer.text)
     # Any logged-in user may upload an annotation (it names its dataset; reading that is checked on upload).
     assert 'id="annotation-upload"' in answer.text and 'data-url="/api/annotations/upload"' in answer.text
-    assert re.search(r'<label for="annotation-file">[^<]+</label>\s*<input id="annotation-file" name="file"'
-                     r' type="file" accept="\.nml,\.zip" required>', answer.text)
+    assert re.search(
+        r'<label for="annotation-file">[^<]+</label>\s*<input id="annotation-file" name="file"'
+        r' type="file" accept="\.nml,\.zip" required>',
+        answer.text,
+    )
     assert answer.text.count('aria-live="polite"') == (2 if offers_dataset_upload else 1)
 
 

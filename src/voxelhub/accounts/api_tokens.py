@@ -42,8 +42,12 @@ def default_token(*, session: Session, user: User, key: bytes) -> str:
     """The user's default token, made if there is none. One that cannot be shown again (made before the
     upgrade, or under another server key) keeps working under a new name, and a new default is made."""
     # Two first calls at once may each make one: the older is the one shown, both work.
-    row = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.is_default.is_(True))
-                         .order_by(ApiToken.created_at, ApiToken.id).limit(1))
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.is_default.is_(True))
+        .order_by(ApiToken.created_at, ApiToken.id)
+        .limit(1)
+    )
     if row is not None:
         secret = derived_secret(key, row.id)
         if row.secret_derived and hmac.compare_digest(token_digest(secret), row.token_digest):
@@ -66,8 +70,17 @@ def revoke_default_token(*, session: Session, user: User) -> None:
 def _new_default(session: Session, user: User, key: bytes) -> str:
     token_id = new_id()
     secret = derived_secret(key, token_id)
-    _add(session, user, ApiToken(id=token_id, name=DEFAULT_NAME, is_default=True, secret_derived=True,
-                                 token_digest=token_digest(secret)))
+    _add(
+        session,
+        user,
+        ApiToken(
+            id=token_id,
+            name=DEFAULT_NAME,
+            is_default=True,
+            secret_derived=True,
+            token_digest=token_digest(secret),
+        ),
+    )
     return secret
 
 

@@ -62,8 +62,11 @@ class LoginKeys(NamedTuple):
 
 def login_keys(email: str, address: str) -> LoginKeys:
     email = email.strip().lower()
-    return LoginKeys(account=f"account:{email}", address=f"address:{address}",
-                     pair=f"account-address:{token_digest(f'{email}|{address}')}")  # fits the key column
+    return LoginKeys(
+        account=f"account:{email}",
+        address=f"address:{address}",
+        pair=f"account-address:{token_digest(f'{email}|{address}')}",
+    )  # fits the key column
 
 
 def record_failure(session: Session, keys: LoginKeys) -> None:
@@ -90,7 +93,9 @@ def check_rate_limit(session: Session, settings: Settings, keys: LoginKeys) -> b
 
     def failures(key: str) -> int:
         count = session.scalar(
-            select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key, LoginFailure.at >= since)
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.key == key, LoginFailure.at >= since)
         )
         return count or 0
 
@@ -106,7 +111,9 @@ def check_rate_limit(session: Session, settings: Settings, keys: LoginKeys) -> b
 
 
 def too_many_failures(settings: Settings) -> TooManyRequests:
-    return TooManyRequests("too many failed logins; try again later", retry_after=settings.login_window_seconds)
+    return TooManyRequests(
+        "too many failed logins; try again later", retry_after=settings.login_window_seconds
+    )
 
 
 def logout(*, session: Session, session_token: str) -> None:

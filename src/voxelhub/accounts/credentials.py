@@ -22,7 +22,13 @@ def end_all_credentials(session: Session, user_id: str) -> None:
 
 
 def change_own_password(
-    *, session: Session, settings: Settings, user: User, old_password: str, new_password: str, address: str,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    old_password: str,
+    new_password: str,
+    address: str,
     current_session_digest: str | None,
 ) -> None:
     """The user's own password change. The old password is checked under the login limits (a wrong one counts

@@ -86,8 +86,13 @@ class ApiTokenPublic(WireModel):
 
     @classmethod
     def of(cls, row: ApiToken) -> ApiTokenPublic:
-        return cls(id=row.id, name=row.name, is_default=row.is_default, created_at=row.created_at,
-                   last_used_at=row.last_used_at)
+        return cls(
+            id=row.id,
+            name=row.name,
+            is_default=row.is_default,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+        )
 
 
 class ApiTokenCreated(ApiTokenPublic):

@@ -84,7 +84,13 @@ def create_organization(
     session.add(org)
     session.flush()
     admin = _new_user(
-        session, actor=actor, org=org, email=admin_email, password=admin_password, first_name="Admin", last_name=name
+        session,
+        actor=actor,
+        org=org,
+        email=admin_email,
+        password=admin_password,
+        first_name="Admin",
+        last_name=name,
     )
     admin.is_admin = True
     session.flush()
@@ -107,7 +113,13 @@ def create_user(
     org = get_organization(session, organization_id)
     authorize(actor, Action.MANAGE_USERS, org)
     user = _new_user(
-        session, actor=actor, org=org, email=email, password=password, first_name=first_name, last_name=last_name
+        session,
+        actor=actor,
+        org=org,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
     )
     user.is_admin, user.is_dataset_manager = is_admin, is_dataset_manager
     _set_memberships(session, user, teams)
@@ -198,7 +210,13 @@ def delete_team(*, session: Session, actor: Actor, team_id: str) -> None:
 
 
 def _new_user(
-    session: Session, *, actor: Actor, org: Organization, email: str, password: str, first_name: str,
+    session: Session,
+    *,
+    actor: Actor,
+    org: Organization,
+    email: str,
+    password: str,
+    first_name: str,
     last_name: str,
 ) -> User:
     user = User(
@@ -250,11 +268,15 @@ def _check_email_refusals(session: Session, actor: Actor) -> None:
     if actor.user is None:
         return
     since = utcnow() - timedelta(seconds=EMAIL_REFUSAL_WINDOW_SECONDS)
-    count = session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.key == f"email-refused:{actor.user.user_id}", LoginFailure.at >= since))
+    count = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == f"email-refused:{actor.user.user_id}", LoginFailure.at >= since)
+    )
     if (count or 0) >= EMAIL_REFUSALS_PER_ADMIN:
-        raise TooManyRequests("too many refused email addresses; try again later",
-                              retry_after=EMAIL_REFUSAL_WINDOW_SECONDS)
+        raise TooManyRequests(
+            "too many refused email addresses; try again later", retry_after=EMAIL_REFUSAL_WINDOW_SECONDS
+        )
 
 
 def _set_memberships(session: Session, user: User, teams: Sequence[TeamAssignment]) -> None:

@@ -16,8 +16,15 @@ from voxelhub.settings import Settings
 
 
 def create_annotation(
-    *, session: Session, settings: Settings, actor: Actor, dataset_id: str, name: str = "",
-    layers: list[str] | None = None, description: str = "", caches: AppCaches = NO_CACHES,
+    *,
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    dataset_id: str,
+    name: str = "",
+    layers: list[str] | None = None,
+    description: str = "",
+    caches: AppCaches = NO_CACHES,
 ) -> Annotation:
     """An annotation owned by the caller on a dataset the caller may read, with the layers asked for
     ("skeleton", "volume"; the skeleton alone by default)."""

@@ -65,14 +65,19 @@ class Export:
             self.body.close()
 
 
-def export(*, session: Session, actor: Actor, settings: Settings, annotation_id: str,
-           caches: AppCaches = NO_CACHES) -> Export:
+def export(
+    *, session: Session, actor: Actor, settings: Settings, annotation_id: str, caches: AppCaches = NO_CACHES
+) -> Export:
     """The annotation as NML, with `<experiment>` naming its dataset and `<meta>` its id and owner; as a zip
     with one zarr3 volume archive per layer when it has volume layers. A reader who may not read the dataset
     gets the skeleton NML alone, with a comment saying why: volume data is derived from the dataset."""
-    annotation = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.DOWNLOAD)
+    annotation = service.get(
+        session=session, actor=actor, annotation_id=annotation_id, action=Action.DOWNLOAD
+    )
     dataset = service.dataset_of(session, annotation)
-    skeleton = _with_provenance(session, annotation, dataset, versions.load(session, annotation, caches=caches))
+    skeleton = _with_provenance(
+        session, annotation, dataset, versions.load(session, annotation, caches=caches)
+    )
     stem = safe_filename(annotation.name) or annotation.id
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (closed by Export.chunks)
     if not can_read_volume_data(actor, annotation, dataset):
@@ -96,16 +101,24 @@ def _skeleton_only(annotation: Annotation, skeleton: Skeleton, out: IO[bytes], s
     return Export(filename=f"{stem}.nml", media_type="application/xml", body=out, volume_data_omitted=omitted)
 
 
-def _write_zip(session: Session, settings: Settings, annotation: Annotation, skeleton: Skeleton, out: IO[bytes], *,
-               nml_name: str) -> None:
+def _write_zip(
+    session: Session,
+    settings: Settings,
+    annotation: Annotation,
+    skeleton: Skeleton,
+    out: IO[bytes],
+    *,
+    nml_name: str,
+) -> None:
     descriptors = volume_exchange.volume_descriptors(annotation, skeleton)
     scale = skeleton.parameters.scale
     with tempfile.TemporaryDirectory(prefix="voxelhub-export-") as tmp:
         archives: dict[int, bytes | Path] = {}
         for layer, volume in zip(annotation.volume_layers, descriptors, strict=False):
             path = Path(tmp) / f"{volume.id}.zip"
-            volume_exchange.write_layer_archive(session, settings, layer, path, list(scale) if scale else None,
-                                                annotation.version)
+            volume_exchange.write_layer_archive(
+                session, settings, layer, path, list(scale) if scale else None, annotation.version
+            )
             archives[volume.id] = path
         write_annotation_zip_files(replace(skeleton, volumes=descriptors), archives, out, nml_name=nml_name)
 
@@ -114,15 +127,22 @@ def safe_filename(name: str) -> str:
     return _UNSAFE_FILENAME.sub("_", name).strip(" ._")[:120]
 
 
-def _with_provenance(session: Session, annotation: Annotation, dataset: Dataset, skeleton: Skeleton) -> Skeleton:
+def _with_provenance(
+    session: Session, annotation: Annotation, dataset: Dataset, skeleton: Skeleton
+) -> Skeleton:
     org = session.get(Organization, dataset.organization_id)
     experiment = dict(skeleton.parameters.experiment)
-    experiment.update(name=dataset.name, organization=org.name if org else "", datasetId=dataset.id,
-                      description=annotation.description)
-    scale = (dataset.data_source.get("scale") or {})
+    experiment.update(
+        name=dataset.name,
+        organization=org.name if org else "",
+        datasetId=dataset.id,
+        description=annotation.description,
+    )
+    scale = dataset.data_source.get("scale") or {}
     factor = scale.get("factor") if isinstance(scale, dict) else scale
     parameters = replace(
-        skeleton.parameters, experiment=tuple(experiment.items()),
+        skeleton.parameters,
+        experiment=tuple(experiment.items()),
         scale=tuple(factor) if factor else skeleton.parameters.scale,
         unit=scale.get("unit") if isinstance(scale, dict) else skeleton.parameters.unit,
     )
@@ -133,8 +153,14 @@ def _with_provenance(session: Session, annotation: Annotation, dataset: Dataset,
 
 
 def import_upload(
-    *, session: Session, actor: Actor, settings: Settings, filename: str, upload: IO[bytes],
-    dataset_id: str | None = None, caches: AppCaches = NO_CACHES,
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    filename: str,
+    upload: IO[bytes],
+    dataset_id: str | None = None,
+    caches: AppCaches = NO_CACHES,
 ) -> Annotation:
     """One uploaded NML (or annotation zip: the NML plus its volume data) becomes one annotation owned by the
     caller. A bad file is refused with what and where; nothing is created, no volume file is left behind."""
@@ -143,14 +169,27 @@ def import_upload(
         skeleton = parsed.skeleton
         dataset = _dataset_for(session, actor, skeleton, dataset_id)
         name = skeleton.parameters.experiment_attr("annotationName") or _stem(filename)
-        annotation = service.create(session=session, actor=actor, dataset_id=dataset.id, name=name,
-                                    description=skeleton.parameters.experiment_attr("description") or "")
-        versions.initialise(session=session, annotation=annotation, settings=settings, skeleton=skeleton,
-                            caches=caches)
+        annotation = service.create(
+            session=session,
+            actor=actor,
+            dataset_id=dataset.id,
+            name=name,
+            description=skeleton.parameters.experiment_attr("description") or "",
+        )
+        versions.initialise(
+            session=session, annotation=annotation, settings=settings, skeleton=skeleton, caches=caches
+        )
         try:
-            volume_exchange.import_layers(session=session, settings=settings, annotation=annotation, dataset=dataset,
-                                          skeleton=skeleton, archives=parsed.archives, budget=parsed.budget,
-                                          labels=parsed.labels)
+            volume_exchange.import_layers(
+                session=session,
+                settings=settings,
+                annotation=annotation,
+                dataset=dataset,
+                skeleton=skeleton,
+                archives=parsed.archives,
+                budget=parsed.budget,
+                labels=parsed.labels,
+            )
             session.flush()
         except BaseException:
             volume_exchange.remove_layer_files(settings, annotation.id)
@@ -216,8 +255,9 @@ def _read_zip(upload: IO[bytes], settings: Settings, limits: NmlLimits) -> Parse
         return _extract_volume_archives(archive, skeleton, budget, settings)
 
 
-def _volume_members(archive: zipfile.ZipFile, skeleton: Skeleton,
-                    max_layers: int) -> dict[int, zipfile.ZipInfo]:
+def _volume_members(
+    archive: zipfile.ZipFile, skeleton: Skeleton, max_layers: int
+) -> dict[int, zipfile.ZipInfo]:
     """volume id -> the member holding its data; at most `max_layers` volumes with data."""
     by_name = {m.filename: m for m in archive.infolist() if not m.is_dir()}
     found = {}
@@ -230,8 +270,9 @@ def _volume_members(archive: zipfile.ZipFile, skeleton: Skeleton,
     return found
 
 
-def _extract_volume_archives(archive: zipfile.ZipFile, skeleton: Skeleton, budget: ByteBudget,
-                             settings: Settings) -> ParsedUpload:
+def _extract_volume_archives(
+    archive: zipfile.ZipFile, skeleton: Skeleton, budget: ByteBudget, settings: Settings
+) -> ParsedUpload:
     """Copy each `<volume>`'s data archive out of the upload into a temporary folder: streamed, every
     member at most once, the bytes written counted against the temp limit and the upload's budget."""
     members = _volume_members(archive, skeleton, settings.annotation_max_volume_layers)
@@ -256,11 +297,23 @@ def _extract_volume_archives(archive: zipfile.ZipFile, skeleton: Skeleton, budge
     return parsed
 
 
-def _copy_capped(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sink: IO[bytes], budget: ByteBudget,
-                 left: int, settings: Settings) -> int:
+def _copy_capped(
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    sink: IO[bytes],
+    budget: ByteBudget,
+    left: int,
+    settings: Settings,
+) -> int:
     limit = settings.annotation_upload_max_temp_bytes
-    return copy_member(archive, member, sink, budget, max_bytes=left,
-                       too_large=f"the volume archives of the upload unpack to more than {limit} bytes")
+    return copy_member(
+        archive,
+        member,
+        sink,
+        budget,
+        max_bytes=left,
+        too_large=f"the volume archives of the upload unpack to more than {limit} bytes",
+    )
 
 
 def _dataset_for(session: Session, actor: Actor, skeleton: Skeleton, dataset_id: str | None) -> Dataset:
@@ -274,7 +327,11 @@ def _dataset_for(session: Session, actor: Actor, skeleton: Skeleton, dataset_id:
     name = skeleton.parameters.experiment_attr("name")
     if not name:
         raise BadInput("the NML names no dataset: send datasetId with the upload")
-    stmt = select(Dataset).join(Organization, Organization.id == Dataset.organization_id).where(Dataset.name == name)
+    stmt = (
+        select(Dataset)
+        .join(Organization, Organization.id == Dataset.organization_id)
+        .where(Dataset.name == name)
+    )
     if org_name:
         stmt = stmt.where(Organization.name == org_name)
     else:

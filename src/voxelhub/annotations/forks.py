@@ -14,13 +14,16 @@ from voxelhub.policy import Action, Actor
 from voxelhub.settings import Settings
 
 
-def fork(*, session: Session, actor: Actor, annotation_id: str, settings: Settings,
-         caches: AppCaches = NO_CACHES) -> Annotation:
+def fork(
+    *, session: Session, actor: Actor, annotation_id: str, settings: Settings, caches: AppCaches = NO_CACHES
+) -> Annotation:
     original = service.get(session=session, actor=actor, annotation_id=annotation_id, action=Action.FORK)
     service.authorize_fork(session, actor, original)
     copy = service.new_fork_row(session, actor, original)
-    copy.volume_layers = [volume_layers.fork_layer(session, layer, copy.id, original.version)
-                          for layer in original.volume_layers]
+    copy.volume_layers = [
+        volume_layers.fork_layer(session, layer, copy.id, original.version)
+        for layer in original.volume_layers
+    ]
     if original.has_skeleton:
         versions.copy_for_fork(session, original, copy, caches=caches)
     else:

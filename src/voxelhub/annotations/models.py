@@ -24,7 +24,9 @@ class Annotation(Base):
     __tablename__ = "annotations"
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(300), default="")
@@ -57,14 +59,20 @@ class Annotation(Base):
 class AnnotationSharedTeam(Base):
     __tablename__ = "annotation_shared_teams"
 
-    annotation_id: Mapped[str] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True)
-    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
+    annotation_id: Mapped[str] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class SkeletonVersion(Base):
     __tablename__ = "skeleton_versions"
 
-    annotation_id: Mapped[str] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True)
+    annotation_id: Mapped[str] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True
+    )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
@@ -81,8 +89,11 @@ class VolumeLayerNode(Base):
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
     annotation_id: Mapped[str | None] = mapped_column(
-        ForeignKey("annotations.id", ondelete="SET NULL"), nullable=True, index=True)
-    parent_id: Mapped[str | None] = mapped_column(ForeignKey("volume_layer_nodes.id"), nullable=True, index=True)
+        ForeignKey("annotations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("volume_layer_nodes.id"), nullable=True, index=True
+    )
     parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     legacy_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -95,7 +106,8 @@ class VolumeBucketRef(Base):
     __tablename__ = "volume_bucket_refs"
 
     layer_id: Mapped[str] = mapped_column(
-        ForeignKey("volume_layer_nodes.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("volume_layer_nodes.id", ondelete="CASCADE"), primary_key=True
+    )
     mag: Mapped[str] = mapped_column(String(40), primary_key=True)
     x: Mapped[int] = mapped_column(Integer, primary_key=True)
     y: Mapped[int] = mapped_column(Integer, primary_key=True)

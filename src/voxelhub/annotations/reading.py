@@ -15,8 +15,14 @@ from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.policy import Actor
 
 
-def skeleton_json(*, session: Session, actor: Actor, annotation_id: str, version: int | None = None,
-                  caches: AppCaches = NO_CACHES) -> bytes:
+def skeleton_json(
+    *,
+    session: Session,
+    actor: Actor,
+    annotation_id: str,
+    version: int | None = None,
+    caches: AppCaches = NO_CACHES,
+) -> bytes:
     """The skeleton at `version` (default: the current one), as JSON bytes built without pydantic (a million
     nodes must stay fast). 404 when the actor may not read the annotation or the version does not exist."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)

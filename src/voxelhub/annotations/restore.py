@@ -28,11 +28,17 @@ def restore(*, session: Session, actor: Actor, annotation_id: str, version: int)
     skeleton = versions.load(session, annotation, version)
     new_version = versions.claim_next_version(session, annotation, annotation.version)
     for layer in annotation.volume_layers:
-        bucket_refs.restore_refs(session, volume_layers.node_id(layer), to_version=version, at_version=new_version)
-    session.add(SkeletonVersion(
-        annotation_id=annotation.id, version=new_version, snapshot=skeleton_facade.dump(skeleton),
-        actions=[{"name": "revertToVersion", "value": {"sourceVersion": version}}],
-        author_id=require_user(actor).user_id,
-    ))
+        bucket_refs.restore_refs(
+            session, volume_layers.node_id(layer), to_version=version, at_version=new_version
+        )
+    session.add(
+        SkeletonVersion(
+            annotation_id=annotation.id,
+            version=new_version,
+            snapshot=skeleton_facade.dump(skeleton),
+            actions=[{"name": "revertToVersion", "value": {"sourceVersion": version}}],
+            author_id=require_user(actor).user_id,
+        )
+    )
     session.flush()
     return new_version

@@ -29,19 +29,30 @@ LAYER_KINDS = ("skeleton", "volume")
 
 
 def create(
-    *, session: Session, actor: Actor, dataset_id: str, name: str = "", layers: list[str] | None = None,
+    *,
+    session: Session,
+    actor: Actor,
+    dataset_id: str,
+    name: str = "",
+    layers: list[str] | None = None,
     description: str = "",
 ) -> Annotation:
     """A new annotation owned by the caller, on a dataset the caller may read (spec)."""
     user = require_user(actor)
-    dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id, action=Action.CREATE_ANNOTATION)
+    dataset = datasets.get(
+        session=session, actor=actor, dataset_id=dataset_id, action=Action.CREATE_ANNOTATION
+    )
     layers = layers or ["skeleton"]
     if any(kind not in LAYER_KINDS for kind in layers) or len(layers) != len(set(layers)):
         raise BadInput('layers: a list of distinct "skeleton" and "volume"')
     annotation = Annotation(
-        organization_id=user.organization_id, owner_id=user.user_id, dataset_id=dataset.id,
-        name=_checked_name(name) or f"{dataset.name} annotation", description=description[:10000],
-        has_skeleton="skeleton" in layers, volume_layers=[],
+        organization_id=user.organization_id,
+        owner_id=user.user_id,
+        dataset_id=dataset.id,
+        name=_checked_name(name) or f"{dataset.name} annotation",
+        description=description[:10000],
+        has_skeleton="skeleton" in layers,
+        volume_layers=[],
     )
     session.add(annotation)
     session.flush()
@@ -82,8 +93,13 @@ def volume_data_readable(session: Session, actor: Actor, annotation: Annotation)
 
 
 def update(
-    *, session: Session, actor: Actor, annotation_id: str, name: str | None = None,
-    description: str | None = None, visibility: str | None = None,
+    *,
+    session: Session,
+    actor: Actor,
+    annotation_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    visibility: str | None = None,
 ) -> Annotation:
     annotation = get(session=session, actor=actor, annotation_id=annotation_id)
     if name is not None or description is not None:
@@ -104,7 +120,9 @@ def update(
     return annotation
 
 
-def set_shared_teams(*, session: Session, actor: Actor, annotation_id: str, team_ids: list[str]) -> Annotation:
+def set_shared_teams(
+    *, session: Session, actor: Actor, annotation_id: str, team_ids: list[str]
+) -> Annotation:
     annotation = get(session=session, actor=actor, annotation_id=annotation_id)
     authorize(actor, Action.SHARE_WITH_TEAMS, annotation)
     wanted = list(dict.fromkeys(team_ids))
@@ -154,9 +172,15 @@ def authorize_fork(session: Session, actor: Actor, annotation: Annotation) -> Da
 def new_fork_row(session: Session, actor: Actor, original: Annotation) -> Annotation:
     user = require_user(actor)
     fork = Annotation(
-        organization_id=user.organization_id, owner_id=user.user_id, dataset_id=original.dataset_id,
-        name=f"{original.name} (copy)"[:300], description=original.description, visibility="Internal",
-        version=0, forked_from_id=original.id, has_skeleton=original.has_skeleton,
+        organization_id=user.organization_id,
+        owner_id=user.user_id,
+        dataset_id=original.dataset_id,
+        name=f"{original.name} (copy)"[:300],
+        description=original.description,
+        visibility="Internal",
+        version=0,
+        forked_from_id=original.id,
+        has_skeleton=original.has_skeleton,
         volume_layers=[dict(layer) for layer in original.volume_layers],
     )
     session.add(fork)

@@ -30,43 +30,64 @@ from voxelhub.settings import Settings
 SNAPSHOT_EVERY = 50
 
 
-def initialise(*, session: Session, annotation: Annotation, settings: Settings | None = None,
-               skeleton: Any | None = None, caches: AppCaches = NO_CACHES) -> None:
+def initialise(
+    *,
+    session: Session,
+    annotation: Annotation,
+    settings: Settings | None = None,
+    skeleton: Any | None = None,
+    caches: AppCaches = NO_CACHES,
+) -> None:
     """Version 0 of a new annotation: an empty skeleton, or the imported one."""
     skeleton = skeleton if skeleton is not None else skeleton_facade.empty()
-    session.add(SkeletonVersion(
-        annotation_id=annotation.id, version=0, actions=[], snapshot=skeleton_facade.dump(skeleton),
-        author_id=annotation.owner_id,
-    ))
+    session.add(
+        SkeletonVersion(
+            annotation_id=annotation.id,
+            version=0,
+            actions=[],
+            snapshot=skeleton_facade.dump(skeleton),
+            author_id=annotation.owner_id,
+        )
+    )
     annotation.version = 0
     session.flush()
     caches.skeletons.put((annotation.id, 0), skeleton)
 
 
-def load(session: Session, annotation: Annotation, version: int | None = None, *,
-         caches: AppCaches = NO_CACHES) -> Any:
+def load(
+    session: Session, annotation: Annotation, version: int | None = None, *, caches: AppCaches = NO_CACHES
+) -> Any:
     """The skeleton at `version` (default: the current one), from the app's `caches` when they hold it."""
     version = annotation.version if version is None else version
     if version < 0 or version > annotation.version:
         raise NotFound(f"version {version} does not exist (current: {annotation.version})")
-    return caches.skeletons.get_or_load((annotation.id, version), lambda: _rebuild(session, annotation, version))
+    return caches.skeletons.get_or_load(
+        (annotation.id, version), lambda: _rebuild(session, annotation, version)
+    )
 
 
 def _rebuild(session: Session, annotation: Annotation, version: int) -> Any:
     """The skeleton at `version` from the database: the nearest snapshot, then the actions saved since."""
     base = session.scalar(
         select(SkeletonVersion)
-        .where(SkeletonVersion.annotation_id == annotation.id, SkeletonVersion.version <= version,
-               SkeletonVersion.snapshot.is_not(None))
-        .order_by(SkeletonVersion.version.desc()).limit(1)
+        .where(
+            SkeletonVersion.annotation_id == annotation.id,
+            SkeletonVersion.version <= version,
+            SkeletonVersion.snapshot.is_not(None),
+        )
+        .order_by(SkeletonVersion.version.desc())
+        .limit(1)
     )
     if base is None or base.snapshot is None:
         raise NotFound("this annotation has no stored skeleton")
     skeleton = skeleton_facade.load(base.snapshot)
     later = session.scalars(
         select(SkeletonVersion)
-        .where(SkeletonVersion.annotation_id == annotation.id, SkeletonVersion.version > base.version,
-               SkeletonVersion.version <= version)
+        .where(
+            SkeletonVersion.annotation_id == annotation.id,
+            SkeletonVersion.version > base.version,
+            SkeletonVersion.version <= version,
+        )
         .order_by(SkeletonVersion.version)
     )
     for row in later:
@@ -84,22 +105,36 @@ def claim_next_version(session: Session, annotation: Annotation, base_version: i
     )
     if claimed.rowcount != 1:
         current = session.scalar(select(Annotation.version).where(Annotation.id == annotation.id))
-        raise Conflict("the annotation changed since your version", currentVersion=current,
-                       yourVersion=base_version)
+        raise Conflict(
+            "the annotation changed since your version", currentVersion=current, yourVersion=base_version
+        )
     session.refresh(annotation)
     return base_version + 1
 
 
-def read(*, session: Session, actor: Actor, annotation_id: str, version: int | None = None,
-         caches: AppCaches = NO_CACHES) -> tuple[Any, int]:
+def read(
+    *,
+    session: Session,
+    actor: Actor,
+    annotation_id: str,
+    version: int | None = None,
+    caches: AppCaches = NO_CACHES,
+) -> tuple[Any, int]:
     """The skeleton at `version` (default: the current one) and that version, for whoever may read it."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
     wanted = annotation.version if version is None else version
     return load(session, annotation, wanted, caches=caches), wanted
 
 
-def save(*, session: Session, actor: Actor, annotation_id: str, base_version: int,
-         actions: list[dict[str, Any]], caches: AppCaches = NO_CACHES) -> int:
+def save(
+    *,
+    session: Session,
+    actor: Actor,
+    annotation_id: str,
+    base_version: int,
+    actions: list[dict[str, Any]],
+    caches: AppCaches = NO_CACHES,
+) -> int:
     """Apply skeleton `actions` atomically on top of `base_version`; answers the new version (owner only).
     409 when `base_version` is not the current version; 400 (with the action's index) when an action is
     invalid — and then nothing is stored."""
@@ -115,14 +150,26 @@ def save(*, session: Session, actor: Actor, annotation_id: str, base_version: in
     return new_version
 
 
-def record(session: Session, actor: Actor, annotation: Annotation, version: int,
-           actions: list[dict[str, Any]], skeleton: Any, *, caches: AppCaches = NO_CACHES) -> None:
+def record(
+    session: Session,
+    actor: Actor,
+    annotation: Annotation,
+    version: int,
+    actions: list[dict[str, Any]],
+    skeleton: Any,
+    *,
+    caches: AppCaches = NO_CACHES,
+) -> None:
     """Store a version row (with a snapshot every SNAPSHOT_EVERY versions) and cache the skeleton."""
-    session.add(SkeletonVersion(
-        annotation_id=annotation.id, version=version, actions=actions,
-        snapshot=skeleton_facade.dump(skeleton) if version % SNAPSHOT_EVERY == 0 else None,
-        author_id=require_user(actor).user_id,
-    ))
+    session.add(
+        SkeletonVersion(
+            annotation_id=annotation.id,
+            version=version,
+            actions=actions,
+            snapshot=skeleton_facade.dump(skeleton) if version % SNAPSHOT_EVERY == 0 else None,
+            author_id=require_user(actor).user_id,
+        )
+    )
     session.flush()
     caches.skeletons.put((annotation.id, version), skeleton)
 
@@ -130,8 +177,11 @@ def record(session: Session, actor: Actor, annotation: Annotation, version: int,
 def history(*, session: Session, actor: Actor, annotation_id: str) -> list[SkeletonVersion]:
     """Every saved version, newest first, for whoever may read the annotation."""
     annotation = service.get(session=session, actor=actor, annotation_id=annotation_id)
-    stmt = (select(SkeletonVersion).where(SkeletonVersion.annotation_id == annotation.id)
-            .order_by(SkeletonVersion.version.desc()))
+    stmt = (
+        select(SkeletonVersion)
+        .where(SkeletonVersion.annotation_id == annotation.id)
+        .order_by(SkeletonVersion.version.desc())
+    )
     return list(session.scalars(stmt))
 
 
@@ -139,7 +189,9 @@ def describe(row: SkeletonVersion) -> dict[str, Any]:
     """What a version was: a skeleton save, a volume paint (updateBucket actions) or a restore (of which version)."""
     names = {a.get("name") for a in row.actions if isinstance(a, dict)}
     if "revertToVersion" in names:
-        source = next(a.get("value", {}).get("sourceVersion") for a in row.actions if a.get("name") == "revertToVersion")
+        source = next(
+            a.get("value", {}).get("sourceVersion") for a in row.actions if a.get("name") == "revertToVersion"
+        )
         return {"kind": "restore", "restoredVersion": source}
     return {"kind": "volume" if names and names <= skeleton_facade.VOLUME_ACTIONS else "skeleton"}
 
@@ -153,8 +205,9 @@ def author_names(session: Session, rows: list[SkeletonVersion]) -> dict[str, str
     return {u.id: f"{u.first_name} {u.last_name}".strip() for u in users}
 
 
-def copy_for_fork(session: Session, original: Annotation, fork: Annotation, *,
-                  caches: AppCaches = NO_CACHES) -> None:
+def copy_for_fork(
+    session: Session, original: Annotation, fork: Annotation, *, caches: AppCaches = NO_CACHES
+) -> None:
     """The fork starts at version 0 with the original's current skeleton as its snapshot."""
     skeleton = load(session, original, caches=caches)
     initialise(session=session, annotation=fork, skeleton=skeleton, caches=caches)

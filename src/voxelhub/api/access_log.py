@@ -27,10 +27,14 @@ _LOGGED_AS_IS = "/:,@*-._~"
 
 
 def redacted_target(path: str, query: str) -> str:
-    path = _fully_decoded(path)  # the server decoded it once; a further decoding must not reveal a secret either
+    path = _fully_decoded(
+        path
+    )  # the server decoded it once; a further decoding must not reveal a secret either
     path = _redact_embedded(_PATH_SECRET.sub(lambda m: m.group(1) + redact(m.group(2)), path))
     pairs = [_redacted_pair(key, value) for key, value in QueryParams(query).multi_items()]
-    query = "&".join(f"{quote(key, safe=_LOGGED_AS_IS)}={quote(value, safe=_LOGGED_AS_IS)}" for key, value in pairs)
+    query = "&".join(
+        f"{quote(key, safe=_LOGGED_AS_IS)}={quote(value, safe=_LOGGED_AS_IS)}" for key, value in pairs
+    )
     return f"{path}?{query}" if query else path
 
 

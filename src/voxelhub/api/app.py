@@ -40,7 +40,16 @@ from voxelhub.web import install as install_pages
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for module in (meta, auth, users, datasets, sharing, annotation_content, annotation_volumes, annotation_routes):
+    for module in (
+        meta,
+        auth,
+        users,
+        datasets,
+        sharing,
+        annotation_content,
+        annotation_volumes,
+        annotation_routes,
+    ):
         router.include_router(module.router)
     router.include_router(data.thumbnails)
     return router

@@ -79,7 +79,9 @@ def _user_caller(request: Request, session: Session, memo: Memo | None, share_to
     is taken off `share_tokens` (the header may carry either kind: the webknossos client's habit)."""
     api_token = request.headers.get(API_TOKEN_HEADER)
     if api_token:
-        login = _looked_up(memo, ("api-token", token_digest(api_token)), lambda: _api_token_login(session, api_token))
+        login = _looked_up(
+            memo, ("api-token", token_digest(api_token)), lambda: _api_token_login(session, api_token)
+        )
         if login is not None and login.api_token_id is not None:
             share_tokens.remove(api_token)
             request.app.state.token_use.record(login.api_token_id)
@@ -110,8 +112,12 @@ def _session_login(session: Session, cookie: str) -> Login | None:
     if resolved is None:
         return None
     user, row = resolved
-    return Login(principal=principal_for(user), session_digest=row.id_digest, csrf_token=row.csrf_token,
-                 expires_at=row.expires_at)
+    return Login(
+        principal=principal_for(user),
+        session_digest=row.id_digest,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+    )
 
 
 def _check_csrf(request: Request, expected: str) -> None:
@@ -134,8 +140,11 @@ def _share_grants(
         mark_guess_limited(request)
     recorder = request.app.state.usage_recorder
     # A visit: one browser session, or (without a cookie: a link holder who never logged in) one address.
-    visitor = f"session:{cookie}" if (cookie := request.cookies.get(SESSION_COOKIE)) else \
-        f"address:{client_address(request)}"
+    visitor = (
+        f"session:{cookie}"
+        if (cookie := request.cookies.get(SESSION_COOKIE))
+        else f"address:{client_address(request)}"
+    )
     for grant in grants:
         if grant_is_valid(grant):
             recorder.record(grant.link_id, visitor)

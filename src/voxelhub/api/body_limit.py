@@ -31,8 +31,11 @@ class BodyLimits:
 
     @classmethod
     def of(cls, settings: Settings) -> BodyLimits:
-        return cls(upload=settings.max_upload_bytes, save=settings.max_save_body_bytes,
-                   json=settings.max_json_body_bytes)
+        return cls(
+            upload=settings.max_upload_bytes,
+            save=settings.max_save_body_bytes,
+            json=settings.max_json_body_bytes,
+        )
 
     def for_route(self, method: str, path: str) -> int:
         # The /data/annotations/…/buckets route reads buckets (a small list); only /api/… saves are large.
@@ -62,8 +65,12 @@ class BodyLimit:
             await _refuse(send, 400, "the Content-Length header is not a number")
             return
         if declared > limit:
-            await _refuse(send, 413, f"the request body is larger than {limit} bytes, the limit of this route",
-                          limit=limit)
+            await _refuse(
+                send,
+                413,
+                f"the request body is larger than {limit} bytes, the limit of this route",
+                limit=limit,
+            )
             return
         await self._guarded(scope, receive, send, limit)
 
@@ -98,8 +105,12 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await _refuse(send, 413, f"the request body is larger than {limit} bytes, the limit of this route",
-                          limit=limit)
+            await _refuse(
+                send,
+                413,
+                f"the request body is larger than {limit} bytes, the limit of this route",
+                limit=limit,
+            )
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -114,10 +125,15 @@ def _content_length(scope: Scope) -> int | None:
 async def _refuse(send: Send, status: int, message: str, **details: object) -> None:
     """The project's error shape (`api.errors`), sent directly: the route never ran."""
     body = json.dumps({"error": message, **details}).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

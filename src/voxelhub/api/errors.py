@@ -27,8 +27,10 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
         # Past the guess limit, a wrong token gets the same 429 whatever it was tried on; a request the caller
         # may make anyway (own access, a valid token, a public object) never comes here.
         settings = request.app.state.settings
-        exc = TooManyRequests("too many unknown tokens from your address; try again later",
-                              retry_after=settings.token_guess_window_seconds)
+        exc = TooManyRequests(
+            "too many unknown tokens from your address; try again later",
+            retry_after=settings.token_guess_window_seconds,
+        )
     if isinstance(exc, NotFound):
         return not_found_response()
     body = {"error": exc.message, **exc.details}
@@ -52,8 +54,9 @@ async def starlette_error_handler(request: Request, exc: Exception) -> Response:
 async def database_busy_handler(request: Request, exc: Exception) -> JSONResponse:
     """Every pooled database connection stayed busy for `db_pool_timeout_seconds`: this request gives up with a
     503 the client may retry, instead of a bare 500 (the other requests go on)."""
-    return JSONResponse({"error": "the database is busy; try again shortly"}, status_code=503,
-                        headers={"Retry-After": "2"})
+    return JSONResponse(
+        {"error": "the database is busy; try again shortly"}, status_code=503, headers={"Retry-After": "2"}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -35,7 +35,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def ranged_response(body: bytes, range_header: str | None, media_type: str, headers: dict[str, str]) -> Response:
+def ranged_response(
+    body: bytes, range_header: str | None, media_type: str, headers: dict[str, str]
+) -> Response:
     headers = {**headers, "Accept-Ranges": "bytes"}
     try:
         wanted = parse_range(range_header, len(body))
@@ -45,4 +47,4 @@ def ranged_response(body: bytes, range_header: str | None, media_type: str, head
         return Response(body, media_type=media_type, headers=headers)
     start, end = wanted
     headers["Content-Range"] = f"bytes {start}-{end}/{len(body)}"
-    return Response(body[start:end + 1], status_code=206, media_type=media_type, headers=headers)
+    return Response(body[start : end + 1], status_code=206, media_type=media_type, headers=headers)

@@ -13,7 +13,9 @@ OCTETS = "application/octet-stream"
 
 def binary_answer(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
     """A 200 whose body is bytes of one of `media_types`."""
-    content = {media: {"schema": {"type": "string", "format": "binary"}} for media in media_types or (OCTETS,)}
+    content = {
+        media: {"schema": {"type": "string", "format": "binary"}} for media in media_types or (OCTETS,)
+    }
     return {200: {"description": description, "content": content}}
 
 
@@ -22,7 +24,9 @@ def redirect_answer(description: str) -> dict[int | str, dict[str, Any]]:
 
 
 _ERROR_BODY = {
-    "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"],
+    "type": "object",
+    "properties": {"error": {"type": "string"}},
+    "required": ["error"],
     "additionalProperties": True,  # a 409 adds the current version, a 429 the seconds to wait
 }
 # The domain errors every JSON route may answer with (spec/permissions.md, "Answers"), in the one shape of
@@ -30,9 +34,12 @@ _ERROR_BODY = {
 ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/json": {"schema": _ERROR_BODY}}}
     for status, text in (
-        (400, "malformed input"), (401, "a login is needed"), (403, "readable, but not this action"),
+        (400, "malformed input"),
+        (401, "a login is needed"),
+        (403, "readable, but not this action"),
         (404, "not found, or not readable for the caller (the same answer)"),
-        (409, "the object changed since the version sent"), (429, "too many attempts"),
+        (409, "the object changed since the version sent"),
+        (429, "too many attempts"),
     )
 }
 

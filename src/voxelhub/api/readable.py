@@ -36,6 +36,7 @@ class DatabaseUnavailable(DomainError):
 
     status_code = 503
 
+
 T = TypeVar("T")
 
 
@@ -44,7 +45,10 @@ def database_is_local(request: Request) -> bool:
 
 
 def check_readable(
-    request: Request, dataset_id: str, guesses: list[str] | None = None, memo: ReadMemo | None = None,
+    request: Request,
+    dataset_id: str,
+    guesses: list[str] | None = None,
+    memo: ReadMemo | None = None,
     actor: Actor | None = None,
 ) -> access.ReadableDataset:
     """The dataset if the caller may read it (404 otherwise): caller and policy on one short session, which
@@ -54,8 +58,14 @@ def check_readable(
     with request.app.state.session_factory() as session:
         if actor is None:
             actor = authenticate(request, session, guesses=guesses, memo=looked).actor
-        return access.readable(session=session, actor=actor, dataset_id=dataset_id, memo=looked,
-                               caches=request.app.state.caches, profiles=request.app.state.settings.storage_profiles)
+        return access.readable(
+            session=session,
+            actor=actor,
+            dataset_id=dataset_id,
+            memo=looked,
+            caches=request.app.state.caches,
+            profiles=request.app.state.settings.storage_profiles,
+        )
 
 
 async def readable_dataset(request: Request, dataset_id: str) -> access.ReadableDataset:
@@ -74,7 +84,9 @@ async def readable_dataset(request: Request, dataset_id: str) -> access.Readable
             await run_in_threadpool(_record_guesses, request, guesses)
 
 
-async def _readable_from_server(request: Request, dataset_id: str, memo: ReadMemo | None) -> access.ReadableDataset:
+async def _readable_from_server(
+    request: Request, dataset_id: str, memo: ReadMemo | None
+) -> access.ReadableDataset:
     actor: Actor | None = None
     if memo is not None:
         try:
@@ -89,9 +101,14 @@ async def _readable_from_server(request: Request, dataset_id: str, memo: ReadMem
                 if guesses:  # an unknown token to count: the worker thread authenticates again and records it
                     actor = None
                 else:
-                    return access.readable(session=unreachable, actor=actor, dataset_id=dataset_id,
-                                           memo=remembered, caches=request.app.state.caches,
-                                           profiles=request.app.state.settings.storage_profiles)
+                    return access.readable(
+                        session=unreachable,
+                        actor=actor,
+                        dataset_id=dataset_id,
+                        memo=remembered,
+                        caches=request.app.state.caches,
+                        profiles=request.app.state.settings.storage_profiles,
+                    )
         except (NotRemembered, UnboundExecutionError):
             pass
     # Something must be read (or a guess recorded): the whole check, or its rest, in one worker thread.

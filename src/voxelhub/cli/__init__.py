@@ -12,7 +12,11 @@ from voxelhub.settings import SettingsError
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 REGISTRARS: list[Registrar] = [
-    serve_cmd.register, migrate_cmd.register, accounts_cmds.register, dataset_cmds.register, gc_cmd.register,
+    serve_cmd.register,
+    migrate_cmd.register,
+    accounts_cmds.register,
+    dataset_cmds.register,
+    gc_cmd.register,
 ]
 
 

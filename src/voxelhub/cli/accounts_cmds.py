@@ -47,8 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 def org_create(args: argparse.Namespace) -> int:
     with database(settings_from(args)) as session:
         org, admin = service.create_organization(
-            session=session, actor=SYSTEM, name=args.name,
-            admin_email=args.admin_email, admin_password=args.admin_password,
+            session=session,
+            actor=SYSTEM,
+            name=args.name,
+            admin_email=args.admin_email,
+            admin_password=args.admin_password,
         )
         print(f"created organization {org.name} ({org.id}) with admin {admin.email}")
     return 0
@@ -71,12 +74,21 @@ def _team_id(session, org_id: str, name: str) -> str:
 def user_add(args: argparse.Namespace) -> int:
     with database(settings_from(args)) as session:
         org_id = organization_id_named(session, args.org)
-        teams = [service.TeamAssignment(_team_id(session, org_id, n), n in args.manages)
-                 for n in dict.fromkeys(args.team + args.manages)]
+        teams = [
+            service.TeamAssignment(_team_id(session, org_id, n), n in args.manages)
+            for n in dict.fromkeys(args.team + args.manages)
+        ]
         user = service.create_user(
-            session=session, actor=SYSTEM, organization_id=org_id, email=args.email, password=args.password,
-            first_name=args.first_name, last_name=args.last_name, is_admin=args.admin,
-            is_dataset_manager=args.dataset_manager, teams=teams,
+            session=session,
+            actor=SYSTEM,
+            organization_id=org_id,
+            email=args.email,
+            password=args.password,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            is_admin=args.admin,
+            is_dataset_manager=args.dataset_manager,
+            teams=teams,
         )
         print(f"created user {user.email} ({user.id})")
     return 0
@@ -85,7 +97,10 @@ def user_add(args: argparse.Namespace) -> int:
 def team_add_cmd(args: argparse.Namespace) -> int:
     with database(settings_from(args)) as session:
         team = service.create_team(
-            session=session, actor=SYSTEM, organization_id=organization_id_named(session, args.org), name=args.name
+            session=session,
+            actor=SYSTEM,
+            organization_id=organization_id_named(session, args.org),
+            name=args.name,
         )
         print(f"created team {team.name} ({team.id})")
     return 0

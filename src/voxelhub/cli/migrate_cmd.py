@@ -21,8 +21,11 @@ class SchemaBehind(DomainError):
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("migrate", help="bring the database schema up to date (once per upgrade)")
     parser.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS, help="data folder")
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing: exit 0 when the schema is up to date, 1 when it needs migrating")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing: exit 0 when the schema is up to date, 1 when it needs migrating",
+    )
     parser.set_defaults(handler=migrate)
 
 
@@ -52,5 +55,6 @@ def describe(state: SchemaState) -> str:
 def require_schema_at_head(state: SchemaState) -> None:
     """For processes told not to migrate: refuse to serve a schema they do not know."""
     if not state.at_head:
-        raise SchemaBehind(f"database schema {describe(state)}: run `voxelhub migrate` first "
-                           "(or start without --no-migrate)")
+        raise SchemaBehind(
+            f"database schema {describe(state)}: run `voxelhub migrate` first (or start without --no-migrate)"
+        )

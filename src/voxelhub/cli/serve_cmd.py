@@ -18,25 +18,51 @@ from voxelhub.settings import Settings, SettingsError, parse_address_list
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("serve", help="run the web server",
-                                 usage="voxelhub serve [--host H] [--port P] [--workers N] [options]; see --help")
+    parser = commands.add_parser(
+        "serve",
+        help="run the web server",
+        usage="voxelhub serve [--host H] [--port P] [--workers N] [options]; see --help",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=_positive, default=1)
     parser.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS, help="data folder")
-    parser.add_argument("--proxy-headers", action="store_true",
-                        help="behind a reverse proxy: take the client address from X-Forwarded-For "
-                             "(only from the proxies of --forwarded-allow-ips)")
-    parser.add_argument("--forwarded-allow-ips", dest="forwarded_allow_ips", default=None, metavar="IPS",
-                        help="comma-separated addresses or networks of the trusted proxies "
-                             "(default: $VOXELHUB_FORWARDED_ALLOW_IPS, else nobody)")
-    parser.add_argument("--metrics-port", dest="metrics_port", type=_positive, default=None, metavar="PORT",
-                        help="serve Prometheus metrics at http://HOST:PORT/metrics (all workers summed)")
-    parser.add_argument("--metrics-host", dest="metrics_host", default="127.0.0.1", metavar="HOST",
-                        help="address the metrics port listens on (default 127.0.0.1: not public)")
-    parser.add_argument("--no-migrate", dest="migrate", action="store_false",
-                        help="do not migrate the database; refuse to start when its schema is not current "
-                             "(for deployments that run `voxelhub migrate` once per upgrade)")
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: take the client address from X-Forwarded-For "
+        "(only from the proxies of --forwarded-allow-ips)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        dest="forwarded_allow_ips",
+        default=None,
+        metavar="IPS",
+        help="comma-separated addresses or networks of the trusted proxies "
+        "(default: $VOXELHUB_FORWARDED_ALLOW_IPS, else nobody)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        dest="metrics_port",
+        type=_positive,
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (all workers summed)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        dest="metrics_host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the metrics port listens on (default 127.0.0.1: not public)",
+    )
+    parser.add_argument(
+        "--no-migrate",
+        dest="migrate",
+        action="store_false",
+        help="do not migrate the database; refuse to start when its schema is not current "
+        "(for deployments that run `voxelhub migrate` once per upgrade)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -111,9 +137,13 @@ def _trusted_proxies(args: argparse.Namespace, settings: Settings) -> str:
     if args.forwarded_allow_ips is not None:
         trusted = parse_address_list(args.forwarded_allow_ips)
     if args.proxy_headers and not trusted:
-        raise SettingsError("--proxy-headers needs the proxies' addresses: --forwarded-allow-ips IPS "
-                            "(or VOXELHUB_FORWARDED_ALLOW_IPS)")
-    os.environ["VOXELHUB_FORWARDED_ALLOW_IPS"] = trusted  # workers rebuild their settings from the environment
+        raise SettingsError(
+            "--proxy-headers needs the proxies' addresses: --forwarded-allow-ips IPS "
+            "(or VOXELHUB_FORWARDED_ALLOW_IPS)"
+        )
+    os.environ["VOXELHUB_FORWARDED_ALLOW_IPS"] = (
+        trusted  # workers rebuild their settings from the environment
+    )
     return trusted
 
 
@@ -124,8 +154,11 @@ def _default_public_url(host: str, port: int) -> None:
         return
     os.environ["VOXELHUB_PUBLIC_URL"] = local_url(host, port)
     if host in ("", "0.0.0.0", "::"):
-        print(f"voxelhub: links will name {os.environ['VOXELHUB_PUBLIC_URL']}; set VOXELHUB_PUBLIC_URL to the "
-              "address users reach this server at", flush=True)
+        print(
+            f"voxelhub: links will name {os.environ['VOXELHUB_PUBLIC_URL']}; set VOXELHUB_PUBLIC_URL to the "
+            "address users reach this server at",
+            flush=True,
+        )
 
 
 def local_url(host: str, port: int) -> str:

@@ -50,8 +50,15 @@ class ReadableDataset:
     source: DataSource
 
 
-def readable(*, session: Session, actor: Actor, dataset_id: str, memo: Memo | None = None,
-             caches: AppCaches = NO_CACHES, profiles: Mapping[str, Mapping[str, Any]] | None = None) -> ReadableDataset:
+def readable(
+    *,
+    session: Session,
+    actor: Actor,
+    dataset_id: str,
+    memo: Memo | None = None,
+    caches: AppCaches = NO_CACHES,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ReadableDataset:
     """The dataset, if the actor may read it (404 otherwise), ready to read voxels from. With a `memo`, the
     facts are read only when the database changed since they were last read (`voxelhub.read_memo`); the
     location and parsed dataSource come from the app's `caches`; an object store's credentials from the server's
@@ -76,13 +83,17 @@ def read_facts(session: Session, dataset_id: str) -> DatasetFacts | None:
         return None
     organization_id, is_public, updated_at, teams = row
     return DatasetFacts(
-        id=dataset_id, organization_id=organization_id, is_public=bool(is_public), updated_at=updated_at,
+        id=dataset_id,
+        organization_id=organization_id,
+        is_public=bool(is_public),
+        updated_at=updated_at,
         allowed_team_ids=frozenset(teams.split(",")) if teams else frozenset(),
     )
 
 
-def _storage(session: Session, facts: DatasetFacts, caches: AppCaches,
-             profiles: Mapping[str, Mapping[str, Any]]) -> tuple[Location, DataSource]:
+def _storage(
+    session: Session, facts: DatasetFacts, caches: AppCaches, profiles: Mapping[str, Mapping[str, Any]]
+) -> tuple[Location, DataSource]:
     """Location and parsed dataSource, cached per dataset and version of its row (any edit of the row,
     through the ORM, moves `updated_at`)."""
 

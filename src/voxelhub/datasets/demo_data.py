@@ -46,49 +46,80 @@ def _create_arrays(root: Path, spec: _LayerSpec) -> dict[Vec3, Any]:
     for mag in spec.mags:
         shape = tuple(-(-spec.size[i] // mag[i]) for i in range(3))
         arrays[mag] = zarr.create_array(
-            store=LocalStore(root), name=f"{spec.name}/{mag_literal(mag)}", shape=(1, *shape),
-            dtype=spec.dtype, chunks=(1, CHUNK, CHUNK, CHUNK), zarr_format=3,
+            store=LocalStore(root),
+            name=f"{spec.name}/{mag_literal(mag)}",
+            shape=(1, *shape),
+            dtype=spec.dtype,
+            chunks=(1, CHUNK, CHUNK, CHUNK),
+            zarr_format=3,
             filters=[TransposeCodec(order=(0, 3, 2, 1))],
             compressors=[BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")],
-            dimension_names=["c", "x", "y", "z"], fill_value=0,
+            dimension_names=["c", "x", "y", "z"],
+            fill_value=0,
         )
     return arrays
 
 
 def _layer_json(spec: _LayerSpec) -> dict[str, Any]:
     layer: dict[str, Any] = {
-        "name": spec.name, "category": spec.category, "elementClass": spec.element_class,
-        "dataFormat": "zarr3", "numChannels": 1,
-        "boundingBox": {"topLeft": [0, 0, 0], "width": spec.size[0], "height": spec.size[1],
-                        "depth": spec.size[2]},
-        "mags": [{"mag": list(m), "path": f"./{spec.name}/{mag_literal(m)}",
-                  "axisOrder": {"c": 0, "x": 1, "y": 2, "z": 3}} for m in spec.mags],
+        "name": spec.name,
+        "category": spec.category,
+        "elementClass": spec.element_class,
+        "dataFormat": "zarr3",
+        "numChannels": 1,
+        "boundingBox": {
+            "topLeft": [0, 0, 0],
+            "width": spec.size[0],
+            "height": spec.size[1],
+            "depth": spec.size[2],
+        },
+        "mags": [
+            {
+                "mag": list(m),
+                "path": f"./{spec.name}/{mag_literal(m)}",
+                "axisOrder": {"c": 0, "x": 1, "y": 2, "z": 3},
+            }
+            for m in spec.mags
+        ],
     }
     if spec.category == "segmentation":
         layer["largestSegmentId"] = spec.largest_segment_id
     return layer
 
 
-def _write_metadata(root: Path, name: str, voxel_size: tuple[float, float, float],
-                    specs: list[_LayerSpec]) -> None:
-    props = {"id": {"name": name, "team": ""}, "scale": {"factor": list(voxel_size), "unit": "nanometer"},
-             "dataLayers": [_layer_json(s) for s in specs]}
+def _write_metadata(
+    root: Path, name: str, voxel_size: tuple[float, float, float], specs: list[_LayerSpec]
+) -> None:
+    props = {
+        "id": {"name": name, "team": ""},
+        "scale": {"factor": list(voxel_size), "unit": "nanometer"},
+        "dataLayers": [_layer_json(s) for s in specs],
+    }
     (root / PROPERTIES_FILE).write_text(json.dumps(props, indent=2))
     (root / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {}}))
     for spec in specs:
         axes = [{"name": "c", "type": "channel"}] + [
-            {"name": a, "type": "space", "unit": "nanometer"} for a in "xyz"]
-        datasets = [{"path": mag_literal(m), "coordinateTransformations": [
-            {"type": "scale", "scale": [1.0, *(voxel_size[i] * m[i] for i in range(3))]}]} for m in spec.mags]
+            {"name": a, "type": "space", "unit": "nanometer"} for a in "xyz"
+        ]
+        datasets = [
+            {
+                "path": mag_literal(m),
+                "coordinateTransformations": [
+                    {"type": "scale", "scale": [1.0, *(voxel_size[i] * m[i] for i in range(3))]}
+                ],
+            }
+            for m in spec.mags
+        ]
         attrs = {"ome": {"version": "0.5", "multiscales": [{"axes": axes, "datasets": datasets}]}}
-        (root / spec.name / "zarr.json").write_text(json.dumps(
-            {"zarr_format": 3, "node_type": "group", "attributes": attrs}))
+        (root / spec.name / "zarr.json").write_text(
+            json.dumps({"zarr_format": 3, "node_type": "group", "attributes": attrs})
+        )
 
 
 def _downsample(data: np.ndarray, factor: Vec3, mode: str) -> np.ndarray:
     """Shrink an (x, y, z) block by integer factors: mean for images, stride for label ids."""
     if mode == "stride":
-        return data[::factor[0], ::factor[1], ::factor[2]]
+        return data[:: factor[0], :: factor[1], :: factor[2]]
     pad = [(0, (-data.shape[i]) % factor[i]) for i in range(3)]
     padded = np.pad(data, pad, mode="edge")
     sx, sy, sz = (padded.shape[i] // factor[i] for i in range(3))
@@ -109,7 +140,7 @@ def _write_pyramid_slab(arrays: dict[Vec3, Any], block: np.ndarray, z0: int, mod
         part = part if step == (1, 1, 1) else _downsample(part, step, mode)
         previous = mag
         z = z0 // mag[2]
-        array[0, : part.shape[0], : part.shape[1], z: z + part.shape[2]] = part
+        array[0, : part.shape[0], : part.shape[1], z : z + part.shape[2]] = part
 
 
 def _finish(tmp: Path, dest: Path) -> Path:
@@ -135,9 +166,16 @@ _TILE = re.compile(r"^(\d+)$")
 def _temca2_slices(source: Path) -> list[tuple[int, dict[tuple[int, int], Path]]]:
     """`{z}/{y}/{x}.jpg` tiles (wkcuber tile_cubing layout) grouped by z, sorted."""
     slices = []
-    for zdir in sorted((p for p in source.iterdir() if p.is_dir() and _TILE.match(p.name)), key=lambda p: int(p.name)):
-        tiles = {(int(ydir.name), int(f.stem)): f for ydir in zdir.iterdir() if ydir.is_dir()
-                 and _TILE.match(ydir.name) for f in ydir.glob("*.jpg") if _TILE.match(f.stem)}
+    for zdir in sorted(
+        (p for p in source.iterdir() if p.is_dir() and _TILE.match(p.name)), key=lambda p: int(p.name)
+    ):
+        tiles = {
+            (int(ydir.name), int(f.stem)): f
+            for ydir in zdir.iterdir()
+            if ydir.is_dir() and _TILE.match(ydir.name)
+            for f in ydir.glob("*.jpg")
+            if _TILE.match(f.stem)
+        }
         if tiles:
             slices.append((int(zdir.name), tiles))
     return slices
@@ -152,7 +190,9 @@ def _assemble_slice(tiles: dict[tuple[int, int], Path]) -> np.ndarray:
     plane = np.zeros((ny * th, nx * tw), dtype=np.uint8)
     for (y, x), path in tiles.items():
         with Image.open(path) as img:
-            plane[(y - y0) * th:(y - y0 + 1) * th, (x - x0) * tw:(x - x0 + 1) * tw] = np.asarray(img.convert("L"))
+            plane[(y - y0) * th : (y - y0 + 1) * th, (x - x0) * tw : (x - x0 + 1) * tw] = np.asarray(
+                img.convert("L")
+            )
     return plane.T
 
 
@@ -172,8 +212,14 @@ def build_temca2(dest: Path, source: Path) -> Path:
     for z, plane in enumerate(planes):
         volume[: plane.shape[0], : plane.shape[1], z] = plane
     tmp = _start(Path(dest))
-    spec = _LayerSpec("color", "color", "uint8", "uint8", (sx, sy, len(planes)),
-                      [(1, 1, 1), (2, 2, 1), (4, 4, 1), (8, 8, 1)])
+    spec = _LayerSpec(
+        "color",
+        "color",
+        "uint8",
+        "uint8",
+        (sx, sy, len(planes)),
+        [(1, 1, 1), (2, 2, 1), (4, 4, 1), (8, 8, 1)],
+    )
     _write_pyramid_slab(_create_arrays(tmp, spec), volume, 0, "mean")
     _write_metadata(tmp, "temca2", (4.0, 4.0, 40.0), [spec])
     return _finish(tmp, Path(dest))

@@ -25,9 +25,17 @@ DATA_FORMATS = ("zarr", "zarr3")
 
 # elementClass -> (numpy dtype, channels per voxel)
 ELEMENT_CLASSES: dict[str, tuple[str, int]] = {
-    "uint8": ("uint8", 1), "uint16": ("uint16", 1), "uint24": ("uint8", 3), "uint32": ("uint32", 1),
-    "uint64": ("uint64", 1), "int8": ("int8", 1), "int16": ("int16", 1), "int32": ("int32", 1),
-    "int64": ("int64", 1), "float": ("float32", 1), "double": ("float64", 1),
+    "uint8": ("uint8", 1),
+    "uint16": ("uint16", 1),
+    "uint24": ("uint8", 3),
+    "uint32": ("uint32", 1),
+    "uint64": ("uint64", 1),
+    "int8": ("int8", 1),
+    "int16": ("int16", 1),
+    "int32": ("int32", 1),
+    "int64": ("int64", 1),
+    "float": ("float32", 1),
+    "double": ("float64", 1),
 }
 
 
@@ -57,8 +65,11 @@ class BoundingBox:
 
     @property
     def end(self) -> Vec3:
-        return (self.top_left[0] + self.size[0], self.top_left[1] + self.size[1],
-                self.top_left[2] + self.size[2])
+        return (
+            self.top_left[0] + self.size[0],
+            self.top_left[1] + self.size[1],
+            self.top_left[2] + self.size[2],
+        )
 
 
 @dataclass(frozen=True)
@@ -122,8 +133,9 @@ class DataSource:
         return {
             "id": {"name": self.name, "team": self.team},
             "dataLayers": [_layer_to_json(layer) for layer in self.layers],
-            "scale": None if self.scale is None else {"factor": list(self.scale.factor),
-                                                      "unit": self.scale.unit},
+            "scale": None
+            if self.scale is None
+            else {"factor": list(self.scale.factor), "unit": self.scale.unit},
             "voxelhub": {"sourceFormat": self.source_format, "notes": list(self.notes)},
         }
 
@@ -134,9 +146,14 @@ class DataSource:
         scale = parse_scale(data.get("scale"), PROPERTIES_FILE)
         layers = tuple(parse_wk_layer(raw, PROPERTIES_FILE) for raw in data.get("dataLayers", []))
         ident = data.get("id") or {}
-        return cls(name=str(ident.get("name", "")), team=str(ident.get("team", "")), layers=layers,
-                   scale=scale, notes=tuple(extra.get("notes", ())),
-                   source_format=str(extra.get("sourceFormat", "webknossos")))
+        return cls(
+            name=str(ident.get("name", "")),
+            team=str(ident.get("team", "")),
+            layers=layers,
+            scale=scale,
+            notes=tuple(extra.get("notes", ())),
+            source_format=str(extra.get("sourceFormat", "webknossos")),
+        )
 
 
 def mag_literal(mag: Vec3) -> str:
@@ -148,10 +165,16 @@ def _layer_to_json(layer: Layer) -> dict[str, Any]:
         "name": layer.name,
         "category": layer.category,
         "elementClass": layer.element_class,
-        "boundingBox": {"topLeft": list(layer.bounding_box.top_left), "width": layer.bounding_box.size[0],
-                        "height": layer.bounding_box.size[1], "depth": layer.bounding_box.size[2]},
-        "mags": [{"mag": list(m.mag), "path": f"./{m.path}", "axisOrder": axis_order_json(m.axes)}
-                 for m in layer.mags],
+        "boundingBox": {
+            "topLeft": list(layer.bounding_box.top_left),
+            "width": layer.bounding_box.size[0],
+            "height": layer.bounding_box.size[1],
+            "depth": layer.bounding_box.size[2],
+        },
+        "mags": [
+            {"mag": list(m.mag), "path": f"./{m.path}", "axisOrder": axis_order_json(m.axes)}
+            for m in layer.mags
+        ],
         "dataFormat": layer.data_format,
         "numChannels": layer.num_channels,
     }
@@ -171,7 +194,9 @@ def parse_scale(raw: Any, file: str) -> VoxelSize | None:
     """`{factor, unit}` or legacy `[x, y, z]` (nanometers); None when absent."""
     if raw is None:
         return None
-    factor, unit = (raw.get("factor"), raw.get("unit", "nanometer")) if isinstance(raw, dict) else (raw, "nanometer")
+    factor, unit = (
+        (raw.get("factor"), raw.get("unit", "nanometer")) if isinstance(raw, dict) else (raw, "nanometer")
+    )
     if not isinstance(factor, list | tuple) or len(factor) != 3:
         raise DatasetFormatError(file, f"scale must be [x, y, z] or {{factor, unit}}, got {raw!r}")
     try:
@@ -184,8 +209,11 @@ def parse_scale(raw: Any, file: str) -> VoxelSize | None:
 
 
 def _vec3(raw: Any, file: str, what: str, *, positive: bool = False) -> Vec3:
-    if not isinstance(raw, list | tuple) or len(raw) != 3 or not all(
-            isinstance(v, int | float) and float(v).is_integer() for v in raw):
+    if (
+        not isinstance(raw, list | tuple)
+        or len(raw) != 3
+        or not all(isinstance(v, int | float) and float(v).is_integer() for v in raw)
+    ):
         raise DatasetFormatError(file, f"{what} must be three integers, got {raw!r}")
     vec = (int(raw[0]), int(raw[1]), int(raw[2]))
     if positive and min(vec) < 1:
@@ -197,8 +225,11 @@ def _parse_bbox(raw: Any, file: str, layer: str) -> BoundingBox:
     if not isinstance(raw, dict):
         raise DatasetFormatError(file, f"layer {layer!r}: boundingBox missing")
     top_left = _vec3(raw.get("topLeft"), file, f"layer {layer!r} boundingBox.topLeft")
-    size = _vec3([raw.get("width"), raw.get("height"), raw.get("depth")], file,
-                 f"layer {layer!r} boundingBox width/height/depth")
+    size = _vec3(
+        [raw.get("width"), raw.get("height"), raw.get("depth")],
+        file,
+        f"layer {layer!r} boundingBox width/height/depth",
+    )
     if min(size) < 0:
         raise DatasetFormatError(file, f"layer {layer!r}: negative bounding box size")
     return BoundingBox(top_left, size)
@@ -208,8 +239,11 @@ def _parse_axes(raw: Any, file: str, layer: str) -> tuple[str, ...] | None:
     """`axisOrder` {x: 1, y: 2, z: 3, c: 0} -> axis names in storage order; None when absent."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not {"x", "y", "z"} <= set(raw) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 8 for v in raw.values()):
+    if (
+        not isinstance(raw, dict)
+        or not {"x", "y", "z"} <= set(raw)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 8 for v in raw.values())
+    ):
         raise DatasetFormatError(file, f"layer {layer!r}: axisOrder must map x, y, z to indices, got {raw!r}")
     ndim = max(raw.values()) + 1
     names = ["?"] * ndim
@@ -247,18 +281,24 @@ def parse_wk_layer(raw: Any, file: str) -> Layer:
         raise DatasetFormatError(file, f"layer {name!r}: no mags")
     zarr_format = 3 if data_format == "zarr3" else 2
     mags = tuple(_parse_wk_mag(m, file, name, zarr_format) for m in mags_raw)
-    return Layer(name=name, category=category, element_class=element_class,
-                 bounding_box=_parse_bbox(raw.get("boundingBox"), file, name), mags=mags,
-                 data_format=data_format,
-                 largest_segment_id=_parse_largest(raw.get("largestSegmentId"), file, name))
+    return Layer(
+        name=name,
+        category=category,
+        element_class=element_class,
+        bounding_box=_parse_bbox(raw.get("boundingBox"), file, name),
+        mags=mags,
+        data_format=data_format,
+        largest_segment_id=_parse_largest(raw.get("largestSegmentId"), file, name),
+    )
 
 
 def _parse_largest(raw: Any, file: str, layer: str) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not float(raw).is_integer() or raw < 0:
-        raise DatasetFormatError(file, f"layer {layer!r}: largestSegmentId must be a non-negative integer, "
-                                 f"got {raw!r}")
+        raise DatasetFormatError(
+            file, f"layer {layer!r}: largestSegmentId must be a non-negative integer, got {raw!r}"
+        )
     return int(raw)
 
 
@@ -266,8 +306,9 @@ def _parse_wk_mag(raw: Any, file: str, layer: str, zarr_format: int) -> MagInfo:
     if not isinstance(raw, dict):
         raise DatasetFormatError(file, f"layer {layer!r}: mag entry must be an object")
     mag_raw = raw.get("mag", raw.get("resolution"))
-    mag = _vec3([mag_raw] * 3 if isinstance(mag_raw, int) else mag_raw, file, f"layer {layer!r} mag",
-                positive=True)
+    mag = _vec3(
+        [mag_raw] * 3 if isinstance(mag_raw, int) else mag_raw, file, f"layer {layer!r} mag", positive=True
+    )
     path = raw.get("path")
     if path is not None:
         if not isinstance(path, str) or "://" in path:
@@ -309,9 +350,14 @@ def scan_wk_layout(location: Location) -> DataSource:
     ident = raw.get("id")
     if not isinstance(ident, dict):
         ident = {}
-    return DataSource(name=str(ident.get("name") or location.url.rstrip("/").rsplit("/", 1)[-1]),
-                      team=str(ident.get("team") or ""), layers=tuple(layers), scale=scale,
-                      notes=tuple(notes), source_format="webknossos")
+    return DataSource(
+        name=str(ident.get("name") or location.url.rstrip("/").rsplit("/", 1)[-1]),
+        team=str(ident.get("team") or ""),
+        layers=tuple(layers),
+        scale=scale,
+        notes=tuple(notes),
+        source_format="webknossos",
+    )
 
 
 def _verify_wk_layer(location: Location, layer: Layer) -> Layer:
@@ -335,8 +381,10 @@ def _verify_wk_mag(location: Location, layer: Layer, mag: MagInfo) -> MagInfo:
     candidates = _mag_path_candidates(layer, mag)
     path = next((p for p in candidates if location.exists(array_metadata_key(p, mag.zarr_format))), None)
     if path is None:
-        raise DatasetFormatError(array_metadata_key(candidates[0], mag.zarr_format),
-                                 f"layer {layer.name!r} mag {mag.literal}: zarr array not found")
+        raise DatasetFormatError(
+            array_metadata_key(candidates[0], mag.zarr_format),
+            f"layer {layer.name!r} mag {mag.literal}: zarr array not found",
+        )
     array = open_verified(location, path, mag.zarr_format)
     axes = mag.axes or _default_wk_axes(array)
     checked = replace(mag, path=path, axes=axes)
@@ -370,9 +418,12 @@ def check_array(array: Any, layer: Layer, mag: MagInfo, key: str) -> None:
     if not {"x", "y", "z"} <= set(mag.axes):
         raise DatasetFormatError(key, f"axes {mag.axes} lack x, y or z")
     if np.dtype(array.dtype) != layer.dtype:
-        raise DatasetFormatError(key, f"array dtype {array.dtype} does not match elementClass "
-                                 f"{layer.element_class}")
+        raise DatasetFormatError(
+            key, f"array dtype {array.dtype} does not match elementClass {layer.element_class}"
+        )
     channels = array.shape[mag.axes.index("c")] if "c" in mag.axes else 1
     if channels != layer.num_channels:
-        raise DatasetFormatError(key, f"array has {channels} channels, elementClass {layer.element_class} "
-                                 f"needs {layer.num_channels}")
+        raise DatasetFormatError(
+            key,
+            f"array has {channels} channels, elementClass {layer.element_class} needs {layer.num_channels}",
+        )

@@ -29,8 +29,16 @@ from voxelhub.datasets.layout import (
 from voxelhub.storage import InvalidKey, Location, normalize_relative_path
 
 _DTYPE_TO_CLASS = {
-    "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64", "int8": "int8",
-    "int16": "int16", "int32": "int32", "int64": "int64", "float32": "float", "float64": "double",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "uint64": "uint64",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "float32": "float",
+    "float64": "double",
 }
 
 
@@ -83,8 +91,9 @@ def scan_ome_zarr(location: Location) -> DataSource:
     if scale is None:
         notes.insert(0, "no voxel size in the OME-Zarr metadata; physical size unknown")
     name = location.url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".zarr").removesuffix(".ome")
-    return DataSource(name=name, layers=tuple(layers), scale=scale, notes=tuple(notes),
-                      source_format="ome-zarr")
+    return DataSource(
+        name=name, layers=tuple(layers), scale=scale, notes=tuple(notes), source_format="ome-zarr"
+    )
 
 
 def _label_names(location: Location, notes: list[str]) -> list[str]:
@@ -104,7 +113,9 @@ def _label_names(location: Location, notes: list[str]) -> list[str]:
     return names
 
 
-def _axes(multiscale: dict[str, Any], key: str, ndim_hint: int | None) -> tuple[tuple[str, ...], dict[str, str]]:
+def _axes(
+    multiscale: dict[str, Any], key: str, ndim_hint: int | None
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """Axis names in storage order and their units (NGFF 0.4+: objects; 0.3: plain names)."""
     raw = multiscale.get("axes")
     if raw is None:
@@ -135,16 +146,22 @@ def _dataset_scale(dataset: dict[str, Any], ndim: int, key: str) -> list[float] 
     for transform in transforms:
         if isinstance(transform, dict) and transform.get("type") == "scale":
             scale = transform.get("scale")
-            if not isinstance(scale, list) or len(scale) != ndim or not all(
+            if (
+                not isinstance(scale, list)
+                or len(scale) != ndim
+                or not all(
                     isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-                    for v in scale):
+                    for v in scale
+                )
+            ):
                 raise DatasetFormatError(key, f"scale must be {ndim} positive numbers, got {scale!r}")
             return [float(v) for v in scale]
     return None
 
 
-def _scan_multiscales(location: Location, group: _Group, prefix: str, name: str, category: str,
-                      notes: list[str]) -> tuple[Layer, VoxelSize | None]:
+def _scan_multiscales(
+    location: Location, group: _Group, prefix: str, name: str, category: str, notes: list[str]
+) -> tuple[Layer, VoxelSize | None]:
     multiscales = group.attrs["multiscales"]
     if not isinstance(multiscales, list) or not isinstance(multiscales[0], dict):
         raise DatasetFormatError(group.key, "multiscales must be a list of objects")
@@ -157,16 +174,22 @@ def _scan_multiscales(location: Location, group: _Group, prefix: str, name: str,
     axes, units = _axes(multiscale, group.key, arrays[0].ndim)
     for path, array in zip(paths, arrays, strict=True):
         if array.ndim != len(axes):
-            raise DatasetFormatError(array_metadata_key(path, group.zarr_format),
-                                     f"array has {array.ndim} dimensions, multiscales axes are {list(axes)}")
+            raise DatasetFormatError(
+                array_metadata_key(path, group.zarr_format),
+                f"array has {array.ndim} dimensions, multiscales axes are {list(axes)}",
+            )
     scales = [_dataset_scale(d, len(axes), group.key) for d in datasets]
     mags = _mags(axes, scales, [a.shape for a in arrays], group.key)
     element_class = _element_class(arrays[0], axes, group.key)
     spatial = [arrays[0].shape[axes.index(ax)] for ax in "xyz"]
-    layer = Layer(name=name, category=category, element_class=element_class,
-                  bounding_box=BoundingBox((0, 0, 0), (spatial[0], spatial[1], spatial[2])),
-                  mags=tuple(MagInfo(m, p, axes, group.zarr_format) for m, p in zip(mags, paths, strict=True)),
-                  data_format="zarr3" if group.zarr_format == 3 else "zarr")
+    layer = Layer(
+        name=name,
+        category=category,
+        element_class=element_class,
+        bounding_box=BoundingBox((0, 0, 0), (spatial[0], spatial[1], spatial[2])),
+        mags=tuple(MagInfo(m, p, axes, group.zarr_format) for m, p in zip(mags, paths, strict=True)),
+        data_format="zarr3" if group.zarr_format == 3 else "zarr",
+    )
     for array, mag in zip(arrays, layer.mags, strict=True):
         check_array(array, layer, mag, array_metadata_key(mag.path, mag.zarr_format))
     return layer, _voxel_size(axes, units, scales[0], group.key, notes)
@@ -183,8 +206,9 @@ def _dataset_path(dataset: Any, prefix: str, key: str) -> str:
     return f"{prefix}/{rel}" if prefix else rel
 
 
-def _mags(axes: tuple[str, ...], scales: list[list[float] | None], shapes: list[tuple[int, ...]],
-          key: str) -> list[Vec3]:
+def _mags(
+    axes: tuple[str, ...], scales: list[list[float] | None], shapes: list[tuple[int, ...]], key: str
+) -> list[Vec3]:
     """Integer mags relative to the first dataset, from the scales or (without them) the shapes."""
     idx = [axes.index(ax) for ax in "xyz"]
     base_scale, base_shape = scales[0], shapes[0]
@@ -215,8 +239,9 @@ def _element_class(array: Any, axes: tuple[str, ...], key: str) -> str:
     raise DatasetFormatError(key, f"{channels} channels of {dtype} are not supported (only 1, or 3 x uint8)")
 
 
-def _voxel_size(axes: tuple[str, ...], units: dict[str, str], scale: list[float] | None, key: str,
-                notes: list[str]) -> VoxelSize | None:
+def _voxel_size(
+    axes: tuple[str, ...], units: dict[str, str], scale: list[float] | None, key: str, notes: list[str]
+) -> VoxelSize | None:
     if scale is None:
         return None
     spatial_units = {units.get(ax) for ax in "xyz"}

@@ -25,7 +25,9 @@ from voxelhub.policy import Action, Actor, can
 def thumbnail_url(dataset: Dataset) -> str | None:
     """The thumbnail of the first color layer (of the first layer when none is color), or None without layers."""
     layers = dataset.data_source.get("dataLayers") or []
-    color = next((layer for layer in layers if layer.get("category") == "color"), layers[0] if layers else None)
+    color = next(
+        (layer for layer in layers if layer.get("category") == "color"), layers[0] if layers else None
+    )
     return f"/api/datasets/{dataset.id}/layers/{color['name']}/thumbnail" if color else None
 
 
@@ -39,8 +41,10 @@ def detail(*, session: Session, actor: Actor, dataset: Dataset, origin: str) -> 
     org_name = organization_names(session, [dataset.organization_id]).get(dataset.organization_id, "")
     return DatasetPublic(
         **_summary(dataset, org_name).model_dump(),
-        allowed_teams=[TeamRef(id=t.id, name=t.name, organization=org_name)
-                       for t in service.allowed_teams(session, dataset)],
+        allowed_teams=[
+            TeamRef(id=t.id, name=t.name, organization=org_name)
+            for t in service.allowed_teams(session, dataset)
+        ],
         is_editable=can(actor, Action.EDIT, dataset),
         data_source=dataset.data_source,
         data_store=DataStore(url=origin),
@@ -53,8 +57,12 @@ def spotlight(session: Session) -> list[SpotlightEntry]:
     names = organization_names(session, {d.organization_id for d in datasets})
     return [
         SpotlightEntry(
-            id=d.id, name=d.name, display_name=d.display_name, description=d.description,
-            owning_organization=names.get(d.organization_id, ""), thumbnail_url=thumbnail_url(d),
+            id=d.id,
+            name=d.name,
+            display_name=d.display_name,
+            description=d.description,
+            owning_organization=names.get(d.organization_id, ""),
+            thumbnail_url=thumbnail_url(d),
         )
         for d in datasets
     ]
@@ -62,8 +70,14 @@ def spotlight(session: Session) -> list[SpotlightEntry]:
 
 def _summary(dataset: Dataset, org_name: str) -> DatasetSummary:
     return DatasetSummary(
-        id=dataset.id, name=dataset.name, directory_name=dataset.name, folder_id=dataset.organization_id,
-        display_name=dataset.display_name, description=dataset.description,
-        owning_organization=org_name, is_public=dataset.is_public, created=millis(dataset.created_at),
+        id=dataset.id,
+        name=dataset.name,
+        directory_name=dataset.name,
+        folder_id=dataset.organization_id,
+        display_name=dataset.display_name,
+        description=dataset.description,
+        owning_organization=org_name,
+        is_public=dataset.is_public,
+        created=millis(dataset.created_at),
         thumbnail_url=thumbnail_url(dataset),
     )

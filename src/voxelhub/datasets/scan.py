@@ -18,8 +18,11 @@ def scan_dataset(location: Location, name: str | None = None) -> DataSource:
         source = scan_wk_layout(location)
     else:
         if find_ome_root(location) is None:
-            raise DatasetFormatError(PROPERTIES_FILE, "file not found, and the folder is not an OME-Zarr "
-                                     "image (no multiscales metadata in .zattrs or zarr.json)")
+            raise DatasetFormatError(
+                PROPERTIES_FILE,
+                "file not found, and the folder is not an OME-Zarr "
+                "image (no multiscales metadata in .zattrs or zarr.json)",
+            )
         source = scan_ome_zarr(location)
     if name:
         source = replace(source, name=name)

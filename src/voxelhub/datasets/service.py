@@ -22,18 +22,32 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
-        raise BadInput("dataset name: 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise BadInput(
+            "dataset name: 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
     return name
 
 
 def register(
-    *, session: Session, actor: Actor, organization_id: str, name: str, location: str,
-    data_source: dict[str, Any], storage_options: dict[str, Any] | None = None,
+    *,
+    session: Session,
+    actor: Actor,
+    organization_id: str,
+    name: str,
+    location: str,
+    data_source: dict[str, Any],
+    storage_options: dict[str, Any] | None = None,
 ) -> Dataset:
     """A new dataset row for an already scanned folder: private, no allowed teams (spec)."""
     _authorize_registering(session, actor, organization_id)
-    return _new_row(session=session, organization_id=organization_id, name=name, location=location,
-                    data_source=data_source, storage_options=storage_options)
+    return _new_row(
+        session=session,
+        organization_id=organization_id,
+        name=name,
+        location=location,
+        data_source=data_source,
+        storage_options=storage_options,
+    )
 
 
 def _authorize_registering(session: Session, actor: Actor, organization_id: str) -> None:
@@ -43,16 +57,27 @@ def _authorize_registering(session: Session, actor: Actor, organization_id: str)
     authorize(actor, Action.MANAGE_DATASETS, org)
 
 
-def _new_row(*, session: Session, organization_id: str, name: str, location: str, data_source: dict[str, Any],
-             storage_options: dict[str, Any] | None) -> Dataset:
+def _new_row(
+    *,
+    session: Session,
+    organization_id: str,
+    name: str,
+    location: str,
+    data_source: dict[str, Any],
+    storage_options: dict[str, Any] | None,
+) -> Dataset:
     """Called once the caller was authorized."""
     check_name(name)
     exists = select(Dataset.id).where(Dataset.organization_id == organization_id, Dataset.name == name)
     if session.scalar(exists) is not None:
         raise Conflict(f"a dataset named {name!r} already exists in this organization")
     dataset = Dataset(
-        organization_id=organization_id, name=name, display_name=name, location=location,
-        data_source=data_source, storage_options=storage_options or {},
+        organization_id=organization_id,
+        name=name,
+        display_name=name,
+        location=location,
+        data_source=data_source,
+        storage_options=storage_options or {},
     )
     session.add(dataset)
     session.flush()
@@ -89,7 +114,9 @@ def list_readable(
     or its id) and to the datasets whose name or display name contains `text` (any case)."""
     stmt = readable_datasets(select(Dataset), actor)
     if organization is not None:
-        named = select(Organization.id).where((Organization.id == organization) | (Organization.name == organization))
+        named = select(Organization.id).where(
+            (Organization.id == organization) | (Organization.name == organization)
+        )
         stmt = stmt.where(Dataset.organization_id.in_(named))
     found = list(session.scalars(stmt.order_by(Dataset.name)))
     if not text:
@@ -104,8 +131,13 @@ def list_public(*, session: Session) -> list[Dataset]:
 
 
 def update_settings(
-    *, session: Session, actor: Actor, dataset_id: str, display_name: str | None = None,
-    description: str | None = None, is_public: bool | None = None,
+    *,
+    session: Session,
+    actor: Actor,
+    dataset_id: str,
+    display_name: str | None = None,
+    description: str | None = None,
+    is_public: bool | None = None,
 ) -> Dataset:
     dataset = get(session=session, actor=actor, dataset_id=dataset_id)
     authorize(actor, Action.EDIT, dataset)
@@ -116,8 +148,12 @@ def update_settings(
     if is_public is not None and is_public != dataset.is_public:
         dataset.is_public = is_public
         audit.record(
-            session, actor=actor, organization_id=dataset.organization_id, object_kind="dataset",
-            object_id=dataset.id, action="made_public" if is_public else "made_private",
+            session,
+            actor=actor,
+            organization_id=dataset.organization_id,
+            object_kind="dataset",
+            object_id=dataset.id,
+            action="made_public" if is_public else "made_private",
         )
     session.flush()
     return dataset
@@ -136,8 +172,14 @@ def set_allowed_teams(*, session: Session, actor: Actor, dataset_id: str, team_i
     dataset.allowed_team_links = [DatasetAllowedTeam(team_id=t) for t in wanted]
     if before != sorted(wanted):
         audit.record(
-            session, actor=actor, organization_id=dataset.organization_id, object_kind="dataset",
-            object_id=dataset.id, action="teams_changed", before=before, after=sorted(wanted),
+            session,
+            actor=actor,
+            organization_id=dataset.organization_id,
+            object_kind="dataset",
+            object_id=dataset.id,
+            action="teams_changed",
+            before=before,
+            after=sorted(wanted),
         )
     session.flush()
     return dataset
@@ -146,25 +188,45 @@ def set_allowed_teams(*, session: Session, actor: Actor, dataset_id: str, team_i
 def allowed_teams(session: Session, dataset: Dataset) -> list[Team]:
     if not dataset.allowed_team_ids:
         return []
-    return list(session.scalars(select(Team).where(Team.id.in_(dataset.allowed_team_ids)).order_by(Team.name)))
+    return list(
+        session.scalars(select(Team).where(Team.id.in_(dataset.allowed_team_ids)).order_by(Team.name))
+    )
 
 
 def register_folder(
-    *, session: Session, actor: Actor, organization_id: str, location_url: str, name: str | None = None,
-    storage_options: dict[str, Any] | None = None, profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    session: Session,
+    actor: Actor,
+    organization_id: str,
+    location_url: str,
+    name: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Dataset:
     """Scan a dataset folder (local or object store) and register it. A broken or unsupported folder is
     refused with the file and the problem named, and nothing is registered. `storage_options` may name one of
     the server's storage `profiles` (`{"profile": NAME}`); credentials in them are refused: they belong in a
     profile, never in the database."""
     _authorize_registering(session, actor, organization_id)  # before anything touches the storage
-    return scan_and_register(session=session, organization_id=organization_id, location_url=location_url,
-                             name=name, storage_options=storage_options, profiles=profiles)
+    return scan_and_register(
+        session=session,
+        organization_id=organization_id,
+        location_url=location_url,
+        name=name,
+        storage_options=storage_options,
+        profiles=profiles,
+    )
 
 
-def scan_and_register(*, session: Session, organization_id: str, location_url: str, name: str | None = None,
-                      storage_options: dict[str, Any] | None = None,
-                      profiles: Mapping[str, Mapping[str, Any]] | None = None) -> Dataset:
+def scan_and_register(
+    *,
+    session: Session,
+    organization_id: str,
+    location_url: str,
+    name: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Dataset:
     """`register_folder` for a caller already authorized to register datasets in the organization (the
     upload, which checks before it unpacks)."""
     from voxelhub.datasets.layout import DatasetFormatError
@@ -180,6 +242,10 @@ def scan_and_register(*, session: Session, organization_id: str, location_url: s
         raise BadInput(f"{location_url}: no such folder") from exc
     folder_name = location_url.rstrip("/").rsplit("/", 1)[-1]
     return _new_row(
-        session=session, organization_id=organization_id, name=name or folder_name or source.name,
-        location=location_url, data_source=source.to_wk_json(), storage_options=stored or None,
+        session=session,
+        organization_id=organization_id,
+        name=name or folder_name or source.name,
+        location=location_url,
+        data_source=source.to_wk_json(),
+        storage_options=stored or None,
     )

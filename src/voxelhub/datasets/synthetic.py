@@ -27,8 +27,11 @@ class SeedGrid:
         rng = np.random.default_rng(seed)
         self.cell: Vec3 = (spacing, spacing, 2 * spacing)
         half = [-(-s // 2) for s in size]
-        self.grid: Vec3 = (-(-half[0] // spacing) + 2, -(-half[1] // spacing) + 2,
-                           -(-half[2] // (2 * spacing)) + 2)
+        self.grid: Vec3 = (
+            -(-half[0] // spacing) + 2,
+            -(-half[1] // spacing) + 2,
+            -(-half[2] // (2 * spacing)) + 2,
+        )
         jitter = rng.uniform(0.15, 0.85, size=(*self.grid, 3)).astype(np.float32)
         index = np.stack(np.meshgrid(*[np.arange(g) - 1 for g in self.grid], indexing="ij"), axis=-1)
         self.points = ((index + jitter) * np.array(self.cell, np.float32)).astype(np.float32)
@@ -93,8 +96,9 @@ def _upsample2(data: np.ndarray, shape: Vec3) -> np.ndarray:
     return up[: shape[0], : shape[1], : shape[2]]
 
 
-def synthetic_slab(cells: SeedGrid, size: Vec3, z0: int, depth: int,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_slab(
+    cells: SeedGrid, size: Vec3, z0: int, depth: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Cell ids (uint32) and EM-like intensities (uint8), both (x, y, z), of mag-1 z range [z0, z0 + depth).
 
     `z0` must be even (half-resolution cells must line up between slabs).

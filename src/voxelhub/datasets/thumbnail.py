@@ -55,8 +55,14 @@ def _to_image(layer: Layer, data: np.ndarray) -> Image.Image:
     return Image.fromarray(_stretch(data.T))
 
 
-def layer_thumbnail(location: Location, data_source: DataSource, layer_name: str,
-                    size: int = THUMBNAIL_SIZE, *, arrays: ArrayCache = NO_CACHE) -> bytes:
+def layer_thumbnail(
+    location: Location,
+    data_source: DataSource,
+    layer_name: str,
+    size: int = THUMBNAIL_SIZE,
+    *,
+    arrays: ArrayCache = NO_CACHE,
+) -> bytes:
     """PNG bytes of the layer's middle z slice, at most `size` pixels wide and high (the array opened through
     `arrays`)."""
     layer = data_source.layer(layer_name)

@@ -55,7 +55,12 @@ def permit_upload(*, session: Session, actor: Actor) -> UploadPermit:
 
 
 def register_upload(
-    *, session: Session, permit: UploadPermit, settings: Settings, upload: IO[bytes], filename: str,
+    *,
+    session: Session,
+    permit: UploadPermit,
+    settings: Settings,
+    upload: IO[bytes],
+    filename: str,
     name: str | None = None,
 ) -> Dataset:
     """Unpack, scan and register an uploaded dataset zip as a new private dataset of the permit's organization."""
@@ -67,8 +72,9 @@ def register_upload(
         root = unpack(upload, target, limits=dataset_zip_limits(settings))
         try:
             # Scanned where it was unpacked: a broken upload is refused before a byte reaches the store.
-            scanned = service.scan_and_register(session=session, organization_id=organization_id,
-                                                location_url=str(root), name=name)
+            scanned = service.scan_and_register(
+                session=session, organization_id=organization_id, location_url=str(root), name=name
+            )
         except BadInput as exc:
             raise BadInput(_relative(exc.message, target), **exc.details) from None
         if settings.datasets_url:
@@ -150,8 +156,14 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
 def _check_name(member: zipfile.ZipInfo) -> None:
     name = member.filename
     path = PurePosixPath(name)
-    if (not name or "\\" in name or "\x00" in name or path.is_absolute() or ":" in path.parts[0]
-            or any(part in ("", ".", "..") for part in name.split("/"))):
+    if (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or path.is_absolute()
+        or ":" in path.parts[0]
+        or any(part in ("", ".", "..") for part in name.split("/"))
+    ):
         raise BadInput(f"the zip member {name!r} has a name that points outside the dataset")
     if stat.S_ISLNK(member.external_attr >> 16):
         raise BadInput(f"the zip member {name!r} is a link; datasets may hold only files and folders")

@@ -65,8 +65,9 @@ def _open(location: Location, mag: MagInfo, arrays: ArrayCache) -> Any:
     return open_verified(location, mag.path, mag.zarr_format, arrays)
 
 
-async def _read_region(array: Any, mag: MagInfo, channels: int, dtype: np.dtype[Any],
-                       start: Vec3, shape: Vec3) -> np.ndarray:
+async def _read_region(
+    array: Any, mag: MagInfo, channels: int, dtype: np.dtype[Any], start: Vec3, shape: Vec3
+) -> np.ndarray:
     """Voxels [start, start+shape) in mag coordinates as (c, x, y, z), zero outside the array."""
     out = np.zeros((channels, *shape), dtype=dtype)
     extent = [array.shape[mag.axes.index(ax)] for ax in "xyz"]
@@ -91,8 +92,12 @@ async def _read_region(array: Any, mag: MagInfo, channels: int, dtype: np.dtype[
         data = data[np.newaxis]
         kept.insert(0, "c")
     data = data.transpose([kept.index(ax) for ax in ("c", "x", "y", "z")])
-    out[:, lo[0] - start[0]:hi[0] - start[0], lo[1] - start[1]:hi[1] - start[1],
-        lo[2] - start[2]:hi[2] - start[2]] = data
+    out[
+        :,
+        lo[0] - start[0] : hi[0] - start[0],
+        lo[1] - start[1] : hi[1] - start[1],
+        lo[2] - start[2] : hi[2] - start[2],
+    ] = data
     return out
 
 
@@ -104,8 +109,10 @@ def _check_shape(shape: Sequence[int], layer: Layer, max_bytes: int) -> Vec3:
         raise VolumeError(f"box sizes must be positive, got {shape_t}")
     size = shape_t[0] * shape_t[1] * shape_t[2] * layer.dtype.itemsize * layer.num_channels
     if size > max_bytes:
-        raise VolumeError(f"a box of {shape_t[0]}×{shape_t[1]}×{shape_t[2]} {layer.element_class} voxels is "
-                          f"{size} bytes; at most {max_bytes} bytes are sent per request (ask for smaller boxes)")
+        raise VolumeError(
+            f"a box of {shape_t[0]}×{shape_t[1]}×{shape_t[2]} {layer.element_class} voxels is "
+            f"{size} bytes; at most {max_bytes} bytes are sent per request (ask for smaller boxes)"
+        )
     return shape_t
 
 
@@ -122,9 +129,17 @@ def _check_overlap(layer: Layer, mag: MagInfo, start: Vec3, shape: Vec3) -> None
             )
 
 
-def read_box(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-             offset: Sequence[int], shape: Sequence[int], *, max_bytes: int = MAX_ANSWER_BYTES,
-             arrays: ArrayCache = NO_CACHE) -> np.ndarray:
+def read_box(
+    location: Location,
+    data_source: DataSource,
+    layer_name: str,
+    mag: Sequence[int],
+    offset: Sequence[int],
+    shape: Sequence[int],
+    *,
+    max_bytes: int = MAX_ANSWER_BYTES,
+    arrays: ArrayCache = NO_CACHE,
+) -> np.ndarray:
     """Voxels of a box: `offset` in mag-1 voxels (floored to the mag grid), `shape` in mag voxels. The box must
     overlap the layer's bounding box and its answer fit in `max_bytes`. The array is opened through `arrays`.
 
@@ -146,9 +161,16 @@ def to_wire_bytes(data: np.ndarray) -> bytes:
     return little.tobytes(order="F")
 
 
-def read_buckets(location: Location, data_source: DataSource, layer_name: str, mag: Sequence[int],
-                 bucket_positions: Sequence[Sequence[int]], *, max_buckets: int = MAX_BUCKETS,
-                 arrays: ArrayCache = NO_CACHE) -> bytes:
+def read_buckets(
+    location: Location,
+    data_source: DataSource,
+    layer_name: str,
+    mag: Sequence[int],
+    bucket_positions: Sequence[Sequence[int]],
+    *,
+    max_buckets: int = MAX_BUCKETS,
+    arrays: ArrayCache = NO_CACHE,
+) -> bytes:
     """Many 32³ buckets (positions in bucket units of `mag`), concatenated in request order; the array is opened
     through `arrays`.
 
@@ -180,7 +202,9 @@ def check_bucket_positions(bucket_positions: Sequence[Sequence[int]], max_bucket
         if any(abs(v) > MAX_BUCKET_COORDINATE for v in pos):
             raise VolumeError(f"bucket {index}: position {list(pos)} is out of range")
         if pos in first:
-            raise VolumeError(f"bucket {index} repeats bucket {first[pos]} ({list(pos)}); ask for each bucket once")
+            raise VolumeError(
+                f"bucket {index} repeats bucket {first[pos]} ({list(pos)}); ask for each bucket once"
+            )
         first[pos] = index
     return positions
 
@@ -190,8 +214,7 @@ def _spatial_chunks(array: Any, mag: MagInfo) -> Vec3:
     return (chunks[mag.axes.index("x")], chunks[mag.axes.index("y")], chunks[mag.axes.index("z")])
 
 
-async def _read_groups(array: Any, mag: MagInfo, layer: Layer,
-                       groups: list[list[Vec3]]) -> dict[Vec3, bytes]:
+async def _read_groups(array: Any, mag: MagInfo, layer: Layer, groups: list[list[Vec3]]) -> dict[Vec3, bytes]:
     results = await asyncio.gather(*(_read_group(array, mag, layer, g) for g in groups))
     merged: dict[Vec3, bytes] = {}
     for part in results:
@@ -208,6 +231,6 @@ async def _read_group(array: Any, mag: MagInfo, layer: Layer, group: list[Vec3])
     out: dict[Vec3, bytes] = {}
     for pos in group:
         x, y, z = (pos[i] * BUCKET_SIZE - lo[i] for i in range(3))
-        block = region[:, x:x + BUCKET_SIZE, y:y + BUCKET_SIZE, z:z + BUCKET_SIZE]
+        block = region[:, x : x + BUCKET_SIZE, y : y + BUCKET_SIZE, z : z + BUCKET_SIZE]
         out[pos] = to_wire_bytes(block)
     return out

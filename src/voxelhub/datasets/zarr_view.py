@@ -87,10 +87,16 @@ def _multiscale(data_source: DataSource, layer: Layer) -> dict[str, Any]:
     factor = data_source.scale.factor if data_source.scale else (1.0, 1.0, 1.0)
     datasets = []
     for mag in layer.mags:
-        scale = [factor["xyz".index(a)] * mag.mag["xyz".index(a)] if a in ("x", "y", "z") else 1.0
-                 for a in mag.axes]
-        datasets.append({"path": view_mag_name(layer, mag),
-                         "coordinateTransformations": [{"type": "scale", "scale": scale}]})
+        scale = [
+            factor["xyz".index(a)] * mag.mag["xyz".index(a)] if a in ("x", "y", "z") else 1.0
+            for a in mag.axes
+        ]
+        datasets.append(
+            {
+                "path": view_mag_name(layer, mag),
+                "coordinateTransformations": [{"type": "scale", "scale": scale}],
+            }
+        )
     return {"name": layer.name, "axes": axes, "datasets": datasets}
 
 
@@ -116,8 +122,13 @@ def _layer_document(data_source: DataSource, layer: Layer, name: str) -> bytes |
             return _json({"multiscales": [{"version": "0.4", **multiscale}]})
         return None
     if name == "zarr.json":
-        return _json({"zarr_format": 3, "node_type": "group",
-                      "attributes": {"ome": {"version": "0.5", "multiscales": [multiscale]}}})
+        return _json(
+            {
+                "zarr_format": 3,
+                "node_type": "group",
+                "attributes": {"ome": {"version": "0.5", "multiscales": [multiscale]}},
+            }
+        )
     return None
 
 

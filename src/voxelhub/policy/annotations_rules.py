@@ -89,7 +89,9 @@ def readable_annotations(stmt: Select, actor: Actor) -> Select:  # type: ignore[
     if user.managed_team_ids:
         from voxelhub.accounts.models import TeamMembership
 
-        owners_of_managed = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(user.managed_team_ids))
+        owners_of_managed = select(TeamMembership.user_id).where(
+            TeamMembership.team_id.in_(user.managed_team_ids)
+        )
         conditions.append(own_org & Annotation.owner_id.in_(owners_of_managed))
     # An unknown visibility is denied to everyone, its owner too, as in `can_read_annotation`.
     return stmt.where(or_(*conditions), Annotation.visibility.in_(_KNOWN_VISIBILITIES))

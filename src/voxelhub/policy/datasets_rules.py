@@ -98,7 +98,9 @@ def readable_datasets(stmt: Select, actor: Actor) -> Select:  # type: ignore[typ
         own_org = Dataset.organization_id == user.organization_id
         return stmt.where(or_(Dataset.is_public, own_org))
     via_team = (
-        Dataset.id.in_(select(DatasetAllowedTeam.dataset_id).where(DatasetAllowedTeam.team_id.in_(user.team_ids)))
+        Dataset.id.in_(
+            select(DatasetAllowedTeam.dataset_id).where(DatasetAllowedTeam.team_id.in_(user.team_ids))
+        )
         if user.team_ids
         else false()
     )

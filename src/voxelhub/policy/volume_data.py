@@ -28,4 +28,6 @@ def authorize_volume_data(actor: Actor, annotation: Annotation, dataset: Dataset
         return
     if not can_read_annotation(actor, annotation):
         raise NotFound()
-    raise Forbidden(VOLUME_DATA_NEEDS_DATASET, reason="dataset_access_needed", datasetId=annotation.dataset_id)
+    raise Forbidden(
+        VOLUME_DATA_NEEDS_DATASET, reason="dataset_access_needed", datasetId=annotation.dataset_id
+    )

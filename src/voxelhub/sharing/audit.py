@@ -12,7 +12,13 @@ from voxelhub.sharing.models import AuditEvent
 
 
 def record(
-    session: Session, *, actor: Actor, organization_id: str, object_kind: str, object_id: str, action: str,
+    session: Session,
+    *,
+    actor: Actor,
+    organization_id: str,
+    object_kind: str,
+    object_id: str,
+    action: str,
     **details: Any,
 ) -> None:
     session.add(

@@ -46,6 +46,9 @@ def dead_link(session: Session, tokens: Iterable[str], now: datetime | None = No
         if link.revoked_at is None and not expired:
             continue
         names = organization_names(session, [link.organization_id])
-        return DeadLink(revoked=link.revoked_at is not None, expired_at=link.expires_at if expired else None,
-                        organization=names.get(link.organization_id, ""))
+        return DeadLink(
+            revoked=link.revoked_at is not None,
+            expired_at=link.expires_at if expired else None,
+            organization=names.get(link.organization_id, ""),
+        )
     return None

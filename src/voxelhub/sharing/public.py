@@ -29,8 +29,11 @@ def visit_counts(session: Session, links: list[ShareLink]) -> dict[str, int]:
     """Link id -> visits (distinct visitors per hour), for the links listed, in one query."""
     if not links:
         return {}
-    stmt = (select(ShareLinkVisit.link_id, func.count()).where(ShareLinkVisit.link_id.in_([link.id for link in links]))
-            .group_by(ShareLinkVisit.link_id))
+    stmt = (
+        select(ShareLinkVisit.link_id, func.count())
+        .where(ShareLinkVisit.link_id.in_([link.id for link in links]))
+        .group_by(ShareLinkVisit.link_id)
+    )
     return {link_id: count for link_id, count in session.execute(stmt)}
 
 
@@ -38,10 +41,18 @@ def link_public(link: ShareLink, origin: str, dataset: Dataset, visits: int = 0)
     status = link_status(link)
     active = status == "active"
     return ShareLinkPublic(
-        id=link.id, name=link.name, is_default=link.is_default,
-        token=link.token if active else None, url=dataset_view_url(origin, dataset, link.token) if active else None,
-        created_at=link.created_at, expires_at=link.expires_at, revoked_at=link.revoked_at,
-        status=status, use_count=link.use_count, visits=visits, first_used_at=link.first_used_at,
+        id=link.id,
+        name=link.name,
+        is_default=link.is_default,
+        token=link.token if active else None,
+        url=dataset_view_url(origin, dataset, link.token) if active else None,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        status=status,
+        use_count=link.use_count,
+        visits=visits,
+        first_used_at=link.first_used_at,
         last_used_at=link.last_used_at,
     )
 
@@ -51,7 +62,12 @@ def audit_log(*, session: Session, actor: Actor, dataset: Dataset) -> list[Audit
     events = service.audit_log(session=session, actor=actor, dataset=dataset)
     names = user_names(session, {e.actor_user_id for e in events if e.actor_user_id})
     return [
-        AuditEventPublic(action=e.action, at=e.at, actor_user_id=e.actor_user_id,
-                         actor_name=names.get(e.actor_user_id or ""), details=e.details)
+        AuditEventPublic(
+            action=e.action,
+            at=e.at,
+            actor_user_id=e.actor_user_id,
+            actor_name=names.get(e.actor_user_id or ""),
+            details=e.details,
+        )
         for e in events
     ]

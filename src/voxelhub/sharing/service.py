@@ -36,10 +36,16 @@ def active_default_tokens(session: Session, dataset_ids: set[str]) -> dict[str, 
     read; whether the caller may see a token is for the caller to ask the policy."""
     if not dataset_ids:
         return {}
-    stmt = select(ShareLink.object_id, ShareLink.token).where(
-        ShareLink.object_kind == DATASET, ShareLink.object_id.in_(dataset_ids), ShareLink.is_default,
-        ShareLink.revoked_at.is_(None),
-    ).order_by(ShareLink.created_at)
+    stmt = (
+        select(ShareLink.object_id, ShareLink.token)
+        .where(
+            ShareLink.object_kind == DATASET,
+            ShareLink.object_id.in_(dataset_ids),
+            ShareLink.is_default,
+            ShareLink.revoked_at.is_(None),
+        )
+        .order_by(ShareLink.created_at)
+    )
     found: dict[str, str] = {}
     for dataset_id, token in session.execute(stmt):
         found.setdefault(dataset_id, token)
@@ -85,19 +91,37 @@ def create_named_link(
 
 
 def _new_link(
-    session: Session, actor: Actor, dataset: Dataset, *, name: str, is_default: bool, expires_at: datetime | None
+    session: Session,
+    actor: Actor,
+    dataset: Dataset,
+    *,
+    name: str,
+    is_default: bool,
+    expires_at: datetime | None,
 ) -> ShareLink:
     token = new_secret_token()
     link = ShareLink(
-        object_kind=DATASET, object_id=dataset.id, organization_id=dataset.organization_id, name=name,
-        is_default=is_default, token=token, token_digest=token_digest(token), expires_at=expires_at,
+        object_kind=DATASET,
+        object_id=dataset.id,
+        organization_id=dataset.organization_id,
+        name=name,
+        is_default=is_default,
+        token=token,
+        token_digest=token_digest(token),
+        expires_at=expires_at,
         created_by=require_user(actor).user_id,
     )
     session.add(link)
     session.flush()
     audit.record(
-        session, actor=actor, organization_id=dataset.organization_id, object_kind=DATASET,
-        object_id=dataset.id, action="link_created", linkId=link.id, name=name,
+        session,
+        actor=actor,
+        organization_id=dataset.organization_id,
+        object_kind=DATASET,
+        object_id=dataset.id,
+        action="link_created",
+        linkId=link.id,
+        name=name,
         expiresAt=expires_at.isoformat() if expires_at else None,
     )
     return link
@@ -124,8 +148,14 @@ def _revoke(session: Session, actor: Actor, dataset: Dataset, link: ShareLink) -
     link.revoked_at = utcnow()
     link.revoked_by = require_user(actor).user_id
     audit.record(
-        session, actor=actor, organization_id=dataset.organization_id, object_kind=DATASET,
-        object_id=dataset.id, action="link_revoked", linkId=link.id, name=link.name,
+        session,
+        actor=actor,
+        organization_id=dataset.organization_id,
+        object_kind=DATASET,
+        object_id=dataset.id,
+        action="link_revoked",
+        linkId=link.id,
+        name=link.name,
     )
     session.flush()
 

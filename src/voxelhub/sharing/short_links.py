@@ -23,8 +23,10 @@ def create(*, session: Session, actor: Actor, long_link: str, server_origin: str
     if len(long_link) > MAX_LINK_LENGTH:
         raise BadInput(f"longLink: at most {MAX_LINK_LENGTH} characters")
     if local_path(long_link, server_origin) is None:
-        raise BadInput("longLink: only links into this server can be shortened: a path starting with one '/' "
-                       "or an absolute URL of this server")
+        raise BadInput(
+            "longLink: only links into this server can be shortened: a path starting with one '/' "
+            "or an absolute URL of this server"
+        )
     link = ShortLink(key=_new_key(), long_link=long_link, created_by=user.user_id)
     session.add(link)
     session.flush()

@@ -29,13 +29,20 @@ MAX_TOKEN_LENGTH = 64
 # Core statements, not the ORM: these run on every data request that carries a token.
 _LINKS = ShareLink.__table__
 _LINK_BY_DIGEST = select(
-    _LINKS.c.id, _LINKS.c.token, _LINKS.c.object_kind, _LINKS.c.object_id, _LINKS.c.expires_at, _LINKS.c.revoked_at
+    _LINKS.c.id,
+    _LINKS.c.token,
+    _LINKS.c.object_kind,
+    _LINKS.c.object_id,
+    _LINKS.c.expires_at,
+    _LINKS.c.revoked_at,
 ).where(_LINKS.c.token_digest == bindparam("digest"))
 _FAILURES = LoginFailure.__table__
 _GUESSES = (
     select(func.count())
     .select_from(_FAILURES)
-    .where(_FAILURES.c.key == bindparam("key"), _FAILURES.c.at >= bindparam("since", type_=_FAILURES.c.at.type))
+    .where(
+        _FAILURES.c.key == bindparam("key"), _FAILURES.c.at >= bindparam("since", type_=_FAILURES.c.at.type)
+    )
 )
 
 
@@ -55,8 +62,13 @@ class TokenGrants(NamedTuple):
 
 
 def grants_for_tokens(
-    session: Session, tokens: Iterable[str], *, address: str, limit: GuessLimit = GuessLimit(),
-    guesses: list[str] | None = None, memo: Memo | None = None,
+    session: Session,
+    tokens: Iterable[str],
+    *,
+    address: str,
+    limit: GuessLimit = GuessLimit(),
+    guesses: list[str] | None = None,
+    memo: Memo | None = None,
 ) -> TokenGrants:
     """Grants for every known token (valid or not: the policy judges validity). Unknown tokens count as
     guesses against the caller's address.

@@ -44,15 +44,24 @@ _Visit = tuple[str, datetime, str]  # link id, hour, visitor (the raw value: dig
 
 
 class UsageRecorder:
-    def __init__(self, factory: sessionmaker[Session], *, flush_seconds: float = FLUSH_SECONDS,
-                 visitor_key: bytes = b"") -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        flush_seconds: float = FLUSH_SECONDS,
+        visitor_key: bytes = b"",
+    ) -> None:
         self._factory = factory
         self._flush_seconds = flush_seconds
-        self._visitor_key = visitor_key  # so that a digest of an address cannot be reversed by trying them all
+        self._visitor_key = (
+            visitor_key  # so that a digest of an address cannot be reversed by trying them all
+        )
         self._pending: dict[str, _Pending] = {}
         self._visits: set[_Visit] = set()
         self._lock = threading.Lock()
-        self._writing = threading.Lock()  # held for a whole flush, so a reader's flush waits for one under way
+        self._writing = (
+            threading.Lock()
+        )  # held for a whole flush, so a reader's flush waits for one under way
         self._timer: threading.Timer | None = None  # the write due for the uses pending now
 
     def record(self, link_id: str, visitor: str = "") -> None:
@@ -122,8 +131,9 @@ class UsageRecorder:
         if mine is None:
             self._pending[link_id] = use
         else:
-            self._pending[link_id] = _Pending(mine.count + use.count, min(mine.first, use.first),
-                                              max(mine.last, use.last))
+            self._pending[link_id] = _Pending(
+                mine.count + use.count, min(mine.first, use.first), max(mine.last, use.last)
+            )
 
     def _add(self, pending: dict[str, _Pending], visits: set[_Visit]) -> None:
         with transaction(self._factory) as session:
@@ -136,11 +146,17 @@ class UsageRecorder:
                         use_count=ShareLink.use_count + use.count,
                         # Other processes write too, their uses interleaved with ours: keep the extremes.
                         first_used_at=case(
-                            (or_(ShareLink.first_used_at.is_(None), ShareLink.first_used_at > use.first), use.first),
+                            (
+                                or_(ShareLink.first_used_at.is_(None), ShareLink.first_used_at > use.first),
+                                use.first,
+                            ),
                             else_=ShareLink.first_used_at,
                         ),
                         last_used_at=case(
-                            (or_(ShareLink.last_used_at.is_(None), ShareLink.last_used_at < use.last), use.last),
+                            (
+                                or_(ShareLink.last_used_at.is_(None), ShareLink.last_used_at < use.last),
+                                use.last,
+                            ),
                             else_=ShareLink.last_used_at,
                         ),
                     )
@@ -150,8 +166,11 @@ class UsageRecorder:
         # A link deleted since (its dataset was) takes its visits with it; inserting them would fail the write.
         ids = {link_id for link_id, _, _ in visits}
         live = set(session.scalars(select(ShareLink.id).where(ShareLink.id.in_(ids)))) if ids else set()
-        rows = [{"link_id": link_id, "hour": hour, "visitor": self._digest(visitor)}
-                for link_id, hour, visitor in visits if link_id in live]
+        rows = [
+            {"link_id": link_id, "hour": hour, "visitor": self._digest(visitor)}
+            for link_id, hour, visitor in visits
+            if link_id in live
+        ]
         if not rows:
             return
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

@@ -11,6 +11,13 @@ from voxelhub.storage.keys import InvalidKey, join_key, normalize_relative_path,
 from voxelhub.storage.location import Location, LocationCache, open_location
 
 __all__ = [
-    "ArrayCache", "InvalidKey", "Location", "LocationCache", "join_key", "normalize_relative_path", "open_array",
-    "open_location", "validate_key",
+    "ArrayCache",
+    "InvalidKey",
+    "Location",
+    "LocationCache",
+    "join_key",
+    "normalize_relative_path",
+    "open_array",
+    "open_location",
+    "validate_key",
 ]

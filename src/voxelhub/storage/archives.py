@@ -24,8 +24,16 @@ from voxelhub.settings import Settings
 
 READ_CHUNK = 1 << 20
 RATIO_GRACE_BYTES = 1 << 20  # small members (JSON, headers) may compress far better than data; not a risk
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
-                ValueError, KeyError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    KeyError,
+)
 
 
 class ArchiveError(BadInput):
@@ -44,15 +52,21 @@ class ZipLimits:
 
 
 def annotation_zip_limits(settings: Settings) -> ZipLimits:
-    return ZipLimits(max_member_bytes=settings.annotation_zip_max_member_bytes,
-                     max_total_bytes=settings.annotation_zip_max_total_bytes, max_ratio=settings.zip_max_ratio,
-                     max_members=settings.annotation_zip_max_members)
+    return ZipLimits(
+        max_member_bytes=settings.annotation_zip_max_member_bytes,
+        max_total_bytes=settings.annotation_zip_max_total_bytes,
+        max_ratio=settings.zip_max_ratio,
+        max_members=settings.annotation_zip_max_members,
+    )
 
 
 def dataset_zip_limits(settings: Settings) -> ZipLimits:
-    return ZipLimits(max_member_bytes=settings.dataset_zip_max_member_bytes,
-                     max_total_bytes=settings.dataset_zip_max_total_bytes, max_ratio=settings.zip_max_ratio,
-                     max_members=settings.dataset_zip_max_members)
+    return ZipLimits(
+        max_member_bytes=settings.dataset_zip_max_member_bytes,
+        max_total_bytes=settings.dataset_zip_max_total_bytes,
+        max_ratio=settings.zip_max_ratio,
+        max_members=settings.dataset_zip_max_members,
+    )
 
 
 class ByteBudget:
@@ -94,13 +108,24 @@ def member_errors(name: str) -> Iterator[None]:
 class BoundedMember(io.RawIOBase):
     """A readable stream over one zip member that counts what it decodes and stops at the limits."""
 
-    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: ByteBudget, name: str,
-                 max_bytes: int | None = None, too_large: str | None = None) -> None:
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        info: zipfile.ZipInfo,
+        budget: ByteBudget,
+        name: str,
+        max_bytes: int | None = None,
+        too_large: str | None = None,
+    ) -> None:
         super().__init__()
         self.info, self.budget, self.name = info, budget, name
         self.max_bytes = budget.limits.max_member_bytes if max_bytes is None else max_bytes
         self.too_large = too_large or f"decodes to more than {self.max_bytes} bytes"
-        self.archive, self.position, self.count = archive, 0, 0  # count: the most ever decoded (a re-read is free)
+        self.archive, self.position, self.count = (
+            archive,
+            0,
+            0,
+        )  # count: the most ever decoded (a re-read is free)
         with member_errors(name):
             self._raw = archive.open(info)
 
@@ -128,7 +153,7 @@ class BoundedMember(io.RawIOBase):
         with member_errors(self.name):
             data = self._raw.read(min(len(buffer), READ_CHUNK))
         self._account(len(data))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def _account(self, count: int) -> None:
@@ -150,8 +175,14 @@ class BoundedMember(io.RawIOBase):
         super().close()
 
 
-def read_member(archive: zipfile.ZipFile, name: str, budget: ByteBudget, *, label: str | None = None,
-                max_bytes: int | None = None) -> bytes:
+def read_member(
+    archive: zipfile.ZipFile,
+    name: str,
+    budget: ByteBudget,
+    *,
+    label: str | None = None,
+    max_bytes: int | None = None,
+) -> bytes:
     """A member's decoded bytes (a missing member is an ArchiveError too)."""
     label = label or name
     with member_errors(label):
@@ -160,8 +191,9 @@ def read_member(archive: zipfile.ZipFile, name: str, budget: ByteBudget, *, labe
         return member.read()
 
 
-def read_member_head(archive: zipfile.ZipFile, name: str, count: int, budget: ByteBudget, *,
-                     label: str | None = None) -> bytes:
+def read_member_head(
+    archive: zipfile.ZipFile, name: str, count: int, budget: ByteBudget, *, label: str | None = None
+) -> bytes:
     """The first `count` decoded bytes of a member (only those are decompressed)."""
     label = label or name
     with member_errors(label):
@@ -170,8 +202,16 @@ def read_member_head(archive: zipfile.ZipFile, name: str, count: int, budget: By
         return member.read(count)
 
 
-def copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sink: IO[bytes], budget: ByteBudget, *,
-                label: str | None = None, max_bytes: int | None = None, too_large: str | None = None) -> int:
+def copy_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    sink: IO[bytes],
+    budget: ByteBudget,
+    *,
+    label: str | None = None,
+    max_bytes: int | None = None,
+    too_large: str | None = None,
+) -> int:
     """Stream one member into `sink`; answers the bytes written (`too_large`: the message past `max_bytes`)."""
     with BoundedMember(archive, info, budget, label or info.filename, max_bytes, too_large) as member:
         written = 0

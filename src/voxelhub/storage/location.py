@@ -86,8 +86,11 @@ class Location:
         """A Location for a sub-directory/prefix, sharing the filesystem."""
         sub = validate_key(subpath)
         return Location(
-            url=f"{self.url.rstrip('/')}/{sub}", root=self._path(sub), fs=self.fs,
-            storage_options=self.storage_options, is_local=self.is_local,
+            url=f"{self.url.rstrip('/')}/{sub}",
+            root=self._path(sub),
+            fs=self.fs,
+            storage_options=self.storage_options,
+            is_local=self.is_local,
         )
 
     def zarr_store(self, subpath: str = "", *, read_only: bool = True) -> Store:
@@ -98,8 +101,9 @@ class Location:
                 Path(path).mkdir(parents=True, exist_ok=True)
             return LocalStore(path, read_only=read_only)
         scheme = self.url.split("://", 1)[0]
-        return FsspecStore.from_url(f"{scheme}://{path}", storage_options=self.storage_options,
-                                    read_only=read_only)
+        return FsspecStore.from_url(
+            f"{scheme}://{path}", storage_options=self.storage_options, read_only=read_only
+        )
 
     def put_folder(self, local: Path, prefix: str) -> None:
         """Copy a local folder's files below `prefix` (to an object store, s3fs sends them concurrently)."""
@@ -122,8 +126,9 @@ class Location:
 LocationCache: TypeAlias = BoundedCache[str, Location]  # by URL and options
 
 
-def open_location(url: str | Path, storage_options: dict[str, Any] | None = None, *,
-                  cache: LocationCache = NO_CACHE) -> Location:
+def open_location(
+    url: str | Path, storage_options: dict[str, Any] | None = None, *, cache: LocationCache = NO_CACHE
+) -> Location:
     """Location for a local path (or `file://` URL) or `s3://bucket/prefix` (storage_options go to s3fs).
 
     Given the app's location cache (`voxelhub.caches.AppCaches.locations`), one instance per (url, options):
@@ -137,7 +142,7 @@ def open_location(url: str | Path, storage_options: dict[str, Any] | None = None
 
 def _make_location(text: str, opts: dict[str, Any]) -> Location:
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     if "://" not in text:
         root = str(Path(text).expanduser().resolve())
         return Location(url=root, root=root, fs=LocalFileSystem(), storage_options={}, is_local=True)

@@ -15,10 +15,20 @@ from voxelhub.errors import BadInput, DomainError
 
 PROFILE = "profile"
 # Option names that carry a secret, as s3fs/botocore spell them (compared without case, at any depth).
-CREDENTIAL_NAMES = frozenset({
-    "key", "secret", "token", "password", "session_token", "access_key", "secret_key",
-    "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-})
+CREDENTIAL_NAMES = frozenset(
+    {
+        "key",
+        "secret",
+        "token",
+        "password",
+        "session_token",
+        "access_key",
+        "secret_key",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
+)
 
 
 class StorageProfileMissing(DomainError):
@@ -42,9 +52,11 @@ def storable_options(options: Mapping[str, Any], profiles: Mapping[str, Mapping[
     """What may be stored with a dataset: refuses credentials (they belong in a profile) and unknown profiles."""
     secrets = credential_names_in(options)
     if secrets:
-        raise BadInput(f"storage options hold credentials ({', '.join(sorted(set(secrets)))}): put them in a "
-                       "storage profile (VOXELHUB_STORAGE_PROFILES) and name it with --storage-profile; "
-                       "credentials are never stored in the database")
+        raise BadInput(
+            f"storage options hold credentials ({', '.join(sorted(set(secrets)))}): put them in a "
+            "storage profile (VOXELHUB_STORAGE_PROFILES) and name it with --storage-profile; "
+            "credentials are never stored in the database"
+        )
     profile = options.get(PROFILE)
     if profile is not None and (not isinstance(profile, str) or profile not in profiles):
         known = ", ".join(sorted(profiles)) or "none are configured"
@@ -52,8 +64,9 @@ def storable_options(options: Mapping[str, Any], profiles: Mapping[str, Mapping[
     return dict(options)
 
 
-def effective_options(stored: Mapping[str, Any] | None,
-                      profiles: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+def effective_options(
+    stored: Mapping[str, Any] | None, profiles: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
     """The options to open a stored location with: the named profile's, overlaid with the stored ones."""
     if not stored:
         return None
@@ -63,6 +76,8 @@ def effective_options(stored: Mapping[str, Any] | None,
         return options
     profile = profiles.get(name)
     if profile is None:
-        raise StorageProfileMissing(f"this server has no storage profile {name!r}: set it in "
-                                    "VOXELHUB_STORAGE_PROFILES on every server process")
+        raise StorageProfileMissing(
+            f"this server has no storage profile {name!r}: set it in "
+            "VOXELHUB_STORAGE_PROFILES on every server process"
+        )
     return {**profile, **options}

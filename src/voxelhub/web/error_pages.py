@@ -40,7 +40,9 @@ def is_page_address(path: str) -> bool:
 
 def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     if isinstance(exc, NotFound | NotAuthenticated) and is_guess_limited(request):
-        exc = TooManyRequests("too many unknown tokens", retry_after=request.app.state.settings.token_guess_window_seconds)
+        exc = TooManyRequests(
+            "too many unknown tokens", retry_after=request.app.state.settings.token_guess_window_seconds
+        )
     title, text = _ERROR_TEXT.get(exc.status_code, ("Something went wrong", exc.message))
     logged_out = getattr(request.state, "page_viewer", None) is None
     # A private dataset or annotation answers 404 to a visitor who is not logged in (its existence is not
@@ -53,7 +55,12 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
         title, text = _dead_link_text(dead)
     headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else {}
     response = render(
-        request, "error.html", status_code=exc.status_code, title=title, text=text, status=exc.status_code,
+        request,
+        "error.html",
+        status_code=exc.status_code,
+        title=title,
+        text=text,
+        status=exc.status_code,
         login_link=login_url(here(request)) if offer_login else None,
     )
     response.headers.update(headers)
@@ -72,7 +79,10 @@ def _dead_link_text(dead: DeadLink) -> tuple[str, str]:
     who = f"an admin of {dead.organization}" if dead.organization else "the organization that shared it"
     ask = f"Ask the person who sent you the link, or {who}, for a new one."
     if dead.revoked:
-        return "This link was revoked", f"Whoever shared it has withdrawn it; it no longer opens anything. {ask}"
+        return (
+            "This link was revoked",
+            f"Whoever shared it has withdrawn it; it no longer opens anything. {ask}",
+        )
     assert dead.expired_at is not None
     day = f"{dead.expired_at.day} {dead.expired_at:%B %Y, %H:%M} UTC"
     return f"This link expired on {day}", f"It was shared for a limited time, which is over. {ask}"

@@ -49,8 +49,12 @@ def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> 
     public = datasets.list_public(session=session)
     names = accounts.organization_names(session, {d.organization_id for d in public})
     gallery = [
-        {"dataset": d, "slug": dataset_slug(d), "thumbnail": thumbnail_url(d),
-         "organization": names.get(d.organization_id)}
+        {
+            "dataset": d,
+            "slug": dataset_slug(d),
+            "thumbnail": thumbnail_url(d),
+            "organization": names.get(d.organization_id),
+        }
         for d in public
     ]
     return render(request, "start.html", gallery=gallery)
@@ -58,7 +62,9 @@ def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> 
 
 @router.get("/auth/login")
 def login_page(
-    request: Request, caller: PageCallerDep, next_path: Annotated[str, Query(alias="next", max_length=2000)] = ""
+    request: Request,
+    caller: PageCallerDep,
+    next_path: Annotated[str, Query(alias="next", max_length=2000)] = "",
 ) -> Response:
     # Only a path on this server: an open redirect would let a phishing link borrow our login page.
     target = local_target(next_path)
@@ -72,45 +78,72 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep) -> R
     if caller.login is None:
         return RedirectResponse(login_url("/dashboard"), status_code=303)
     rows = [
-        {"dataset": d, "slug": dataset_slug(d), "editable": can(caller.actor, Action.EDIT, d),
-         "thumbnail": thumbnail_url(d)}
+        {
+            "dataset": d,
+            "slug": dataset_slug(d),
+            "editable": can(caller.actor, Action.EDIT, d),
+            "thumbnail": thumbnail_url(d),
+        }
         for d in datasets.list_readable(session=session, actor=caller.actor)
     ]
     organization = accounts.get_organization(session, caller.login.principal.organization_id)
-    return render(request, "dashboard.html", rows=rows,
-                  can_add_datasets=can(caller.actor, Action.MANAGE_DATASETS, organization))
+    return render(
+        request,
+        "dashboard.html",
+        rows=rows,
+        can_add_datasets=can(caller.actor, Action.MANAGE_DATASETS, organization),
+    )
 
 
 @router.get("/datasets/{slug}/settings")
 def dataset_settings(
     slug: str, request: Request, caller: PageCallerDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    dataset = datasets.get(session=session, actor=caller.actor, dataset_id=_id_from_slug(slug), action=Action.EDIT)
+    dataset = datasets.get(
+        session=session, actor=caller.actor, dataset_id=_id_from_slug(slug), action=Action.EDIT
+    )
     teams = accounts.list_teams(session=session, actor=caller.actor, organization_id=dataset.organization_id)
     return render(
-        request, "settings.html", dataset=dataset, slug=dataset_slug(dataset), teams=teams,
-        allowed=dataset.allowed_team_ids, layer_names=[layer.name for layer in layer_views(dataset)],
+        request,
+        "settings.html",
+        dataset=dataset,
+        slug=dataset_slug(dataset),
+        teams=teams,
+        allowed=dataset.allowed_team_ids,
+        layer_names=[layer.name for layer in layer_views(dataset)],
         origin=server_origin(settings),
     )
 
 
 @router.get("/datasets/{slug}/view")
 def dataset_view(
-    slug: str, request: Request, caller: PageCallerDep, session: SessionDep,
+    slug: str,
+    request: Request,
+    caller: PageCallerDep,
+    session: SessionDep,
     token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     dataset = _dataset_from_slug(slug, caller, session)
     query = f"?token={quote(token, safe='')}" if token else ""
     return render(
-        request, "view.html", dataset=dataset, slug=dataset_slug(dataset), layers=layer_views(dataset),
-        voxel_size=voxel_size(dataset), query=query, editable=can(caller.actor, Action.EDIT, dataset),
+        request,
+        "view.html",
+        dataset=dataset,
+        slug=dataset_slug(dataset),
+        layers=layer_views(dataset),
+        voxel_size=voxel_size(dataset),
+        query=query,
+        editable=can(caller.actor, Action.EDIT, dataset),
         can_annotate=can(caller.actor, Action.CREATE_ANNOTATION, dataset),
     )
 
 
 @router.get("/annotations/{annotation_id}")
 def annotation_view(
-    annotation_id: str, request: Request, caller: PageCallerDep, session: SessionDep,
+    annotation_id: str,
+    request: Request,
+    caller: PageCallerDep,
+    session: SessionDep,
     token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     """The viewer with the annotation's skeleton. Whoever may not read the annotation gets the 404 page; whoever
@@ -121,9 +154,15 @@ def annotation_view(
     query = f"?token={quote(token, safe='')}" if token else ""
     owner = annotation.owner
     return render(
-        request, "annotation.html", annotation=annotation, dataset=dataset if readable else None,
-        slug=dataset_slug(dataset) if readable else "", layers=layer_views(dataset) if readable else [],
-        voxel_size=voxel_size(dataset) if readable else "", query=query, logged_in=caller.login is not None,
+        request,
+        "annotation.html",
+        annotation=annotation,
+        dataset=dataset if readable else None,
+        slug=dataset_slug(dataset) if readable else "",
+        layers=layer_views(dataset) if readable else [],
+        voxel_size=voxel_size(dataset) if readable else "",
+        query=query,
+        logged_in=caller.login is not None,
         owner_name=f"{owner.first_name} {owner.last_name}".strip() if owner else "",
         **_annotation_actions(session, caller.actor, annotation),
     )
@@ -133,10 +172,15 @@ def _annotation_actions(session: Session, actor: Actor, annotation: Annotation) 
     """What the page offers besides the viewer: Rename and Share for the owner (the server refuses anyone else
     anyway), Download for whoever may download; the Share dialog's teams are the owner's organization's."""
     can_share = can(actor, Action.CHANGE_VISIBILITY, annotation)
-    teams = accounts.list_teams(session=session, actor=actor, organization_id=annotation.organization_id) \
-        if can_share else []
+    teams = (
+        accounts.list_teams(session=session, actor=actor, organization_id=annotation.organization_id)
+        if can_share
+        else []
+    )
     return {
-        "can_rename": can(actor, Action.WRITE, annotation), "can_share": can_share,
-        "can_download": can(actor, Action.DOWNLOAD, annotation), "teams": teams,
+        "can_rename": can(actor, Action.WRITE, annotation),
+        "can_share": can_share,
+        "can_download": can(actor, Action.DOWNLOAD, annotation),
+        "teams": teams,
         "shared_team_ids": set(annotation.shared_team_ids),
     }

@@ -18,8 +18,11 @@ from voxelhub.api.deps import SessionDep, get_caller, user_of
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
-    trim_blocks=True, lstrip_blocks=True,
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 
 
@@ -31,7 +34,9 @@ class Viewer:
     email: str
 
 
-def page_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)], session: SessionDep) -> Caller:
+def page_caller(
+    request: Request, caller: Annotated[Caller, Depends(get_caller)], session: SessionDep
+) -> Caller:
     """The caller. Who they are is noted on the request now, while the database session is open, so that
     an error page can still show it after the request's transaction was rolled back."""
     request.state.page_viewer = viewer_of(user_of(session, caller))
@@ -50,7 +55,9 @@ def viewer_of(user: User | None) -> Viewer | None:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     viewer = getattr(request.state, "page_viewer", None)
-    html = _env.get_template(template).render(viewer=viewer, path=request.url.path, here=here(request), **context)
+    html = _env.get_template(template).render(
+        viewer=viewer, path=request.url.path, here=here(request), **context
+    )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 

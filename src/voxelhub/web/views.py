@@ -40,8 +40,10 @@ def _layer_view(layer: dict[str, Any]) -> LayerView:
     mags = layer.get("mags") or layer.get("wkwResolutions")
     mags = mags if isinstance(mags, list) else []
     return LayerView(
-        name=str(layer.get("name", "")), category=str(layer.get("category", "")),
-        element_class=str(layer.get("elementClass", "")), top_left=_triple(box.get("topLeft")),
+        name=str(layer.get("name", "")),
+        category=str(layer.get("category", "")),
+        element_class=str(layer.get("elementClass", "")),
+        top_left=_triple(box.get("topLeft")),
         size=" × ".join(_number(v) for v in size) if len(size) == 3 else "?",
         mags=[_mag(m) for m in mags],
     )

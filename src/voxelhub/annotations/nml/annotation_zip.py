@@ -52,8 +52,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
     return data
 
 
-def read_annotation_zip(source: bytes | str | Path | IO[bytes], *, max_nml_bytes: int = DEFAULT_MAX_BYTES,
-                        max_volume_bytes: int = DEFAULT_MAX_VOLUME_BYTES) -> Annotation:
+def read_annotation_zip(
+    source: bytes | str | Path | IO[bytes],
+    *,
+    max_nml_bytes: int = DEFAULT_MAX_BYTES,
+    max_volume_bytes: int = DEFAULT_MAX_VOLUME_BYTES,
+) -> Annotation:
     """Read an annotation zip. Raises NmlError for a bad zip, a missing/ambiguous NML or a bad NML."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
@@ -87,13 +91,21 @@ def read_annotation(data: bytes, **limits: int) -> Annotation:
 def write_annotation_zip(annotation: Annotation, out: IO[bytes], *, nml_name: str = "annotation.nml") -> None:
     """Write the NML and each volume archive (as `data_<id>_<name>.zip`, the volume's `location` rewritten to
     match) into a zip. Volume archives are stored, not re-compressed: they are zips already."""
-    by_id = {v.id: annotation.volume_archives[layer_key(v)] for v in annotation.skeleton.volumes
-             if layer_key(v) in annotation.volume_archives}
+    by_id = {
+        v.id: annotation.volume_archives[layer_key(v)]
+        for v in annotation.skeleton.volumes
+        if layer_key(v) in annotation.volume_archives
+    }
     write_annotation_zip_files(annotation.skeleton, by_id, out, nml_name=annotation.nml_name or nml_name)
 
 
-def write_annotation_zip_files(skeleton: Skeleton, archives: Mapping[int, bytes | Path], out: IO[bytes], *,
-                               nml_name: str = "annotation.nml") -> None:
+def write_annotation_zip_files(
+    skeleton: Skeleton,
+    archives: Mapping[int, bytes | Path],
+    out: IO[bytes],
+    *,
+    nml_name: str = "annotation.nml",
+) -> None:
     """The NML plus volume archives given by volume id, as bytes or as files on disk (streamed into the zip
     rather than held in memory)."""
     volumes = []

@@ -36,8 +36,12 @@ def parse_bounding_box(el: Any, default_id: int = 0) -> BoundingBox:
     if any(s is not None and s < 0 for s in size):
         raise NmlError(f"<{el.tag}> has a negative size", source_line(el))
     return BoundingBox(
-        id=attr_int(el, "id", default_id) or 0, top_left=top_left, size=size,  # type: ignore[arg-type]
-        name=el.get("name", ""), color=attr_color(el), is_visible=bool(attr_bool(el, "isVisible", True)),
+        id=attr_int(el, "id", default_id) or 0,
+        top_left=top_left,
+        size=size,  # type: ignore[arg-type]
+        name=el.get("name", ""),
+        color=attr_color(el),
+        is_visible=bool(attr_bool(el, "isVisible", True)),
     )
 
 
@@ -83,8 +87,14 @@ def parse_groups(el: Any, seen: set[int] | None = None) -> tuple[Group, ...]:
         if gid in seen:
             raise NmlError(f"group id {gid} is used twice", source_line(child))
         seen.add(gid)
-        groups.append(Group(id=gid, name=child.get("name", ""), is_expanded=attr_bool(child, "isExpanded"),
-                            children=parse_groups(child, seen)))
+        groups.append(
+            Group(
+                id=gid,
+                name=child.get("name", ""),
+                is_expanded=attr_bool(child, "isExpanded"),
+                children=parse_groups(child, seen),
+            )
+        )
     return tuple(groups)
 
 
@@ -105,8 +115,12 @@ def parse_metadata(el: Any | None) -> tuple[dict[str, str], ...]:
 def parse_segment(el: Any) -> Segment:
     anchor = attr_vec3(el, ("anchorPositionX", "anchorPositionY", "anchorPositionZ"))
     return Segment(
-        id=required_int(el, "id", maximum=UINT64_MAX), name=el.get("name"), anchor_position=anchor, color=attr_color(el),
-        created=attr_int(el, "created"), group_id=attr_int(el, "groupId"),
+        id=required_int(el, "id", maximum=UINT64_MAX),
+        name=el.get("name"),
+        anchor_position=anchor,
+        color=attr_color(el),
+        created=attr_int(el, "created"),
+        group_id=attr_int(el, "groupId"),
         metadata=parse_metadata(el.find("metadata")),
     )
 
@@ -124,8 +138,13 @@ def parse_volume(el: Any) -> VolumeLayer:
     if len(set(ids)) != len(ids):
         raise NmlError("a segment id is used twice in this volume", source_line(el))
     return VolumeLayer(
-        id=required_int(el, "id"), name=el.get("name"), location=el.get("location"), format=el.get("format"),
-        fallback_layer=el.get("fallbackLayer"), largest_segment_id=attr_int(el, "largestSegmentId", maximum=UINT64_MAX),
-        segments=tuple(segments), groups=groups,
+        id=required_int(el, "id"),
+        name=el.get("name"),
+        location=el.get("location"),
+        format=el.get("format"),
+        fallback_layer=el.get("fallbackLayer"),
+        largest_segment_id=attr_int(el, "largestSegmentId", maximum=UINT64_MAX),
+        segments=tuple(segments),
+        groups=groups,
         extra=tuple((k, v) for k, v in el.items() if k not in _VOLUME_KNOWN),
     )

@@ -61,7 +61,9 @@ def attr_int(el: Any, name: str, default: int | None = None, *, maximum: int = I
     except ValueError:
         number = attr_float(el, name)
         if number is None or not float(number).is_integer():
-            raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is not an integer", source_line(el)) from None
+            raise NmlError(
+                f"<{el.tag}> attribute {name}={shown(raw)} is not an integer", source_line(el)
+            ) from None
         value = int(number)
     if not INT64_MIN <= value <= maximum:
         raise NmlError(f"<{el.tag}> attribute {name}={shown(raw)} is out of range", source_line(el))

@@ -44,11 +44,15 @@ class NmlLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> NmlLimits:
         return cls(
-            max_bytes=settings.nml_max_bytes, max_tag_bytes=settings.nml_max_tag_bytes,
+            max_bytes=settings.nml_max_bytes,
+            max_tag_bytes=settings.nml_max_tag_bytes,
             max_attributes=settings.nml_max_attributes,
-            max_attribute_chars=settings.nml_max_attribute_chars, max_depth=settings.nml_max_depth,
-            max_nodes=settings.nml_max_nodes, max_edges=settings.nml_max_edges,
-            max_comments=settings.nml_max_comments, max_trees=settings.nml_max_trees,
+            max_attribute_chars=settings.nml_max_attribute_chars,
+            max_depth=settings.nml_max_depth,
+            max_nodes=settings.nml_max_nodes,
+            max_edges=settings.nml_max_edges,
+            max_comments=settings.nml_max_comments,
+            max_trees=settings.nml_max_trees,
             max_small_elements=settings.nml_max_small_elements,
         )
 

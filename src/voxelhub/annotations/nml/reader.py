@@ -98,24 +98,33 @@ class _Reader:
 
     def check_attribute_count(self, tag: str, count: int, line: int | None) -> None:
         if count > self.limits.max_attributes:
-            raise NmlError(f"<{tag}> has {count} attributes; at most {self.limits.max_attributes} are allowed", line)
+            raise NmlError(
+                f"<{tag}> has {count} attributes; at most {self.limits.max_attributes} are allowed", line
+            )
 
     def check_open(self, tag: str, attrib: Any, depth: int, line: int | None) -> None:
         """An element other than a node, edge, comment or branchpoint (those are counted by their own limits):
         its nesting depth, the length of its attribute values, and how many such elements came before."""
         limits = self.limits
         if depth > limits.max_depth:
-            raise NmlError(f"<{tag}> is nested {depth} levels deep; at most {limits.max_depth} are allowed", line)
+            raise NmlError(
+                f"<{tag}> is nested {depth} levels deep; at most {limits.max_depth} are allowed", line
+            )
         self.small_elements += 1
         if self.small_elements > limits.max_small_elements:
-            raise NmlError(f"the NML holds more than {limits.max_small_elements} elements besides nodes, edges, "
-                           "comments and branchpoints (the limit)", line)
+            raise NmlError(
+                f"the NML holds more than {limits.max_small_elements} elements besides nodes, edges, "
+                "comments and branchpoints (the limit)",
+                line,
+            )
         self.check_lengths(tag, attrib.values(), line)
 
     def check_lengths(self, tag: str, values: Any, line: int | None) -> None:
         if max(map(len, values), default=0) > self.limits.max_attribute_chars:
-            raise NmlError(f"<{tag}> has an attribute value longer than {self.limits.max_attribute_chars} "
-                           "characters", line)
+            raise NmlError(
+                f"<{tag}> has an attribute value longer than {self.limits.max_attribute_chars} characters",
+                line,
+            )
 
     def add_comment(self, node: str | None, content: str, line: int | None) -> None:
         self.check_lengths("comment", (content,), line)
@@ -126,7 +135,9 @@ class _Reader:
     def add_branchpoint(self, node: str | None, time: str | None, line: int | None) -> None:
         self.branchpoints.append((node, time, line))
         if len(self.branchpoints) > self.limits.max_comments:
-            raise NmlError(f"the NML holds more than {self.limits.max_comments} branchpoints (the limit)", line)
+            raise NmlError(
+                f"the NML holds more than {self.limits.max_comments} branchpoints (the limit)", line
+            )
 
     def feed(self, el: Any) -> None:
         tag = el.tag
@@ -155,7 +166,7 @@ class _Reader:
         if self.nodes_seen & 4095 == 0:
             parent = el.getparent()
             if parent is not None:
-                del parent[:parent.index(el)]
+                del parent[: parent.index(el)]
 
     @staticmethod
     def _is_top(el: Any) -> bool:
@@ -174,8 +185,14 @@ class _Reader:
         self.edges_total += len(edges)
         self.acc = TreeAccumulator(self.limits, self.nodes_total, self.edges_total)
         self.trees[tid] = Tree(
-            id=tid, name=el.get("name", ""), color=attr_color(el), group_id=attr_int(el, "groupId"),
-            type=el.get("type"), metadata=parse_metadata(el.find("metadata")), nodes=nodes, edges=edges,
+            id=tid,
+            name=el.get("name", ""),
+            color=attr_color(el),
+            group_id=attr_int(el, "groupId"),
+            type=el.get("type"),
+            metadata=parse_metadata(el.find("metadata")),
+            nodes=nodes,
+            edges=edges,
             is_visible=_opt_bool(el.get("isVisible")),
         )
         self.tree_lines[tid] = line
@@ -199,7 +216,7 @@ class _Reader:
         el.clear()
         parent = el.getparent()
         if parent is not None:
-            del parent[:parent.index(el)]
+            del parent[: parent.index(el)]
 
     def result(self) -> Skeleton:
         trees = self._attach_annotations()
@@ -207,7 +224,9 @@ class _Reader:
         ids = [v.id for v in volumes]
         if len(set(ids)) != len(ids):
             raise NmlError("a volume id is used twice")
-        return Skeleton(trees=trees, meta=tuple(self.fields.pop("meta")), volumes=tuple(volumes), **self.fields)
+        return Skeleton(
+            trees=trees, meta=tuple(self.fields.pop("meta")), volumes=tuple(volumes), **self.fields
+        )
 
     def _attach_annotations(self) -> dict[int, Tree]:
         """Check node ids are unique across trees, then give each comment and branchpoint to its node's tree."""
@@ -221,8 +240,11 @@ class _Reader:
         if len(dup):
             k = int(dup[0])
             second = tree_ids[int(sorted_owner[k + 1])]
-            raise NmlError(f"node id {int(sorted_ids[k])} is used in trees {tree_ids[int(sorted_owner[k])]} "
-                           f"and {second}", self.tree_lines[second])
+            raise NmlError(
+                f"node id {int(sorted_ids[k])} is used in trees {tree_ids[int(sorted_owner[k])]} "
+                f"and {second}",
+                self.tree_lines[second],
+            )
         comments: dict[int, list[Comment]] = {}
         for node, content, line in self.comments:
             node_id = _node_ref("comment", node, line)
@@ -233,7 +255,9 @@ class _Reader:
             node_id = _node_ref("branchpoint", node, line)
             tree = _owner_of(node_id, sorted_ids, sorted_owner, tree_ids, "branchpoint", line)
             branchpoints.setdefault(tree, []).append(BranchPoint(node_id, _time(time, line)))
-        return {tid: _with(tree, comments.get(tid), branchpoints.get(tid)) for tid, tree in self.trees.items()}
+        return {
+            tid: _with(tree, comments.get(tid), branchpoints.get(tid)) for tid, tree in self.trees.items()
+        }
 
 
 def _with(tree: Tree, comments: list[Comment] | None, bps: list[BranchPoint] | None) -> Tree:
@@ -268,8 +292,9 @@ def _time(raw: Any, line: int | None) -> int:
     return value
 
 
-def _owner_of(node_id: int, sorted_ids: np.ndarray, owner: np.ndarray, tree_ids: list[int], what: str,
-              line: int | None) -> int:
+def _owner_of(
+    node_id: int, sorted_ids: np.ndarray, owner: np.ndarray, tree_ids: list[int], what: str, line: int | None
+) -> int:
     i = int(np.searchsorted(sorted_ids, node_id))
     if i >= len(sorted_ids) or int(sorted_ids[i]) != node_id:
         raise NmlError(f"{what} names node {node_id}, which does not exist", line)
@@ -292,8 +317,12 @@ def _tell(raw: IO[bytes]) -> int | None:
         return None
 
 
-def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int | None = None,
-             limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
+def read_nml(
+    source: str | os.PathLike[str] | bytes | IO[bytes],
+    *,
+    max_bytes: int | None = None,
+    limits: NmlLimits = DEFAULT_LIMITS,
+) -> Skeleton:
     """Read an NML from a path, bytes or binary file object, within `limits` (`max_bytes` overrides its size
     limit). Raises `NmlError(message, line)` (line None only where there is no line to name, or when a
     non-seekable stream cannot be read a second time). Time and memory are linear in the input: every limit
@@ -316,14 +345,22 @@ def read_nml(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
             raw.close()
 
 
-def read_nml_bytes(data: bytes, *, max_bytes: int | None = None, limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
+def read_nml_bytes(
+    data: bytes, *, max_bytes: int | None = None, limits: NmlLimits = DEFAULT_LIMITS
+) -> Skeleton:
     return read_nml(data, max_bytes=max_bytes, limits=limits)
 
 
 def _parse(reader: _GuardedReader, limits: NmlLimits = DEFAULT_LIMITS) -> Skeleton:
     context = etree.iterparse(
-        reader, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
-        huge_tree=False, remove_comments=True, remove_pis=True,
+        reader,
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
     )
     state = _Reader(limits)
     depth = 0

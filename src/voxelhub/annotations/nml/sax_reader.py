@@ -167,8 +167,15 @@ class NmlTarget:
 def parse_fast(reader: ByteReader, state: ReaderState) -> Skeleton:
     """Feed `reader` through a hardened libxml2 parser into `state`; raises NmlError."""
     target = NmlTarget(state)
-    parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        target=target,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
         while data := reader.read(_READ_SIZE):
             parser.feed(data)

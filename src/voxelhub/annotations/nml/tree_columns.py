@@ -24,9 +24,19 @@ CHUNK = 16384
 
 #: NML attribute -> column name.
 NML_NODE_ATTRS = {
-    "id": "id", "x": "x", "y": "y", "z": "z", "radius": "radius", "rotX": "rot_x", "rotY": "rot_y",
-    "rotZ": "rot_z", "inVp": "viewport", "inMag": "mag", "bitDepth": "bit_depth",
-    "interpolation": "interpolation", "time": "time",
+    "id": "id",
+    "x": "x",
+    "y": "y",
+    "z": "z",
+    "radius": "radius",
+    "rotX": "rot_x",
+    "rotY": "rot_y",
+    "rotZ": "rot_z",
+    "inVp": "viewport",
+    "inMag": "mag",
+    "bitDepth": "bit_depth",
+    "interpolation": "interpolation",
+    "time": "time",
 }
 _REQUIRED = ("id", "x", "y", "z")
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
@@ -43,7 +53,9 @@ def _bad_value(column: str, values: list[str], acc: TreeAccumulator, start: int,
         except (ValueError, OverflowError):
             ok = False
         if not ok:
-            return NmlError(f"<node> attribute {column}={shown(raw)} is not a valid number", acc.source_line(start + i))
+            return NmlError(
+                f"<node> attribute {column}={shown(raw)} is not a valid number", acc.source_line(start + i)
+            )
     return NmlError(f"<node> attribute {column} holds an invalid value", acc.source_line(start))
 
 
@@ -105,7 +117,9 @@ class TreeAccumulator:
     a reader may bind their `append` once.
     """
 
-    def __init__(self, limits: NmlLimits = DEFAULT_LIMITS, nodes_before: int = 0, edges_before: int = 0) -> None:
+    def __init__(
+        self, limits: NmlLimits = DEFAULT_LIMITS, nodes_before: int = 0, edges_before: int = 0
+    ) -> None:
         self.tables: list[NodeTable] = []
         self.rows: list[dict[str, str]] = []
         self.lines = array("q")
@@ -145,8 +159,10 @@ class TreeAccumulator:
         self.flushed += len(rows)
         rows.clear()
         if self.flushed > self.nodes_left:
-            raise NmlError(f"the NML holds more than {self.limits.max_nodes} nodes (the limit)",
-                           self.source_line(self.flushed - 1))
+            raise NmlError(
+                f"the NML holds more than {self.limits.max_nodes} nodes (the limit)",
+                self.source_line(self.flushed - 1),
+            )
 
     def _column(self, attr: str, name: str, rows: list[dict[str, str]], start: int) -> np.ndarray:
         try:
@@ -154,7 +170,9 @@ class TreeAccumulator:
         except KeyError:
             if attr in _REQUIRED:
                 missing = next(i for i, r in enumerate(rows) if attr not in r)
-                raise NmlError(f"<node> lacks the attribute {attr}", self.source_line(start + missing)) from None
+                raise NmlError(
+                    f"<node> lacks the attribute {attr}", self.source_line(start + missing)
+                ) from None
             values = [r.get(attr, _DEFAULT_TEXT[name]) for r in rows]
         try:
             return _convert(name, values)
@@ -190,15 +208,19 @@ class TreeAccumulator:
             for i, e in enumerate(edges):
                 s, t = e.get("source"), e.get("target")
                 if s is None or t is None or not _is_int(s) or not _is_int(t):
-                    raise NmlError(f"<edge source={shown(s)} target={shown(t)}> needs integer node ids",
-                                   self._edge_line(start + i)) from None
+                    raise NmlError(
+                        f"<edge source={shown(s)} target={shown(t)}> needs integer node ids",
+                        self._edge_line(start + i),
+                    ) from None
             raise
         self.edge_chunks.append(pairs)
         self.edges_flushed += len(edges)
         edges.clear()
         if self.edges_flushed > self.edges_left:
-            raise NmlError(f"the NML holds more than {self.limits.max_edges} edges (the limit)",
-                           self._edge_line(self.edges_flushed - 1))
+            raise NmlError(
+                f"the NML holds more than {self.limits.max_edges} edges (the limit)",
+                self._edge_line(self.edges_flushed - 1),
+            )
 
     def _edges(self, sorted_ids: np.ndarray, tree_id: int, line: int | None) -> np.ndarray:
         self.flush_edges()
@@ -209,8 +231,10 @@ class TreeAccumulator:
         known = (sorted_ids[pos] == pairs) if len(sorted_ids) else np.zeros(len(pairs), bool)
         if not np.all(known):
             bad = int(np.nonzero(~known)[0][0])
-            raise NmlError(f"edge names node {int(pairs[bad])}, which is not a node of tree {tree_id}",
-                           self._edge_line(bad // 2) or line)
+            raise NmlError(
+                f"edge names node {int(pairs[bad])}, which is not a node of tree {tree_id}",
+                self._edge_line(bad // 2) or line,
+            )
         return edge_array(pairs)
 
 

@@ -25,10 +25,25 @@ from voxelhub.annotations.skeleton.model import (
 )
 
 BLOCK = 65536
-_NODE = (b'      <node id="%b" radius="%b" x="%b" y="%b" z="%b" rotX="%b" rotY="%b" rotZ="%b" inVp="%b" '
-         b'inMag="%b" bitDepth="%b" interpolation="%b" time="%b" />\n')
-_NODE_ORDER = ("id", "radius", "x", "y", "z", "rot_x", "rot_y", "rot_z", "viewport", "mag", "bit_depth",
-               "interpolation", "time")
+_NODE = (
+    b'      <node id="%b" radius="%b" x="%b" y="%b" z="%b" rotX="%b" rotY="%b" rotZ="%b" inVp="%b" '
+    b'inMag="%b" bitDepth="%b" interpolation="%b" time="%b" />\n'
+)
+_NODE_ORDER = (
+    "id",
+    "radius",
+    "x",
+    "y",
+    "z",
+    "rot_x",
+    "rot_y",
+    "rot_z",
+    "viewport",
+    "mag",
+    "bit_depth",
+    "interpolation",
+    "time",
+)
 _EDGE = b'      <edge source="%b" target="%b" />\n'
 
 
@@ -80,8 +95,13 @@ def _parameters(sk: Skeleton) -> str:
     if p.time is not None:
         out.append(f'    <time ms="{p.time}" />\n')
     out.append(_vec("editPosition", ("x", "y", "z"), p.edit_position))
-    out.append(_vec("editRotation", ("xRot", "yRot", "zRot"),
-                    None if p.edit_rotation is None else tuple(float(v) for v in p.edit_rotation)))
+    out.append(
+        _vec(
+            "editRotation",
+            ("xRot", "yRot", "zRot"),
+            None if p.edit_rotation is None else tuple(float(v) for v in p.edit_rotation),
+        )
+    )
     if p.zoom_level is not None:
         out.append(f'    <zoomLevel zoom="{float_text(p.zoom_level)}" />\n')
     if sk.active_node_id is not None:
@@ -104,21 +124,28 @@ def _node_blocks(tree: Tree) -> Iterator[bytes]:
     cols = tree.nodes.columns
     for start in range(0, len(tree.nodes), BLOCK):
         part = slice(start, start + BLOCK)
-        texts = [column_text(cols[name][part], integral_as_int=name in ("x", "y", "z")) for name in _NODE_ORDER]
+        texts = [
+            column_text(cols[name][part], integral_as_int=name in ("x", "y", "z")) for name in _NODE_ORDER
+        ]
         yield b"".join([_NODE % row for row in zip(*texts, strict=True)])
 
 
 def _edge_blocks(edges: np.ndarray) -> Iterator[bytes]:
     for start in range(0, len(edges), BLOCK):
-        part = edges[start:start + BLOCK]
+        part = edges[start : start + BLOCK]
         texts = (column_text(part[:, 0]), column_text(part[:, 1]))
         yield b"".join([_EDGE % row for row in zip(*texts, strict=True)])
 
 
 def _tree(tree: Tree, out: IO[bytes]) -> None:
-    pairs: list[tuple[str, object]] = [("id", tree.id), *_color(tree.color), ("name", tree.name),
-                                       ("groupId", tree.group_id), ("type", tree.type),
-                                       ("isVisible", tree.is_visible)]
+    pairs: list[tuple[str, object]] = [
+        ("id", tree.id),
+        *_color(tree.color),
+        ("name", tree.name),
+        ("groupId", tree.group_id),
+        ("type", tree.type),
+        ("isVisible", tree.is_visible),
+    ]
     out.write(f"  <thing{_attrs(pairs)}>\n    <nodes>\n".encode())
     for block in _node_blocks(tree):
         out.write(block)
@@ -140,20 +167,31 @@ def _groups(groups: tuple[Group, ...], indent: str) -> str:
 
 
 def _comments_and_branchpoints(sk: Skeleton) -> str:
-    bps = [f'    <branchpoint id="{b.node_id}" time="{b.time}" />\n'
-           for t in sk.trees.values() for b in t.branchpoints]
-    comments = [f'    <comment node="{c.node_id}" content="{xml_attr(c.content)}" />\n'
-                for t in sk.trees.values() for c in t.comments]
-    return (f"  <branchpoints>\n{''.join(bps)}  </branchpoints>\n"
-            f"  <comments>\n{''.join(comments)}  </comments>\n")
+    bps = [
+        f'    <branchpoint id="{b.node_id}" time="{b.time}" />\n'
+        for t in sk.trees.values()
+        for b in t.branchpoints
+    ]
+    comments = [
+        f'    <comment node="{c.node_id}" content="{xml_attr(c.content)}" />\n'
+        for t in sk.trees.values()
+        for c in t.comments
+    ]
+    return (
+        f"  <branchpoints>\n{''.join(bps)}  </branchpoints>\n  <comments>\n{''.join(comments)}  </comments>\n"
+    )
 
 
 def _segment(s: Segment) -> str:
     anchor = s.anchor_position or (None, None, None)
     pairs: list[tuple[str, object]] = [
-        ("id", s.id), ("name", s.name), ("created", s.created),
+        ("id", s.id),
+        ("name", s.name),
+        ("created", s.created),
         *zip(("anchorPositionX", "anchorPositionY", "anchorPositionZ"), anchor, strict=True),
-        *_color(s.color), ("groupId", s.group_id)]
+        *_color(s.color),
+        ("groupId", s.group_id),
+    ]
     meta = _metadata(s.metadata, "        ")
     if meta:
         return f"      <segment{_attrs(pairs)}>\n{meta}      </segment>\n"
@@ -162,12 +200,20 @@ def _segment(s: Segment) -> str:
 
 def _volume(v: VolumeLayer) -> str:
     pairs: list[tuple[str, object]] = [
-        ("id", v.id), ("name", v.name), ("location", v.location), ("format", v.format),
-        ("fallbackLayer", v.fallback_layer), ("largestSegmentId", v.largest_segment_id), *v.extra]
+        ("id", v.id),
+        ("name", v.name),
+        ("location", v.location),
+        ("format", v.format),
+        ("fallbackLayer", v.fallback_layer),
+        ("largestSegmentId", v.largest_segment_id),
+        *v.extra,
+    ]
     segments = "".join(_segment(s) for s in v.segments)
     groups = _groups(v.groups, "      ")
-    return (f"  <volume{_attrs(pairs)}>\n    <segments>\n{segments}    </segments>\n"
-            f"    <groups>\n{groups}    </groups>\n  </volume>\n")
+    return (
+        f"  <volume{_attrs(pairs)}>\n    <segments>\n{segments}    </segments>\n"
+        f"    <groups>\n{groups}    </groups>\n  </volume>\n"
+    )
 
 
 def write_nml(skeleton: Skeleton, out: IO[bytes], *, note: str | None = None) -> None:
@@ -182,8 +228,10 @@ def write_nml(skeleton: Skeleton, out: IO[bytes], *, note: str | None = None) ->
     out.write("".join(head).encode())
     for tree in skeleton.trees.values():
         _tree(tree, out)
-    tail = [_comments_and_branchpoints(skeleton),
-            f"  <groups>\n{_groups(skeleton.tree_groups, '    ')}  </groups>\n"]
+    tail = [
+        _comments_and_branchpoints(skeleton),
+        f"  <groups>\n{_groups(skeleton.tree_groups, '    ')}  </groups>\n",
+    ]
     tail += [_volume(v) for v in skeleton.volumes]
     tail.append("</things>\n")
     out.write("".join(tail).encode())

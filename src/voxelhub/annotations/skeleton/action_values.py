@@ -76,8 +76,12 @@ def node_fields(value: dict[str, Any]) -> dict[str, Any]:
         out["radius"] = as_float(value["radius"], "radius")
     if "rotation" in value:
         out["rot_x"], out["rot_y"], out["rot_z"] = as_vec(value["rotation"], "rotation")
-    for key, column in (("viewport", "viewport"), ("mag", "mag"), ("resolution", "mag"),
-                        ("bitDepth", "bit_depth")):
+    for key, column in (
+        ("viewport", "viewport"),
+        ("mag", "mag"),
+        ("resolution", "mag"),
+        ("bitDepth", "bit_depth"),
+    ):
         if key in value:
             number = as_int(value[key], key)
             if not -(2**31) <= number < 2**31:
@@ -93,15 +97,19 @@ def node_fields(value: dict[str, Any]) -> dict[str, Any]:
 def comments(raw: Any) -> list[Comment]:
     if not isinstance(raw, list):
         raise BadValue("comments must be a list")
-    return [Comment(as_int(get(c, "nodeId"), "nodeId"), as_str(get(c, "content"), "content"))
-            for c in _dicts(raw, "comment")]
+    return [
+        Comment(as_int(get(c, "nodeId"), "nodeId"), as_str(get(c, "content"), "content"))
+        for c in _dicts(raw, "comment")
+    ]
 
 
 def branchpoints(raw: Any) -> list[BranchPoint]:
     if not isinstance(raw, list):
         raise BadValue("branchPoints must be a list")
-    return [BranchPoint(as_int(get(b, "nodeId"), "nodeId"), as_int(b.get("timestamp", 0), "timestamp"))
-            for b in _dicts(raw, "branchpoint")]
+    return [
+        BranchPoint(as_int(get(b, "nodeId"), "nodeId"), as_int(b.get("timestamp", 0), "timestamp"))
+        for b in _dicts(raw, "branchpoint")
+    ]
 
 
 def _dicts(raw: list[Any], what: str) -> list[dict[str, Any]]:
@@ -122,9 +130,14 @@ def groups(raw: Any, seen: set[int] | None = None, depth: int = 0) -> tuple[Grou
             raise BadValue(f"group id {gid} is used twice")
         seen.add(gid)
         expanded = g.get("isExpanded")
-        out.append(Group(id=gid, name=as_str(g.get("name", ""), "name"),
-                         is_expanded=None if expanded is None else as_bool(expanded, "isExpanded"),
-                         children=groups(g.get("children", []), seen, depth + 1)))
+        out.append(
+            Group(
+                id=gid,
+                name=as_str(g.get("name", ""), "name"),
+                is_expanded=None if expanded is None else as_bool(expanded, "isExpanded"),
+                children=groups(g.get("children", []), seen, depth + 1),
+            )
+        )
     return tuple(out)
 
 
@@ -140,6 +153,11 @@ def bounding_box(raw: Any) -> BoundingBox:
     size = tuple(as_int(get(box, k), k) for k in ("width", "height", "depth"))
     if any(s < 0 for s in size):
         raise BadValue("a bounding box cannot have a negative size")
-    return BoundingBox(id=as_int(get(raw, "id"), "id"), top_left=top_left, size=size,  # type: ignore[arg-type]
-                       name=as_str(raw.get("name", ""), "name"), color=as_color(raw.get("color")),
-                       is_visible=as_bool(raw.get("isVisible", True), "isVisible"))
+    return BoundingBox(
+        id=as_int(get(raw, "id"), "id"),
+        top_left=top_left,
+        size=size,  # type: ignore[arg-type]
+        name=as_str(raw.get("name", ""), "name"),
+        color=as_color(raw.get("color")),
+        is_visible=as_bool(raw.get("isVisible", True), "isVisible"),
+    )

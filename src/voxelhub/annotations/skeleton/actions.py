@@ -123,9 +123,12 @@ class _Batch:
             raise BadValue("cannot merge a tree into itself")
         src, dst = source.build(), target.build()
         merged = dataclasses.replace(
-            dst, nodes=NodeTable.concat([dst.nodes, src.nodes]),
+            dst,
+            nodes=NodeTable.concat([dst.nodes, src.nodes]),
             edges=edge_array([*dst.edges.tolist(), *src.edges.tolist()]) if len(src.edges) else dst.edges,
-            comments=dst.comments + src.comments, branchpoints=dst.branchpoints + src.branchpoints)
+            comments=dst.comments + src.comments,
+            branchpoints=dst.branchpoints + src.branchpoints,
+        )
         self.trees[dst.id] = TreeEdit(merged)
         del self.trees[src.id]
         self.merged_into[src.id] = dst.id
@@ -214,10 +217,17 @@ def _metadata(raw: Any) -> tuple[dict[str, str], ...]:
 
 
 HANDLERS: dict[str, Callable[[_Batch, dict[str, Any]], None]] = {
-    "createTree": _Batch.create_tree, "deleteTree": _Batch.delete_tree, "updateTree": _Batch.update_tree,
-    "mergeTree": _Batch.merge_tree, "createNode": _Batch.create_node, "updateNode": _Batch.update_node,
-    "deleteNode": _Batch.delete_node, "createEdge": _Batch.create_edge, "deleteEdge": _Batch.delete_edge,
-    "updateTreeGroups": _Batch.update_tree_groups, "updateActiveNode": _Batch.update_active_node,
+    "createTree": _Batch.create_tree,
+    "deleteTree": _Batch.delete_tree,
+    "updateTree": _Batch.update_tree,
+    "mergeTree": _Batch.merge_tree,
+    "createNode": _Batch.create_node,
+    "updateNode": _Batch.update_node,
+    "deleteNode": _Batch.delete_node,
+    "createEdge": _Batch.create_edge,
+    "deleteEdge": _Batch.delete_edge,
+    "updateTreeGroups": _Batch.update_tree_groups,
+    "updateActiveNode": _Batch.update_active_node,
     "updateUserBoundingBoxes": _Batch.update_user_bounding_boxes,
     "updateSkeletonTracing": _Batch.update_skeleton_tracing,
 }

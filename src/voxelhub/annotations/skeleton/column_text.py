@@ -20,8 +20,12 @@ def column_text(col: np.ndarray, *, integral_as_int: bool = False) -> list[bytes
     With `integral_as_int`, a float column whose values are all whole numbers is written without ".0"."""
     if len(col) == 0:
         return []
-    if integral_as_int and col.dtype.kind == "f" and bool(np.all(col == np.trunc(col))) and \
-            bool(np.all(np.abs(col) < 2**53)):
+    if (
+        integral_as_int
+        and col.dtype.kind == "f"
+        and bool(np.all(col == np.trunc(col)))
+        and bool(np.all(np.abs(col) < 2**53))
+    ):
         col = col.astype(np.int64)
     return orjson.dumps(np.ascontiguousarray(col), option=_NUMPY)[1:-1].split(b",")
 
@@ -40,8 +44,9 @@ def float_text(value: float) -> str:
 
 
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
-                          "\t": "&#9;"})
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
 
 
 def xml_attr(value: str) -> str:

@@ -39,8 +39,15 @@ NODE_COLUMNS: dict[str, np.dtype[Any]] = {
 
 #: Defaults for attributes an NML or an action leaves out (the webKnossos server's defaults).
 NODE_DEFAULTS: dict[str, Any] = {
-    "radius": 1.0, "rot_x": 0.0, "rot_y": 0.0, "rot_z": 0.0, "viewport": 0, "mag": 0, "bit_depth": 0,
-    "interpolation": False, "time": 0,
+    "radius": 1.0,
+    "rot_x": 0.0,
+    "rot_y": 0.0,
+    "rot_z": 0.0,
+    "viewport": 0,
+    "mag": 0,
+    "bit_depth": 0,
+    "interpolation": False,
+    "time": 0,
 }
 
 Color = tuple[float, float, float, float]
@@ -61,7 +68,9 @@ class NodeTable:
         lengths = {len(col) for col in columns.values()}
         if set(columns) != set(NODE_COLUMNS) or len(lengths) > 1:
             raise ValueError("a node table needs every column, all of one length")
-        self.columns = {name: _frozen(np.asarray(columns[name], dtype=dt)) for name, dt in NODE_COLUMNS.items()}
+        self.columns = {
+            name: _frozen(np.asarray(columns[name], dtype=dt)) for name, dt in NODE_COLUMNS.items()
+        }
 
     @classmethod
     def empty(cls) -> NodeTable:
@@ -70,8 +79,10 @@ class NodeTable:
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]]) -> NodeTable:
         """Build from per-node dicts (keys of NODE_COLUMNS; missing ones take NODE_DEFAULTS)."""
-        cols = {name: np.array([row.get(name, NODE_DEFAULTS.get(name)) for row in rows], dtype=dt)
-                for name, dt in NODE_COLUMNS.items()}
+        cols = {
+            name: np.array([row.get(name, NODE_DEFAULTS.get(name)) for row in rows], dtype=dt)
+            for name, dt in NODE_COLUMNS.items()
+        }
         return cls(cols)
 
     @classmethod
@@ -146,9 +157,22 @@ class Tree:
 
     def equals(self, other: Tree) -> bool:
         """Value equality including the node and edge columns (dataclass == can't compare arrays)."""
-        plain = ("id", "name", "color", "group_id", "type", "metadata", "comments", "branchpoints", "is_visible")
-        return (all(getattr(self, f) == getattr(other, f) for f in plain) and self.nodes.equals(other.nodes)
-                and np.array_equal(self.edges, other.edges))
+        plain = (
+            "id",
+            "name",
+            "color",
+            "group_id",
+            "type",
+            "metadata",
+            "comments",
+            "branchpoints",
+            "is_visible",
+        )
+        return (
+            all(getattr(self, f) == getattr(other, f) for f in plain)
+            and self.nodes.equals(other.nodes)
+            and np.array_equal(self.edges, other.edges)
+        )
 
 
 @dataclass(frozen=True)

@@ -47,19 +47,32 @@ class SnapshotError(ValueError):
 
 
 def _tree_header(t: Tree) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "color": None if t.color is None else list(t.color),
-            "groupId": t.group_id, "type": t.type, "metadata": list(t.metadata), "isVisible": t.is_visible,
-            "comments": [[c.node_id, c.content] for c in t.comments],
-            "branchpoints": [[b.node_id, b.time] for b in t.branchpoints]}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "color": None if t.color is None else list(t.color),
+        "groupId": t.group_id,
+        "type": t.type,
+        "metadata": list(t.metadata),
+        "isVisible": t.is_visible,
+        "comments": [[c.node_id, c.content] for c in t.comments],
+        "branchpoints": [[b.node_id, b.time] for b in t.branchpoints],
+    }
 
 
 def _columns(sk: Skeleton) -> dict[str, np.ndarray]:
     trees = list(sk.trees.values())
-    cols = {f"node.{name}": np.concatenate([t.nodes.columns[name] for t in trees]) if trees
-            else np.empty(0, dtype) for name, dtype in NODE_COLUMNS.items()}
+    cols = {
+        f"node.{name}": np.concatenate([t.nodes.columns[name] for t in trees])
+        if trees
+        else np.empty(0, dtype)
+        for name, dtype in NODE_COLUMNS.items()
+    }
     cols["nodeCounts"] = np.array([len(t.nodes) for t in trees], dtype=np.int64)
     cols["edgeCounts"] = np.array([len(t.edges) for t in trees], dtype=np.int64)
-    cols["edges"] = (np.concatenate([t.edges for t in trees]) if trees else np.empty((0, 2), np.int64)).ravel()
+    cols["edges"] = (
+        np.concatenate([t.edges for t in trees]) if trees else np.empty((0, 2), np.int64)
+    ).ravel()
     return cols
 
 
@@ -72,10 +85,13 @@ def to_snapshot_bytes(sk: Skeleton) -> bytes:
         blobs.append(blob)
     header = {
         "trees": [_tree_header(t) for t in sk.trees.values()],
-        "treeGroups": [group_to_json(g) for g in sk.tree_groups], "activeNodeId": sk.active_node_id,
+        "treeGroups": [group_to_json(g) for g in sk.tree_groups],
+        "activeNodeId": sk.active_node_id,
         "boundingBoxes": [bbox_to_json(b) for b in sk.bounding_boxes],
-        "parameters": parameters_to_json(sk.parameters), "meta": [list(m) for m in sk.meta],
-        "volumes": [volume_to_json(v) for v in sk.volumes], "blobs": specs,
+        "parameters": parameters_to_json(sk.parameters),
+        "meta": [list(m) for m in sk.meta],
+        "volumes": [volume_to_json(v) for v in sk.volumes],
+        "blobs": specs,
     }
     head = zlib.compress(orjson.dumps(header), 6)
     return b"".join([MAGIC, struct.pack("<Q", len(head)), head, *blobs])
@@ -84,7 +100,7 @@ def to_snapshot_bytes(sk: Skeleton) -> bytes:
 def _read_blobs(data: bytes, offset: int, specs: list[list[Any]]) -> dict[str, np.ndarray]:
     out = {}
     for name, dtype, count, size in specs:
-        raw = data[offset:offset + size]
+        raw = data[offset : offset + size]
         if len(raw) != size:
             raise SnapshotError("truncated snapshot")
         offset += size
@@ -100,7 +116,7 @@ def from_snapshot_bytes(data: bytes) -> Skeleton:
         raise SnapshotError("not a voxelhub skeleton snapshot")
     (head_len,) = struct.unpack_from("<Q", data, len(MAGIC))
     start = len(MAGIC) + 8
-    header = orjson.loads(zlib.decompress(data[start:start + head_len]))
+    header = orjson.loads(zlib.decompress(data[start : start + head_len]))
     cols = _read_blobs(data, start + head_len, header["blobs"])
     node_bounds = np.cumsum(cols["nodeCounts"])[:-1]
     edge_bounds = np.cumsum(cols["edgeCounts"])[:-1]
@@ -110,15 +126,24 @@ def from_snapshot_bytes(data: bytes) -> Skeleton:
     for i, th in enumerate(header["trees"]):
         nodes = NodeTable({name: per_tree[name][i] for name in NODE_COLUMNS})
         trees[th["id"]] = Tree(
-            id=th["id"], name=th["name"], color=None if th["color"] is None else tuple(th["color"]),
-            group_id=th["groupId"], type=th["type"], metadata=tuple(th["metadata"]), nodes=nodes,
-            edges=edge_array(edges[i]), comments=tuple(Comment(n, c) for n, c in th["comments"]),
-            branchpoints=tuple(BranchPoint(n, t) for n, t in th["branchpoints"]), is_visible=th["isVisible"],
+            id=th["id"],
+            name=th["name"],
+            color=None if th["color"] is None else tuple(th["color"]),
+            group_id=th["groupId"],
+            type=th["type"],
+            metadata=tuple(th["metadata"]),
+            nodes=nodes,
+            edges=edge_array(edges[i]),
+            comments=tuple(Comment(n, c) for n, c in th["comments"]),
+            branchpoints=tuple(BranchPoint(n, t) for n, t in th["branchpoints"]),
+            is_visible=th["isVisible"],
         )
     return Skeleton(
-        trees=trees, tree_groups=tuple(group_from_json(g) for g in header["treeGroups"]),
+        trees=trees,
+        tree_groups=tuple(group_from_json(g) for g in header["treeGroups"]),
         active_node_id=header["activeNodeId"],
         bounding_boxes=tuple(bbox_from_json(b) for b in header["boundingBoxes"]),
-        parameters=parameters_from_json(header["parameters"]), meta=tuple(tuple(m) for m in header["meta"]),
+        parameters=parameters_from_json(header["parameters"]),
+        meta=tuple(tuple(m) for m in header["meta"]),
         volumes=tuple(volume_from_json(v) for v in header["volumes"]),
     )

@@ -31,8 +31,14 @@ _SCANS_BEFORE_INDEX = 8
 class TreeEdit:
     def __init__(self, tree: Tree) -> None:
         self.base = tree
-        self.fields: dict[str, Any] = {"name": tree.name, "color": tree.color, "group_id": tree.group_id,
-                                       "type": tree.type, "metadata": tree.metadata, "is_visible": tree.is_visible}
+        self.fields: dict[str, Any] = {
+            "name": tree.name,
+            "color": tree.color,
+            "group_id": tree.group_id,
+            "type": tree.type,
+            "metadata": tree.metadata,
+            "is_visible": tree.is_visible,
+        }
         self.comments: list[Comment] = list(tree.comments)
         self.branchpoints: list[BranchPoint] = list(tree.branchpoints)
         self.deleted: np.ndarray | None = None
@@ -150,5 +156,11 @@ class TreeEdit:
         return edge_array(edges) if edges is not self.base.edges else edges
 
     def build(self) -> Tree:
-        return Tree(id=self.base.id, nodes=self._nodes(), edges=self._edges(), comments=tuple(self.comments),
-                    branchpoints=tuple(self.branchpoints), **self.fields)
+        return Tree(
+            id=self.base.id,
+            nodes=self._nodes(),
+            edges=self._edges(),
+            comments=tuple(self.comments),
+            branchpoints=tuple(self.branchpoints),
+            **self.fields,
+        )

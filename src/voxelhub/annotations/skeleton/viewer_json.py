@@ -31,32 +31,61 @@ from voxelhub.annotations.skeleton.plain_json import (
     volume_to_json,
 )
 
-_NODE = (b'{"id":%b,"position":[%b,%b,%b],"radius":%b,"rotation":[%b,%b,%b],"viewport":%b,"mag":%b,'
-         b'"bitDepth":%b,"interpolation":%b,"timestamp":%b}')
-_NODE_ORDER = ("id", "x", "y", "z", "radius", "rot_x", "rot_y", "rot_z", "viewport", "mag", "bit_depth",
-               "interpolation", "time")
+_NODE = (
+    b'{"id":%b,"position":[%b,%b,%b],"radius":%b,"rotation":[%b,%b,%b],"viewport":%b,"mag":%b,'
+    b'"bitDepth":%b,"interpolation":%b,"timestamp":%b}'
+)
+_NODE_ORDER = (
+    "id",
+    "x",
+    "y",
+    "z",
+    "radius",
+    "rot_x",
+    "rot_y",
+    "rot_z",
+    "viewport",
+    "mag",
+    "bit_depth",
+    "interpolation",
+    "time",
+)
 _EDGE = b'{"source":%b,"target":%b}'
 
 
 def _tree_head(t: Tree) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "color": None if t.color is None else list(t.color),
-            "groupId": t.group_id, "type": t.type, "isVisible": t.is_visible, "metadata": list(t.metadata),
-            "comments": [{"nodeId": c.node_id, "content": c.content} for c in t.comments],
-            "branchPoints": [{"nodeId": b.node_id, "timestamp": b.time} for b in t.branchpoints]}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "color": None if t.color is None else list(t.color),
+        "groupId": t.group_id,
+        "type": t.type,
+        "isVisible": t.is_visible,
+        "metadata": list(t.metadata),
+        "comments": [{"nodeId": c.node_id, "content": c.content} for c in t.comments],
+        "branchPoints": [{"nodeId": b.node_id, "timestamp": b.time} for b in t.branchpoints],
+    }
 
 
 def _rest(sk: Skeleton, version: int | None) -> dict[str, Any]:
     groups = [group_to_json(g) for g in sk.tree_groups]
     rest: dict[str, Any] = {} if version is None else {"version": version}
-    rest.update({
-        "comments": [{"nodeId": c.node_id, "content": c.content} for t in sk.trees.values() for c in t.comments],
-        "branchpoints": [{"nodeId": b.node_id, "timestamp": b.time}
-                         for t in sk.trees.values() for b in t.branchpoints],
-        "treeGroups": groups, "groups": groups, "activeNodeId": sk.active_node_id,
-        "userBoundingBoxes": [bbox_to_json(b) for b in sk.bounding_boxes],
-        "parameters": {**parameters_to_json(sk.parameters), "experiment": dict(sk.parameters.experiment)},
-        "volumes": [volume_to_json(v) for v in sk.volumes],
-    })
+    rest.update(
+        {
+            "comments": [
+                {"nodeId": c.node_id, "content": c.content} for t in sk.trees.values() for c in t.comments
+            ],
+            "branchpoints": [
+                {"nodeId": b.node_id, "timestamp": b.time} for t in sk.trees.values() for b in t.branchpoints
+            ],
+            "treeGroups": groups,
+            "groups": groups,
+            "activeNodeId": sk.active_node_id,
+            "userBoundingBoxes": [bbox_to_json(b) for b in sk.bounding_boxes],
+            "parameters": {**parameters_to_json(sk.parameters), "experiment": dict(sk.parameters.experiment)},
+            "volumes": [volume_to_json(v) for v in sk.volumes],
+        }
+    )
     return rest
 
 
@@ -73,10 +102,20 @@ def _position_lists(t: Tree) -> list[list[Any]]:
 def _nodes(t: Tree) -> list[dict[str, Any]]:
     c = {name: col.tolist() for name, col in t.nodes.columns.items()}
     xs, ys, zs = _position_lists(t)
-    return [{"id": c["id"][i], "position": [xs[i], ys[i], zs[i]], "radius": c["radius"][i],
-             "rotation": [c["rot_x"][i], c["rot_y"][i], c["rot_z"][i]], "viewport": c["viewport"][i],
-             "mag": c["mag"][i], "bitDepth": c["bit_depth"][i], "interpolation": c["interpolation"][i],
-             "timestamp": c["time"][i]} for i in range(len(t.nodes))]
+    return [
+        {
+            "id": c["id"][i],
+            "position": [xs[i], ys[i], zs[i]],
+            "radius": c["radius"][i],
+            "rotation": [c["rot_x"][i], c["rot_y"][i], c["rot_z"][i]],
+            "viewport": c["viewport"][i],
+            "mag": c["mag"][i],
+            "bitDepth": c["bit_depth"][i],
+            "interpolation": c["interpolation"][i],
+            "timestamp": c["time"][i],
+        }
+        for i in range(len(t.nodes))
+    ]
 
 
 def to_json_dict(sk: Skeleton, version: int | None = None) -> dict[str, Any]:

@@ -82,15 +82,33 @@ def _zarr3_mags(zf: zipfile.ZipFile, names: list[str], budget: ByteBudget) -> li
         chunks = meta.get("chunk_grid", {}).get("configuration", {}).get("chunk_shape")
         count = sum(1 for n in names if n.startswith(folder + "/") and not n.endswith("/") and n != name)
         try:
-            mags.append(MagInfo(mag=folder.rsplit("/", 1)[-1], path=folder, dtype=meta.get("data_type"),
-                                shape=tuple(meta.get("shape", ())), chunk_shape=tuple(chunks or ()), files=count))
+            mags.append(
+                MagInfo(
+                    mag=folder.rsplit("/", 1)[-1],
+                    path=folder,
+                    dtype=meta.get("data_type"),
+                    shape=tuple(meta.get("shape", ())),
+                    chunk_shape=tuple(chunks or ()),
+                    files=count,
+                )
+            )
         except (TypeError, AttributeError) as exc:
             raise VolumeArchiveError(f"{name}: bad shape or chunk shape ({exc})") from None
     return mags
 
 
-_WKW_TYPES = {1: "uint8", 2: "uint16", 3: "uint32", 4: "uint64", 5: "float32", 6: "float64", 7: "int8",
-              8: "int16", 9: "int32", 10: "int64"}
+_WKW_TYPES = {
+    1: "uint8",
+    2: "uint16",
+    3: "uint32",
+    4: "uint64",
+    5: "float32",
+    6: "float64",
+    7: "int8",
+    8: "int16",
+    9: "int32",
+    10: "int64",
+}
 
 
 def _wkw_mags(zf: zipfile.ZipFile, names: list[str], budget: ByteBudget) -> list[MagInfo]:
@@ -113,8 +131,11 @@ def inspect_volume_archive(source: bytes | str | Path, budget: ByteBudget | None
     budget = budget or default_budget()
     with open_archive(source, budget) as zf:
         names = zf.namelist()
-        datasource = (read_json(zf, "datasource-properties.json", budget)
-                      if "datasource-properties.json" in names else None)
+        datasource = (
+            read_json(zf, "datasource-properties.json", budget)
+            if "datasource-properties.json" in names
+            else None
+        )
         mags = _zarr3_mags(zf, names, budget)
         fmt = "zarr3"
         if not mags:

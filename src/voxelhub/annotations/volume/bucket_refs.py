@@ -29,10 +29,20 @@ class Source:
     legacy: tuple[str, ...] = ()
 
 
-def create_node(session: Session, *, annotation_id: str | None, parent_id: str | None = None,
-                parent_version: int | None = None, legacy_prefixes: Sequence[str] = ()) -> str:
-    node = VolumeLayerNode(annotation_id=annotation_id, parent_id=parent_id, parent_version=parent_version,
-                           legacy_prefixes=list(legacy_prefixes))
+def create_node(
+    session: Session,
+    *,
+    annotation_id: str | None,
+    parent_id: str | None = None,
+    parent_version: int | None = None,
+    legacy_prefixes: Sequence[str] = (),
+) -> str:
+    node = VolumeLayerNode(
+        annotation_id=annotation_id,
+        parent_id=parent_id,
+        parent_version=parent_version,
+        legacy_prefixes=list(legacy_prefixes),
+    )
     session.add(node)
     session.flush()
     return node.id
@@ -45,16 +55,27 @@ def node(session: Session, node_id: str) -> VolumeLayerNode:
     return found
 
 
-def own_refs(session: Session, node_id: str, mag: str, buckets: Sequence[Bucket], version: int) -> dict[Bucket, str | None]:
+def own_refs(
+    session: Session, node_id: str, mag: str, buckets: Sequence[Bucket], version: int
+) -> dict[Bucket, str | None]:
     """The node's own ref of each bucket at `version` (a NULL key = read the base); buckets without one are absent."""
     newest: dict[Bucket, tuple[int, str | None]] = {}
     unique = sorted(set(buckets))
     for start in range(0, len(unique), _IN_BATCH):
-        stmt = select(VolumeBucketRef.x, VolumeBucketRef.y, VolumeBucketRef.z, VolumeBucketRef.from_version,
-                      VolumeBucketRef.key).where(
-            VolumeBucketRef.layer_id == node_id, VolumeBucketRef.mag == mag,
+        stmt = select(
+            VolumeBucketRef.x,
+            VolumeBucketRef.y,
+            VolumeBucketRef.z,
+            VolumeBucketRef.from_version,
+            VolumeBucketRef.key,
+        ).where(
+            VolumeBucketRef.layer_id == node_id,
+            VolumeBucketRef.mag == mag,
             VolumeBucketRef.from_version <= version,
-            tuple_(VolumeBucketRef.x, VolumeBucketRef.y, VolumeBucketRef.z).in_(unique[start:start + _IN_BATCH]))
+            tuple_(VolumeBucketRef.x, VolumeBucketRef.y, VolumeBucketRef.z).in_(
+                unique[start : start + _IN_BATCH]
+            ),
+        )
         for x, y, z, from_version, key in session.execute(stmt):
             if (x, y, z) not in newest or from_version > newest[(x, y, z)][0]:
                 newest[(x, y, z)] = (from_version, key)
@@ -77,7 +98,9 @@ def newest_at(refs: Iterable[VolumeBucketRef], version: int) -> dict[tuple[str, 
     return out
 
 
-def add_ref(session: Session, *, node_id: str, mag: str, bucket: Bucket, version: int, key: str | None) -> None:
+def add_ref(
+    session: Session, *, node_id: str, mag: str, bucket: Bucket, version: int, key: str | None
+) -> None:
     """Record `key` for a bucket from `version` on. Within one save a bucket written twice (a client's
     coarse bucket, then the recomputed one) keeps the last key: the pending ref is updated in place."""
     pending: dict[tuple[str, str, Bucket, int], VolumeBucketRef] = session.info.setdefault("volume_refs", {})
@@ -85,8 +108,9 @@ def add_ref(session: Session, *, node_id: str, mag: str, bucket: Bucket, version
     if pk in pending and pending[pk] in session:
         pending[pk].key = key
         return
-    ref = VolumeBucketRef(layer_id=node_id, mag=mag, x=bucket[0], y=bucket[1], z=bucket[2],
-                          from_version=version, key=key)
+    ref = VolumeBucketRef(
+        layer_id=node_id, mag=mag, x=bucket[0], y=bucket[1], z=bucket[2], from_version=version, key=key
+    )
     session.add(ref)
     pending[pk] = ref
 

@@ -120,15 +120,18 @@ def _zlib(wbits: int) -> Callable[[bytes, int], bytes]:
         if not inflater.eof:
             raise ChunkError("the compressed stream is cut short")
         return out
+
     return decode
 
 
 def _into(decoder: Callable[..., Any]) -> Callable[[bytes, int], bytes]:
     """A numcodecs decoder that writes into a buffer of exactly `bound` bytes (it refuses larger output)."""
+
     def decode(data: bytes, bound: int) -> bytes:
         dest = bytearray(bound)
         decoder(data, dest)
         return bytes(dest)
+
     return decode
 
 
@@ -157,6 +160,10 @@ def _crc32c(data: bytes, bound: int) -> bytes:
 
 
 _BYTE_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
-    "gzip": _zlib(16 + zlib.MAX_WBITS), "zlib": _zlib(zlib.MAX_WBITS), "blosc": _blosc, "lz4": _lz4,
-    "zstd": _into(zstd.decompress), "crc32c": _crc32c,
+    "gzip": _zlib(16 + zlib.MAX_WBITS),
+    "zlib": _zlib(zlib.MAX_WBITS),
+    "blosc": _blosc,
+    "lz4": _lz4,
+    "zstd": _into(zstd.decompress),
+    "crc32c": _crc32c,
 }

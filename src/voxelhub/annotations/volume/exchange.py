@@ -69,6 +69,7 @@ _UNSAFE_LAYER_CHARS = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 # ---- reading archives ---------------------------------------------------------------------------------------
 
+
 def parse_mag(name: str) -> list[int]:
     """`1` -> [1, 1, 1], `2-2-1` -> [2, 2, 1]."""
     match = _MAG_NAME.match(name)
@@ -130,8 +131,11 @@ class DecodedArchive:
         shape = meta.get("shape")
         if not isinstance(shape, list) or not all(isinstance(v, int) and v >= 0 for v in shape):
             raise VolumeArchiveError(f"{name}: shape must be non-negative integers")
-        if len(shape) != len(layout.chunk_shape) or len(shape) not in (3, 4) or (len(shape) == 4 and (
-                shape[0] != 1 or layout.chunk_shape[0] != 1)):
+        if (
+            len(shape) != len(layout.chunk_shape)
+            or len(shape) not in (3, 4)
+            or (len(shape) == 4 and (shape[0] != 1 or layout.chunk_shape[0] != 1))
+        ):
             raise VolumeArchiveError(f"{name}: shape {shape}, not (1, x, y, z)")
         if int(np.prod(layout.chunk_shape)) > MAX_CHUNK_VOXELS:
             raise VolumeArchiveError(f"{name}: chunks of {layout.chunk_shape} voxels")
@@ -158,7 +162,7 @@ class DecodedArchive:
         for name in names:
             if not name.startswith(folder + "/"):
                 continue
-            match = _CHUNK_KEY.match(name[len(folder) + 1:])
+            match = _CHUNK_KEY.match(name[len(folder) + 1 :])
             if not match:
                 continue
             parts = [int(v) for v in match.groups() if v is not None]
@@ -191,12 +195,17 @@ class DecodedArchive:
 
 
 def _is_box(box: Any) -> bool:
-    return (isinstance(box, dict) and isinstance(box.get("topLeft"), list) and len(box["topLeft"]) == 3
-            and all(isinstance(box.get(k), int) and box[k] > 0 for k in ("width", "height", "depth"))
-            and all(isinstance(v, int) and v >= 0 for v in box["topLeft"]))
+    return (
+        isinstance(box, dict)
+        and isinstance(box.get("topLeft"), list)
+        and len(box["topLeft"]) == 3
+        and all(isinstance(box.get(k), int) and box[k] > 0 for k in ("width", "height", "depth"))
+        and all(isinstance(v, int) and v >= 0 for v in box["topLeft"])
+    )
 
 
 # ---- upload ------------------------------------------------------------------------------------------------
+
 
 def layer_name_for(volume: VolumeLayer, taken: set[str]) -> str:
     """A valid, unused voxelhub layer name for an NML `<volume>` (its name made safe, else `Volume_<id>`)."""
@@ -207,17 +216,27 @@ def layer_name_for(volume: VolumeLayer, taken: set[str]) -> str:
     return name
 
 
-def import_layers(*, session: Session, settings: Settings, annotation: Annotation, dataset: Dataset, skeleton: Skeleton,
-                  archives: dict[int, Path], budget: ByteBudget | None = None,
-                  labels: dict[int, str] | None = None) -> None:
+def import_layers(
+    *,
+    session: Session,
+    settings: Settings,
+    annotation: Annotation,
+    dataset: Dataset,
+    skeleton: Skeleton,
+    archives: dict[int, Path],
+    budget: ByteBudget | None = None,
+    labels: dict[int, str] | None = None,
+) -> None:
     """One volume layer per `<volume>` with data in the upload (`archives`: volume id -> archive on disk;
     `labels`: volume id -> the archive's name in the upload, for messages). Every layer gets only mags the
     dataset has and covers the dataset's box; `budget` bounds what all archives together may decode."""
     budget = budget or default_budget()
     with_data = [v for v in skeleton.volumes if v.id in archives]
     if len(with_data) > settings.annotation_max_volume_layers:  # also when the caller did not count them
-        raise BadInput(f"the annotation brings {len(with_data)} volume layers; at most "
-                       f"{settings.annotation_max_volume_layers} are allowed")
+        raise BadInput(
+            f"the annotation brings {len(with_data)} volume layers; at most "
+            f"{settings.annotation_max_volume_layers} are allowed"
+        )
     taken = {layer["name"] for layer in annotation.volume_layers}
     for volume in skeleton.volumes:
         path = archives.get(volume.id)
@@ -261,7 +280,9 @@ def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) 
     """The archive's mags, each one the dataset has (a mag it lacks would make every paint build a huge
     block: a 16× mag is a (32·16)³ block per bucket)."""
     if len({tuple(m) for m in archive.mags.values()}) != len(archive.mags):
-        raise BadInput(f"volume {what}: the archive holds one mag under two names ({', '.join(archive.mags)})")
+        raise BadInput(
+            f"volume {what}: the archive holds one mag under two names ({', '.join(archive.mags)})"
+        )
     for name, mag in archive.mags.items():
         if mag not in allowed:
             have = ", ".join(volume_layers.mag_key(m) for m in allowed) or "none"
@@ -269,8 +290,15 @@ def _checked_mags(archive: DecodedArchive, allowed: list[list[int]], what: str) 
     return list(archive.mags.values()) or allowed
 
 
-def _import_one(session: Session, settings: Settings, annotation: Annotation, dataset: Dataset, volume: VolumeLayer,
-                archive: DecodedArchive, taken: set[str]) -> dict[str, Any]:
+def _import_one(
+    session: Session,
+    settings: Settings,
+    annotation: Annotation,
+    dataset: Dataset,
+    volume: VolumeLayer,
+    archive: DecodedArchive,
+    taken: set[str],
+) -> dict[str, Any]:
     what = volume.name or str(volume.id)
     reference = _reference(dataset)
     declared = (reference or {}).get("elementClass")
@@ -283,13 +311,23 @@ def _import_one(session: Session, settings: Settings, annotation: Annotation, da
         raise BadInput(f"volume {what}: no bounding box (the dataset has no layers)")
     mags = _checked_mags(archive, dataset_mags(sources), what)
     layer = volume_layers.new_layer(
-        session, annotation_id=annotation.id, name=layer_name_for(volume, taken), bounding_box=box, mags=mags,
-        element_class=dtype.name, fallback_layer=volume.fallback_layer,
+        session,
+        annotation_id=annotation.id,
+        name=layer_name_for(volume, taken),
+        bounding_box=box,
+        mags=mags,
+        element_class=dtype.name,
+        fallback_layer=volume.fallback_layer,
         largest_segment_id=volume.largest_segment_id or 0,
         segments=[segment_to_json(s) for s in volume.segments],
     )
     layer["largestSegmentId"] = volume.largest_segment_id
-    layer["nml"] = {"id": volume.id, "name": volume.name, "groups": _groups_json(volume), "extra": list(volume.extra)}
+    layer["nml"] = {
+        "id": volume.id,
+        "name": volume.name,
+        "groups": _groups_json(volume),
+        "extra": list(volume.extra),
+    }
     for mag_name, mag in archive.mags.items():
         _copy_blocks(session, settings, layer, mag, archive, mag_name, annotation.version)
     return layer
@@ -300,8 +338,15 @@ def _groups_json(volume: VolumeLayer) -> list[dict[str, Any]]:
     return [group_to_json(g) for g in volume.groups]
 
 
-def _copy_blocks(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
-                 archive: DecodedArchive, mag_name: str, version: int) -> None:
+def _copy_blocks(
+    session: Session,
+    settings: Settings,
+    layer: dict[str, Any],
+    mag: list[int],
+    archive: DecodedArchive,
+    mag_name: str,
+    version: int,
+) -> None:
     """Write every block of one mag into the layer (as its buckets at `version`); a block beyond the dataset's
     box (the layer's extent) at that mag is refused, one that overlaps its edge is cut to it."""
     shape = volume_layers.mag_shape(layer, mag)
@@ -309,19 +354,27 @@ def _copy_blocks(session: Session, settings: Settings, layer: dict[str, Any], ma
     buckets: dict[tuple[int, int, int], np.ndarray] = {}
     for block in archive.blocks(mag_name):
         if block.voxels.dtype.name != dtype.name:  # mags of one layer hold one voxel type
-            raise BadInput(f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
-                           f"the layer {dtype.name}")
+            raise BadInput(
+                f"volume data {archive.label}: mag {mag_name} holds {block.voxels.dtype.name}, "
+                f"the layer {dtype.name}"
+            )
         start = block.offset
         stop = [min(a + s, dim) for a, s, dim in zip(start, block.voxels.shape, shape, strict=True)]
         if any(a >= b for a, b in zip(start, stop, strict=True)):
-            raise BadInput(f"volume data {archive.label}: a block of mag {mag_name} at {list(start)} lies "
-                           f"outside the dataset")
+            raise BadInput(
+                f"volume data {archive.label}: a block of mag {mag_name} at {list(start)} lies "
+                f"outside the dataset"
+            )
         _into_buckets(buckets, block.voxels, start, stop)
     volume_layers.write_buckets(session, settings, layer, mag, buckets, version)
 
 
-def _into_buckets(buckets: dict[tuple[int, int, int], np.ndarray], voxels: np.ndarray, start: Sequence[int],
-                  stop: Sequence[int]) -> None:
+def _into_buckets(
+    buckets: dict[tuple[int, int, int], np.ndarray],
+    voxels: np.ndarray,
+    start: Sequence[int],
+    stop: Sequence[int],
+) -> None:
     """Spread the part [start, stop) of a block (whose first voxel is at `start`) over the 32³ buckets it covers."""
     size = volume_layers.BUCKET
     ranges = [range(a // size, -(-b // size)) for a, b in zip(start, stop, strict=True)]
@@ -329,8 +382,9 @@ def _into_buckets(buckets: dict[tuple[int, int, int], np.ndarray], voxels: np.nd
         low = [max(a, b * size) for a, b in zip(start, bucket, strict=True)]
         high = [min(e, (b + 1) * size) for e, b in zip(stop, bucket, strict=True)]
         target = buckets.setdefault(bucket, np.zeros((size,) * 3, dtype=voxels.dtype))  # type: ignore[arg-type]
-        target[tuple(slice(lo - b * size, hi - b * size) for lo, hi, b in zip(low, high, bucket, strict=True))] = \
-            voxels[tuple(slice(lo - a, hi - a) for lo, hi, a in zip(low, high, start, strict=True))]
+        target[
+            tuple(slice(lo - b * size, hi - b * size) for lo, hi, b in zip(low, high, bucket, strict=True))
+        ] = voxels[tuple(slice(lo - a, hi - a) for lo, hi, a in zip(low, high, start, strict=True))]
 
 
 def remove_layer_files(settings: Settings, annotation_id: str) -> None:
@@ -340,6 +394,7 @@ def remove_layer_files(settings: Settings, annotation_id: str) -> None:
 
 
 # ---- download ----------------------------------------------------------------------------------------------
+
 
 def volume_descriptors(annotation: Annotation, skeleton: Skeleton) -> tuple[VolumeLayer, ...]:
     """The `<volume>` elements of the download: one per volume layer (segments as the layer has them now),
@@ -354,19 +409,25 @@ def volume_descriptors(annotation: Annotation, skeleton: Skeleton) -> tuple[Volu
         if volume_id is None or volume_id in used:
             volume_id, next_id = next_id, next_id + 1
         used.add(volume_id)
-        out.append(VolumeLayer(
-            id=volume_id, name=nml["name"] if "name" in nml else layer["name"], format="zarr3",
-            fallback_layer=layer.get("fallbackLayer"), largest_segment_id=layer.get("largestSegmentId"),
-            segments=tuple(segment_from_json(s) for s in layer.get("segments") or ()),
-            groups=tuple(group_from_json(g) for g in nml.get("groups") or ()),
-            extra=tuple(tuple(kv) for kv in nml.get("extra") or ()),
-        ))
+        out.append(
+            VolumeLayer(
+                id=volume_id,
+                name=nml["name"] if "name" in nml else layer["name"],
+                format="zarr3",
+                fallback_layer=layer.get("fallbackLayer"),
+                largest_segment_id=layer.get("largestSegmentId"),
+                segments=tuple(segment_from_json(s) for s in layer.get("segments") or ()),
+                groups=tuple(group_from_json(g) for g in nml.get("groups") or ()),
+                extra=tuple(tuple(kv) for kv in nml.get("extra") or ()),
+            )
+        )
     out += [replace(v, location=None) for v in skeleton.volumes if v.id not in used]
     return tuple(out)
 
 
-def write_layer_archive(session: Session, settings: Settings, layer: dict[str, Any], out: Path, scale: Any,
-                        version: int) -> None:
+def write_layer_archive(
+    session: Session, settings: Settings, layer: dict[str, Any], out: Path, scale: Any, version: int
+) -> None:
     """The layer at `version` as a webKnossos zarr3 volume archive at `out`: only stored buckets, blosc/lz4
     like webKnossos."""
     from zarr.codecs import BloscCodec
@@ -378,9 +439,14 @@ def write_layer_archive(session: Session, settings: Settings, layer: dict[str, A
         for mag in layer["mags"]:
             shape = volume_layers.mag_shape(layer, mag)
             array = zarr.create_array(
-                store, name=f"{ARCHIVE_LAYER}/{volume_layers.mag_key(mag)}", shape=(1, *shape),
-                chunks=(1, volume_layers.BUCKET, volume_layers.BUCKET, volume_layers.BUCKET), dtype=dtype, fill_value=0,
-                dimension_names=["c", "x", "y", "z"], chunk_key_encoding={"name": "default", "separator": "."},
+                store,
+                name=f"{ARCHIVE_LAYER}/{volume_layers.mag_key(mag)}",
+                shape=(1, *shape),
+                chunks=(1, volume_layers.BUCKET, volume_layers.BUCKET, volume_layers.BUCKET),
+                dtype=dtype,
+                fill_value=0,
+                dimension_names=["c", "x", "y", "z"],
+                chunk_key_encoding={"name": "default", "separator": "."},
                 compressors=BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
             ).with_config({"write_empty_chunks": True})
             for bucket, voxels in _layer_buckets(session, settings, layer, mag, version):
@@ -395,14 +461,16 @@ def write_layer_archive(session: Session, settings: Settings, layer: dict[str, A
         _zip_folder(root, out)
 
 
-def _layer_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
-                   version: int) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
+def _layer_buckets(
+    session: Session, settings: Settings, layer: dict[str, Any], mag: list[int], version: int
+) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
     """Every stored bucket of one mag at `version` with its voxels, read 256 at a time."""
     positions = volume_layers.stored_buckets(session, settings, layer, mag, version)
     for start in range(0, len(positions), 256):
-        batch = positions[start:start + 256]
-        for bucket, voxels in zip(batch, volume_layers.read_buckets(session, settings, layer, mag, batch, version),
-                                  strict=True):
+        batch = positions[start : start + 256]
+        for bucket, voxels in zip(
+            batch, volume_layers.read_buckets(session, settings, layer, mag, batch, version), strict=True
+        ):
             if voxels is not None:
                 yield bucket, voxels
 
@@ -411,12 +479,18 @@ def _datasource(layer: dict[str, Any], scale: Any) -> dict[str, Any]:
     axis_order = {"x": 1, "y": 2, "z": 3, "c": 0}
     return {
         "id": {"name": "", "team": ""},
-        "dataLayers": [{
-            "name": ARCHIVE_LAYER, "category": "segmentation", "boundingBox": layer["boundingBox"],
-            "elementClass": layer["elementClass"], "largestSegmentId": layer.get("largestSegmentId"),
-            "mags": [{"mag": list(m), "axisOrder": axis_order} for m in layer["mags"]],
-            "numChannels": 1, "dataFormat": "zarr3",
-        }],
+        "dataLayers": [
+            {
+                "name": ARCHIVE_LAYER,
+                "category": "segmentation",
+                "boundingBox": layer["boundingBox"],
+                "elementClass": layer["elementClass"],
+                "largestSegmentId": layer.get("largestSegmentId"),
+                "mags": [{"mag": list(m), "axisOrder": axis_order} for m in layer["mags"]],
+                "numChannels": 1,
+                "dataFormat": "zarr3",
+            }
+        ],
         "scale": scale,
     }
 

@@ -64,7 +64,9 @@ def _needed(session: Session) -> tuple[dict[str, set[int]], dict[str, VolumeLaye
     return needs, nodes
 
 
-def _kept(session: Session, needs: dict[str, set[int]], nodes: dict[str, VolumeLayerNode]) -> tuple[set[str], list[str]]:
+def _kept(
+    session: Session, needs: dict[str, set[int]], nodes: dict[str, VolumeLayerNode]
+) -> tuple[set[str], list[str]]:
     keys: set[str] = set()
     prefixes: list[str] = []
     for node_id, versions in needs.items():
@@ -116,7 +118,7 @@ def collect(session: Session, location: Location, garbage: Garbage) -> None:
     """Delete the planned objects, then the dead nodes' rows (in the caller's transaction)."""
     paths = [chunk_objects.full_path(location, key) for key, _ in garbage.objects]
     for start in range(0, len(paths), 1000):
-        location.fs.rm(paths[start:start + 1000])
+        location.fs.rm(paths[start : start + 1000])
     if location.is_local:
         _remove_empty_folders(location, paths)
     if garbage.dead_nodes:
@@ -137,8 +139,14 @@ def _remove_empty_folders(location: Location, paths: list[str]) -> None:
             folder = posixpath.dirname(folder)
 
 
-def run(session: Session, settings: Settings, location: Location, *, dry_run: bool,
-        grace_seconds: int | None = None) -> Garbage:
+def run(
+    session: Session,
+    settings: Settings,
+    location: Location,
+    *,
+    dry_run: bool,
+    grace_seconds: int | None = None,
+) -> Garbage:
     grace = settings.volume_gc_grace_seconds if grace_seconds is None else grace_seconds
     garbage = plan(session, location, grace_seconds=grace)
     if not dry_run:

@@ -43,7 +43,9 @@ def mag_key(mag: tuple[int, int, int] | list[int]) -> str:
 def volumes_location(settings: Settings, locations: LocationCache = NO_CACHE) -> Location:
     """Where volume layers live: the data folder's `volumes/`, or an object store (VOXELHUB_VOLUMES_URL). The
     bucket reads and writes pass the app's `locations` cache: they ask for this once per bucket."""
-    return open_location(settings.volumes_location_url, settings.volumes_storage_options or None, cache=locations)
+    return open_location(
+        settings.volumes_location_url, settings.volumes_storage_options or None, cache=locations
+    )
 
 
 def _legacy_store(settings: Settings, prefixes: Sequence[str]) -> CopyOnWriteStore | None:
@@ -51,8 +53,11 @@ def _legacy_store(settings: Settings, prefixes: Sequence[str]) -> CopyOnWriteSto
     disk only the folders that exist (a read-only store on a missing folder fails), None when none does."""
     location = volumes_location(settings)
     try:
-        stores = [location.zarr_store(validate_key(p), read_only=True) for p in prefixes
-                  if not location.is_local or location.fs.isdir(chunk_objects.full_path(location, p))]
+        stores = [
+            location.zarr_store(validate_key(p), read_only=True)
+            for p in prefixes
+            if not location.is_local or location.fs.isdir(chunk_objects.full_path(location, p))
+        ]
     except InvalidKey as exc:
         raise BadInput(f"volume storage path: {exc}") from None
     return CopyOnWriteStore(stores[0], stores[1:], read_only=True) if stores else None
@@ -63,18 +68,29 @@ def node_id(layer: dict[str, Any]) -> str:
 
 
 def new_layer(
-    session: Session, *, annotation_id: str, name: str, bounding_box: dict[str, Any],
-    mags: list[list[int]], element_class: str = "uint32", fallback_layer: str | None = None,
-    largest_segment_id: int = 0, segments: list[dict[str, Any]] | None = None,
+    session: Session,
+    *,
+    annotation_id: str,
+    name: str,
+    bounding_box: dict[str, Any],
+    mags: list[list[int]],
+    element_class: str = "uint32",
+    fallback_layer: str | None = None,
+    largest_segment_id: int = 0,
+    segments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A new, empty volume layer (a node without refs: nothing is written to the store) and its description."""
     checked_layer_name(name)
     if element_class not in ELEMENT_CLASSES:
         raise BadInput(f"volume layer element class: one of {', '.join(ELEMENT_CLASSES)}")
     return {
-        "name": name, "elementClass": element_class, "fallbackLayer": fallback_layer,
-        "largestSegmentId": int(largest_segment_id), "segments": segments or [],
-        "boundingBox": bounding_box, "mags": [list(m) for m in mags],
+        "name": name,
+        "elementClass": element_class,
+        "fallbackLayer": fallback_layer,
+        "largestSegmentId": int(largest_segment_id),
+        "segments": segments or [],
+        "boundingBox": bounding_box,
+        "mags": [list(m) for m in mags],
         "storage": {"layerId": bucket_refs.create_node(session, annotation_id=annotation_id)},
     }
 
@@ -83,20 +99,32 @@ def fork_layer(session: Session, layer: dict[str, Any], fork_id: str, version: i
     """The copy's layer: a new node whose base is the original's node at `version` — O(1), no chunk copied,
     and the original's later saves (new refs above `version`) never show in it."""
     forked = {k: v for k, v in layer.items() if k != "storage"}
-    forked["storage"] = {"layerId": bucket_refs.create_node(
-        session, annotation_id=fork_id, parent_id=node_id(layer), parent_version=version)}
+    forked["storage"] = {
+        "layerId": bucket_refs.create_node(
+            session, annotation_id=fork_id, parent_id=node_id(layer), parent_version=version
+        )
+    }
     return forked
 
 
-def bucket_problem(layer: dict[str, Any], mag: list[int] | tuple[int, ...], bucket: list[int] | tuple[int, ...],
-                   *, slack: int) -> str | None:
+def bucket_problem(
+    layer: dict[str, Any],
+    mag: list[int] | tuple[int, ...],
+    bucket: list[int] | tuple[int, ...],
+    *,
+    slack: int,
+) -> str | None:
     """Why a client's bucket cannot be of this layer, or None: its mag must be one of the layer's (they
     are the dataset's) and its position inside the layer's box at that mag, plus `slack` buckets beyond the
     far edge (a viewer asks for the buckets around what it shows)."""
     if list(mag) not in [list(m) for m in layer["mags"]]:
         return f"mag {mag_key(mag)} does not exist in volume layer {layer['name']}"  # type: ignore[arg-type]
     box = layer["boundingBox"]
-    end = [box["topLeft"][0] + box["width"], box["topLeft"][1] + box["height"], box["topLeft"][2] + box["depth"]]
+    end = [
+        box["topLeft"][0] + box["width"],
+        box["topLeft"][1] + box["height"],
+        box["topLeft"][2] + box["depth"],
+    ]
     shape = [_ceil_div(e, m) for e, m in zip(end, mag, strict=True)]
     limit = [_ceil_div(n, BUCKET) + slack for n in shape]
     if len(bucket) != 3 or any(b < 0 or b >= top for b, top in zip(bucket, limit, strict=True)):
@@ -113,7 +141,11 @@ def mag_shape(layer: dict[str, Any], mag: list[int] | tuple[int, ...]) -> tuple[
     if list(mag) not in [list(m) for m in layer["mags"]]:
         raise BadInput(f"mag {mag_key(mag)} does not exist in volume layer {layer['name']}")  # type: ignore[arg-type]
     box = layer["boundingBox"]
-    end = [box["topLeft"][0] + box["width"], box["topLeft"][1] + box["height"], box["topLeft"][2] + box["depth"]]
+    end = [
+        box["topLeft"][0] + box["width"],
+        box["topLeft"][1] + box["height"],
+        box["topLeft"][2] + box["depth"],
+    ]
     x, y, z = (_ceil_div(e, m) for e, m in zip(end, mag, strict=True))
     return x, y, z
 
@@ -127,12 +159,16 @@ def _inside(shape: tuple[int, int, int], bucket: Bucket) -> tuple[slice, ...] | 
     return tuple(slice(0, e - s) for s, e in zip(start, stop, strict=True))
 
 
-def resolve(session: Session, settings: Settings, node: str, mag: str, buckets: Sequence[Bucket],
-            version: int) -> dict[Bucket, bucket_refs.Source]:
+def resolve(
+    session: Session, settings: Settings, node: str, mag: str, buckets: Sequence[Bucket], version: int
+) -> dict[Bucket, bucket_refs.Source]:
     """Where each painted bucket of the node at `version` is; unpainted buckets are absent."""
     row = bucket_refs.node(session, node)
-    out = {b: bucket_refs.Source(key=k) for b, k in bucket_refs.own_refs(session, node, mag, buckets, version).items()
-           if k is not None}
+    out = {
+        b: bucket_refs.Source(key=k)
+        for b, k in bucket_refs.own_refs(session, node, mag, buckets, version).items()
+        if k is not None
+    }
     rest = [b for b in buckets if b not in out]
     store = _legacy_store(settings, row.legacy_prefixes) if rest and row.legacy_prefixes else None
     if rest and store is not None:
@@ -145,14 +181,21 @@ def resolve(session: Session, settings: Settings, node: str, mag: str, buckets: 
     return out
 
 
-def read_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
-                 buckets: Sequence[Bucket], version: int) -> list[np.ndarray | None]:
+def read_buckets(
+    session: Session,
+    settings: Settings,
+    layer: dict[str, Any],
+    mag: list[int],
+    buckets: Sequence[Bucket],
+    version: int,
+) -> list[np.ndarray | None]:
     """Each bucket's 32³ voxels (x, y, z) at `version`, or None where it was never painted (fallback shows)."""
     shape = mag_shape(layer, mag)
     dtype = np.dtype(layer["elementClass"])
     sources = resolve(session, settings, node_id(layer), mag_key(mag), list(buckets), version)
-    objects = chunk_objects.get_many(volumes_location(settings),
-                                     sorted({s.key for s in sources.values() if s.key is not None}))
+    objects = chunk_objects.get_many(
+        volumes_location(settings), sorted({s.key for s in sources.values() if s.key is not None})
+    )
     out: list[np.ndarray | None] = []
     for bucket in buckets:
         source = sources.get(bucket)
@@ -165,8 +208,14 @@ def read_buckets(session: Session, settings: Settings, layer: dict[str, Any], ma
     return out
 
 
-def _read_legacy(settings: Settings, prefixes: Sequence[str], mag: list[int], shape: tuple[int, int, int],
-                 bucket: Bucket, dtype: np.dtype) -> np.ndarray:
+def _read_legacy(
+    settings: Settings,
+    prefixes: Sequence[str],
+    mag: list[int],
+    shape: tuple[int, int, int],
+    bucket: Bucket,
+    dtype: np.dtype,
+) -> np.ndarray:
     out = np.zeros((BUCKET,) * 3, dtype=dtype)
     inside = _inside(shape, bucket)
     if inside is None:
@@ -181,8 +230,14 @@ def _read_legacy(settings: Settings, prefixes: Sequence[str], mag: list[int], sh
     return out
 
 
-def write_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
-                  painted: dict[Bucket, np.ndarray], version: int) -> None:
+def write_buckets(
+    session: Session,
+    settings: Settings,
+    layer: dict[str, Any],
+    mag: list[int],
+    painted: dict[Bucket, np.ndarray],
+    version: int,
+) -> None:
     """Store painted 32³ buckets (x, y, z) of one mag as new objects, then add their refs at `version` to the
     session: they become visible together, with the version, when the caller's transaction commits."""
     shape = mag_shape(layer, mag)
@@ -198,12 +253,15 @@ def write_buckets(session: Session, settings: Settings, layer: dict[str, Any], m
         kept[inside] = voxels[inside]  # like the old arrays: nothing beyond the layer's edge is stored
         key = chunk_objects.new_key(node.annotation_id or "orphan", node.id, mag_key(mag), bucket, version)
         chunk_objects.put(location, key, chunk_objects.encode(kept))
-        bucket_refs.add_ref(session, node_id=node.id, mag=mag_key(mag), bucket=bucket, version=version, key=key)
+        bucket_refs.add_ref(
+            session, node_id=node.id, mag=mag_key(mag), bucket=bucket, version=version, key=key
+        )
     session.flush()
 
 
-def stored_buckets(session: Session, settings: Settings, layer: dict[str, Any], mag: list[int],
-                   version: int) -> list[Bucket]:
+def stored_buckets(
+    session: Session, settings: Settings, layer: dict[str, Any], mag: list[int], version: int
+) -> list[Bucket]:
     """Every painted bucket of one mag at `version` (own refs, old-layout chunks, the parent's), sorted."""
     return sorted(_stored(session, settings, node_id(layer), mag_key(mag), version))
 
@@ -220,7 +278,7 @@ def _stored(session: Session, settings: Settings, node: str, mag: str, version: 
             return [key async for key in store.list_prefix(prefix)]
 
         for key in sync(collect()):
-            parts = key[len(prefix):].split("/")
+            parts = key[len(prefix) :].split("/")
             if len(parts) == 3 and all(p.isdigit() for p in parts):
                 found.add((int(parts[0]), int(parts[1]), int(parts[2])))
     if row.parent_id is not None and row.parent_version is not None:

@@ -24,9 +24,21 @@ import numpy as np
 
 from voxelhub.storage.archives import ByteBudget, read_member, read_member_head
 
-HEADER = struct.Struct("<3sBBBBBQ")  # magic, version, log2 lengths, block type, voxel type, voxel size, offset
-VOXEL_TYPES = {1: "uint8", 2: "uint16", 3: "uint32", 4: "uint64", 5: "float32", 6: "float64", 7: "int8",
-               8: "int16", 9: "int32", 10: "int64"}
+HEADER = struct.Struct(
+    "<3sBBBBBQ"
+)  # magic, version, log2 lengths, block type, voxel type, voxel size, offset
+VOXEL_TYPES = {
+    1: "uint8",
+    2: "uint16",
+    3: "uint32",
+    4: "uint64",
+    5: "float32",
+    6: "float64",
+    7: "int8",
+    8: "int16",
+    9: "int32",
+    10: "int64",
+}
 RAW, LZ4, LZ4HC = 1, 2, 3
 MAX_BLOCK_VOXELS = 256**3
 _FILE_NAME = re.compile(r"^z(\d{1,9})/y(\d{1,9})/x(\d{1,9})\.wkw$")
@@ -64,8 +76,13 @@ def parse_header(raw: bytes, name: str) -> WkwHeader:
     dtype = np.dtype(VOXEL_TYPES[voxel_type]).newbyteorder("<")
     if voxel_size != dtype.itemsize:
         raise WkwError(f"{name}: {voxel_size // max(dtype.itemsize, 1)} channels; volume layers hold one")
-    header = WkwHeader(block_len=1 << (lengths & 0x0F), file_len=1 << (lengths >> 4), block_type=block_type,
-                       dtype=dtype, data_offset=offset)
+    header = WkwHeader(
+        block_len=1 << (lengths & 0x0F),
+        file_len=1 << (lengths >> 4),
+        block_type=block_type,
+        dtype=dtype,
+        data_offset=offset,
+    )
     if header.block_len**3 > MAX_BLOCK_VOXELS or header.blocks > 1 << 15:
         raise WkwError(f"{name}: blocks of {header.block_len}³ in files of {header.file_len}³ are too large")
     return header
@@ -85,8 +102,10 @@ def morton_to_xyz(index: int) -> tuple[int, int, int]:
 
 def _block_spans(raw: bytes, header: WkwHeader, name: str) -> list[tuple[int, int]]:
     if header.block_type == RAW:
-        return [(header.data_offset + i * header.block_bytes, header.data_offset + (i + 1) * header.block_bytes)
-                for i in range(header.blocks)]
+        return [
+            (header.data_offset + i * header.block_bytes, header.data_offset + (i + 1) * header.block_bytes)
+            for i in range(header.blocks)
+        ]
     table_end = HEADER.size + 8 * header.blocks
     if len(raw) < table_end:
         raise WkwError(f"{name}: the jump table is cut short")
@@ -95,7 +114,9 @@ def _block_spans(raw: bytes, header: WkwHeader, name: str) -> list[tuple[int, in
     return list(zip(starts, ends, strict=True))
 
 
-def read_blocks(raw: bytes, name: str, budget: ByteBudget) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
+def read_blocks(
+    raw: bytes, name: str, budget: ByteBudget
+) -> Iterator[tuple[tuple[int, int, int], np.ndarray]]:
     """(block position inside the file, voxels as an x, y, z array) for every block of one WKW file."""
     header = parse_header(raw, name)
     codec = numcodecs.LZ4()
@@ -129,7 +150,7 @@ def mag_files(names: list[str], folder: str) -> list[tuple[str, tuple[int, int, 
     for name in names:
         if not name.startswith(folder + "/"):
             continue
-        match = _FILE_NAME.match(name[len(folder) + 1:])
+        match = _FILE_NAME.match(name[len(folder) + 1 :])
         if match:
             z, y, x = (int(v) for v in match.groups())
             found.append((name, (x, y, z)))
@@ -143,8 +164,11 @@ def read_mag(zf: zipfile.ZipFile, folder: str, budget: ByteBudget) -> Iterator[W
         header = parse_header(raw, name)
         span = header.block_len * header.file_len
         for (bx, by, bz), voxels in read_blocks(raw, name, budget):
-            offset = (fx * span + bx * header.block_len, fy * span + by * header.block_len,
-                      fz * span + bz * header.block_len)
+            offset = (
+                fx * span + bx * header.block_len,
+                fy * span + by * header.block_len,
+                fz * span + bz * header.block_len,
+            )
             yield WkwBlock(offset=offset, voxels=voxels)
 
 

@@ -35,19 +35,29 @@ VOLUME_DATA_HEADER = "X-Voxelhub-Volume-Data"
 
 @router.get("/annotations/{annotation_id}/skeleton")
 def skeleton(
-    annotation_id: str, actor: ActorDep, session: SessionDep, caches: CachesDep,
+    annotation_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    caches: CachesDep,
     version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """The skeleton as JSON for the viewer (built without pydantic: a million nodes must stay fast)."""
-    body = reading.skeleton_json(session=session, actor=actor, annotation_id=annotation_id, version=version,
-                                 caches=caches)
+    body = reading.skeleton_json(
+        session=session, actor=actor, annotation_id=annotation_id, version=version, caches=caches
+    )
     return Response(body, media_type="application/json")
 
 
-@router.post("/annotations/{annotation_id}/updates",
-             openapi_extra=json_body_schema(UpdateBatch.model_json_schema(by_alias=True)))
+@router.post(
+    "/annotations/{annotation_id}/updates",
+    openapi_extra=json_body_schema(UpdateBatch.model_json_schema(by_alias=True)),
+)
 async def apply_updates(
-    annotation_id: str, request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+    annotation_id: str,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
     caches: CachesDep,
 ) -> VersionAnswer:
     """A batch of update actions (body: `UpdateBatch`). The body is read up to `max_save_body_bytes`; decoding,
@@ -58,13 +68,18 @@ async def apply_updates(
     return await run_in_threadpool(_apply_updates, raw, annotation_id, actor, session, settings, caches)
 
 
-def _apply_updates(raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings,
-                   caches: AppCaches) -> VersionAnswer:
+def _apply_updates(
+    raw: bytes, annotation_id: str, actor: Actor, session: Session, settings: Settings, caches: AppCaches
+) -> VersionAnswer:
     service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before any decoding
     body = _update_batch(raw, settings.max_update_actions)
     actions = [action.model_dump() for action in body.actions]
     new_version = versions.save(
-        session=session, actor=actor, annotation_id=annotation_id, base_version=body.version, actions=actions,
+        session=session,
+        actor=actor,
+        annotation_id=annotation_id,
+        base_version=body.version,
+        actions=actions,
         caches=caches,
     )
     return VersionAnswer(version=new_version)
@@ -76,8 +91,10 @@ def _update_batch(raw: bytes, max_actions: int) -> UpdateBatch:
     data = json_of(raw)
     actions = data.get("actions") if isinstance(data, dict) else None
     if isinstance(actions, list) and len(actions) > max_actions:
-        raise BadInput(f"a save holds at most {max_actions} actions (got {len(actions)}); send smaller batches",
-                       limit=max_actions)
+        raise BadInput(
+            f"a save holds at most {max_actions} actions (got {len(actions)}); send smaller batches",
+            limit=max_actions,
+        )
     return validated(data, UPDATE_BATCH)
 
 
@@ -86,8 +103,14 @@ def history(annotation_id: str, actor: ActorDep, session: SessionDep) -> list[di
     rows = versions.history(session=session, actor=actor, annotation_id=annotation_id)
     names = versions.author_names(session, rows)
     return [
-        {"version": row.version, "authorId": row.author_id, "authorName": names.get(row.author_id or "", ""),
-         "createdAt": row.created_at.isoformat(), "actionCount": len(row.actions), **versions.describe(row)}
+        {
+            "version": row.version,
+            "authorId": row.author_id,
+            "authorName": names.get(row.author_id or "", ""),
+            "createdAt": row.created_at.isoformat(),
+            "actionCount": len(row.actions),
+            **versions.describe(row),
+        }
         for row in rows
     ]
 
@@ -97,30 +120,47 @@ class RestoreRequest(StrictInput):
 
 
 @router.post("/annotations/{annotation_id}/restore")
-def restore_version(annotation_id: str, body: RestoreRequest, actor: ActorDep, session: SessionDep) -> VersionAnswer:
+def restore_version(
+    annotation_id: str, body: RestoreRequest, actor: ActorDep, session: SessionDep
+) -> VersionAnswer:
     """An earlier version of the whole annotation (skeleton and volume layers) as a new version (owner only)."""
-    return VersionAnswer(version=restore.restore(session=session, actor=actor, annotation_id=annotation_id,
-                                                 version=body.version))
+    return VersionAnswer(
+        version=restore.restore(
+            session=session, actor=actor, annotation_id=annotation_id, version=body.version
+        )
+    )
 
 
 @router.post("/annotations/{annotation_id}/duplicate", status_code=201, dependencies=[NO_STORE])
 def duplicate(
-    annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep, caches: CachesDep,
+    annotation_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    caches: CachesDep,
 ) -> AnnotationInfo:
     """Copy to my account: a new annotation owned by the caller, not synced with the original."""
-    fork = forks.fork(session=session, actor=actor, annotation_id=annotation_id, settings=settings, caches=caches)
+    fork = forks.fork(
+        session=session, actor=actor, annotation_id=annotation_id, settings=settings, caches=caches
+    )
     return info.info(session=session, actor=actor, annotation=fork, origin=server_origin(settings))
 
 
-@router.get("/annotations/{annotation_id}/download", response_class=StreamingResponse,
-            responses=binary_answer("the NML, or a zip of it and the volume data", "application/xml",
-                                    "application/zip"))
-def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-             caches: CachesDep) -> StreamingResponse:
+@router.get(
+    "/annotations/{annotation_id}/download",
+    response_class=StreamingResponse,
+    responses=binary_answer(
+        "the NML, or a zip of it and the volume data", "application/xml", "application/zip"
+    ),
+)
+def download(
+    annotation_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep, caches: CachesDep
+) -> StreamingResponse:
     """The NML as an attachment, or a zip of NML and volume data when the annotation has volume layers
     (streamed from a temporary file; never a DOM). Without read access to the dataset: the NML alone."""
-    exported = exchange.export(session=session, actor=actor, settings=settings, annotation_id=annotation_id,
-                               caches=caches)
+    exported = exchange.export(
+        session=session, actor=actor, settings=settings, annotation_id=annotation_id, caches=caches
+    )
     headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
     if exported.volume_data_omitted:
         headers[VOLUME_DATA_HEADER] = "omitted; the volume data needs read access to the annotation's dataset"
@@ -128,8 +168,9 @@ def download(annotation_id: str, actor: ActorDep, session: SessionDep, settings:
 
 
 @router.post("/annotations/upload")
-async def upload(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                 caches: CachesDep) -> UploadAnswer:
+async def upload(
+    request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep, caches: CachesDep
+) -> UploadAnswer:
     """NML or zip files in a multipart form (any field name: the webknossos client names the field after
     the file), optional `datasetId`. Each file becomes an annotation; the first is answered."""
     from starlette.concurrency import run_in_threadpool
@@ -145,9 +186,14 @@ async def upload(request: Request, actor: ActorDep, session: SessionDep, setting
     try:
         for item in files:
             annotation = await run_in_threadpool(
-                exchange.import_upload, session=session, actor=actor, settings=settings,
-                filename=item.filename or "upload.nml", upload=item.file,
-                dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None, caches=caches,
+                exchange.import_upload,
+                session=session,
+                actor=actor,
+                settings=settings,
+                filename=item.filename or "upload.nml",
+                upload=item.file,
+                dataset_id=dataset_id if isinstance(dataset_id, str) and dataset_id else None,
+                caches=caches,
             )
             created.append(annotation)
     except BaseException:

@@ -49,9 +49,15 @@ class PaintBatch(StrictInput):
 def add_volume_layer(
     annotation_id: str, body: VolumeLayerCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    layer = volume_service.add_layer(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
-                                     name=body.name, fallback_layer=body.fallback_layer,
-                                     use_fallback=body.use_fallback)
+    layer = volume_service.add_layer(
+        session=session,
+        settings=settings,
+        actor=actor,
+        annotation_id=annotation_id,
+        name=body.name,
+        fallback_layer=body.fallback_layer,
+        use_fallback=body.use_fallback,
+    )
     return {k: v for k, v in layer.items() if k != "storage"}
 
 
@@ -59,52 +65,102 @@ PAINT_BATCH = TypeAdapter(PaintBatch)
 SEGMENTS = TypeAdapter(Annotated[list[Any], Field(max_length=100000)])
 
 
-@router.post("/annotations/{annotation_id}/layers/{layer}/buckets",
-             openapi_extra=json_body_schema(PaintBatch.model_json_schema(by_alias=True)))
-async def paint(annotation_id: str, layer: str, request: Request, actor: ActorDep, session: SessionDep,
-                settings: SettingsDep, caches: CachesDep) -> VersionAnswer:
+@router.post(
+    "/annotations/{annotation_id}/layers/{layer}/buckets",
+    openapi_extra=json_body_schema(PaintBatch.model_json_schema(by_alias=True)),
+)
+async def paint(
+    annotation_id: str,
+    layer: str,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    caches: CachesDep,
+) -> VersionAnswer:
     """Painted 32³ buckets (base64 of x-fastest little-endian voxels) as one versioned save (body: `PaintBatch`).
     The body (up to `max_save_body_bytes`) is decoded in a worker thread, never on the event loop."""
     raw = await read_capped(request, settings.max_save_body_bytes)
     return await run_in_threadpool(_paint, raw, annotation_id, layer, actor, session, settings, caches)
 
 
-def _paint(raw: bytes, annotation_id: str, layer: str, actor: Actor, session: Session,
-           settings: Settings, caches: AppCaches) -> VersionAnswer:
+def _paint(
+    raw: bytes,
+    annotation_id: str,
+    layer: str,
+    actor: Actor,
+    session: Session,
+    settings: Settings,
+    caches: AppCaches,
+) -> VersionAnswer:
     annotation_service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before decoding
     body = validated(json_of(raw), PAINT_BATCH)
     version = volume_service.paint(
-        session=session, settings=settings, actor=actor, annotation_id=annotation_id, layer_name=layer,
-        base_version=body.version, buckets=[b.model_dump() for b in body.buckets], caches=caches,
+        session=session,
+        settings=settings,
+        actor=actor,
+        annotation_id=annotation_id,
+        layer_name=layer,
+        base_version=body.version,
+        buckets=[b.model_dump() for b in body.buckets],
+        caches=caches,
     )
     return VersionAnswer(version=version)
 
 
-@router.put("/annotations/{annotation_id}/layers/{layer}/segments",
-            openapi_extra=json_body_schema(SEGMENTS.json_schema()))
-async def set_segments(annotation_id: str, layer: str, request: Request, actor: ActorDep, session: SessionDep,
-                       settings: SettingsDep) -> list[dict[str, Any]]:
+@router.put(
+    "/annotations/{annotation_id}/layers/{layer}/segments",
+    openapi_extra=json_body_schema(SEGMENTS.json_schema()),
+)
+async def set_segments(
+    annotation_id: str,
+    layer: str,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> list[dict[str, Any]]:
     """The layer's segment list, replaced whole (body: a list of segments; decoded in a worker thread)."""
     raw = await read_capped(request, settings.max_save_body_bytes)
     return await run_in_threadpool(_set_segments, raw, annotation_id, layer, actor, session)
 
 
-def _set_segments(raw: bytes, annotation_id: str, layer: str, actor: Actor,
-                  session: Session) -> list[dict[str, Any]]:
+def _set_segments(
+    raw: bytes, annotation_id: str, layer: str, actor: Actor, session: Session
+) -> list[dict[str, Any]]:
     annotation_service.get(session=session, actor=actor, annotation_id=annotation_id)  # 404 before decoding
     segments = validated(json_of(raw), SEGMENTS)
-    return volume_service.set_segments(session=session, actor=actor, annotation_id=annotation_id,
-                                       layer_name=layer, segments=segments)
+    return volume_service.set_segments(
+        session=session, actor=actor, annotation_id=annotation_id, layer_name=layer, segments=segments
+    )
 
 
-@data_router.post("/annotations/{annotation_id}/layers/{layer}/buckets", response_class=Response,
-                  responses=binary_answer("the 32³ buckets, one after the other"))
-def read_buckets(annotation_id: str, layer: str, body: BucketBatch, actor: ActorDep, session: SessionDep,
-                 settings: SettingsDep, caches: CachesDep,
-                 version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None) -> Response:
+@data_router.post(
+    "/annotations/{annotation_id}/layers/{layer}/buckets",
+    response_class=Response,
+    responses=binary_answer("the 32³ buckets, one after the other"),
+)
+def read_buckets(
+    annotation_id: str,
+    layer: str,
+    body: BucketBatch,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    caches: CachesDep,
+    version: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
+) -> Response:
     """The buckets at `version` (default: the current one); any saved version reads back exactly."""
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
-    payload = volume_service.read(session=session, settings=settings, actor=actor, annotation_id=annotation_id,
-                                  layer_name=layer, mag=body.mag, buckets=body.buckets, caches=caches,
-                                  version=version)
+    payload = volume_service.read(
+        session=session,
+        settings=settings,
+        actor=actor,
+        annotation_id=annotation_id,
+        layer_name=layer,
+        mag=body.mag,
+        buckets=body.buckets,
+        caches=caches,
+        version=version,
+    )
     return Response(payload, media_type="application/octet-stream")

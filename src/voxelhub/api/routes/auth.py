@@ -22,19 +22,35 @@ router = APIRouter(tags=["accounts"])
 
 
 @router.post("/auth/login", dependencies=[NO_STORE])
-def login(body: LoginInput, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> LoginAnswer:
+def login(
+    body: LoginInput, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> LoginAnswer:
     result = auth.login(
-        session=session, settings=settings, email=body.email, password=body.password, address=client_address(request)
+        session=session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        address=client_address(request),
     )
     max_age = settings.session_days * 86400
     response.set_cookie(
-        SESSION_COOKIE, result.session_token, max_age=max_age, httponly=True, samesite="lax",
-        secure=settings.secure_cookies, path="/",
+        SESSION_COOKIE,
+        result.session_token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
     )
     # Readable by the page's own scripts, which echo it in X-CSRF-Token; a cross-site page cannot read it.
     response.set_cookie(
-        CSRF_COOKIE, result.csrf_token, max_age=max_age, httponly=False, samesite="lax",
-        secure=settings.secure_cookies, path="/",
+        CSRF_COOKIE,
+        result.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
     )
     return LoginAnswer(user=UserPublic.of(result.user), csrf_token=result.csrf_token)
 
@@ -54,12 +70,20 @@ def current_user(user: UserDep) -> UserPublic:
 
 @router.put("/auth/password", status_code=204)
 def change_password(
-    body: PasswordChange, request: Request, caller: LoggedInDep, user: UserDep, session: SessionDep,
+    body: PasswordChange,
+    request: Request,
+    caller: LoggedInDep,
+    user: UserDep,
+    session: SessionDep,
     settings: SettingsDep,
 ) -> None:
     credentials.change_own_password(
-        session=session, settings=settings, user=user, old_password=body.old_password,
-        new_password=body.new_password, address=client_address(request),
+        session=session,
+        settings=settings,
+        user=user,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        address=client_address(request),
         current_session_digest=caller.login.session_digest if caller.login else None,
     )
 

@@ -23,10 +23,15 @@ MAX_COORDINATE = 2**31 - 1
 
 # These routes take no dependencies and check access with `readable_dataset` (see `voxelhub.api.readable`);
 # decoding runs in one worker thread.
-@router.get("/datasets/{dataset_id}/layers/{layer}/data", response_class=Response,
-            responses=binary_answer("raw voxels, little-endian, x fastest"))
+@router.get(
+    "/datasets/{dataset_id}/layers/{layer}/data",
+    response_class=Response,
+    responses=binary_answer("raw voxels, little-endian, x fastest"),
+)
 async def raw_box(
-    request: Request, dataset_id: str, layer: str,
+    request: Request,
+    dataset_id: str,
+    layer: str,
     x: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
     y: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
     z: Annotated[int, Query(ge=0, le=MAX_COORDINATE)],
@@ -44,8 +49,16 @@ async def raw_box(
 
     def read() -> Response:
         with access.data_errors():
-            data = read_box(target.location, target.source, layer, parse_mag(mag), (x, y, z), (width, height, depth),
-                            max_bytes=max_bytes, arrays=arrays)
+            data = read_box(
+                target.location,
+                target.source,
+                layer,
+                parse_mag(mag),
+                (x, y, z),
+                (width, height, depth),
+                max_bytes=max_bytes,
+                arrays=arrays,
+            )
             body = to_wire_bytes(data)
         return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
 
@@ -56,8 +69,11 @@ def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
     return {"X-Voxel-Shape": ",".join(map(str, shape)), "X-Voxel-Dtype": dtype}
 
 
-@router.post("/datasets/{dataset_id}/layers/{layer}/buckets", response_class=Response,
-             responses=binary_answer("the 32³ buckets, one after the other"))
+@router.post(
+    "/datasets/{dataset_id}/layers/{layer}/buckets",
+    response_class=Response,
+    responses=binary_answer("the 32³ buckets, one after the other"),
+)
 async def bucket_batch(request: Request, dataset_id: str, layer: str, body: BucketBatch) -> Response:
     """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
     request order, each x-fastest little-endian: what the viewer asks for as it moves."""
@@ -66,13 +82,17 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
     arrays = request.app.state.caches.arrays
     payload = await run_in_threadpool(
-        access.guarded, lambda: read_buckets(target.location, target.source, layer, body.mag, positions, arrays=arrays)
+        access.guarded,
+        lambda: read_buckets(target.location, target.source, layer, body.mag, positions, arrays=arrays),
     )
     return Response(payload, media_type=OCTETS)
 
 
-@thumbnails.get("/datasets/{dataset_id}/layers/{layer}/thumbnail", response_class=Response,
-                responses=binary_answer("a PNG of the middle slice", "image/png"))
+@thumbnails.get(
+    "/datasets/{dataset_id}/layers/{layer}/thumbnail",
+    response_class=Response,
+    responses=binary_answer("a PNG of the middle slice", "image/png"),
+)
 async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     """A small PNG of the layer's middle slice (cached per dataset version)."""
     target = await readable_dataset(request, dataset_id)
@@ -81,7 +101,8 @@ async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
     png = caches.thumbnails.get(key)
     if png is None:  # drawn in a worker thread, so a hit never leaves the event loop
         png = await run_in_threadpool(
-            access.guarded, lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays)
+            access.guarded,
+            lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays),
         )
         caches.thumbnails.put(key, png)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -17,13 +17,16 @@ router = APIRouter(tags=["datasets"])
 
 @router.get("/datasets")
 def list_datasets(
-    actor: ActorDep, session: SessionDep,
+    actor: ActorDep,
+    session: SessionDep,
     organization_id: Annotated[str | None, Query(alias="organizationId", max_length=100)] = None,
     search_query: Annotated[str | None, Query(alias="searchQuery", max_length=200)] = None,
 ) -> list[DatasetSummary]:
     """What the caller may read; `organizationId` (name or id) and `searchQuery` narrow it, as the
     webknossos client asks."""
-    datasets = service.list_readable(session=session, actor=actor, organization=organization_id, text=search_query)
+    datasets = service.list_readable(
+        session=session, actor=actor, organization=organization_id, text=search_query
+    )
     return public.summaries(session, datasets)
 
 
@@ -34,7 +37,9 @@ def disambiguate(organization: str, name: str, actor: ActorDep, session: Session
 
 
 @router.post("/datasets/upload", status_code=201)
-async def upload_dataset(request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> DatasetPublic:
+async def upload_dataset(
+    request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> DatasetPublic:
     """A zip of a dataset folder (webKnossos layout or OME-Zarr) as multipart `file`, optional `name`: becomes a
     new private dataset of the caller's organization (admins and dataset managers)."""
     from starlette.concurrency import run_in_threadpool
@@ -47,7 +52,11 @@ async def upload_dataset(request: Request, actor: ActorDep, session: SessionDep,
     if not isinstance(file, UploadFile):
         raise BadInput("send the dataset as a zip in the multipart field 'file'")
     dataset = await run_in_threadpool(
-        upload.register_upload, session=session, permit=permit, settings=settings, upload=file.file,
+        upload.register_upload,
+        session=session,
+        permit=permit,
+        settings=settings,
+        upload=file.file,
         filename=file.filename or "dataset.zip",
         name=name if isinstance(name, str) and name else None,
     )
@@ -55,7 +64,9 @@ async def upload_dataset(request: Request, actor: ActorDep, session: SessionDep,
 
 
 @router.get("/datasets/{dataset_id}")
-def get_dataset(dataset_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> DatasetPublic:
+def get_dataset(
+    dataset_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> DatasetPublic:
     dataset = service.get(session=session, actor=actor, dataset_id=dataset_id)
     return public.detail(session=session, actor=actor, dataset=dataset, origin=server_origin(settings))
 
@@ -72,10 +83,15 @@ def update_dataset(
 
 @router.patch("/datasets/{dataset_id}/teams")
 def set_teams(
-    dataset_id: str, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+    dataset_id: str,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
     team_ids: Annotated[list[str], Body(max_length=1000)],
 ) -> DatasetPublic:
-    dataset = service.set_allowed_teams(session=session, actor=actor, dataset_id=dataset_id, team_ids=team_ids)
+    dataset = service.set_allowed_teams(
+        session=session, actor=actor, dataset_id=dataset_id, team_ids=team_ids
+    )
     return public.detail(session=session, actor=actor, dataset=dataset, origin=server_origin(settings))
 
 

@@ -36,5 +36,8 @@ async def health(request: Request) -> JSONResponse:
     else 503 naming what is wrong. Never slower than the probe's deadline; no credentials needed or read."""
     found = await request.app.state.health.check_async()
     status = "ok" if found.ok else "unavailable"
-    return JSONResponse({"status": status, "checks": found.checks}, status_code=200 if found.ok else 503,
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"status": status, "checks": found.checks},
+        status_code=200 if found.ok else 503,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -56,7 +56,9 @@ def list_share_links(
     session.expire_all()
     links = service.list_links(session=session, actor=actor, dataset=dataset)
     visits = public.visit_counts(session, links)
-    return [public.link_public(link, server_origin(settings), dataset, visits.get(link.id, 0)) for link in links]
+    return [
+        public.link_public(link, server_origin(settings), dataset, visits.get(link.id, 0)) for link in links
+    ]
 
 
 @router.post("/datasets/{dataset_id}/shareLinks", status_code=201, dependencies=[NO_STORE])
@@ -83,7 +85,9 @@ def audit_log(dataset_id: str, actor: ActorDep, session: SessionDep) -> list[Aud
 
 
 @router.post("/shortLinks", status_code=201, dependencies=[NO_STORE])
-def create_short_link(body: ShortLinkCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> ShortLinkPublic:
+def create_short_link(
+    body: ShortLinkCreate, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> ShortLinkPublic:
     link = short_links.create(
         session=session, actor=actor, long_link=body.long_link, server_origin=server_origin(settings)
     )
@@ -97,8 +101,12 @@ def short_link_by_key(key: str, session: SessionDep, settings: SettingsDep) -> L
     return LongLinkAnswer(long_link=target)
 
 
-@pages.get("/links/{key}", response_class=RedirectResponse, status_code=302,
-           responses=redirect_answer("to the link's target on this server"))
+@pages.get(
+    "/links/{key}",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses=redirect_answer("to the link's target on this server"),
+)
 def follow_short_link(key: str, session: SessionDep, settings: SettingsDep) -> RedirectResponse:
     target = short_links.follow(session=session, key=key, server_origin=server_origin(settings))
     # The target may carry a sharing token: no cache keeps it (a returned response takes no NO_STORE header).

@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -32,8 +32,21 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     "login_failures": None,
     "datasets": None,
     "dataset_allowed_teams": None,
-    "share_links": ("id", "object_kind", "object_id", "organization_id", "name", "is_default", "token",
-                    "token_digest", "created_by", "created_at", "expires_at", "revoked_at", "revoked_by"),
+    "share_links": (
+        "id",
+        "object_kind",
+        "object_id",
+        "organization_id",
+        "name",
+        "is_default",
+        "token",
+        "token_digest",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+    ),
 }
 FUNCTION = "voxelhub_raise_access_epoch"
 
@@ -56,10 +69,14 @@ def upgrade() -> None:
         END $$""")
     for table, columns in WATCHED.items():
         update = "UPDATE" if columns is None else "UPDATE OF " + ", ".join(columns)
-        op.execute(f"CREATE TRIGGER {table}_access_epoch AFTER INSERT OR DELETE OR {update} ON {table} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()")
-        op.execute(f"CREATE TRIGGER {table}_access_epoch_truncate AFTER TRUNCATE ON {table} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()")
+        op.execute(
+            f"CREATE TRIGGER {table}_access_epoch AFTER INSERT OR DELETE OR {update} ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_access_epoch_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
+        )
 
 
 def downgrade() -> None:

@@ -13,8 +13,8 @@ from alembic import op
 
 import voxelhub.db
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -25,8 +25,12 @@ def upgrade() -> None:
         sa.Column("link_id", sa.String(length=24), nullable=False),
         sa.Column("hour", voxelhub.db.UTCDateTime(), nullable=False),
         sa.Column("visitor", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(["link_id"], ["share_links.id"], name=op.f("fk_share_link_visits_link_id_share_links"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["link_id"],
+            ["share_links.id"],
+            name=op.f("fk_share_link_visits_link_id_share_links"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("link_id", "hour", "visitor", name=op.f("pk_share_link_visits")),
     )
 
