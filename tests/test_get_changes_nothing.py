@@ -25,8 +25,8 @@ from voxelhub.db import transaction
 from voxelhub.sharing.models import AuditEvent, ShareLink
 
 # Bookkeeping that a read may update by design, not state a user changes: failed logins and share-token
-# guesses (rate limits), and the use counts and times of share links (`sharing.usage`) and of credentials.
-BOOKKEEPING_TABLES = frozenset({"login_failures", "alembic_version"})
+# guesses (rate limits), and the use counts, visits and times of share links (`sharing.usage`) and of credentials.
+BOOKKEEPING_TABLES = frozenset({"login_failures", "alembic_version", "share_link_visits"})
 BOOKKEEPING_COLUMNS = frozenset({"use_count", "first_used_at", "last_used_at", "last_seen_at"})
 # The one documented exception: webKnossos creates a dataset's sharing link on an EDITOR's
 # `GET /api/datasets/{id}/sharingToken` when there is none, and its Python client relies on it.

@@ -205,6 +205,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("OPTIONS", "/data/s/{share_token}/zarr/{rest:path}"): every(204),
     # Web pages.
     ("GET", "/"): every(200),
+    ("GET", "/spotlight"): every(200),
     ("GET", "/auth/login"): logged_in(303, denied=200),  # a logged-in visitor goes on to the dashboard
     ("GET", "/dashboard"): logged_in(200, denied=303),  # the others go to the login page
     ("GET", "/datasets/{slug}/settings"): dataset_editors(200),

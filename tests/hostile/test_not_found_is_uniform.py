@@ -174,3 +174,26 @@ def test_unknown_routes_answer_like_missing_objects(client) -> None:
         _answer(client, "GET", "/api/no-such-route/{id}", MISSING)[1:]
         == _answer(client, "GET", "/api/datasets/{id}", MISSING)[1:]
     )
+
+
+def test_html_404_pages_answer_alike_with_or_without_a_revoked_link(app, session_factory) -> None:
+    """Issue 16: the page for a revoked or expired link names no object, so it reads the same for a hidden
+    dataset and a missing one; an unknown page address gets the same page as a missing dataset."""
+    world = build_dataset_world(session_factory)
+    for client in (TestClient(app, base_url="http://127.0.0.1"), logged_in_client(app, "admin@b.org")):
+        for state in ("revoked", "expired"):
+            client.params = {"token": world.tokens[state]}
+            assert_same_404(client, "GET", "/datasets/fly-brain-{id}/view", world.dataset_id)
+        client.params = {}
+        assert_same_404(client, "GET", "/datasets/fly-brain-{id}/view", world.dataset_id)
+        assert_same_404(client, "GET", "/no-such-page/{id}", world.dataset_id)
+        page = _answer(client, "GET", "/no-such-page/{id}", MISSING)
+        dataset = _answer(client, "GET", "/datasets/fly-brain-{id}/view", MISSING)
+
+        def headers(answer: tuple) -> list:  # type: ignore[type-arg]
+            return [h for h in answer[2] if h[0] != "content-length"]  # the paths differ in length
+
+        assert page[0] == dataset[0] == 404 and headers(page) == headers(dataset)
+        assert page[1].replace(b"no-such-page/ID", b"X") == dataset[1].replace(
+            b"datasets/fly-brain-ID/view", b"X"
+        )

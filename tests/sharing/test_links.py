@@ -85,8 +85,9 @@ def test_named_links_expire_are_revoked_alone_and_show_their_use(app, session_fa
         assert anon(app, token=link["token"]).get(ds).status_code == 200
     links = {entry["name"]: entry for entry in editor.get(f"{ds}/shareLinks").json()}
     assert links["Reviewer 2"]["useCount"] == 3
+    assert links["Reviewer 2"]["visits"] == 1  # three requests from one address within the hour: one visit
     assert links["Reviewer 2"]["firstUsedAt"] is not None and links["Reviewer 2"]["lastUsedAt"] is not None
-    assert links["Press"]["useCount"] == 0
+    assert links["Press"]["useCount"] == 0 and links["Press"]["visits"] == 0
     assert editor.delete(f"{ds}/shareLinks/{link['id']}").status_code == 204
     assert anon(app, token=link["token"]).get(ds).status_code == 404
     assert anon(app, token=other["token"]).get(ds).status_code == 200
@@ -235,3 +236,18 @@ def test_tokens_never_appear_in_logs(app, session_factory, caplog) -> None:
     assert "voxelhub.access" in {r.name for r in caplog.records}
     assert secret not in server_log and world.tokens["valid"] not in server_log
     assert "token=S3cr***" in server_log
+
+
+def test_only_editors_see_a_links_usage(app, session_factory) -> None:
+    world = build_dataset_world(session_factory)
+    ds = f"/api/datasets/{world.dataset_id}"
+    assert anon(app, token=world.tokens["valid"]).get(ds).status_code == 200
+    for actor in ("link_valid", "team_member", "outsider", "anonymous"):
+        answer = client_for(app, world, actor).get(f"{ds}/shareLinks")
+        assert answer.status_code in (401, 403, 404), (actor, answer.status_code)
+        assert "visits" not in answer.text and "useCount" not in answer.text
+    for actor in ("link_valid", "team_member"):
+        page = client_for(app, world, actor).get(f"/datasets/fly-brain-{world.dataset_id}/view")
+        assert "visits" not in page.text.lower()
+    links = client_for(app, world, "dataset_manager").get(f"{ds}/shareLinks").json()
+    assert next(link for link in links if link["name"] == "valid")["visits"] == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.sharing.world import add_link, build_dataset_world
 from voxelhub.db import transaction, utcnow
-from voxelhub.sharing.models import ShareLink
+from voxelhub.sharing.models import ShareLink, ShareLinkVisit
 from voxelhub.sharing.usage import UsageRecorder
 
 
@@ -91,7 +91,7 @@ def test_a_failed_write_keeps_the_counts_for_the_next(session_factory, monkeypat
     recorder.record(link_id)
     original = UsageRecorder._add
 
-    def failing(self, pending):  # type: ignore[no-untyped-def]
+    def failing(self, pending, visits):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(UsageRecorder, "_add", failing)
@@ -102,3 +102,45 @@ def test_a_failed_write_keeps_the_counts_for_the_next(session_factory, monkeypat
     monkeypatch.setattr(UsageRecorder, "_add", original)
     recorder.close()
     assert usage_of(session_factory, link_id).use_count == 2
+
+
+def visits_of(factory, link_id: str) -> list[ShareLinkVisit]:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        return list(session.scalars(select(ShareLinkVisit).where(ShareLinkVisit.link_id == link_id)))
+
+
+def test_visits_are_distinct_visitors_per_hour_across_processes_and_never_raw(session_factory):
+    world = build_dataset_world(session_factory)
+    link_id = link_id_of(session_factory, world.tokens["valid"])
+    processes = [UsageRecorder(session_factory, flush_seconds=60, visitor_key=b"k" * 32) for _ in range(2)]
+    for recorder in processes:  # the same two visitors through both processes, many requests each
+        for _ in range(5):
+            recorder.record(link_id, "address:10.0.0.7")
+            recorder.record(link_id, "session:cookie-value")
+    for recorder in processes:
+        recorder.close()
+    visits = visits_of(session_factory, link_id)
+    assert len(visits) == 2
+    assert usage_of(session_factory, link_id).use_count == 20
+    assert not any("10.0.0.7" in v.visitor or "cookie" in v.visitor for v in visits)
+
+
+def test_a_failed_write_keeps_the_visits_and_a_deleted_link_drops_its_own(session_factory, monkeypatch):
+    world = build_dataset_world(session_factory)
+    link_id = link_id_of(session_factory, world.tokens["valid"])
+    recorder = UsageRecorder(session_factory, flush_seconds=60)
+    recorder.record(link_id, "address:10.0.0.7")
+    recorder.record("no-such-link", "address:10.0.0.7")
+    original = UsageRecorder._add_visits
+
+    def failing(self, session, visits):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(UsageRecorder, "_add_visits", failing)
+    try:
+        recorder.flush()
+    except RuntimeError:
+        pass
+    monkeypatch.setattr(UsageRecorder, "_add_visits", original)
+    recorder.close()
+    assert len(visits_of(session_factory, link_id)) == 1

@@ -640,6 +640,13 @@ def test_owner_shares_renames_and_downloads_the_annotation(
         assert owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json() == []
         assert owner.get(info_url).json()["visibility"] == "Private"
         assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
+        # Back to Internal (issue 16): the teams chosen before Private are ticked again, and Save shares them.
+        page.check("#share-dialog input[value=Internal]")
+        assert page.is_checked(f"#share-dialog input[name=team][value='{team}']")
+        assert page.is_enabled(f"#share-dialog input[name=team][value='{team}']")
+        page.click("#share-save")
+        _wait_for(page, lambda: page.text_content("#visibility-badge") == "Internal", "the Internal badge")
+        assert [t["id"] for t in owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json()] == [team]
         page.keyboard.press("Escape")
         page.wait_for_selector("#share-dialog", state="hidden")
 

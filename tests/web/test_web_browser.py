@@ -127,6 +127,7 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         page.wait_for_selector("#settings-status[data-kind=ok]")
         dataset = api.get(f"/api/datasets/{dataset_id}").json()
         assert dataset["isPublic"] is True and dataset["displayName"] == "Fly brain (FAFB)"
+        assert page.text_content("#crumb-dataset") == "Fly brain (FAFB)"  # issue 16: the breadcrumb follows
         assert {t["id"] for t in dataset["allowedTeams"]} == {
             world.accounts.team_ids[t] for t in ("a1", "a2")
         }

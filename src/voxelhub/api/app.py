@@ -14,7 +14,7 @@ from voxelhub.api.access_log import AccessLog
 from voxelhub.api.body_limit import BodyLimit
 from voxelhub.api.compat import StripApiVersion
 from voxelhub.api.errors import install_error_handlers
-from voxelhub.api.openapi_docs import ERROR_ANSWERS
+from voxelhub.api.openapi_docs import ERROR_ANSWERS, PAGE_ERROR_ANSWERS
 from voxelhub.api.routes import (
     annotation_content,
     annotation_volumes,
@@ -84,9 +84,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.usage_recorder = UsageRecorder(app.state.session_factory)
-    app.state.token_use = TokenUseRecorder(app.state.session_factory)
     app.state.server_key = server_key(settings)
+    app.state.usage_recorder = UsageRecorder(app.state.session_factory, visitor_key=app.state.server_key)
+    app.state.token_use = TokenUseRecorder(app.state.session_factory)
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
     app.state.caches = AppCaches()  # this app's own: never shared with another app in the process
@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(data.router, prefix="/data", responses=ERROR_ANSWERS)
     app.include_router(annotation_volumes.data_router, prefix="/data", responses=ERROR_ANSWERS)
     app.include_router(api_router(), prefix="/api", responses=ERROR_ANSWERS)
-    app.include_router(sharing.pages, responses=ERROR_ANSWERS)
+    app.include_router(sharing.pages, responses=PAGE_ERROR_ANSWERS)
     install_pages(app)
     app.add_middleware(BodyLimit, settings=settings)  # innermost: it sees the path without the API version
     slash_redirects.install(app)

@@ -139,9 +139,15 @@ def _share_grants(
     if guess_limited:
         mark_guess_limited(request)
     recorder = request.app.state.usage_recorder
+    # A visit: one browser session, or (without a cookie: a link holder who never logged in) one address.
+    visitor = (
+        f"session:{cookie}"
+        if (cookie := request.cookies.get(SESSION_COOKIE))
+        else f"address:{client_address(request)}"
+    )
     for grant in grants:
         if grant_is_valid(grant):
-            recorder.record(grant.link_id)
+            recorder.record(grant.link_id, visitor)
     return grants
 
 

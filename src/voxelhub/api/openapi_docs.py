@@ -42,3 +42,9 @@ ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
         (429, "too many attempts"),
     )
 }
+
+# Outside `/api` and `/data` (a short link's redirect) the same errors answer as HTML pages, for a browser tab.
+PAGE_ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
+    status: {"description": answer["description"], "content": {"text/html": {"schema": {"type": "string"}}}}
+    for status, answer in ERROR_ANSWERS.items()
+}

@@ -39,6 +39,17 @@ class ShareLink(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class ShareLinkVisit(Base):
+    """One visitor of a link in one hour: a link's visits are its rows. The visitor is a keyed digest of the
+    session cookie or, without one, the client address (`sharing.usage`), never the value itself."""
+
+    __tablename__ = "share_link_visits"
+
+    link_id: Mapped[str] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class AuditEvent(Base):
     """One sharing change: who did what to which object, and when."""
 

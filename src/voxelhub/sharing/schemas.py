@@ -29,7 +29,8 @@ class ShareLinkPublic(WireModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     status: str
-    use_count: int
+    use_count: int  # requests made with the link (the viewer makes many per look)
+    visits: int  # distinct visitors (session, else address) per hour
     first_used_at: datetime | None
     last_used_at: datetime | None
 

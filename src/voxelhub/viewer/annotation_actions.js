@@ -51,11 +51,18 @@ function setUpShare() {
   const chosen = () => radios.find((r) => r.checked)?.value;
   const ticked = () => boxes.filter((b) => b.checked).map((b) => b.value);
   let saved = { visibility: chosen(), teams: ticked() };
+  // The teams chosen last while not Private: making it Private removes them on the server (spec), and going
+  // back to Internal or Public in this page ticks them again rather than starting from none.
+  let lastTeams = saved.visibility === "Private" ? [] : saved.teams;
 
   const reflectChoice = () => {
     const isPrivate = chosen() === "Private";
     for (const box of boxes) box.disabled = isPrivate;
     $("share-teams-private").hidden = !isPrivate;
+  };
+  const restoreTeams = () => {
+    if (chosen() === "Private" || ticked().length) return;
+    for (const box of boxes) box.checked = lastTeams.includes(box.value);
   };
   const show = (info) => {
     const teamIds = info.teams.map((t) => t.id);
@@ -66,6 +73,7 @@ function setUpShare() {
     $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "")
       + (info.datasetLinkMissing ? NO_TOKEN_HINT : "");
     saved = { visibility: info.visibility, teams: teamIds };
+    if (info.visibility !== "Private") lastTeams = teamIds;
     reflectChoice();
     showVisibility(info.visibility);
   };
@@ -84,7 +92,7 @@ function setUpShare() {
   $("share-close").addEventListener("click", () => dialog.close());
   // A click on the backdrop (the dialog element itself, outside its content) closes it too.
   dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
-  for (const radio of radios) radio.addEventListener("change", reflectChoice);
+  for (const radio of radios) radio.addEventListener("change", () => { restoreTeams(); reflectChoice(); });
 
   save.addEventListener("click", async () => {
     const visibility = chosen();

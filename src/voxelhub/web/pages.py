@@ -24,7 +24,8 @@ from voxelhub.errors import NotFound
 from voxelhub.policy import Action, Actor, can
 from voxelhub.redirects import local_target
 from voxelhub.urls import dataset_slug, server_origin
-from voxelhub.web.rendering import PageCallerDep, PageRoute, login_url, render
+from voxelhub.web.error_pages import PageRoute
+from voxelhub.web.rendering import PageCallerDep, login_url, render
 from voxelhub.web.views import layer_views, voxel_size
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
@@ -43,6 +44,7 @@ def _dataset_from_slug(slug: str, caller: PageCallerDep, session: SessionDep) ->
 
 
 @router.get("/")
+@router.get("/spotlight")  # webKnossos' address of the public gallery, which the sharing guide points to
 def start_page(request: Request, caller: PageCallerDep, session: SessionDep) -> HTMLResponse:
     public = datasets.list_public(session=session)
     names = accounts.organization_names(session, {d.organization_id for d in public})

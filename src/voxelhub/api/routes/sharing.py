@@ -55,7 +55,10 @@ def list_share_links(
     dataset = datasets.get(session=session, actor=actor, dataset_id=dataset_id)
     session.expire_all()
     links = service.list_links(session=session, actor=actor, dataset=dataset)
-    return [public.link_public(link, server_origin(settings), dataset) for link in links]
+    visits = public.visit_counts(session, links)
+    return [
+        public.link_public(link, server_origin(settings), dataset, visits.get(link.id, 0)) for link in links
+    ]
 
 
 @router.post("/datasets/{dataset_id}/shareLinks", status_code=201, dependencies=[NO_STORE])

@@ -75,4 +75,26 @@ function setUpLogout() {
   });
 }
 
+/** The login target with the `#…` this login page was opened with, when the target has none: a redirect to
+ * the login page (a 303 has no fragment) keeps the fragment of the address the browser was sent from. */
+export function withFragment(target, hash) {
+  if (typeof target !== "string" || !hash || hash === "#" || target.includes("#")) return target;
+  return target + hash;
+}
+
+/** A login link leads back to this very page, `#…` included: the server never sees the fragment (where the
+ * viewer keeps the position), so the link is completed when it is followed. */
+export function loginHref(location) {
+  const back = location.pathname + location.search + location.hash;
+  return back === "/" ? "/auth/login" : `/auth/login?next=${encodeURIComponent(back)}`;
+}
+
+function setUpLoginLinks() {
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-login-link]") : null;
+    if (link) link.href = loginHref(window.location);
+  }, true);
+}
+
 setUpLogout();
+setUpLoginLinks();

@@ -1,5 +1,5 @@
 import { api } from "/static/api.js";
-import { localTarget } from "/static/common.js";
+import { localTarget, withFragment } from "/static/common.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -11,7 +11,7 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     await api("POST", "/api/auth/login", { email: form.email.value.trim(), password: form.password.value });
-    window.location.assign(localTarget(form.dataset.next));
+    window.location.assign(localTarget(withFragment(form.dataset.next, window.location.hash)));
   } catch (e) {
     error.textContent = e.message || "Login failed.";
     error.hidden = false;

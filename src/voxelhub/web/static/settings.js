@@ -18,11 +18,12 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   showStatus(status, "Saving…", "busy");
   try {
-    await api("PATCH", base, {
+    const saved = await api("PATCH", base, {
       displayName: form.displayName.value,
       description: form.description.value,
       isPublic: form.isPublic.checked,
     });
+    showDatasetName(saved);
     const teams = [...form.querySelectorAll("input[name=team]:checked")].map((box) => box.value);
     await api("PATCH", `${base}/teams`, teams);
     showStatus(status, "Saved.");
@@ -127,6 +128,12 @@ linkForm.addEventListener("submit", async (event) => {
   }
 });
 
+/** The breadcrumb names the dataset as saved (a rename shows at once, not after a reload). */
+function showDatasetName(dataset) {
+  const crumb = $("crumb-dataset");
+  if (crumb && dataset) crumb.textContent = dataset.displayName || dataset.name || crumb.dataset.name;
+}
+
 function linkRow(link) {
   const actions = el("td", { className: "actions" });
   if (link.status === "active" && link.url) {
@@ -143,11 +150,19 @@ function linkRow(link) {
     el("td", {}, link.name, link.isDefault ? el("span", { className: "muted" }, " (sharing link)") : null),
     el("td", {}, el("span", { className: `badge ${link.status}` }, link.status)),
     el("td", {}, link.expiresAt ? formatDate(link.expiresAt) : "never"),
-    el("td", { className: "num" }, link.useCount),
+    el("td", { className: "num" }, usageText(link)),
     el("td", {}, formatDate(link.firstUsedAt)),
     el("td", {}, formatDate(link.lastUsedAt)),
     actions,
   );
+}
+
+/** Visits first (what a person means by "used"), the raw request count beside it. */
+function usageText(link) {
+  const visits = `${link.visits} ${link.visits === 1 ? "visit" : "visits"}`;
+  const requests = `${link.useCount} ${link.useCount === 1 ? "request" : "requests"}`;
+  return el("span", { title: "Visits: distinct browser sessions (or addresses) per hour. Requests: every data request made with the link." },
+    visits, el("span", { className: "muted" }, ` · ${requests}`));
 }
 
 async function revokeLink(link) {
