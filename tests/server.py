@@ -22,6 +22,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve_command(port: int, workers: int = 1, *args: str) -> list[str]:
+    """`voxelhub serve` on 127.0.0.1:port with this interpreter (more `serve` flags in `args`)."""
+    return [
+        sys.executable,
+        "-m",
+        "voxelhub.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *args,
+    ]
+
+
 @contextmanager
 def running_server(settings: Settings, *, workers: int = 1, args: Sequence[str] = ()) -> Iterator[str]:
     """A `voxelhub serve` process on 127.0.0.1 using the given settings' database (and more `serve` flags in
@@ -34,19 +51,7 @@ def running_server(settings: Settings, *, workers: int = 1, args: Sequence[str] 
     log_path = Path(settings.data_dir) / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "voxelhub.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                *args,
-            ],
+            serve_command(port, workers, *args),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

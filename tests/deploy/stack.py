@@ -23,7 +23,7 @@ from unittest import mock
 import httpx2 as httpx
 from sqlalchemy import create_engine, make_url, text
 
-from tests.server import free_port
+from tests.server import free_port, serve_command
 from tests.storage.s3server import BUCKET  # the bucket tests.storage.s3server.upload_dir writes to
 
 NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") or ""  # Debian: nginx-light
@@ -193,22 +193,7 @@ def start_process(
     data_dir = deployment.root / f"data-{name}"
     data_dir.mkdir(parents=True, exist_ok=True)
     metrics_port = free_port() if metrics else None
-    command = [
-        sys.executable,
-        "-m",
-        "voxelhub.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--proxy-headers",
-        "--forwarded-allow-ips",
-        "127.0.0.1",
-        *args,
-    ]
+    command = serve_command(port, workers, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", *args)
     if metrics_port:
         command += ["--metrics-port", str(metrics_port)]
     log = deployment.root / f"serve-{name}.log"
