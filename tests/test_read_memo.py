@@ -154,3 +154,145 @@ def test_on_postgresql_the_memo_survives_losing_its_connection(engine) -> None: 
         assert memo.get("x", lambda: 2) == 2  # reconnected, and forgot what it could no longer check
     finally:
         memo.close()
+
+
+class OtherProcess:
+    """An `EpochWatcher` on an event loop of its own, in a thread: it stands for another server process, which
+    hears notifications whatever this test's own loop is doing."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        import asyncio
+        import threading
+
+        from voxelhub.read_memo import EpochWatcher
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.watcher = EpochWatcher(engine)
+
+    def call(self, coroutine):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def heard_without_asking(self) -> int | None:
+        async def listened() -> int | None:
+            return self.watcher._listened()
+
+        return self.call(listened())
+
+    def start_listening(self) -> None:
+        import time
+
+        self.call(self.watcher.epoch(5))
+        deadline = time.monotonic() + 10
+        while self.heard_without_asking() is None:
+            assert time.monotonic() < deadline, "the watcher never started listening"
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.call(self.watcher.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def _raise_epoch(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE datasets SET name = name"))  # a statement on a watched table
+        return int(connection.execute(text("SELECT epoch FROM access_epoch WHERE id = 1")).scalar_one())
+
+
+@postgres_only
+def test_on_postgresql_a_listening_process_knows_the_epoch_without_asking(engine) -> None:  # type: ignore[no-untyped-def]
+    other = OtherProcess(engine)
+    try:
+        other.start_listening()
+
+        async def no_query() -> int:
+            raise AssertionError("a listening watcher must not ask the database")
+
+        other.watcher._query = no_query  # type: ignore[method-assign]
+        for _ in range(5):
+            raised = _raise_epoch(engine)
+            assert other.call(other.watcher.epoch(5)) <= raised
+        import time
+
+        deadline = time.monotonic() + 10
+        while other.call(other.watcher.epoch(5)) != raised:  # heard, by notification alone
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    finally:
+        other.close()
+
+
+@postgres_only
+def test_on_postgresql_the_writers_barrier_returns_only_once_every_listener_has_heard(engine) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from voxelhub.read_memo import EpochWatcher
+
+    others = [OtherProcess(engine), OtherProcess(engine)]
+    writer = EpochWatcher(engine)
+    try:
+        for other in others:
+            other.start_listening()
+        for _ in range(20):
+            raised = _raise_epoch(engine)
+            asyncio.run(writer.caught_up(5.0))
+            # No waiting here: what the other processes already know, from their sockets alone.
+            assert [other.heard_without_asking() for other in others] == [raised, raised]
+    finally:
+        for other in others:
+            other.close()
+
+
+@postgres_only
+def test_on_postgresql_a_stuck_listener_delays_a_writer_only_until_the_deadline(engine) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import time
+
+    import psycopg
+
+    from voxelhub.read_memo import HEARD_PREFIX, EpochWatcher
+
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    stuck = psycopg.connect(conninfo, autocommit=True, application_name=f"{HEARD_PREFIX}0")  # never says more
+    writer = EpochWatcher(engine)
+    try:
+        _raise_epoch(engine)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            asyncio.run(writer.caught_up(0.3))
+        assert time.monotonic() - started < 3
+        stuck.close()  # a process that died: its connection leaves pg_stat_activity, and nobody waits for it
+        asyncio.run(writer.caught_up(5.0))
+    finally:
+        stuck.close()
+
+
+@postgres_only
+def test_on_postgresql_a_lost_listener_falls_back_to_asking_and_listens_again(engine) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    other = OtherProcess(engine)
+    try:
+        other.start_listening()
+        backend = other.call(_listener_pid(other.watcher))
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        raised = _raise_epoch(engine)
+        # The terminated connection is noticed by the next look, which then asks: exact at once.
+        assert other.call(other.watcher.epoch(5)) == raised
+        deadline = time.monotonic() + 15
+        while other.heard_without_asking() is None:  # listening again after its pause
+            assert time.monotonic() < deadline, "the watcher never listened again"
+            other.call(other.watcher.epoch(5))
+            time.sleep(0.05)
+        assert other.call(_listener_pid(other.watcher)) != backend
+    finally:
+        other.close()
+
+
+async def _listener_pid(watcher) -> int:  # type: ignore[no-untyped-def]
+    return int(watcher._listener.pgconn.backend_pid)

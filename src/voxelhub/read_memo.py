@@ -4,15 +4,16 @@ Before using what it remembers, the memo looks at a number that moves whenever s
 and forgets everything when it moved. So an answer is never older than the last relevant commit anywhere: a
 revocation, an unpublishing, a logout or a team change made by another server process is seen on the very next
 request, as when every request read the database, and the hot path reads the database only after something
-changed. The number, read on a connection of the memo's own (a few microseconds on SQLite, one small query on
-PostgreSQL):
+changed. The number (a few microseconds to know, on either database):
 
 - SQLite numbers the state of a database file for each connection: `PRAGMA data_version` moves whenever any
   *other* connection, in this process or any other, commits to the file.
 - PostgreSQL has no such number, so the schema keeps one: `access_epoch.epoch`, raised in the same transaction
   by triggers on every table whose rows decide access (accounts, teams, sessions, API tokens, share links,
-  datasets and their teams; migration 0005 lists them, columns that only count uses excluded). Only answers
-  read from those tables belong in the memo.
+  datasets and their teams; migration 0005 lists them, columns that only count uses excluded), and announced
+  with NOTIFY at commit (migration 0008). Each process listens (`EpochWatcher`), and a write's answer waits
+  until every listening process says it has heard (`voxelhub.api.access_changes_heard`); a process that is not
+  listening asks the database on each look. Only answers read from those tables belong in the memo.
 
 A value read after the look may be newer than the number the memo saw; it is then forgotten at the next look,
 which sees the commit that made it. Only answers that stay right while the database does not change belong here
@@ -31,6 +32,16 @@ from sqlalchemy import Engine
 
 T = TypeVar("T")
 EPOCH_QUERY = "SELECT epoch FROM access_epoch WHERE id = 1"
+EPOCH_CHANNEL = "voxelhub_access_epoch"  # NOTIFYed with each new epoch (migration 0008)
+LISTEN_RETRY_SECONDS = 1.0  # a lost listening connection is tried again after this pause
+HEARD_PREFIX = "voxelhub-heard-"  # a listening connection's application_name: the epoch it has heard
+# Listeners of this database whose name says they have heard less than the epoch now (`EpochWatcher.caught_up`).
+LAGGING_LISTENERS_QUERY = (
+    "SELECT count(*) FROM pg_stat_activity, access_epoch"
+    " WHERE access_epoch.id = 1 AND datname = current_database()"
+    f" AND application_name ~ '^{HEARD_PREFIX}[0-9]{{1,18}}$'"
+    f" AND substr(application_name, {len(HEARD_PREFIX) + 1})::bigint < access_epoch.epoch"
+)
 MAX_ANSWERS = 50_000  # beyond this many distinct keys between two commits, answers are read but not kept
 
 
@@ -73,6 +84,12 @@ class ReadMemo:
                 self._version = epoch
                 self._forget()
         return CachedOnlyMemo(self)
+
+    async def caught_up(self, timeout: float) -> None:
+        """On PostgreSQL: return once this process has heard of every access change committed so far
+        (`EpochWatcher.caught_up`). SQLite's number is read from the file itself and is never behind."""
+        if self._dialect == "postgresql":
+            await self._watcher().caught_up(timeout)
 
     def _watcher(self) -> EpochWatcher:
         if self._epoch_watcher is None:
@@ -173,22 +190,181 @@ class CachedOnlyMemo:
 
 
 class EpochWatcher:
-    """Reads PostgreSQL's access epoch on the event loop, with an async connection of its own, so that the data
-    routes' hot path needs no worker thread. Each look is a query begun after the look was asked for (a commit
-    that happened before the request came is always seen); requests that arrive while a query is under way
-    share the next one, so that many concurrent requests cost few queries."""
+    """Knows PostgreSQL's access epoch on the event loop without a worker thread, and mostly without a query.
+
+    Listening: a connection of its own LISTENs on the channel the epoch's trigger NOTIFYs with each new value
+    (migration 0008). PostgreSQL sends the notification to every listener when the transaction that raised the
+    epoch commits; a look drains whatever has reached the socket (non-blocking, no round trip) and answers the
+    highest epoch heard. A notification takes from microseconds to milliseconds on a loaded machine, so the
+    listener also says what it has heard where every process can read it: its connection's `application_name`
+    (`voxelhub-heard-<epoch>`, set with one `SET` per change, no commit), shown in `pg_stat_activity` for as
+    long as the connection lives. A process that made a change answers its client only once no listener of the
+    database says less (`caught_up`, the writer's barrier, `voxelhub.api.access_changes_heard`): so the change is
+    in force in every listening process before its author learns it was made.
+
+    Asking, while not listening (at start, or after the listening connection was lost, until it is back): each
+    look is a query begun after the look was asked for (a commit that happened before the request came is always
+    seen); requests that arrive while a query is under way share the next one, so that many concurrent requests
+    cost few queries. A process that only asks is exact on its own and is not waited for."""
 
     def __init__(self, engine: Engine) -> None:
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._connection: Any = None
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: Any = None  # the asking connection
         self._next: asyncio.Future[int] | None = None  # the query the latest arrivals wait for
         self._running = False
+        self._listener: Any = None  # the listening connection, once it has heard the epoch
+        self._heard: int | None = None  # the highest epoch announced to the listener
+        self._said: int | None = None  # the epoch its application_name says (or is being set to)
+        self._saying = False  # a SET is under way on the listening connection
+        self._listen_task: asyncio.Task[None] | None = None
+        self._listen_after = 0.0  # loop time before which no new listening connection is tried
 
     async def epoch(self, timeout: float) -> int:
+        self._bind_loop()
+        heard = self._listened()
+        if heard is not None:
+            return heard
+        self._start_listening()
+        return await self._asked(timeout)
+
+    async def caught_up(self, timeout: float) -> None:
+        """Return once every listener of the database says it has heard of every commit made before this call
+        (a process that is not listening asks on each look and needs no waiting for). Past `timeout` it returns
+        anyway: a process that has not heard by then is stuck, and answers nothing either."""
+        self._bind_loop()
+        pause = 0.0002
+        async with asyncio.timeout(timeout):
+            while await self._lagging_listeners() > 0:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.01)
+
+    async def _lagging_listeners(self) -> int:
+        import psycopg
+
+        if self._connection is None:
+            self._connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        try:
+            row = await (await self._connection.execute(LAGGING_LISTENERS_QUERY)).fetchone()
+        except BaseException:
+            self._connection = None
+            raise
+        return int(row[0])
+
+    def _bind_loop(self) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests make several): connections do not cross loops
             self._loop, self._connection, self._next, self._running = loop, None, None, False
+            self._listener, self._heard, self._listen_task, self._listen_after = None, None, None, 0.0
+            self._said, self._saying = None, False
+
+    # -- listening
+
+    def _listened(self) -> int | None:
+        """The highest epoch heard, after draining the socket; None when not listening."""
+        listener = self._listener
+        if listener is None:
+            return None
+        from psycopg.pq import ConnStatus
+
+        pgconn = listener.pgconn
+        try:
+            pgconn.consume_input()
+            while (notice := pgconn.notifies()) is not None:
+                self._hear(notice.extra)
+            self._say_heard(pgconn)
+        except Exception:  # noqa: BLE001 - a connection the server closed or broke: ask until listening again
+            self._lose_listener()
+            return None
+        if pgconn.status != ConnStatus.OK:
+            self._lose_listener()
+            return None
+        return self._heard
+
+    def _hear(self, payload: bytes | str) -> None:
+        epoch = int(payload)
+        if self._heard is None or epoch > self._heard:
+            self._heard = epoch
+
+    def _say_heard(self, pgconn: Any) -> None:
+        """Finish the SET under way, if its answer came, and start the next when more was heard since. Raw
+        libpq calls, never waiting: the event loop's reader on the socket brings the answer."""
+        from psycopg.pq import ExecStatus
+
+        if self._saying:
+            if pgconn.is_busy():
+                pgconn.flush()
+                return
+            while (result := pgconn.get_result()) is not None:
+                if result.status != ExecStatus.COMMAND_OK:
+                    raise ConnectionError("the listening connection refused its application_name")
+            self._saying = False
+        if self._heard is not None and self._heard != self._said:
+            pgconn.send_query(f"SET application_name TO '{HEARD_PREFIX}{int(self._heard)}'".encode())
+            pgconn.flush()
+            self._said, self._saying = self._heard, True
+
+    def _on_readable(self) -> None:
+        self._listened()
+
+    def _start_listening(self) -> None:
+        loop = self._loop
+        if loop is None or self._listen_task is not None or loop.time() < self._listen_after:
+            return
+        self._listen_after = loop.time() + LISTEN_RETRY_SECONDS
+        self._listen_task = loop.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        connection = None
+        try:
+            async with asyncio.timeout(LISTEN_RETRY_SECONDS * 5):
+                # Named as having heard nothing from its first moment: a writer waits for it from then on.
+                connection = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name=f"{HEARD_PREFIX}0"
+                )
+                heard: list[str] = []
+                connection.add_notify_handler(lambda notice: heard.append(notice.payload))
+                await connection.execute(f"LISTEN {EPOCH_CHANNEL}")
+                # Read after LISTEN took effect: a commit before it is in this number, one after it is heard.
+                row = await (await connection.execute(EPOCH_QUERY)).fetchone()
+            if row is None:
+                raise LookupError("access_epoch has no row: the schema is not migrated")
+            self._heard, self._said, self._saying = int(row[0]), None, False
+            for payload in heard:
+                self._hear(payload)
+            self._listener = connection
+            asyncio.get_running_loop().add_reader(connection.pgconn.socket, self._on_readable)
+            self._listened()  # says what it heard
+        except Exception:  # noqa: BLE001 - not listening: looks keep asking; tried again after a pause
+            if connection is not None:
+                connection.pgconn.finish()
+        finally:
+            self._listen_task = None
+
+    def _lose_listener(self) -> None:
+        listener, self._listener, self._heard, self._said, self._saying = (
+            self._listener,
+            None,
+            None,
+            None,
+            False,
+        )
+        if listener is None:
+            return
+        try:
+            if self._loop is not None:
+                self._loop.remove_reader(listener.pgconn.socket)
+        except Exception:  # noqa: BLE001 - a closed socket has no number any more; nothing to remove
+            pass
+        listener.pgconn.finish()  # no round trip: its state is unknown
+
+    # -- asking
+
+    async def _asked(self, timeout: float) -> int:
+        loop = asyncio.get_running_loop()
         if not self._running:  # nothing under way: ask now, in this request's own coroutine
             self._running = True
             try:
@@ -236,8 +412,14 @@ class EpochWatcher:
         return int(row[0])
 
     async def close(self) -> None:
+        if self._loop is not asyncio.get_running_loop():
+            return
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+            self._listen_task = None
+        self._lose_listener()
         connection, self._connection = self._connection, None
-        if connection is not None and self._loop is asyncio.get_running_loop():
+        if connection is not None:
             await connection.close()
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from voxelhub.accounts.server_key import server_key
 from voxelhub.accounts.token_use import TokenUseRecorder
 from voxelhub.api import slash_redirects
+from voxelhub.api.access_changes_heard import AccessChangesHeard
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.body_limit import BodyLimit
 from voxelhub.api.compat import StripApiVersion
@@ -103,7 +104,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(api_router(), prefix="/api", responses=ERROR_ANSWERS)
     app.include_router(sharing.pages, responses=PAGE_ERROR_ANSWERS)
     install_pages(app)
-    app.add_middleware(BodyLimit, settings=settings)  # innermost: it sees the path without the API version
+    if engine.dialect.name == "postgresql" and app.state.read_memo is not None:
+        app.add_middleware(AccessChangesHeard, memo=app.state.read_memo)  # innermost: after the commit
+    app.add_middleware(BodyLimit, settings=settings)  # it sees the path without the API version
     slash_redirects.install(app)
     app.add_middleware(SecurityHeaders)
     if collecting():  # inside StripApiVersion, which hands the router a new scope for /api/v16/… paths
