@@ -4,9 +4,10 @@ The same private dataset and the same raw chunks are served by one `voxelhub ser
 one on PostgreSQL (a database made for the run and dropped after), and `wrk` fetches random chunks through
 `/data/zarr/{id}/…` with each way of being allowed in: a share token in the path, an API token (`X-Auth-Token`)
 and a browser's session cookie. For each: throughput with 16 connections, and the median latency of one
-connection. Goals: PostgreSQL throughput ≥ 0.8× SQLite's, its p50 latency ≤ 1.5× SQLite's.
+connection. Both servers run at once and are measured in alternating rounds (medians printed), so that the
+load of a shared machine, which drifts, weighs on both alike. Goals: PostgreSQL throughput ≥ 0.8× SQLite's, its p50 latency ≤ 1.5× SQLite's.
 
-Usage: bash scripts/bench.sh databases [--seconds 6] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+Usage: bash scripts/bench.sh databases [--seconds 4] [--rounds 3] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -61,47 +64,76 @@ def wrk(
     return rate, float(p50.group(1)) * factor
 
 
-def measure(work: Path, dataset: Path, database_url: str, seconds: int) -> dict[str, tuple[float, float]]:
+@dataclass
+class Served:
+    """One `voxelhub serve` process and the wrk inputs for each way of being let in."""
+
+    server: subprocess.Popen[bytes]
+    base: str
+    ways: dict[str, tuple[Path, dict[str, str]]]
+
+
+def serve(work: Path, dataset: Path, database_url: str, port: int) -> Served:
     label = "postgres" if database_url else "sqlite"
     data_dir = work / f"data-{label}"
     dataset_id, share_token, api_token = setup_server_data(data_dir, dataset, database_url, is_public=False)
-    server = start_server(data_dir, PORT, database_url)
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        login = httpx.post(f"{base}/api/auth/login", json={"email": "b@b.org", "password": "bench-password"})
-        login.raise_for_status()
-        cookie = f"voxelhub_session={login.cookies['voxelhub_session']}"
-        chunks = [
-            p.relative_to(dataset).as_posix()
-            for p in (dataset / "color" / "1" / "c").rglob("*")
-            if p.is_file()
-        ][:512]
-        plain = work / f"{label}-plain.txt"
-        plain.write_text("\n".join(f"/data/zarr/{dataset_id}/{c}" for c in chunks))
-        in_path = work / f"{label}-token.txt"
-        in_path.write_text("\n".join(f"/data/s/{share_token}/zarr/{dataset_id}/{c}" for c in chunks))
-        ways = {
-            WAYS[0]: (in_path, {}),
-            WAYS[1]: (plain, {"X-Auth-Token": api_token}),
-            WAYS[2]: (plain, {"Cookie": cookie}),
-        }
-        found = {}
-        for way, (urls, headers) in ways.items():
-            wrk(urls, base, 2, 16, headers)  # warm up
-            rate, _ = wrk(urls, base, seconds, 16, headers)
-            _, p50 = wrk(urls, base, seconds, 1, headers)
-            found[way] = (rate, p50)
-        return found
-    finally:
-        server.terminate()
-        server.wait()
+    server = start_server(data_dir, port, database_url)
+    base = f"http://127.0.0.1:{port}"
+    login = httpx.post(f"{base}/api/auth/login", json={"email": "b@b.org", "password": "bench-password"})
+    login.raise_for_status()
+    cookie = f"voxelhub_session={login.cookies['voxelhub_session']}"
+    chunks = [
+        p.relative_to(dataset).as_posix() for p in (dataset / "color" / "1" / "c").rglob("*") if p.is_file()
+    ][:512]
+    plain = work / f"{label}-plain.txt"
+    plain.write_text("\n".join(f"/data/zarr/{dataset_id}/{c}" for c in chunks))
+    in_path = work / f"{label}-token.txt"
+    in_path.write_text("\n".join(f"/data/s/{share_token}/zarr/{dataset_id}/{c}" for c in chunks))
+    ways = {
+        WAYS[0]: (in_path, {}),
+        WAYS[1]: (plain, {"X-Auth-Token": api_token}),
+        WAYS[2]: (plain, {"Cookie": cookie}),
+    }
+    return Served(server, base, ways)
+
+
+def measure_alternately(
+    sqlite: Served, postgres: Served, seconds: int, rounds: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Medians over `rounds` rounds; within a round the two servers are measured one right after the other, in
+    an order that swaps each round, so that a machine whose load drifts (shared cores) weighs on both alike."""
+    found: dict[str, dict[str, tuple[float, float]]] = {"sqlite": {}, "postgres": {}}
+    servers = {"sqlite": sqlite, "postgres": postgres}
+    for way in WAYS:
+        for served in servers.values():
+            urls, headers = served.ways[way]
+            wrk(urls, served.base, 2, 16, headers)  # warm up
+        rates: dict[str, list[float]] = {"sqlite": [], "postgres": []}
+        p50s: dict[str, list[float]] = {"sqlite": [], "postgres": []}
+        for round_ in range(rounds):
+            order = ["sqlite", "postgres"] if round_ % 2 == 0 else ["postgres", "sqlite"]
+            for label in order:
+                urls, headers = servers[label].ways[way]
+                rates[label].append(wrk(urls, servers[label].base, seconds, 16, headers)[0])
+            for label in reversed(order):
+                urls, headers = servers[label].ways[way]
+                p50s[label].append(wrk(urls, servers[label].base, seconds, 1, headers)[1])
+        for label in servers:
+            found[label][way] = (statistics.median(rates[label]), statistics.median(p50s[label]))
+    return found
+
+
+def stop(served: Served) -> None:
+    served.server.terminate()
+    served.server.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are printed")
     parser.add_argument(
         "--postgres-url",
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -120,8 +152,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             dataset = build_synthetic(work / "synthetic-em")
-            sqlite = measure(work, dataset, "", args.seconds)
-            postgres = measure(work, dataset, postgres_url, args.seconds)
+            sqlite_server = serve(work, dataset, "", PORT)
+            try:
+                postgres_server = serve(work, dataset, postgres_url, PORT + 1)
+                try:
+                    found = measure_alternately(sqlite_server, postgres_server, args.seconds, args.rounds)
+                finally:
+                    stop(postgres_server)
+            finally:
+                stop(sqlite_server)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -131,11 +170,12 @@ def main() -> None:
         f"{'p50 ms':>7} | {'throughput':>10} {'p50':>6}"
     )
     for way in WAYS:
-        (s_rate, s_p50), (p_rate, p_p50) = sqlite[way], postgres[way]
+        (s_rate, s_p50), (p_rate, p_p50) = found["sqlite"][way], found["postgres"][way]
         print(
             f"{way:<26} | {s_rate:12.0f} {s_p50:7.2f} | {p_rate:16.0f} {p_p50:7.2f} | "
             f"{p_rate / s_rate:9.2f}× {p_p50 / s_p50:5.2f}×"
         )
+    print(f"medians of {args.rounds} alternating rounds of {args.seconds} s each")
     print("goals: PostgreSQL throughput ≥ 0.80× SQLite's, p50 ≤ 1.50× SQLite's")
 
 
