@@ -192,3 +192,69 @@ def test_many_actions_on_one_tree_stay_linear():
     actions += [act("createNode", id=100_000 + i, treeId=1, position=[i, i, i]) for i in range(5000)]
     new = apply_actions(big, actions)
     assert new.node_count == 55_000 and new.trees[1].nodes.columns["radius"][:5000].tolist() == [2.0] * 5000
+
+
+def _grouped(sk):
+    """Groups 1 > 2 and 3; tree 1 in group 1, tree 2 in group 2 (under 1), tree 3 in group 3."""
+    groups = [
+        {"groupId": 1, "name": "a", "children": [{"groupId": 2, "name": "b", "children": []}]},
+        {"groupId": 3, "name": "c", "children": []},
+    ]
+    return apply_actions(
+        sk,
+        [
+            act("updateTreeGroups", treeGroups=groups),
+            act("updateTree", id=1, groupId=1),
+            act("updateTree", id=2, groupId=2),
+            act("updateTree", id=3, groupId=3),
+        ],
+    )
+
+
+def test_update_tree_visibility(sk):
+    new = apply_actions(sk, [act("updateTreeVisibility", treeId=2, isVisible=False)])
+    # (None: the file never said; shown)
+    assert new.trees[2].is_visible is False and new.trees[1].is_visible is not False
+    assert sk.trees[2].is_visible is not False  # the input is never changed
+    again = apply_actions(new, [act("updateTreeVisibility", treeId=2, isVisible=True)])
+    assert again.trees[2].is_visible is True
+
+
+def test_update_tree_group_visibility_covers_subgroups(sk):
+    sk = _grouped(sk)
+    new = apply_actions(sk, [act("updateTreeGroupVisibility", treeGroupId=1, isVisible=False)])
+    assert [new.trees[t].is_visible is False for t in (1, 2, 3)] == [True, True, False]
+    inner = apply_actions(sk, [act("updateTreeGroupVisibility", treeGroupId=2, isVisible=False)])
+    assert [inner.trees[t].is_visible is False for t in (1, 2, 3)] == [False, True, False]
+    # No group: every tree, including one created in the same batch.
+    everything = apply_actions(
+        sk,
+        [act("createTree", id=9, name="n"), act("updateTreeGroupVisibility", treeGroupId=None, isVisible=False)],
+    )
+    assert all(t.is_visible is False for t in everything.trees.values())
+
+
+def test_update_tree_groups_expanded_state(sk):
+    sk = _grouped(sk)
+    new = apply_actions(sk, [act("updateTreeGroupsExpandedState", groupIds=[2, 3], areExpanded=False)])
+    outer, third = new.tree_groups
+    assert outer.is_expanded is None and outer.children[0].is_expanded is False and third.is_expanded is False
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (act("updateTreeVisibility", treeId=99, isVisible=False), "tree 99"),
+        (act("updateTreeVisibility", treeId=1, isVisible="no"), "isVisible"),
+        (act("updateTreeVisibility", treeId=1), "isVisible"),
+        (act("updateTreeGroupVisibility", treeGroupId=42, isVisible=False), "group 42 does not exist"),
+        (act("updateTreeGroupVisibility", treeGroupId="x", isVisible=False), "treeGroupId"),
+        (act("updateTreeGroupsExpandedState", groupIds=[7], areExpanded=True), "group 7 does not exist"),
+        (act("updateTreeGroupsExpandedState", groupIds=1, areExpanded=True), "must be a list"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_visibility_and_group_actions_are_refused(sk, bad, message):
+    sk = _grouped(sk)
+    with pytest.raises(UpdateActionError, match=message):
+        apply_actions(sk, [bad])
