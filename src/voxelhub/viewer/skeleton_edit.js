@@ -95,6 +95,12 @@ const APPLY = {
   updateTreeGroups(sk, v) {
     sk.treeGroups = copy(v.treeGroups);
   },
+  updateTreeGroupsExpandedState(sk, v) {
+    const ids = new Set(v.groupIds);
+    const fold = (groups) => groups.map((g) => ({ ...g, isExpanded: ids.has(g.groupId) ? Boolean(v.areExpanded) : g.isExpanded,
+      children: fold(g.children || []) }));
+    sk.treeGroups = fold(sk.treeGroups);
+  },
   updateActiveNode(sk, v) {
     sk.activeNodeId = v.activeNode ?? null;
   },
@@ -152,6 +158,7 @@ const INVERSE = {
   createEdge: (sk, v) => [{ name: "deleteEdge", value: { treeId: v.treeId, source: v.source, target: v.target } }],
   deleteEdge: (sk, v) => [{ name: "createEdge", value: { treeId: v.treeId, source: v.source, target: v.target } }],
   updateTreeGroups: (sk) => [{ name: "updateTreeGroups", value: { treeGroups: copy(sk.treeGroups) } }],
+  updateTreeGroupsExpandedState: (sk) => [{ name: "updateTreeGroups", value: { treeGroups: copy(sk.treeGroups) } }],
   updateActiveNode: (sk) => [{ name: "updateActiveNode", value: { activeNode: sk.activeNodeId } }],
 };
 

@@ -251,6 +251,7 @@ export function brushControls(volumes) {
     layer.refresh();
     if (document.activeElement !== idInput) idInput.value = String(volumes.activeId);
   };
+  brush.newSegment = () => newSegment.click(); // C with the brush (shortcuts.js)
   brush.element = el("span", { className: "vx-brush", id: "brush-options", hidden: true }, layer.field,
     el("label", { className: "vx-field" }, el("span", {}, "Segment"), idInput), newSegment,
     el("label", { className: "vx-field" }, el("span", {}, "Radius"), radius, radiusText),
