@@ -229,7 +229,10 @@ def test_update_tree_group_visibility_covers_subgroups(sk):
     # No group: every tree, including one created in the same batch.
     everything = apply_actions(
         sk,
-        [act("createTree", id=9, name="n"), act("updateTreeGroupVisibility", treeGroupId=None, isVisible=False)],
+        [
+            act("createTree", id=9, name="n"),
+            act("updateTreeGroupVisibility", treeGroupId=None, isVisible=False),
+        ],
     )
     assert all(t.is_visible is False for t in everything.trees.values())
 

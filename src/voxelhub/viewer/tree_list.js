@@ -24,8 +24,7 @@ export function colorOf(hex) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((v) => Math.round((v / 255) * 1000) / 1000).concat(1);
 }
 
-function treeRow(tree, skeleton, editable) {
-  const active = skeleton.activeTree() === tree;
+function treeRow(tree, active, editable) {
   const name = editable
     ? el("button", { type: "button", className: "vx-link vx-tree-name", title: "Select (double click: rename)" }, tree.name)
     : el("span", { className: "vx-tree-name" }, tree.name);
@@ -35,7 +34,8 @@ function treeRow(tree, skeleton, editable) {
     row.append(
       el("input", { type: "checkbox", className: "vx-tree-visible", checked: tree.isVisible, title: "Show or hide",
         "aria-label": `Show ${tree.name}` }),
-      el("input", { type: "color", className: "vx-tree-color", value: hexOf(tree.css), title: "Colour",
+      // A swatch opening the list's one colour picker: a colour input per row would make 1,000 rows slow.
+      el("button", { type: "button", className: "vx-swatch vx-tree-color", style: `background: ${tree.css}`, title: "Colour",
         "aria-label": `Colour of ${tree.name}` }));
   } else {
     row.append(el("span", { className: "vx-swatch", style: `background: ${tree.css}` }));
@@ -46,7 +46,7 @@ function treeRow(tree, skeleton, editable) {
   return row;
 }
 
-function groupItem(group, byGroup, skeleton, editable) {
+function groupItem(group, byGroup, active, editable) {
   const open = group.isExpanded !== false;
   const head = el("div", { className: "vx-group-head", dataset: { dropGroup: String(group.groupId) } });
   if (editable) {
@@ -59,13 +59,13 @@ function groupItem(group, byGroup, skeleton, editable) {
   if (editable) head.append(el("button", { type: "button", className: "vx-icon vx-group-delete", title: "Delete the group (its trees stay)",
     "aria-label": `Delete ${group.name}` }, "×"));
   const item = el("li", { className: "vx-group", dataset: { groupId: String(group.groupId) } }, head);
-  if (open) item.append(el("ul", { className: "vx-trees" }, ...listItems(group.children || [], group.groupId, byGroup, skeleton, editable)));
+  if (open) item.append(el("ul", { className: "vx-trees" }, ...listItems(group.children || [], group.groupId, byGroup, active, editable)));
   return item;
 }
 
-function listItems(groups, groupId, byGroup, skeleton, editable) {
-  return [...groups.map((g) => groupItem(g, byGroup, skeleton, editable)),
-    ...(byGroup.get(groupId) || []).map((t) => treeRow(t, skeleton, editable))];
+function listItems(groups, groupId, byGroup, active, editable) {
+  return [...groups.map((g) => groupItem(g, byGroup, active, editable)),
+    ...(byGroup.get(groupId) || []).map((t) => treeRow(t, t === active, editable))];
 }
 
 /** Renames in place: the text becomes an input; Enter or leaving it saves, Escape cancels. */
@@ -75,8 +75,8 @@ function inlineRename(target, value, save) {
   const finish = (keep) => {
     if (done) return;
     done = true;
+    input.replaceWith(target);
     if (keep && input.value.trim()) save(input.value.trim());
-    else input.replaceWith(target);
   };
   input.addEventListener("keydown", (e) => {
     e.stopPropagation();
@@ -117,12 +117,18 @@ function toolbar(editor) {
     button("toggle-trees", "Show/hide all", "Show or hide every tree (1)", () => editor.toggleAllTrees()));
 }
 
-function bindList(list, editor) {
+function bindList(list, editor, picker) {
   const treeId = (e) => Number(e.target.closest("[data-tree-id]")?.dataset.treeId);
   const groupId = (e) => Number(e.target.closest("[data-group-id]")?.dataset.groupId);
+  picker.addEventListener("change", () => editor.setTreeColor(Number(picker.dataset.treeId), colorOf(picker.value)));
   list.addEventListener("click", (e) => {
     const t = e.target;
-    if (t.matches(".vx-tree-name")) editor.selectTree(treeId(e));
+    if (t.matches(".vx-tree-color")) {
+      const id = treeId(e);
+      picker.dataset.treeId = String(id);
+      picker.value = hexOf(editor.skeleton.trees.get(id).css);
+      picker.click();
+    } else if (t.matches(".vx-tree-name")) editor.selectTree(treeId(e));
     else if (t.matches(".vx-tree-delete")) editor.deleteTree(treeId(e));
     else if (t.matches(".vx-group-delete")) deleteGroup(editor, groupId(e));
     else if (t.matches(".vx-fold")) toggleGroupOpen(editor, groupId(e));
@@ -140,7 +146,6 @@ function bindList(list, editor) {
   list.addEventListener("change", (e) => {
     const t = e.target;
     if (t.matches(".vx-tree-visible")) editor.setTreeVisible(treeId(e), t.checked);
-    else if (t.matches(".vx-tree-color")) editor.setTreeColor(treeId(e), colorOf(t.value));
     else if (t.matches(".vx-group-visible")) setGroupVisible(editor, groupId(e), t.checked);
   });
   // Drag a tree onto a group's heading (or a tree inside it) to move it there; onto the list's free space for none.
@@ -162,11 +167,43 @@ function bindList(list, editor) {
 export function treeList(list, skeleton, editor = null) {
   if (!list) return () => {};
   const head = el("div", { className: "vx-tree-head" });
+  const picker = el("input", { type: "color", className: "vx-color-picker", id: "tree-color-picker", tabIndex: -1,
+    "aria-label": "Tree colour" });
   list.before(head);
-  if (editor) bindList(list, editor);
+  if (editor) {
+    list.after(picker);
+    bindList(list, editor, picker);
+  }
   let frame = null;
+  let shape = null; // what the last full build showed: groups and each tree's place
+  const rows = new Map(); // tree id -> {row, look}
   const render = () => {
+    // Not under the pointer of someone renaming: the list waits until the name is saved or dropped.
+    if (document.activeElement?.matches(".vx-rename") && list.contains(document.activeElement)) {
+      frame = requestAnimationFrame(render);
+      return;
+    }
     frame = null;
+    head.replaceChildren(...(editor ? [toolbar(editor)] : []), activeLine(skeleton, editor));
+    if (!updateRows()) build();
+  };
+  // Most edits change one row (a count, a name, the active tree): only those rows are made again.
+  const look = (tree, active) => `${tree.name}\u0000${tree.css}\u0000${tree.isVisible}\u0000${tree.nodeIds.length}\u0000${active === tree}`;
+  const shapeNow = () => JSON.stringify([skeleton.treeGroups, [...skeleton.trees.values()].map((t) => [t.id, t.groupId])]);
+  const updateRows = () => {
+    if (shape === null || shape !== shapeNow()) return false;
+    const active = skeleton.activeTree();
+    for (const tree of skeleton.trees.values()) {
+      const known = rows.get(tree.id);
+      const now = look(tree, active);
+      if (!known || known.look === now) continue;
+      const row = treeRow(tree, tree === active, Boolean(editor));
+      known.row.replaceWith(row);
+      rows.set(tree.id, { row, look: now });
+    }
+    return true;
+  };
+  const build = () => {
     const byGroup = new Map();
     const known = new Set();
     const collect = (groups) => groups.forEach((g) => { known.add(g.groupId); collect(g.children || []); });
@@ -176,10 +213,16 @@ export function treeList(list, skeleton, editor = null) {
       if (!byGroup.has(key)) byGroup.set(key, []);
       byGroup.get(key).push(tree);
     }
-    const items = listItems(skeleton.treeGroups, null, byGroup, skeleton, Boolean(editor));
+    const active = skeleton.activeTree();
+    const items = listItems(skeleton.treeGroups, null, byGroup, active, Boolean(editor));
     list.replaceChildren(...(items.length ? items : [el("li", { className: "muted" }, "No trees yet.")]));
     list.dataset.trees = String(skeleton.trees.size);
-    head.replaceChildren(...(editor ? [toolbar(editor)] : []), activeLine(skeleton, editor));
+    rows.clear();
+    for (const row of list.querySelectorAll("li[data-tree-id]")) {
+      const tree = skeleton.trees.get(Number(row.dataset.treeId));
+      rows.set(tree.id, { row, look: look(tree, active) });
+    }
+    shape = shapeNow();
   };
   render();
   return () => {

@@ -117,7 +117,9 @@ class _Batch:
 
     def update_tree_visibility(self, v: dict[str, Any]) -> None:
         """webKnossos' `updateTreeVisibility`: {treeId, isVisible}."""
-        self.edit(av.get(v, "treeId", "id")).fields["is_visible"] = av.as_bool(av.get(v, "isVisible"), "isVisible")
+        self.edit(av.get(v, "treeId", "id")).fields["is_visible"] = av.as_bool(
+            av.get(v, "isVisible"), "isVisible"
+        )
 
     def update_tree_group_visibility(self, v: dict[str, Any]) -> None:
         """webKnossos' `updateTreeGroupVisibility`: {treeGroupId, isVisible}, every tree of the group and of its
@@ -267,7 +269,9 @@ def _group_and_descendants(groups: Sequence[Group], root: int | None) -> set[int
 def _expand(groups: Sequence[Group], ids: set[int], expanded: bool) -> tuple[Group, ...]:
     return tuple(
         dataclasses.replace(
-            g, is_expanded=expanded if g.id in ids else g.is_expanded, children=_expand(g.children, ids, expanded)
+            g,
+            is_expanded=expanded if g.id in ids else g.is_expanded,
+            children=_expand(g.children, ids, expanded),
         )
         for g in groups
     )
