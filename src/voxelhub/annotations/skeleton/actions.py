@@ -247,7 +247,7 @@ class _Batch:
 
 def _group_id(tree: Tree | TreeEdit) -> int | None:
     if isinstance(tree, TreeEdit):
-        return tree.fields.get("group_id", tree.base.group_id)  # type: ignore[no-any-return]
+        return tree.fields.get("group_id", tree.base.group_id)
     return tree.group_id
 
 
