@@ -261,3 +261,54 @@ def test_bad_visibility_and_group_actions_are_refused(sk, bad, message):
     sk = _grouped(sk)
     with pytest.raises(UpdateActionError, match=message):
         apply_actions(sk, [bad])
+
+
+def test_move_tree_component_splits_a_tree(sk):
+    """Tree 1 is the chain 1-2-3-4-5: with node 3 deleted, nodes 4 and 5 move to a new tree (webKnossos' split)."""
+    sk = apply_actions(
+        sk,
+        [
+            act(
+                "updateTree",
+                id=1,
+                comments=[{"nodeId": 5, "content": "tip"}, {"nodeId": 1, "content": "root"}],
+            ),
+            act("updateTree", id=1, branchPoints=[{"nodeId": 4, "timestamp": 3}]),
+        ],
+    )
+    new = apply_actions(
+        sk,
+        [
+            act("deleteNode", nodeId=3, treeId=1),
+            act("createTree", id=9, name="split"),
+            act("moveTreeComponent", sourceId=1, targetId=9, nodeIds=[4, 5]),
+            act("updateActiveNode", activeNode=5),
+            act("createNode", id=100, treeId=9, position=[1, 1, 1]),
+            act("createEdge", treeId=9, source=5, target=100),
+        ],
+    )
+    one, nine = new.trees[1], new.trees[9]
+    assert sorted(one.nodes.ids.tolist()) == [1, 2] and one.edges.tolist() == [[1, 2]]
+    assert sorted(nine.nodes.ids.tolist()) == [4, 5, 100]
+    assert sorted(map(tuple, nine.edges.tolist())) == [(4, 5), (5, 100)]
+    assert [c.content for c in one.comments] == ["root"] and [c.content for c in nine.comments] == ["tip"]
+    assert [b.node_id for b in nine.branchpoints] == [4] and one.branchpoints == ()
+    assert new.active_node_id == 5
+    # Moved back, the edges between the parts are gone: only the nodes' own edges travel.
+    back = apply_actions(new, [act("moveTreeComponent", sourceId=9, targetId=1, nodeIds=[5])])
+    assert sorted(back.trees[1].nodes.ids.tolist()) == [1, 2, 5] and back.trees[9].edges.tolist() == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (act("moveTreeComponent", sourceId=1, targetId=1, nodeIds=[1]), "own tree"),
+        (act("moveTreeComponent", sourceId=1, targetId=2, nodeIds=[6]), "not a node of tree 1"),
+        (act("moveTreeComponent", sourceId=1, targetId=2, nodeIds=[]), "non-empty list"),
+        (act("moveTreeComponent", sourceId=1, targetId=99, nodeIds=[1]), "tree 99"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_move_tree_component_is_refused(sk, bad, message):
+    with pytest.raises(UpdateActionError, match=message):
+        apply_actions(sk, [bad])

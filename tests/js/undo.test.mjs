@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 
 import { commandFor } from "../../src/voxelhub/viewer/shortcuts.js";
 import { Skeleton } from "../../src/voxelhub/viewer/skeleton.js";
-import { applyBatch } from "../../src/voxelhub/viewer/skeleton_edit.js";
+import { applyBatch, treeParts } from "../../src/voxelhub/viewer/skeleton_edit.js";
 import { allGroupIds, withGroup, withoutGroup } from "../../src/voxelhub/viewer/tree_groups.js";
 import { UndoStack } from "../../src/voxelhub/viewer/undo.js";
 
@@ -156,5 +156,31 @@ describe("shortcut keys", () => {
     assert.equal(commandFor(key("f")), null); // navigation.js's
     assert.equal(commandFor(key(".")), null);
     assert.equal(commandFor(key("c", { altKey: true })), null);
+  });
+});
+
+describe("splitting a tree", () => {
+  test("moveTreeComponent moves a part; its undo moves it back with the edge between the parts", () => {
+    const sk = new Skeleton({ trees: [{ id: 1, nodes: [1, 2, 3, 4].map((id) => ({ id, position: [id, 0, 0] })),
+      edges: [{ source: 1, target: 2 }, { source: 2, target: 3 }, { source: 3, target: 4 }],
+      comments: [{ nodeId: 4, content: "end" }] }] });
+    const before = state(sk);
+    const undo = applyBatch(sk, [{ name: "createTree", value: { id: 2 } },
+      { name: "moveTreeComponent", value: { sourceId: 1, targetId: 2, nodeIds: [3, 4] } }]);
+    assert.deepEqual(sk.trees.get(1).edges, [[1, 2]]);
+    assert.deepEqual(sk.trees.get(2).edges, [[3, 4]]);
+    assert.equal(sk.nodes.get(4).treeId, 2);
+    assert.deepEqual(sk.trees.get(2).comments, [{ nodeId: 4, content: "end" }]);
+    assert.deepEqual(undo.map((a) => a.name), ["moveTreeComponent", "createEdge", "deleteTree"]);
+    applyBatch(sk, undo);
+    // Same trees, nodes and edges; the restored edge comes last in the list.
+    assert.deepEqual(sk.trees.get(1).edges.sort(), [[1, 2], [2, 3], [3, 4]]);
+    assert.deepEqual([...sk.trees.keys()], [1]);
+    assert.equal(JSON.parse(state(sk)).nodes.length, JSON.parse(before).nodes.length);
+  });
+
+  test("treeParts: the parts of a tree by its edges, the first holding the given node", () => {
+    const tree = { nodeIds: [1, 2, 4, 5, 6], edges: [[1, 2], [4, 5]] };
+    assert.deepEqual(treeParts(tree, 4).map((p) => p.sort()), [[4, 5], [1, 2], [6]]);
   });
 });

@@ -336,6 +336,23 @@ def test_tree_list_comments_branchpoints_and_shortcuts(settings, session_factory
         assert tree["comments"] == [{"nodeId": 2, "content": "synapse here"}]
         page.wait_for_selector('#tree-list li[data-group-id="1"] li[data-tree-id="1"]')
 
+        # Delete on a node in the middle of a tree splits it (webKnossos: "Delete Node / Split Trees"); undo joins it.
+        page.click('#tree-list li[data-tree-id="1"] .vx-tree-name')
+        _wait_for(page, lambda: _hash(page).endswith(",4"), "node 4 active")
+        _key(page, "Control+,")
+        _wait_for(page, lambda: _hash(page).endswith(",3"), "node 3 active")
+        _key(page, "Delete")
+        _wait_for(page, lambda: _tree(owner, annotation_id, 3) is not None, "the split-off tree")
+        one, three = _tree(owner, annotation_id, 1), _tree(owner, annotation_id, 3)
+        assert one is not None and three is not None
+        assert sorted(n["id"] for n in one["nodes"]) == [1, 2] and [n["id"] for n in three["nodes"]] == [4]
+        assert three["groupId"] == 1
+        page.wait_for_selector('#tree-list li[data-tree-id="3"]')
+        page.click("#undo")
+        _wait_for(page, lambda: _tree(owner, annotation_id, 3) is None, "joined again")
+        tree = _tree(owner, annotation_id, 1)
+        assert tree is not None and len(tree["nodes"]) == 4 and len(tree["edges"]) == 3
+
         # "?" lists every shortcut, navigation's too; Escape closes it.
         _key(page, "?")
         page.wait_for_selector("#shortcut-help[open]")

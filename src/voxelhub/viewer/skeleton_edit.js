@@ -71,6 +71,21 @@ const APPLY = {
   updateTreeGroupVisibility(sk, v) {
     for (const tree of treesInGroup(sk, v.treeGroupId)) tree.isVisible = Boolean(v.isVisible);
   },
+  moveTreeComponent(sk, v) {
+    const source = treeOf(sk, v.sourceId);
+    const target = treeOf(sk, v.targetId);
+    const ids = new Set(v.nodeIds);
+    const moves = (n) => ids.has(n);
+    target.nodeIds.push(...source.nodeIds.filter(moves));
+    source.nodeIds = source.nodeIds.filter((n) => !moves(n));
+    for (const id of ids) nodeOf(sk, id).treeId = target.id;
+    target.edges.push(...source.edges.filter(([a, b]) => moves(a) && moves(b)));
+    source.edges = source.edges.filter(([a, b]) => !moves(a) && !moves(b));
+    for (const key of ["comments", "branchPoints"]) {
+      target[key].push(...source[key].filter((c) => moves(c.nodeId)));
+      source[key] = source[key].filter((c) => !moves(c.nodeId));
+    }
+  },
   createNode(sk, v) {
     const tree = treeOf(sk, v.treeId);
     if (sk.nodes.has(v.id)) throw new Error(`node ${v.id} already exists`);
@@ -147,6 +162,12 @@ const INVERSE = {
     value: { treeId: v.treeId, isVisible: treeOf(sk, v.treeId).isVisible } }],
   updateTreeGroupVisibility: (sk, v) => treesInGroup(sk, v.treeGroupId).map((t) => (
     { name: "updateTreeVisibility", value: { treeId: t.id, isVisible: t.isVisible } })),
+  moveTreeComponent(sk, v) {
+    const ids = new Set(v.nodeIds);
+    const crossing = treeOf(sk, v.sourceId).edges.filter(([a, b]) => ids.has(a) !== ids.has(b));
+    return [{ name: "moveTreeComponent", value: { sourceId: v.targetId, targetId: v.sourceId, nodeIds: [...v.nodeIds] } },
+      ...crossing.map(([source, target]) => ({ name: "createEdge", value: { treeId: v.sourceId, source, target } }))];
+  },
   createNode: (sk, v) => [{ name: "deleteNode", value: { nodeId: v.id, treeId: v.treeId } }],
   deleteNode: (sk, v) => recreateNode(sk, nodeOf(sk, v.nodeId)),
   updateNode(sk, v) {
@@ -167,6 +188,36 @@ export function applyAction(sk, { name, value }) {
   const apply = APPLY[name];
   if (!apply) throw new Error(`unknown action ${name}`);
   apply(sk, value);
+}
+
+/** The node ids of `tree` in connected parts (by its edges), each a list; the first part holds `first`. */
+export function treeParts(tree, first = null) {
+  const links = new Map(tree.nodeIds.map((id) => [id, []]));
+  for (const [a, b] of tree.edges) {
+    links.get(a)?.push(b);
+    links.get(b)?.push(a);
+  }
+  const seen = new Set();
+  const parts = [];
+  const order = first !== null && links.has(first) ? [first, ...tree.nodeIds] : tree.nodeIds;
+  for (const start of order) {
+    if (seen.has(start)) continue;
+    const part = [];
+    const stack = [start];
+    seen.add(start);
+    while (stack.length) {
+      const id = stack.pop();
+      part.push(id);
+      for (const next of links.get(id)) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    parts.push(part);
+  }
+  return parts;
 }
 
 /** Applies `actions` in order and answers the batch that undoes them all (in the same action vocabulary). */

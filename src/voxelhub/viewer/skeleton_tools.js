@@ -3,7 +3,7 @@
 // other saves (SkeletonSaver) and, with its inverse batch, put on the undo stack (undo.js).
 
 import { StaleTurn } from "./saves.js";
-import { applyBatch } from "./skeleton_edit.js";
+import { applyBatch, treeParts } from "./skeleton_edit.js";
 
 export const TREE_COLORS = [[0.9, 0.3, 0.3], [0.25, 0.6, 1], [0.3, 0.8, 0.45], [1, 0.75, 0.2], [0.75, 0.4, 1], [0.2, 0.85, 0.85]];
 const PLANE_VIEWPORTS = { xy: 0, yz: 1, xz: 2 };
@@ -89,8 +89,7 @@ export class SkeletonEditor {
 
   // ---- trees ---------------------------------------------------------------------------------------------
 
-  createTreeAction(groupId = null) {
-    const id = this.skeleton.nextTreeId();
+  createTreeAction(groupId = null, id = this.skeleton.nextTreeId()) {
     const color = [...TREE_COLORS[(id - 1) % TREE_COLORS.length], 1];
     return { name: "createTree", value: { id, name: `Tree ${id}`, color, groupId, isVisible: true, comments: [], branchPoints: [] } };
   }
@@ -215,15 +214,26 @@ export class SkeletonEditor {
     if (centre) this.viewer.setPosition(node.position);
   }
 
-  /** Del: the active node goes; a neighbour (or else nothing) becomes the active node. */
+  /** Del: the active node goes and a neighbour (or else nothing) becomes the active node. A node in the middle
+   * of a tree splits it, as in webKnossos: the parts not holding the new active node become trees of their own
+   * (createTree + moveTreeComponent). */
   deleteActiveNode() {
     const node = this.activeNode;
     if (!node) return;
     const tree = this.skeleton.trees.get(node.treeId);
-    const edge = tree.edges.find(([s, t]) => s === node.id || t === node.id);
-    const next = edge ? (edge[0] === node.id ? edge[1] : edge[0]) : null;
-    this.edit([{ name: "deleteNode", value: { nodeId: node.id, treeId: node.treeId } },
-      { name: "updateActiveNode", value: { activeNode: next } }], "delete node");
+    const neighbours = tree.edges.filter(([s, t]) => s === node.id || t === node.id).map(([s, t]) => (s === node.id ? t : s));
+    const next = neighbours[0] ?? null;
+    const actions = [{ name: "deleteNode", value: { nodeId: node.id, treeId: node.treeId } }];
+    if (neighbours.length > 1) {
+      const rest = { nodeIds: tree.nodeIds.filter((id) => id !== node.id), edges: tree.edges.filter(([s, t]) => s !== node.id && t !== node.id) };
+      let id = this.skeleton.nextTreeId();
+      for (const part of treeParts(rest, next).slice(1)) {
+        const created = this.createTreeAction(tree.groupId, id++);
+        actions.push(created, { name: "moveTreeComponent", value: { sourceId: tree.id, targetId: created.value.id, nodeIds: part } });
+      }
+    }
+    actions.push({ name: "updateActiveNode", value: { activeNode: next } });
+    this.edit(actions, "delete node");
   }
 
   setRadius(radius) {

@@ -17,6 +17,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from voxelhub.annotations.skeleton import action_values as av
 from voxelhub.annotations.skeleton.action_values import BadValue
 from voxelhub.annotations.skeleton.model import Group, NodeTable, Skeleton, Tree, edge_array
@@ -168,6 +170,43 @@ class _Batch:
         del self.trees[src.id]
         self.merged_into[src.id] = dst.id
 
+    def move_tree_component(self, v: dict[str, Any]) -> None:
+        """webKnossos' `moveTreeComponent` {sourceId, targetId, nodeIds}: the nodes move to the target tree with the
+        edges between them, their comments and branchpoints; edges between moved and staying nodes are dropped
+        (webKnossos sends it to split a tree, where there are none)."""
+        source = self.edit(av.get(v, "sourceId"))
+        target = self.edit(av.get(v, "targetId"))
+        if source is target:
+            raise BadValue("cannot move nodes into their own tree")
+        raw = av.get(v, "nodeIds")
+        if not isinstance(raw, list) or not raw:
+            raise BadValue("nodeIds must be a non-empty list")
+        ids = {self.node_in(source, n, "node") for n in raw}
+        src, dst = source.build(), target.build()
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        moving = np.isin(src.nodes.ids, wanted)
+        ends = np.isin(src.edges, wanted).reshape(-1, 2)
+        self.trees[src.id] = TreeEdit(
+            dataclasses.replace(
+                src,
+                nodes=src.nodes.take(~moving),
+                edges=edge_array(src.edges[~ends.any(axis=1)]),
+                comments=tuple(c for c in src.comments if c.node_id not in ids),
+                branchpoints=tuple(b for b in src.branchpoints if b.node_id not in ids),
+            )
+        )
+        self.trees[dst.id] = TreeEdit(
+            dataclasses.replace(
+                dst,
+                nodes=NodeTable.concat([dst.nodes, src.nodes.take(moving)]),
+                edges=edge_array([*dst.edges.tolist(), *src.edges[ends.all(axis=1)].tolist()]),
+                comments=dst.comments + tuple(c for c in src.comments if c.node_id in ids),
+                branchpoints=dst.branchpoints + tuple(b for b in src.branchpoints if b.node_id in ids),
+            )
+        )
+        for nid in ids:
+            self.added[nid] = dst.id
+
     # --- nodes and edges ---------------------------------------------------------------------------------
     def create_node(self, v: dict[str, Any]) -> None:
         edit = self.edit(av.get(v, "treeId"))
@@ -288,6 +327,7 @@ HANDLERS: dict[str, Callable[[_Batch, dict[str, Any]], None]] = {
     "deleteTree": _Batch.delete_tree,
     "updateTree": _Batch.update_tree,
     "mergeTree": _Batch.merge_tree,
+    "moveTreeComponent": _Batch.move_tree_component,
     "createNode": _Batch.create_node,
     "updateNode": _Batch.update_node,
     "deleteNode": _Batch.delete_node,
