@@ -20,6 +20,7 @@ from tests.viewer.test_viewer_browser import (
     _shot,
     _wait_for,
     _wait_loaded,
+    _watch_errors,
 )
 from tests.viewer.world import build_viewer_world
 
@@ -293,7 +294,17 @@ def test_tree_list_comments_branchpoints_and_shortcuts(settings, session_factory
             "at the comment",
         )
         assert page.input_value("#comment-input") == "synapse here"
-        # N / P step through comments; S centres the active node after moving away.
+        # Ctrl+arrows move the active node (undoable); N goes to the next comment.
+        _key(page, "Control+ArrowRight")
+        node2 = lambda: next(n for n in _tree(owner, annotation_id, 1)["nodes"] if n["id"] == 2)  # type: ignore[index]  # noqa: E731
+        _wait_for(page, lambda: node2()["position"] == [57, 56, 21], "node 2 moved")
+        _key(page, "Control+z")
+        _wait_for(page, lambda: node2()["position"] == [56, 56, 21], "node 2 back")
+        page.click('#tree-list li[data-tree-id="2"] .vx-tree-name')
+        _wait_for(page, lambda: _hash(page).endswith(",5"), "node 5 active")
+        _key(page, "n")
+        _wait_for(page, lambda: _hash(page).endswith(",2"), "the next comment's node")
+        # S centres the active node after moving away.
         page.evaluate("() => { window.location.hash = '#100,100,30,0,0.4'; }")
         _wait_for(page, lambda: _hash(page).startswith("#100,100,30"), "moved away")
         _key(page, "s")
@@ -371,6 +382,31 @@ def test_tree_list_comments_branchpoints_and_shortcuts(settings, session_factory
         page.keyboard.press("Escape")
         page.wait_for_selector("#shortcut-help:not([open])", state="attached")
         _saved(page)
+        context.close()
+
+        # A link holder: the lists without controls, "?" without the editing keys; the dataset page has "?" too.
+        owner.patch(f"/api/annotations/{annotation_id}", json={"visibility": "Public"}).raise_for_status()
+        context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors += _watch_errors(page)
+        page.goto(f"/annotations/{annotation_id}?token={world.token}#56,56,21,0,0.4")
+        _wait_loaded(page)
+        page.wait_for_selector("#read-only")
+        page.wait_for_selector('#tree-list li[data-tree-id="1"]')
+        assert (
+            page.locator("#tree-list input, #tree-list .vx-tree-delete, #comment-input, #new-group").count()
+            == 0
+        )
+        page.click('#comment-list li[data-node-id="2"] button')
+        _key(page, "?")
+        page.wait_for_selector("#shortcut-help[open]")
+        help_text = page.text_content("#shortcut-help") or ""
+        assert "Next / previous slice" in help_text and "branchpoint" not in help_text
+        page.keyboard.press("Escape")
+        page.goto(f"/datasets/{world.slug}/view?token={world.token}")
+        _wait_loaded(page)
+        _key(page, "?")
+        page.wait_for_selector("#shortcut-help[open]")
         context.close()
         assert errors == []
 

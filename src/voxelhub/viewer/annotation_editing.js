@@ -106,6 +106,8 @@ export function setUpEditing(page, { onRecover, helpToggle }) {
     branchPoint: () => editor.setBranchPoint(),
     jumpBranchPoint: () => editor.jumpToBranchPoint(),
     centreNode: () => editor.centreActiveNode(),
+    moveNode: (event) => editor.moveActiveNode(event.key, viewer.activePlane),
+    save: () => saveNow(page),
     nextNode: () => editor.stepNode(1),
     previousNode: () => editor.stepNode(-1),
     nextComment: () => editor.stepComment(1),
@@ -114,6 +116,12 @@ export function setUpEditing(page, { onRecover, helpToggle }) {
     toggleInactiveTrees: () => editor.toggleInactiveTrees(),
   });
   return saver;
+}
+
+/** Ctrl+S: paint waiting for its short delay is sent at once (skeleton edits never wait). */
+function saveNow(page) {
+  for (const entry of page.volumes.entries) if (entry.saver) entry.saver.flush();
+  if (!page.savers().some((s) => s.pending)) page.setState("All changes saved", "ok");
 }
 
 /** The brush (once there is a volume layer to paint into) or else the button that adds one. */

@@ -242,6 +242,16 @@ export class SkeletonEditor {
     this.edit([{ name: "updateNode", value: { id: node.id, treeId: node.treeId, radius } }], "node radius");
   }
 
+  /** Ctrl+arrows: the active node moves one voxel (times the zoom, as the view's arrow keys) in `plane`. */
+  moveActiveNode(key, plane) {
+    const node = this.activeNode;
+    const step = { ArrowLeft: [plane.u, -1], ArrowRight: [plane.u, 1], ArrowUp: [plane.v, -1], ArrowDown: [plane.v, 1] }[key];
+    if (!node || !step) return;
+    const position = node.position.slice();
+    position[step[0]] += step[1] * Math.max(1, Math.round(this.viewer.zoom));
+    this.edit([{ name: "updateNode", value: { id: node.id, treeId: node.treeId, position } }], "move node");
+  }
+
   /** S: the view moves to the active node. */
   centreActiveNode() {
     const node = this.activeNode;
