@@ -172,9 +172,17 @@ export function drawSkeletonInPlane(ctx, view, skeleton, relScale) {
       if (!inside(p)) continue;
       const active = id === skeleton.activeNodeId;
       ctx.globalAlpha = fade(d);
+      // The node's radius (voxels) as a ring, once it is larger on screen than the marker.
+      const ring = Math.min(400, node.radius * view.pu);
+      if (ring > 7) {
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.arc(p[0], p[1], ring, 0, Math.PI * 2);
+        ctx.strokeStyle = tree.css;
+        ctx.stroke();
+      }
       ctx.beginPath();
-      // The node's radius (voxels) once it is larger on screen than the marker.
-      ctx.arc(p[0], p[1], Math.max(active ? 6 : 4, Math.min(200, node.radius * view.pu)), 0, Math.PI * 2);
+      ctx.arc(p[0], p[1], active ? 6 : 4, 0, Math.PI * 2);
       ctx.fill();
       if (branchPoints.has(id)) {
         ctx.lineWidth = 2;
