@@ -192,3 +192,123 @@ def test_many_actions_on_one_tree_stay_linear():
     actions += [act("createNode", id=100_000 + i, treeId=1, position=[i, i, i]) for i in range(5000)]
     new = apply_actions(big, actions)
     assert new.node_count == 55_000 and new.trees[1].nodes.columns["radius"][:5000].tolist() == [2.0] * 5000
+
+
+def _grouped(sk):
+    """Groups 1 > 2 and 3; tree 1 in group 1, tree 2 in group 2 (under 1), tree 3 in group 3."""
+    groups = [
+        {"groupId": 1, "name": "a", "children": [{"groupId": 2, "name": "b", "children": []}]},
+        {"groupId": 3, "name": "c", "children": []},
+    ]
+    return apply_actions(
+        sk,
+        [
+            act("updateTreeGroups", treeGroups=groups),
+            act("updateTree", id=1, groupId=1),
+            act("updateTree", id=2, groupId=2),
+            act("updateTree", id=3, groupId=3),
+        ],
+    )
+
+
+def test_update_tree_visibility(sk):
+    new = apply_actions(sk, [act("updateTreeVisibility", treeId=2, isVisible=False)])
+    # (None: the file never said; shown)
+    assert new.trees[2].is_visible is False and new.trees[1].is_visible is not False
+    assert sk.trees[2].is_visible is not False  # the input is never changed
+    again = apply_actions(new, [act("updateTreeVisibility", treeId=2, isVisible=True)])
+    assert again.trees[2].is_visible is True
+
+
+def test_update_tree_group_visibility_covers_subgroups(sk):
+    sk = _grouped(sk)
+    new = apply_actions(sk, [act("updateTreeGroupVisibility", treeGroupId=1, isVisible=False)])
+    assert [new.trees[t].is_visible is False for t in (1, 2, 3)] == [True, True, False]
+    inner = apply_actions(sk, [act("updateTreeGroupVisibility", treeGroupId=2, isVisible=False)])
+    assert [inner.trees[t].is_visible is False for t in (1, 2, 3)] == [False, True, False]
+    # No group: every tree, including one created in the same batch.
+    everything = apply_actions(
+        sk,
+        [
+            act("createTree", id=9, name="n"),
+            act("updateTreeGroupVisibility", treeGroupId=None, isVisible=False),
+        ],
+    )
+    assert all(t.is_visible is False for t in everything.trees.values())
+
+
+def test_update_tree_groups_expanded_state(sk):
+    sk = _grouped(sk)
+    new = apply_actions(sk, [act("updateTreeGroupsExpandedState", groupIds=[2, 3], areExpanded=False)])
+    outer, third = new.tree_groups
+    assert outer.is_expanded is None and outer.children[0].is_expanded is False and third.is_expanded is False
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (act("updateTreeVisibility", treeId=99, isVisible=False), "tree 99"),
+        (act("updateTreeVisibility", treeId=1, isVisible="no"), "isVisible"),
+        (act("updateTreeVisibility", treeId=1), "isVisible"),
+        (act("updateTreeGroupVisibility", treeGroupId=42, isVisible=False), "group 42 does not exist"),
+        (act("updateTreeGroupVisibility", treeGroupId="x", isVisible=False), "treeGroupId"),
+        (act("updateTreeGroupsExpandedState", groupIds=[7], areExpanded=True), "group 7 does not exist"),
+        (act("updateTreeGroupsExpandedState", groupIds=1, areExpanded=True), "must be a list"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_visibility_and_group_actions_are_refused(sk, bad, message):
+    sk = _grouped(sk)
+    with pytest.raises(UpdateActionError, match=message):
+        apply_actions(sk, [bad])
+
+
+def test_move_tree_component_splits_a_tree(sk):
+    """Tree 1 is the chain 1-2-3-4-5: with node 3 deleted, nodes 4 and 5 move to a new tree (webKnossos' split)."""
+    sk = apply_actions(
+        sk,
+        [
+            act(
+                "updateTree",
+                id=1,
+                comments=[{"nodeId": 5, "content": "tip"}, {"nodeId": 1, "content": "root"}],
+            ),
+            act("updateTree", id=1, branchPoints=[{"nodeId": 4, "timestamp": 3}]),
+        ],
+    )
+    new = apply_actions(
+        sk,
+        [
+            act("deleteNode", nodeId=3, treeId=1),
+            act("createTree", id=9, name="split"),
+            act("moveTreeComponent", sourceId=1, targetId=9, nodeIds=[4, 5]),
+            act("updateActiveNode", activeNode=5),
+            act("createNode", id=100, treeId=9, position=[1, 1, 1]),
+            act("createEdge", treeId=9, source=5, target=100),
+        ],
+    )
+    one, nine = new.trees[1], new.trees[9]
+    assert sorted(one.nodes.ids.tolist()) == [1, 2] and one.edges.tolist() == [[1, 2]]
+    assert sorted(nine.nodes.ids.tolist()) == [4, 5, 100]
+    assert sorted(map(tuple, nine.edges.tolist())) == [(4, 5), (5, 100)]
+    assert [c.content for c in one.comments] == ["root"] and [c.content for c in nine.comments] == ["tip"]
+    assert [b.node_id for b in nine.branchpoints] == [4] and one.branchpoints == ()
+    assert new.active_node_id == 5
+    # Moved back, the edges between the parts are gone: only the nodes' own edges travel.
+    back = apply_actions(new, [act("moveTreeComponent", sourceId=9, targetId=1, nodeIds=[5])])
+    assert sorted(back.trees[1].nodes.ids.tolist()) == [1, 2, 5] and back.trees[9].edges.tolist() == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (act("moveTreeComponent", sourceId=1, targetId=1, nodeIds=[1]), "own tree"),
+        (act("moveTreeComponent", sourceId=1, targetId=2, nodeIds=[6]), "not a node of tree 1"),
+        (act("moveTreeComponent", sourceId=1, targetId=2, nodeIds=[]), "non-empty list"),
+        (act("moveTreeComponent", sourceId=1, targetId=99, nodeIds=[1]), "tree 99"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_move_tree_component_is_refused(sk, bad, message):
+    with pytest.raises(UpdateActionError, match=message):
+        apply_actions(sk, [bad])

@@ -29,7 +29,8 @@ describe("Skeleton", () => {
     assert.deepEqual(axon.edges, [[1, 2], [2, 3]]);
     assert.equal(axon.css, "rgb(255, 0, 0)");
     assert.equal(axon.isVisible, true);
-    assert.deepEqual(sk.nodes.get(7), { id: 7, position: [1, 2, 3], treeId: 5, radius: undefined });
+    assert.deepEqual(sk.nodes.get(7), { id: 7, position: [1, 2, 3], treeId: 5, radius: 1, rotation: [0, 0, 0], viewport: 0,
+      mag: 1, bitDepth: 8, interpolation: false, timestamp: 0 });
   });
 
   test("a tree without a name or colour gets them from its id; isVisible false is kept", () => {

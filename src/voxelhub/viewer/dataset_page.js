@@ -3,6 +3,8 @@
 import { pageToken } from "./url_state.js";
 import { Viewer } from "./viewer.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
+import { bindShortcuts } from "./shortcuts.js";
+import { shortcutHelp } from "./shortcut_help.js";
 import { Api } from "/static/api.js";
 
 async function main() {
@@ -21,6 +23,7 @@ async function main() {
   const viewer = new Viewer(root, {
     api, datasetId, dataSource: dataset.dataSource, layerList: document.getElementById("layer-list"),
   });
+  bindShortcuts({ help: shortcutHelp({ editable: false }).toggle }); // "?" lists the shortcuts
   window.voxelhubViewer = viewer;
 }
 

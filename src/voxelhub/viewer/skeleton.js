@@ -3,11 +3,35 @@
 
 import { treeCss } from "./colors.js";
 
+const NODE_DEFAULTS = { radius: 1, rotation: [0, 0, 0], viewport: 0, mag: 1, bitDepth: 8, interpolation: false, timestamp: 0 };
+
+/** A node as the viewer keeps it: every field the server stores, so an undo can create it again as it was. */
+export function makeNode(id, treeId, v = {}) {
+  const node = { id, treeId, position: v.position.map(Number) };
+  for (const [key, fallback] of Object.entries(NODE_DEFAULTS)) node[key] = v[key] ?? fallback;
+  if (v.resolution !== undefined && v.mag === undefined) node.mag = v.resolution;
+  return node;
+}
+
+/** A tree as the viewer keeps it (the JSON's fields; `nodeIds` and `edges` as plain arrays). */
+export function makeTree(t) {
+  return {
+    id: t.id, name: t.name || `Tree ${t.id}`, color: t.color ?? null, css: treeCss(t), nodeIds: [], edges: [],
+    isVisible: t.isVisible !== false, groupId: t.groupId ?? null, type: t.type ?? null,
+    metadata: Array.isArray(t.metadata) ? t.metadata : [],
+    comments: Array.isArray(t.comments) ? t.comments.map((c) => ({ nodeId: c.nodeId, content: String(c.content) })) : [],
+    branchPoints: Array.isArray(t.branchPoints)
+      ? t.branchPoints.map((b) => ({ nodeId: b.nodeId, timestamp: b.timestamp ?? 0 })) : [],
+  };
+}
+
 export class Skeleton {
   constructor(json) {
     this.trees = new Map();
-    this.nodes = new Map(); // node id -> {id, position, treeId}
+    this.nodes = new Map(); // node id -> {id, position, treeId, radius, rotation, …}
+    this.treeGroups = [];
     this.activeNodeId = null;
+    this.activeTreeId = null; // a chosen tree without nodes yet; else the active node's
     this.version = 0;
     if (json) this.load(json);
   }
@@ -16,12 +40,12 @@ export class Skeleton {
     this.trees.clear();
     this.nodes.clear();
     this.version = Number.isInteger(json.version) ? json.version : 0;
+    this.treeGroups = Array.isArray(json.treeGroups) ? json.treeGroups : [];
     for (const t of Array.isArray(json.trees) ? json.trees : []) {
-      const tree = { id: t.id, name: t.name || `Tree ${t.id}`, color: t.color, css: treeCss(t), nodeIds: [], edges: [],
-        isVisible: t.isVisible !== false };
+      const tree = makeTree(t);
       for (const n of Array.isArray(t.nodes) ? t.nodes : []) {
         if (!Array.isArray(n.position) || n.position.length !== 3) continue;
-        this.nodes.set(n.id, { id: n.id, position: n.position.map(Number), treeId: t.id, radius: n.radius });
+        this.nodes.set(n.id, makeNode(n.id, t.id, n));
         tree.nodeIds.push(n.id);
       }
       for (const e of Array.isArray(t.edges) ? t.edges : []) tree.edges.push([e.source, e.target]);
@@ -29,6 +53,7 @@ export class Skeleton {
     }
     const active = json.activeNodeId;
     this.activeNodeId = this.nodes.has(active) ? active : null;
+    this.activeTreeId = null;
   }
 
   get nodeCount() {
@@ -38,6 +63,7 @@ export class Skeleton {
   activeTree() {
     const node = this.nodes.get(this.activeNodeId);
     if (node) return this.trees.get(node.treeId);
+    if (this.trees.has(this.activeTreeId)) return this.trees.get(this.activeTreeId);
     let last = null;
     for (const tree of this.trees.values()) last = tree;
     return last;
@@ -56,13 +82,13 @@ export class Skeleton {
   }
 
   addTree(id, name, color) {
-    const tree = { id, name, color, css: treeCss({ id, color }), nodeIds: [], edges: [], isVisible: true };
+    const tree = makeTree({ id, name, color });
     this.trees.set(id, tree);
     return tree;
   }
 
-  addNode(tree, id, position) {
-    this.nodes.set(id, { id, position, treeId: tree.id, radius: 1 });
+  addNode(tree, id, position, fields = {}) {
+    this.nodes.set(id, makeNode(id, tree.id, { ...fields, position }));
     tree.nodeIds.push(id);
   }
 
@@ -70,6 +96,8 @@ export class Skeleton {
     tree.edges.push([source, target]);
   }
 
+  /** Removes the node with its edges, comment and branchpoints (as the server's deleteNode does; the active node
+   * is the edit's business, as on the server). */
   removeNode(id) {
     const node = this.nodes.get(id);
     if (!node) return;
@@ -78,7 +106,23 @@ export class Skeleton {
     if (tree) {
       tree.nodeIds = tree.nodeIds.filter((n) => n !== id);
       tree.edges = tree.edges.filter(([s, t]) => s !== id && t !== id);
+      tree.comments = tree.comments.filter((c) => c.nodeId !== id);
+      tree.branchPoints = tree.branchPoints.filter((b) => b.nodeId !== id);
     }
+  }
+
+  removeTree(id) {
+    const tree = this.trees.get(id);
+    if (!tree) return;
+    for (const n of tree.nodeIds) this.nodes.delete(n);
+    this.trees.delete(id);
+    if (this.activeTreeId === id) this.activeTreeId = null;
+  }
+
+  commentOf(nodeId) {
+    const node = this.nodes.get(nodeId);
+    const tree = node && this.trees.get(node.treeId);
+    return tree?.comments.find((c) => c.nodeId === nodeId)?.content ?? null;
   }
 }
 
@@ -119,6 +163,7 @@ export function drawSkeletonInPlane(ctx, view, skeleton, relScale) {
       ctx.stroke();
     }
     ctx.fillStyle = tree.css;
+    const branchPoints = new Set(tree.branchPoints.map((b) => b.nodeId));
     for (const id of tree.nodeIds) {
       const node = skeleton.nodes.get(id);
       const d = node.position[w] - here;
@@ -127,9 +172,24 @@ export function drawSkeletonInPlane(ctx, view, skeleton, relScale) {
       if (!inside(p)) continue;
       const active = id === skeleton.activeNodeId;
       ctx.globalAlpha = fade(d);
+      // The node's radius (voxels) as a ring, once it is larger on screen than the marker.
+      const ring = Math.min(400, node.radius * view.pu);
+      if (ring > 7) {
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.arc(p[0], p[1], ring, 0, Math.PI * 2);
+        ctx.strokeStyle = tree.css;
+        ctx.stroke();
+      }
       ctx.beginPath();
       ctx.arc(p[0], p[1], active ? 6 : 4, 0, Math.PI * 2);
       ctx.fill();
+      if (branchPoints.has(id)) {
+        ctx.lineWidth = 2;
+        ctx.strokeStyle = "#ffd400";
+        ctx.strokeRect(p[0] - 8, p[1] - 8, 16, 16);
+        ctx.strokeStyle = tree.css;
+      }
       if (active) {
         ctx.globalAlpha = 1;
         ctx.lineWidth = 2;

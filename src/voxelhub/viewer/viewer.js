@@ -207,7 +207,8 @@ export class Viewer extends EventTarget {
   }
 
   updateThreeLabel() {
-    this.threeLabel.textContent = this.skeleton ? `3D · ${this.skeleton.nodeCount} nodes` : "3D";
+    const n = this.skeleton ? this.skeleton.nodeCount : 0;
+    this.threeLabel.textContent = this.skeleton ? `3D · ${n} ${n === 1 ? "node" : "nodes"}` : "3D";
   }
 
   // ---- drawing -----------------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ export class VolumeEditor {
     this.onPainted = onPainted;
     this.onError = onError;
     this.work = Promise.resolve(); // strokes in order, also when one must wait for its buckets
+    this.stroke = null; // the buckets' earlier data while a stroke is drawn (for undo)
   }
 
   get paintable() {
@@ -95,15 +96,52 @@ export class VolumeEditor {
   paint(from, to, plane, radius, id) {
     const buckets = strokeVoxels(this.layer, from, to, plane, radius);
     if (!buckets.size) return;
-    this.work = this.work.then(() => this.apply(buckets, id)).catch((error) => this.onError(error));
+    const stroke = this.stroke;
+    this.work = this.work.then(() => this.apply(buckets, id, stroke)).catch((error) => this.onError(error));
   }
 
-  async apply(buckets, id) {
+  /** From now until `endStroke`, the first change of each bucket keeps a copy of what it held before. */
+  beginStroke() {
+    this.stroke = new Map();
+  }
+
+  /** Answers (once the stroke's paint is in) the stroke's buckets: key → {pos, before, after}, or null. */
+  endStroke() {
+    const stroke = this.stroke;
+    this.stroke = null;
+    if (!stroke) return Promise.resolve(null);
+    return this.work.then(() => {
+      for (const [key, bucket] of stroke) {
+        const data = this.bucketAt(bucket.pos);
+        if (data) bucket.after = data.slice();
+        else stroke.delete(key);
+      }
+      return stroke.size ? stroke : null;
+    });
+  }
+
+  /** Writes back every bucket of a stroke as it was `before` (undo) or `after` (redo); saved like paint. */
+  restore(stroke, which) {
+    const done = this.work.then(() => {
+      for (const [key, bucket] of stroke) {
+        const data = bucket[which].slice();
+        this.viewer.loader.local.set(key, data);
+        this.onPainted(key, bucket.pos, data);
+      }
+      this.viewer.requestRender();
+      this.viewer.updateHover();
+    });
+    this.work = done.catch((error) => this.onError(error));
+    return done;
+  }
+
+  async apply(buckets, id, stroke = null) {
     const missing = [...buckets.values()].filter((b) => !this.bucketAt(b.pos)).map((b) => b.pos);
     const fetched = missing.length ? await this.fetch(missing) : new Map();
     const loader = this.viewer.loader;
     for (const [key, { pos, indices }] of buckets) {
       const data = this.bucketAt(pos) ?? fetched.get(key);
+      if (stroke && !stroke.has(key)) stroke.set(key, { pos, before: data.slice() });
       writeId(this.layer, data, indices, id);
       loader.local.set(key, data);
       this.onPainted(key, pos, data);

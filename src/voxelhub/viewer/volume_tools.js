@@ -102,6 +102,30 @@ export class VolumeLayers {
     return true;
   }
 
+  /** A brush stroke starts: the active layer keeps its buckets' earlier data until `endStroke`. */
+  beginStroke() {
+    const entry = this.active;
+    if (!entry || !entry.editor) return;
+    this.strokeEntry = entry;
+    entry.editor.beginStroke();
+  }
+
+  /** The stroke ended: answers an undo entry (bucket data before and after), or null when nothing changed. */
+  async endStroke() {
+    const entry = this.strokeEntry;
+    this.strokeEntry = null;
+    const stroke = entry ? await entry.editor.endStroke() : null;
+    if (!stroke) return null;
+    let bytes = 0;
+    for (const b of stroke.values()) bytes += b.before.byteLength + b.after.byteLength;
+    return {
+      label: `brush stroke in ${entry.json.name}`,
+      bytes,
+      undo: () => entry.editor.restore(stroke, "before"),
+      redo: () => entry.editor.restore(stroke, "after"),
+    };
+  }
+
   rename(entry, id, name) {
     const segments = entry.json.segments.map((s) => (s.id === id ? { ...s, name: name || null } : s));
     this.saveSegments(entry, segments);
@@ -227,6 +251,7 @@ export function brushControls(volumes) {
     layer.refresh();
     if (document.activeElement !== idInput) idInput.value = String(volumes.activeId);
   };
+  brush.newSegment = () => newSegment.click(); // C with the brush (shortcuts.js)
   brush.element = el("span", { className: "vx-brush", id: "brush-options", hidden: true }, layer.field,
     el("label", { className: "vx-field" }, el("span", {}, "Segment"), idInput), newSegment,
     el("label", { className: "vx-field" }, el("span", {}, "Radius"), radius, radiusText),

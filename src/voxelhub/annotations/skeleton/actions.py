@@ -17,9 +17,11 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from voxelhub.annotations.skeleton import action_values as av
 from voxelhub.annotations.skeleton.action_values import BadValue
-from voxelhub.annotations.skeleton.model import NodeTable, Skeleton, Tree, edge_array
+from voxelhub.annotations.skeleton.model import Group, NodeTable, Skeleton, Tree, edge_array
 from voxelhub.annotations.skeleton.tree_edit import TreeEdit
 
 MAX_ACTIONS = 100_000
@@ -115,6 +117,41 @@ class _Batch:
                 self.node_in(edit, b.node_id, "branchpoint node")
             edit.branchpoints = bps
 
+    def update_tree_visibility(self, v: dict[str, Any]) -> None:
+        """webKnossos' `updateTreeVisibility`: {treeId, isVisible}."""
+        self.edit(av.get(v, "treeId", "id")).fields["is_visible"] = av.as_bool(
+            av.get(v, "isVisible"), "isVisible"
+        )
+
+    def update_tree_group_visibility(self, v: dict[str, Any]) -> None:
+        """webKnossos' `updateTreeGroupVisibility`: {treeGroupId, isVisible}, every tree of the group and of its
+        subgroups; a null (or missing) treeGroupId means every tree of the skeleton."""
+        visible = av.as_bool(av.get(v, "isVisible"), "isVisible")
+        group = av.as_opt_int(v.get("treeGroupId"), "treeGroupId")
+        groups = self.fields.get("tree_groups", self.base.tree_groups)
+        if group is None:
+            chosen = list(self.trees)
+        else:
+            ids = _group_and_descendants(groups, group)
+            if not ids:
+                raise BadValue(f"tree group {group} does not exist")
+            chosen = [tid for tid, t in self.trees.items() if _group_id(t) in ids]
+        for tid in chosen:
+            self.edit(tid).fields["is_visible"] = visible
+
+    def update_tree_groups_expanded_state(self, v: dict[str, Any]) -> None:
+        """webKnossos' `updateTreeGroupsExpandedState`: {groupIds:[…], areExpanded}."""
+        raw = av.get(v, "groupIds")
+        if not isinstance(raw, list):
+            raise BadValue("groupIds must be a list")
+        wanted = {av.as_int(g, "groupIds") for g in raw}
+        expanded = av.as_bool(av.get(v, "areExpanded"), "areExpanded")
+        groups = self.fields.get("tree_groups", self.base.tree_groups)
+        missing = wanted - _group_and_descendants(groups, None)
+        if missing:
+            raise BadValue(f"tree group {min(missing)} does not exist")
+        self.fields["tree_groups"] = _expand(groups, wanted, expanded)
+
     def merge_tree(self, v: dict[str, Any]) -> None:
         """All nodes, edges, comments and branchpoints of the source move into the target."""
         source = self.edit(av.get(v, "sourceId"))
@@ -132,6 +169,43 @@ class _Batch:
         self.trees[dst.id] = TreeEdit(merged)
         del self.trees[src.id]
         self.merged_into[src.id] = dst.id
+
+    def move_tree_component(self, v: dict[str, Any]) -> None:
+        """webKnossos' `moveTreeComponent` {sourceId, targetId, nodeIds}: the nodes move to the target tree with the
+        edges between them, their comments and branchpoints; edges between moved and staying nodes are dropped
+        (webKnossos sends it to split a tree, where there are none)."""
+        source = self.edit(av.get(v, "sourceId"))
+        target = self.edit(av.get(v, "targetId"))
+        if source is target:
+            raise BadValue("cannot move nodes into their own tree")
+        raw = av.get(v, "nodeIds")
+        if not isinstance(raw, list) or not raw:
+            raise BadValue("nodeIds must be a non-empty list")
+        ids = {self.node_in(source, n, "node") for n in raw}
+        src, dst = source.build(), target.build()
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        moving = np.isin(src.nodes.ids, wanted)
+        ends = np.isin(src.edges, wanted).reshape(-1, 2)
+        self.trees[src.id] = TreeEdit(
+            dataclasses.replace(
+                src,
+                nodes=src.nodes.take(~moving),
+                edges=edge_array(src.edges[~ends.any(axis=1)]),
+                comments=tuple(c for c in src.comments if c.node_id not in ids),
+                branchpoints=tuple(b for b in src.branchpoints if b.node_id not in ids),
+            )
+        )
+        self.trees[dst.id] = TreeEdit(
+            dataclasses.replace(
+                dst,
+                nodes=NodeTable.concat([dst.nodes, src.nodes.take(moving)]),
+                edges=edge_array([*dst.edges.tolist(), *src.edges[ends.all(axis=1)].tolist()]),
+                comments=dst.comments + tuple(c for c in src.comments if c.node_id in ids),
+                branchpoints=dst.branchpoints + tuple(b for b in src.branchpoints if b.node_id in ids),
+            )
+        )
+        for nid in ids:
+            self.added[nid] = dst.id
 
     # --- nodes and edges ---------------------------------------------------------------------------------
     def create_node(self, v: dict[str, Any]) -> None:
@@ -210,6 +284,38 @@ class _Batch:
         return dataclasses.replace(self.base, trees=trees, _cache={}, **self.fields)
 
 
+def _group_id(tree: Tree | TreeEdit) -> int | None:
+    if isinstance(tree, TreeEdit):
+        return tree.fields.get("group_id", tree.base.group_id)
+    return tree.group_id
+
+
+def _group_and_descendants(groups: Sequence[Group], root: int | None) -> set[int]:
+    """The ids of group `root` and of every group under it (of every group for None); empty if it is missing."""
+    found: set[int] = set()
+
+    def walk(level: Sequence[Group], inside: bool) -> None:
+        for g in level:
+            here = inside or g.id == root
+            if here:
+                found.add(g.id)
+            walk(g.children, here)
+
+    walk(groups, root is None)
+    return found
+
+
+def _expand(groups: Sequence[Group], ids: set[int], expanded: bool) -> tuple[Group, ...]:
+    return tuple(
+        dataclasses.replace(
+            g,
+            is_expanded=expanded if g.id in ids else g.is_expanded,
+            children=_expand(g.children, ids, expanded),
+        )
+        for g in groups
+    )
+
+
 def _metadata(raw: Any) -> tuple[dict[str, str], ...]:
     if not isinstance(raw, list) or not all(isinstance(e, dict) and "key" in e for e in raw):
         raise BadValue("metadata must be a list of {key, …} objects")
@@ -221,12 +327,16 @@ HANDLERS: dict[str, Callable[[_Batch, dict[str, Any]], None]] = {
     "deleteTree": _Batch.delete_tree,
     "updateTree": _Batch.update_tree,
     "mergeTree": _Batch.merge_tree,
+    "moveTreeComponent": _Batch.move_tree_component,
     "createNode": _Batch.create_node,
     "updateNode": _Batch.update_node,
     "deleteNode": _Batch.delete_node,
     "createEdge": _Batch.create_edge,
     "deleteEdge": _Batch.delete_edge,
     "updateTreeGroups": _Batch.update_tree_groups,
+    "updateTreeVisibility": _Batch.update_tree_visibility,
+    "updateTreeGroupVisibility": _Batch.update_tree_group_visibility,
+    "updateTreeGroupsExpandedState": _Batch.update_tree_groups_expanded_state,
     "updateActiveNode": _Batch.update_active_node,
     "updateUserBoundingBoxes": _Batch.update_user_bounding_boxes,
     "updateSkeletonTracing": _Batch.update_skeleton_tracing,
