@@ -3,18 +3,19 @@
 Why not marching cubes (scikit-image's `measure.marching_cubes`): it would bring scikit-image and SciPy
 (about 50 MB of wheels, several times that installed) for one route that meshes one segment at a coarse mag.
 Here every face between a voxel of the mask and one outside it becomes a quad (two triangles), corners are
-shared (welded), and a light Laplacian smoothing takes off the staircase. The result is watertight (every
+shared (welded), and Taubin smoothing (a Laplacian step, then a slightly larger step back, which keeps the
+volume where plain Laplacian smoothing shrinks it) takes off the staircase. The result is watertight (every
 edge belongs to an even number of triangles, exactly two where the mask is manifold), its triangles are
-wound counter-clockwise seen from outside, and smoothing only moves vertices towards their neighbours, so
-the mesh stays inside the mask's bounding box.
+wound counter-clockwise seen from outside, and its vertices are kept inside the mask's bounding box.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-SMOOTHING_PASSES = 2
-SMOOTHING_WEIGHT = 0.5
+SMOOTHING_PASSES = 6  # each a shrinking and an inflating step
+SHRINK = 0.5
+INFLATE = -0.53
 
 # A quad's corners in the (u, v) plane of a face whose normal is +w, counter-clockwise seen from +w
 # (u = w+1, v = w+2 cyclically, so e_u × e_v = e_w).
@@ -51,8 +52,11 @@ def voxel_surface(
     vertices -= 1  # back from the padded frame
     index = inverse.reshape(-1, 4).astype(np.uint32)
     triangles = np.concatenate([index[:, [0, 1, 2]], index[:, [0, 2, 3]]])
-    for _ in range(smoothing):
-        vertices = _smoothed(vertices, triangles)
+    if smoothing:
+        low, high = vertices.min(axis=0), vertices.max(axis=0)
+        for _ in range(smoothing):
+            vertices = _smoothed(_smoothed(vertices, triangles, SHRINK), triangles, INFLATE)
+        vertices = np.clip(vertices, low, high)  # the inflating step may overshoot the box by a hair
     return vertices, triangles
 
 
@@ -74,8 +78,8 @@ def _axis_quads(padded: np.ndarray, w: int) -> list[np.ndarray]:
     return out
 
 
-def _smoothed(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """One pass of Laplacian smoothing: each vertex moves part of the way to the mean of its neighbours."""
+def _smoothed(vertices: np.ndarray, triangles: np.ndarray, weight: float) -> np.ndarray:
+    """One Laplacian step: each vertex moves `weight` of the way to the mean of its neighbours (away if < 0)."""
     edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]).astype(
         np.int64
     )
@@ -85,4 +89,4 @@ def _smoothed(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     ends = vertices[edges[:, 1]].astype(np.float64)
     sums = np.stack([np.bincount(edges[:, 0], weights=ends[:, i], minlength=n) for i in range(3)], axis=1)
     mean = sums / np.maximum(counts, 1)[:, None]
-    return (vertices + SMOOTHING_WEIGHT * (mean - vertices)).astype(np.float32)
+    return (vertices + weight * (mean - vertices)).astype(np.float32)
