@@ -115,18 +115,19 @@ export function drawMeshes(ctx, meshes, project, depthScale = 1) {
   }
 }
 
-// A triangle's facing (projected, screen y down, so counter-clockwise seen from outside turns clockwise on screen):
-// null for a back face, else its shade (0 edge-on … 1 facing) and mean depth.
+// A triangle's facing: null for a back face, else its shade (0 edge-on … 1 facing) and mean depth. Screen x, y
+// and depth make a right-handed frame (y down, depth away from the viewer), so a face whose outward normal
+// ((b − a) × (c − a), the server's winding) points at the viewer has a negative depth component.
 function shadeOf(p, a, b, c, depthScale) {
   const ux = p[b] - p[a];
   const uy = p[b + 1] - p[a + 1];
   const vx = p[c] - p[a];
   const vy = p[c + 1] - p[a + 1];
-  const area = ux * vy - uy * vx;
+  const area = uy * vx - ux * vy; // minus the normal's depth component
   if (area <= 0) return null;
   const uz = (p[b + 2] - p[a + 2]) * depthScale;
   const vz = (p[c + 2] - p[a + 2]) * depthScale;
-  const nx = uy * vz - uz * vy; // the normal u × v, its depth component being `area`
+  const nx = uy * vz - uz * vy; // the normal u × v (its depth component is −area)
   const ny = uz * vx - ux * vz;
   const len = Math.hypot(nx, ny, area);
   return { shade: len ? area / len : 0, depth: p[a + 2] + p[b + 2] + p[c + 2] };
