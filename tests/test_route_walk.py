@@ -195,6 +195,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("POST", "/api/annotations/{annotation_id}/layers/{layer}/buckets"): annotation_owner(200),
     ("PUT", "/api/annotations/{annotation_id}/layers/{layer}/segments"): annotation_owner(200),
     ("POST", "/data/annotations/{annotation_id}/layers/{layer}/buckets"): annotation_readers(200),
+    (
+        "GET",
+        "/data/annotations/{annotation_id}/layers/{layer}/segments/{segment_id}/mesh",
+    ): annotation_readers(200),
     ("GET", "/data/datasets/{dataset_id}/layers/{layer}/data"): dataset_readers(200),
     ("POST", "/data/datasets/{dataset_id}/layers/{layer}/buckets"): dataset_readers(200),
     ("GET", "/api/datasets/{dataset_id}/layers/{layer}/thumbnail"): dataset_readers(200),

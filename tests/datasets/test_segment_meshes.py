@@ -3,6 +3,7 @@ at each mag; bounds answer 4xx naming a coarser mag; only those who may read the
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,40 @@ def test_surface_of_two_touching_cubes_is_closed_and_outward() -> None:
     assert len(np.unique(directed, axis=0)) == len(directed)  # consistently wound: no edge twice one way
     a, b, c = (vertices[triangles[:, i]].astype(np.float64) for i in range(3))
     assert np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6 == pytest.approx(16)
+
+
+def test_annotation_volume_layer_mesh_as_painted(app, cube_world) -> None:
+    world, dataset_id, token = cube_world
+    owner = logged_in_client(app, world.users["admin_a"])
+    created = owner.post("/api/annotations", json={"datasetId": dataset_id, "name": "painted"})
+    assert created.status_code == 201, created.text
+    annotation_id = created.json()["id"]
+    assert owner.post(f"/api/annotations/{annotation_id}/volumes", json={"name": "Volume"}).status_code == 201
+    version = owner.get(f"/api/annotations/{annotation_id}/info").json()["version"]
+    voxels = np.zeros((32, 32, 32), "<u4")
+    voxels[4:12, 4:12, 4:12] = 900  # mag-1 voxels 36..44 in x and y, 4..12 in z: away from the cube
+    bucket = {
+        "mag": [1, 1, 1],
+        "position": [1, 1, 0],
+        "data": base64.b64encode(voxels.tobytes(order="F")).decode(),
+    }
+    painted = owner.post(
+        f"/api/annotations/{annotation_id}/layers/Volume/buckets",
+        json={"version": version, "buckets": [bucket]},
+    )
+    assert painted.status_code == 200, painted.text
+    url = f"/data/annotations/{annotation_id}/layers/Volume/segments/{{}}/mesh"
+    answer = owner.get(url.format(900), params={"mag": "1"})
+    assert answer.status_code == 200, answer.text
+    vertices, triangles = _mesh(answer)
+    assert len(vertices) == 6 * 8**2 + 2 and len(triangles) == 12 * 8**2
+    assert vertices.min(axis=0).tolist() == [36, 36, 4] and vertices.max(axis=0).tolist() == [44, 44, 12]
+    # Unpainted, the layer is its fallback: the dataset's cube.
+    fallback = owner.get(url.format(CUBE_ID), params={"mag": "1"})
+    assert fallback.status_code == 200 and len(_mesh(fallback)[1]) == 12 * 16**2
+    assert owner.get(url.format(901)).status_code == 404
+    # Who may not: nobody without the annotation (a private one by default) and its dataset.
+    anonymous = TestClient(app, base_url="http://127.0.0.1")
+    assert anonymous.get(url.format(900)).status_code == 404
+    assert anonymous.get(url.format(900), params={"token": token}).status_code == 404
+    assert logged_in_client(app, world.users["member_b"]).get(url.format(900)).status_code == 404

@@ -97,3 +97,13 @@ describe("drawMeshes", () => {
     assert.ok(new Set(ctx.fills.map((f) => f.style)).size >= 2, "faces at different angles, different shades");
   });
 });
+
+describe("MeshStore.path", () => {
+  test("a dataset layer's route, or beside an annotation volume layer's buckets", async () => {
+    const { MeshStore } = await import("../../src/voxelhub/viewer/meshes.js");
+    const store = new MeshStore(null, "ds1", () => {});
+    assert.equal(store.path({ name: "seg mentation" }, "7"), "/data/datasets/ds1/layers/seg%20mentation/segments/7/mesh");
+    const volume = { name: "Volume", bucketPath: "/data/annotations/a1/layers/Volume/buckets?version=3" };
+    assert.equal(store.path(volume, "7"), "/data/annotations/a1/layers/Volume/segments/7/mesh");
+  });
+});

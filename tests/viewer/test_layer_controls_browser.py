@@ -64,6 +64,12 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SHOTS / f"viewer-{name}.png"))
 
 
+def _xy_centre(page) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    box = page.locator('canvas[data-plane="xy"]').bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2 + 3
+
+
 def _settle(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(120)  # the next animation frame has drawn
     _wait_loaded(page)
@@ -203,5 +209,20 @@ def test_painted_voxels_stand_out_over_the_fallback(settings, session_factory, b
         assert painted_level > 110 and fallback_level < 70, (painted_level, fallback_level)
         assert painted_level > 2 * fallback_level
         _shot(page, "24-painted-over-fallback")
+
+        # The painted segment's mesh, from the annotation's own layer, shows in the 3D view.
+        page.click("#tool-move")
+        page.mouse.click(*_xy_centre(page))  # the painted segment becomes the active one: its colour
+        swatch = page.get_attribute('[data-active-segment="volume:Volume"] .vx-swatch', "style") or ""
+        rgb = [int(v) for v in re.findall(r"\d+", swatch)[:3]]
+        assert page.input_value('input[data-mesh-segment="volume:Volume"]') == "7777"
+        page.uncheck('input[data-layer-toggle="volume:Volume"]')  # its colour no longer in the planes' images
+        _settle(page)
+        before = page.evaluate(SHADE_PIXELS, rgb)
+        page.click('button[data-load-mesh="volume:Volume"]')
+        page.wait_for_selector('[data-meshes="volume:Volume"] li[data-mesh="7777"][data-state=ready]')
+        _settle(page)
+        assert page.evaluate(SHADE_PIXELS, rgb) > before + 300
+        _shot(page, "25-painted-mesh")
         assert errors == []
         context.close()

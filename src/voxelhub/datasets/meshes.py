@@ -43,6 +43,14 @@ class Mesh:
     def to_bytes(self) -> bytes:
         return self.vertices.astype("<f4").tobytes() + self.triangles.astype("<u4").tobytes()
 
+    def headers(self) -> dict[str, str]:
+        """What an answer of `to_bytes` says about it in its headers."""
+        return {
+            "X-Mesh-Vertices": str(len(self.vertices)),
+            "X-Mesh-Triangles": str(len(self.triangles)),
+            "X-Mesh-Mag": "-".join(map(str, self.mag)),
+        }
+
 
 # Reads (offset in mag-1 voxels, shape in mag voxels) -> (x, y, z) array; a test or an annotation's volume
 # layer may read otherwise than from the dataset's own arrays.

@@ -1,6 +1,7 @@
 // The sidebar's layer list: per layer a visibility box and a small panel. Image layers: opacity, brightness,
-// contrast and a colour (tint). Segmentation layers: opacity, "only the active segment", the active segment (a
-// click on a plane picks the one under the pointer) and "Load mesh" with the loaded meshes listed.
+// contrast and a colour (tint). Segmentation layers (an annotation's volume layers too): opacity, "only the active
+// segment", the active segment (a click on a plane picks the one under the pointer) and "Load mesh" with the
+// loaded meshes listed.
 // The looks (opacity, brightness, contrast, tint) are remembered per dataset in the browser (localStorage), as
 // webKnossos keeps a user's layer settings per dataset; positions stay in the address bar's hash.
 
@@ -122,7 +123,7 @@ function segmentationControls(layer, viewer, changed) {
     el("label", { className: "check vx-opacity-row" }, only, el("span", {}, "Only the active segment")),
     el("p", { className: "vx-opacity-row" }, el("span", {}, "Active"), active),
   ];
-  if (!layer.volume) parts.push(meshControls(layer, viewer));
+  parts.push(meshControls(layer, viewer));
   return parts;
 }
 
@@ -141,7 +142,7 @@ function meshControls(layer, viewer) {
       return;
     }
     status.textContent = "";
-    viewer.meshes.load(layer.name, segment);
+    viewer.meshes.load(layer, segment);
   });
   return el("div", { className: "vx-mesh-controls" }, el("div", { className: "vx-opacity-row" }, input, button),
     status, list);

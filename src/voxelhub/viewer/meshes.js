@@ -1,6 +1,7 @@
 // Meshes of single segments, asked of the server on demand ("Load mesh") and drawn in the 3D box:
-//   GET /data/datasets/{id}/layers/{layer}/segments/{segmentId}/mesh → float32 vertices (mag-1 voxels), then
-//   uint32 triangles, little-endian; the counts in X-Mesh-Vertices and X-Mesh-Triangles.
+//   GET /data/datasets/{id}/layers/{layer}/segments/{segmentId}/mesh (an annotation's volume layer: the same
+//   below /data/annotations/{id}/layers/{layer}) → float32 vertices (mag-1 voxels), then uint32 triangles,
+//   little-endian; the counts in X-Mesh-Vertices and X-Mesh-Triangles.
 // `parseMesh` is pure; `MeshStore` keeps the loaded ones; `drawMeshes` paints them with a projector of view3d.js.
 
 import { PALETTE, idText, paletteIndex } from "./colors.js";
@@ -46,26 +47,32 @@ export class MeshStore {
     this.onChange();
   }
 
-  /** Loads the mesh of `segment` ([lo, hi]) of a dataset segmentation layer; the entry's state tells how it went. */
-  async load(layerName, segment) {
+  /** The mesh route of a segment of `layer` (a dataset's segmentation layer or an annotation's volume layer). */
+  path(layer, id) {
+    // (a preview's ?version=… is dropped: meshes are of the current version)
+    if (layer.bucketPath) return layer.bucketPath.split("?")[0].replace(/\/buckets$/, `/segments/${id}/mesh`);
+    return `/data/datasets/${encodeURIComponent(this.datasetId)}/layers/${encodeURIComponent(layer.name)}`
+      + `/segments/${id}/mesh`;
+  }
+
+  /** Loads the mesh of `segment` ([lo, hi]) of a segmentation `layer`; the entry's state tells how it went. */
+  async load(layer, segment) {
     const id = idText(...segment);
-    const key = `${layerName}|${id}`;
+    const key = `${layer.id}|${id}`;
     if (this.list.some((m) => m.key === key && m.state !== "error")) return;
     this.list = this.list.filter((m) => m.key !== key);
-    const entry = { key, layer: layerName, id, segment, rgb: segmentRgb(segment), state: "loading", error: "" };
+    const entry = { key, layer: layer.id, id, segment, rgb: segmentRgb(segment), state: "loading", error: "" };
     this.list.push(entry);
     this.changed();
-    const path = `/data/datasets/${encodeURIComponent(this.datasetId)}/layers/${encodeURIComponent(layerName)}`
-      + `/segments/${id}/mesh`;
     try {
-      const response = await this.api.request("GET", path, { accept: "application/octet-stream" });
+      const response = await this.api.request("GET", this.path(layer, id), { accept: "application/octet-stream" });
       const mesh = parseMesh(await response.arrayBuffer(), response.headers.get("X-Mesh-Vertices"),
         response.headers.get("X-Mesh-Triangles"));
       if (!mesh) throw new Error("the mesh could not be read");
       Object.assign(entry, mesh, { state: "ready", mag: response.headers.get("X-Mesh-Mag") || "" });
     } catch (error) {
       entry.state = "error";
-      entry.error = error && error.status === 404 ? `segment ${id} has no voxels in ${layerName}` : error.message;
+      entry.error = error && error.status === 404 ? `segment ${id} has no voxels in ${layer.name}` : error.message;
     }
     this.changed();
   }

@@ -14,7 +14,7 @@ from voxelhub.datasets import access
 from voxelhub.datasets.meshes import segment_mesh
 
 router = APIRouter(tags=["data"])
-MAX_SEGMENT_ID = 2**64 - 1
+MAX_SEGMENT_ID = 2**64 - 1  # the same bound in annotation_volumes.py's mesh route
 
 
 @router.get(
@@ -41,12 +41,6 @@ async def segment_mesh_route(
     def compute() -> Response:
         with access.data_errors():
             mesh = segment_mesh(target.location, target.source, layer, segment_id, mag, arrays=arrays)
-        headers = {
-            "X-Mesh-Vertices": str(len(mesh.vertices)),
-            "X-Mesh-Triangles": str(len(mesh.triangles)),
-            "X-Mesh-Mag": "-".join(map(str, mesh.mag)),
-            "Cache-Control": "private, max-age=300",
-        }
-        return Response(mesh.to_bytes(), media_type="application/octet-stream", headers=headers)
+        return Response(mesh.to_bytes(), media_type="application/octet-stream", headers=mesh.headers())
 
     return await read_in_worker(request, target, compute)
