@@ -67,11 +67,8 @@ def _as_layer(described: dict[str, Any]) -> Layer:
         category="segmentation",
         element_class=described["elementClass"],
         bounding_box=BoundingBox(
-            top_left=tuple(box["topLeft"]),  # type: ignore[arg-type]
+            top_left=tuple(box["topLeft"]),
             size=(box["width"], box["height"], box["depth"]),
         ),
-        mags=tuple(
-            MagInfo(mag=tuple(m), path="", axes=("c", "x", "y", "z"))  # type: ignore[arg-type]
-            for m in described["mags"]
-        ),
+        mags=tuple(MagInfo(mag=tuple(m), path="", axes=("c", "x", "y", "z")) for m in described["mags"]),
     )
