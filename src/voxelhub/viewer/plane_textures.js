@@ -42,7 +42,8 @@ export function textureCorners(plane, box, position) {
 
 /**
  * Draws each plane's texture into `cache` (a Map plane id → {canvas, ctx, parts}) for `scene` (layers, box,
- * position, loader, activeSegment); answers [{plane, canvas, corners}] for the planes with something shown.
+ * position, loader, activeSegment, and `read`: "get" loads missing buckets, "peek" uses only cached ones);
+ * answers [{plane, canvas, corners}] for the planes with something shown.
  */
 export function planeTextures(cache, planes, scene) {
   const out = [];
@@ -116,8 +117,9 @@ function layerImage(entry, layer, plane, mag, extent, scene) {
   }
   part.pixels.fill(0);
   const view = { plane };
-  fillSlice(view, layer, mag, extent, part.pixels, (pos) => scene.loader.get(layer, mag, pos),
-    segmentOptions(layer, mag, scene));
+  const read = scene.read || "get";
+  fillSlice(view, layer, mag, extent, part.pixels, (pos) => scene.loader[read](layer, mag, pos),
+    segmentOptions(layer, mag, scene, read));
   part.ctx.putImageData(part.image, 0, 0);
   return part.canvas;
 }

@@ -252,9 +252,11 @@ export class Viewer extends EventTarget {
     };
     let tooLarge = false;
     for (const p of this.panes) tooLarge = renderPane(p, this.viewOf(p), scene) || tooLarge;
+    // The 3D view's images load only once the planes have what they need: they never delay the first screen.
+    const read = this.loader.pending ? "peek" : "get";
     draw3d(this.pane3d, { box: this.box, position: this.position, skeleton: this.skeleton,
       rotation: this.rotation3d, relScale: this.relScale, meshes: this.meshes.ready, meshVersion: this.meshes.version,
-      textures: planeTextures(this.textures, PLANES, { ...scene, position: this.position }) });
+      textures: planeTextures(this.textures, PLANES, { ...scene, position: this.position, read }) });
     this.updateThreeLabel();
     this.loader.flush();
     this.updateReadout(tooLarge);
