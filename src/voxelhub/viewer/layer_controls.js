@@ -2,43 +2,12 @@
 // contrast and a colour (tint). Segmentation layers (an annotation's volume layers too): opacity, "only the active
 // segment", the active segment (a click on a plane picks the one under the pointer) and "Load mesh" with the
 // loaded meshes listed.
-// The looks (opacity, brightness, contrast, tint) are remembered per dataset in the browser (localStorage), as
-// webKnossos keeps a user's layer settings per dataset; positions stay in the address bar's hash.
+// The looks are remembered per dataset in the browser (layer_looks.js).
 
 import { DEFAULT_LOOK, idText, segmentCss } from "./colors.js";
+import { saveLooks } from "./layer_looks.js";
 import { parseSegmentId } from "./meshes.js";
 import { el } from "/static/common.js";
-
-const LOOK_KEYS = ["opacity", "brightness", "contrast", "tint"];
-const STORAGE_PREFIX = "voxelhub.layerLooks.";
-
-/** The looks saved for this dataset put back on the layers (unknown layers and bad values are ignored). */
-export function restoreLooks(layers, datasetId, storage = globalThis.localStorage) {
-  let saved = {};
-  try {
-    saved = JSON.parse(storage.getItem(STORAGE_PREFIX + datasetId) || "{}") || {};
-  } catch {
-    saved = {};
-  }
-  for (const layer of layers) {
-    const look = saved[layer.id];
-    if (!look || typeof look !== "object") continue;
-    for (const key of LOOK_KEYS) {
-      const value = look[key];
-      if (key === "tint" ? /^#[0-9a-f]{6}$/i.test(String(value)) : Number.isFinite(value)) layer[key] = value;
-    }
-  }
-}
-
-export function saveLooks(layers, datasetId, storage = globalThis.localStorage) {
-  const out = {};
-  for (const layer of layers) out[layer.id] = Object.fromEntries(LOOK_KEYS.filter((k) => k in layer).map((k) => [k, layer[k]]));
-  try {
-    storage.setItem(STORAGE_PREFIX + datasetId, JSON.stringify(out));
-  } catch {
-    /* private browsing or full: the looks are simply not remembered */
-  }
-}
 
 /** Fills `container` with one row per layer of `viewer`; any change redraws and is remembered. */
 export function buildLayerControls(container, viewer) {

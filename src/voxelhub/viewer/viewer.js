@@ -16,7 +16,8 @@
 // segment_hover.js the hovered and active segment, meshes.js the segment meshes of the 3D view.
 
 import { BucketLoader } from "./buckets.js";
-import { buildLayerControls, restoreLooks, updateSegmentControls } from "./layer_controls.js";
+import { buildLayerControls, updateSegmentControls } from "./layer_controls.js";
+import { restoreLooks } from "./layer_looks.js";
 import { datasetBox, readLayers, readScale } from "./layers.js";
 import { MeshStore } from "./meshes.js";
 import {
