@@ -76,7 +76,7 @@ def test_cube_segment_gives_a_closed_mesh_at_each_mag(app, cube_world) -> None:
     world, dataset_id, _ = cube_world
     admin = logged_in_client(app, world.users["admin_a"])
     url = f"/data/datasets/{dataset_id}/layers/segmentation/segments/{CUBE_ID}/mesh"
-    answer = admin.get(url)  # no mag: the finest of at most 2 Mi voxels, here mag 1
+    answer = admin.get(url)  # no mag: the finest of at most 8 Mi voxels, here mag 1
     assert answer.status_code == 200, answer.text
     assert answer.headers["X-Mesh-Mag"] == "1-1-1"
     _check_closed_cube(*_mesh(answer), side=16)
@@ -115,6 +115,7 @@ def test_bounds_on_voxels_triangles_and_time(app, cube_world, monkeypatch) -> No
     too_many = admin.get(url, params={"mag": "1"})
     assert too_many.status_code == 422 and "ask for mag 2" in too_many.text
     assert admin.get(url, params={"mag": "2"}).status_code == 200
+    assert admin.get(url).headers["X-Mesh-Mag"] == "2-2-2"  # no mag: the finest within the bound
     monkeypatch.setattr(meshes, "MAX_TRIANGLES", 100)
     faces = admin.get(url, params={"mag": "2"})
     assert faces.status_code == 422 and "768 triangles" in faces.text and "ask for mag 4" in faces.text

@@ -32,7 +32,7 @@ async def segment_mesh_route(
     segment_id: Annotated[int, Path(ge=1, le=MAX_SEGMENT_ID)],
     mag: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """The surface of one segment of a segmentation layer at `mag` (default: the finest mag of at most 2 Mi
+    """The surface of one segment of a segmentation layer at `mag` (default: the finest mag of at most 8 Mi
     voxels). 422 when the mag holds too many voxels, the mesh too many triangles or the work takes too long
     (the message names a coarser mag); 404 when the segment has no voxels there."""
     target = await readable_dataset(request, dataset_id)
