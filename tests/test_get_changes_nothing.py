@@ -131,6 +131,7 @@ def fill(path: str, ids: dict[str, str]) -> str:
         ids,
         key="segmentation/1/zarr.json" if "zarr" in path else ids["short_key"],
         layer="Volume" if path.startswith("/data/annotations/") else "segmentation",
+        segment_id="7",
     )
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zarr
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -194,9 +195,14 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("POST", "/api/annotations/{annotation_id}/layers/{layer}/buckets"): annotation_owner(200),
     ("PUT", "/api/annotations/{annotation_id}/layers/{layer}/segments"): annotation_owner(200),
     ("POST", "/data/annotations/{annotation_id}/layers/{layer}/buckets"): annotation_readers(200),
+    (
+        "GET",
+        "/data/annotations/{annotation_id}/layers/{layer}/segments/{segment_id}/mesh",
+    ): annotation_readers(200),
     ("GET", "/data/datasets/{dataset_id}/layers/{layer}/data"): dataset_readers(200),
     ("POST", "/data/datasets/{dataset_id}/layers/{layer}/buckets"): dataset_readers(200),
     ("GET", "/api/datasets/{dataset_id}/layers/{layer}/thumbnail"): dataset_readers(200),
+    ("GET", "/data/datasets/{dataset_id}/layers/{layer}/segments/{segment_id}/mesh"): dataset_readers(200),
     ("GET", "/data/zarr/{dataset_id}/{key:path}"): dataset_readers(200),
     ("HEAD", "/data/zarr/{dataset_id}/{key:path}"): dataset_readers(200),
     ("GET", "/data/s/{share_token}/zarr/{dataset_id}/{key:path}"): every(200),  # the token is in the path
@@ -311,6 +317,7 @@ def build_walk(factory: sessionmaker[Session], settings: Settings, folder: Path,
         with transaction(factory) as session:
             ids[world] = _build_objects(session, settings, accounts_world, folder, world)
             ids[world]["user_id"] = accounts_world.user_id(session, "owner_a")
+            ids[world]["segment_id"] = str(zarr.open_array(str(folder / "segmentation" / "1"))[0, 16, 16, 8])
     return Walk(users=accounts_world.users, ids=ids, dataset_zip=dataset_zip, factory=factory)
 
 
@@ -434,6 +441,8 @@ def fill(path: str, ids: dict[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "layer":
+            if "/segments/" in path and path.startswith("/data/datasets"):
+                return "segmentation"
             return "Volume" if path.startswith(("/api/annotations", "/data/annotations")) else "color"
         if name == "key":
             return "color/1/zarr.json" if "zarr" in path else ids["short_key"]

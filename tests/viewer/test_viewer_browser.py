@@ -111,7 +111,7 @@ def test_link_holder_views_moves_and_shares_the_spot(settings, session_factory, 
         buckets = [r for r in requests if "/buckets?" in r]
         assert buckets and all(r.startswith("POST ") and f"token={world.token}" in r for r in buckets)
         assert all(f"token={world.token}" in r for r in requests if "/api/" in r or "/data/" in r), requests
-        assert page.locator("#layer-list input[type=checkbox]").count() == 2
+        assert page.locator("#layer-list input[data-layer-toggle]").count() == 2
         _shot(page, "01-link-holder")
 
         # Keyboard: next slices in XY; drag in XY pans; the hash follows (throttled).

@@ -22,6 +22,7 @@ from voxelhub.api.routes import (
     auth,
     data,
     datasets,
+    meshes,
     meta,
     sharing,
     users,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(zarr_streaming.router, prefix="/data")
     app.include_router(data.router, prefix="/data", responses=ERROR_ANSWERS)
     app.include_router(annotation_volumes.data_router, prefix="/data", responses=ERROR_ANSWERS)
+    app.include_router(meshes.router, prefix="/data", responses=ERROR_ANSWERS)
     app.include_router(api_router(), prefix="/api", responses=ERROR_ANSWERS)
     app.include_router(sharing.pages, responses=PAGE_ERROR_ANSWERS)
     install_pages(app)

@@ -59,3 +59,38 @@ export function treeCss(tree) {
   }
   return segmentCss(Number(tree && tree.id) || 0);
 }
+
+// ---- how an image layer is drawn: brightness, contrast and a tint ------------------------------------------
+
+export const DEFAULT_LOOK = Object.freeze({ brightness: 0, contrast: 1, tint: "#ffffff" });
+
+/** "#rrggbb" as [r, g, b] in 0..255 (white when malformed). */
+export function parseTint(text) {
+  const m = /^#([0-9a-f]{6})$/i.exec(String(text || ""));
+  if (!m) return [255, 255, 255];
+  const n = parseInt(m[1], 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * The three channels' curves (Uint8Array(256) each) of a layer's look: value x in 0..1 becomes
+ * ((x − ½)·contrast + ½ + brightness), clamped, times the tint's channel. Kept on the layer until the look changes.
+ */
+export function lookCurves(layer) {
+  const brightness = Number.isFinite(layer.brightness) ? layer.brightness : DEFAULT_LOOK.brightness;
+  const contrast = Number.isFinite(layer.contrast) ? layer.contrast : DEFAULT_LOOK.contrast;
+  const tint = layer.tint || DEFAULT_LOOK.tint;
+  const key = `${brightness}|${contrast}|${tint}`;
+  if (layer.curves && layer.curves.key === key) return layer.curves;
+  const rgb = parseTint(tint);
+  const channels = rgb.map(() => new Uint8Array(256));
+  const grey = new Uint32Array(256);
+  for (let v = 0; v < 256; v++) {
+    const y = Math.min(1, Math.max(0, (v / 255 - 0.5) * contrast + 0.5 + brightness));
+    const [r, g, b] = rgb.map((c, i) => (channels[i][v] = Math.round(y * c)));
+    grey[v] = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
+  }
+  const curves = { key, r: channels[0], g: channels[1], b: channels[2], grey, identity: key === "0|1|#ffffff" };
+  layer.curves = curves;
+  return curves;
+}

@@ -79,7 +79,9 @@ export function readLayers(dataSource) {
 export function readVolumeLayer(volume, bucketPath) {
   if (!volume || typeof volume !== "object" || typeof volume.name !== "string") return null;
   const layer = readLayer(volume, `volume:${volume.name}`, true);
+  // Brighter than a dataset's segmentation: its painted voxels are the point (the fallback's are drawn dim).
   return Object.assign(layer, {
+    opacity: 0.6,
     volume: true, bucketPath, fallbackLayer: typeof volume.fallbackLayer === "string" ? volume.fallbackLayer : null,
   });
 }

@@ -1,6 +1,7 @@
-// Painting one plane: each visible layer's slice (segmentation blended at its opacity, further colour layers
-// added), coarser cached mags showing through where buckets still load, then the box, the skeleton, the
-// crosshair and a tool's overlay. The placement rules are pure; the rest paints a canvas.
+// Painting one plane: each visible layer's slice at its opacity (further colour layers added, with their
+// brightness, contrast and tint; segmentation on top, an annotation's painted voxels brighter than the fallback's),
+// coarser cached mags showing through where buckets still load, then the box, the skeleton, the crosshair and a
+// tool's overlay. The placement rules are pure; the rest paints a canvas.
 
 import { pickMag } from "./layers.js";
 import { PLANES } from "./planes.js";
@@ -47,7 +48,7 @@ export function renderPane(p, view, scene) {
   for (const layer of scene.layers) {
     if (!layer.visible || !layer.usable) continue;
     const segmentation = layer.category === "segmentation";
-    ctx.globalAlpha = segmentation ? layer.opacity : 1;
+    ctx.globalAlpha = layer.opacity ?? 1;
     ctx.globalCompositeOperation = !segmentation && colourDrawn ? "lighter" : "source-over";
     tooLarge = drawLayer(p, view, layer, scene) || tooLarge;
     if (!segmentation) colourDrawn = true;
@@ -62,17 +63,21 @@ export function renderPane(p, view, scene) {
 }
 
 /** Draws a layer's slice; where the mag's buckets are still loading, cached coarser mags show through. */
-function drawLayer(p, view, layer, { zoom, loader }) {
+function drawLayer(p, view, layer, scene) {
+  const { zoom, loader } = scene;
   const mag = pickMag(layer, zoom);
   const extent = sliceExtent(view, layer, mag);
   if (!extent) return false;
   if (extent.tooLarge) return true;
-  const image = sliceImage(p, view, layer, mag, extent, (pos) => loader.get(layer, mag, pos));
+  const options = (m, read) => segmentOptions(layer, m, scene, read);
+  const image = sliceImage(p, view, layer, mag, extent, (pos) => loader.get(layer, mag, pos),
+    "main", options(mag, "get"));
   if (image.missing) {
     for (const m of coarserMags(layer, mag)) {
       const e = sliceExtent(view, layer, m);
       if (!e || e.tooLarge) continue;
-      const fallback = sliceImage(p, view, layer, m, e, (pos) => loader.peek(layer, m, pos), "fallback");
+      const fallback = sliceImage(p, view, layer, m, e, (pos) => loader.peek(layer, m, pos), "fallback",
+        options(m, "peek"));
       p.ctx.drawImage(fallback.canvas, ...blitRect(view, m, e));
     }
   }
@@ -80,8 +85,23 @@ function drawLayer(p, view, layer, { zoom, loader }) {
   return false;
 }
 
+/**
+ * fillSlice's options for a segmentation layer at `mag`: the active segment alone when the layer shows only that,
+ * and for an annotation's volume layer the buckets of its fallback (the dataset layer it paints over) at the same
+ * mag, read with the loader's `read` ("get" loads what is missing, "peek" does not).
+ */
+export function segmentOptions(layer, mag, { layers, loader, activeSegment }, read = "get") {
+  if (layer.category !== "segmentation") return {};
+  const only = layer.onlyActive && activeSegment ? activeSegment : null;
+  if (!layer.volume || !layer.fallbackLayer) return { only };
+  const base = layers.find((l) => !l.volume && l.usable && l.name === layer.fallbackLayer);
+  const sameMag = base && base.mags.find((m) => m.every((v, i) => v === mag[i]));
+  if (!sameMag) return { only };
+  return { only, getFallback: (pos) => loader[read](base, sameMag, pos) };
+}
+
 /** The slice as an image of one pixel per voxel of `mag`, in a canvas kept per pane, layer and slot. */
-function sliceImage(p, view, layer, mag, extent, getBucket, slot = "main") {
+function sliceImage(p, view, layer, mag, extent, getBucket, slot = "main", options = {}) {
   const width = extent.u1 - extent.u0;
   const height = extent.v1 - extent.v0;
   const key = `${layer.id}|${slot}`;
@@ -95,7 +115,7 @@ function sliceImage(p, view, layer, mag, extent, getBucket, slot = "main") {
     p.images.set(key, entry);
   }
   entry.pixels.fill(0);
-  entry.missing = fillSlice(view, layer, mag, extent, entry.pixels, getBucket);
+  entry.missing = fillSlice(view, layer, mag, extent, entry.pixels, getBucket, options);
   entry.ctx.putImageData(entry.image, 0, 0);
   return entry;
 }

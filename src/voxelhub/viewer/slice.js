@@ -3,7 +3,7 @@
 // plane then scales onto the screen without smoothing.
 
 import { BUCKET } from "./layers.js";
-import { PALETTE, paletteIndex } from "./colors.js";
+import { PALETTE, lookCurves, paletteIndex } from "./colors.js";
 
 const STRIDE = [1, BUCKET, BUCKET * BUCKET];
 const MAX_PIXELS = 4096 * 4096;
@@ -48,18 +48,25 @@ export function sliceBuckets(view, extent) {
   return out;
 }
 
+// A segmentation voxel that only repeats its fallback's id (not painted) is drawn at this alpha, painted ones opaque:
+// over the dataset's segmentation in random colours, what was painted has to stand out.
+export const UNPAINTED_ALPHA = 80;
+
 /**
  * Fills `pixels` (Uint32Array over an RGBA image of (u1-u0) x (v1-v0)) with the slice; answers how many
- * buckets were missing.
+ * buckets were missing. Segmentation `options`: `only` ([lo, hi]) draws that segment alone; `getFallback(pos)`
+ * (an annotation's volume layer over a dataset layer) gives the fallback's bucket, and voxels equal to it are
+ * drawn dim (all of them while it is not loaded).
  */
-export function fillSlice(view, layer, mag, extent, pixels, getBucket) {
+export function fillSlice(view, layer, mag, extent, pixels, getBucket, options = {}) {
   const { u, v, w } = view.plane;
   const width = extent.u1 - extent.u0;
   const lw = extent.wIndex - Math.floor(extent.wIndex / BUCKET) * BUCKET;
   const su = STRIDE[u];
   const sv = STRIDE[v];
   const base = lw * STRIDE[w];
-  const paint = painter(layer);
+  const paint = painter(layer, options);
+  const getFallback = options.getFallback || null;
   let missing = 0;
   for (const { pos, bu, bv } of sliceBuckets(view, extent)) {
     const data = getBucket(pos);
@@ -67,6 +74,7 @@ export function fillSlice(view, layer, mag, extent, pixels, getBucket) {
       missing += 1;
       continue;
     }
+    const fallback = getFallback ? getFallback(pos) || NOT_LOADED : null;
     const ua = Math.max(extent.u0, bu * BUCKET);
     const ub = Math.min(extent.u1, bu * BUCKET + BUCKET);
     const va = Math.max(extent.v0, bv * BUCKET);
@@ -74,70 +82,85 @@ export function fillSlice(view, layer, mag, extent, pixels, getBucket) {
     for (let gv = va; gv < vb; gv++) {
       const row = (gv - extent.v0) * width - extent.u0;
       const src = base + (gv - bv * BUCKET) * sv - bu * BUCKET * su;
-      paint(data, pixels, row, src, ua, ub, su);
+      paint(data, pixels, row, src, ua, ub, su, fallback);
     }
   }
   return missing;
 }
 
+const NOT_LOADED = { notLoaded: true };
+
 // A painter copies one row: pixels[row + gu] = colour of data[src + gu * su] for gu in [ua, ub).
-function painter(layer) {
+function painter(layer, options) {
   switch (layer.kind) {
-    case "gray8":
+    case "gray8": {
+      const lut = lookCurves(layer).grey;
       return (data, px, row, src, ua, ub, su) => {
-        for (let g = ua; g < ub; g++) {
-          const val = data[src + g * su];
-          px[row + g] = (0xff000000 | (val << 16) | (val << 8) | val) >>> 0;
-        }
+        for (let g = ua; g < ub; g++) px[row + g] = lut[data[src + g * su]];
       };
-    case "rgb":
+    }
+    case "rgb": {
+      const { r, g: gc, b } = lookCurves(layer);
       return (data, px, row, src, ua, ub, su) => {
         for (let g = ua; g < ub; g++) {
           const i = (src + g * su) * 3;
-          px[row + g] = (0xff000000 | (data[i + 2] << 16) | (data[i + 1] << 8) | data[i]) >>> 0;
+          px[row + g] = (0xff000000 | (b[data[i + 2]] << 16) | (gc[data[i + 1]] << 8) | r[data[i]]) >>> 0;
         }
       };
+    }
     case "scalar":
     case "scalar64": {
       const [lo, hi] = layer.range || [0, 1];
       // Multiplied before dividing: with a precomputed 255 / span the top of the range came out as 254.
       const span = hi > lo ? hi - lo : 0;
       const wide = layer.kind === "scalar64";
+      const lut = lookCurves(layer).grey;
       return (data, px, row, src, ua, ub, su) => {
         for (let g = ua; g < ub; g++) {
           const i = src + g * su;
           const raw = wide ? data[2 * i] + data[2 * i + 1] * 4294967296 : data[i];
           let val = span ? ((raw - lo) * 255) / span : 0;
           val = val > 255 ? 255 : val > 0 ? val | 0 : 0;
-          px[row + g] = (0xff000000 | (val << 16) | (val << 8) | val) >>> 0;
+          px[row + g] = lut[val];
         }
       };
     }
     case "seg32":
-      return (data, px, row, src, ua, ub, su) => {
-        let last = -1;
-        let colour = 0;
-        for (let g = ua; g < ub; g++) {
-          const id = data[src + g * su];
-          if (id !== last) {
-            last = id;
-            colour = id === 0 ? 0 : PALETTE[paletteIndex(id, 0)];
-          }
-          px[row + g] = colour;
-        }
-      };
+      return segmentPainter(options, 1);
     case "seg64":
-      return (data, px, row, src, ua, ub, su) => {
-        for (let g = ua; g < ub; g++) {
-          const i = 2 * (src + g * su);
-          const lo = data[i];
-          const hi = data[i + 1];
-          px[row + g] = lo === 0 && hi === 0 ? 0 : PALETTE[paletteIndex(lo, hi)];
-        }
-      };
+      return segmentPainter(options, 2);
     default:
       return () => {};
   }
+}
+
+const DIM = (UNPAINTED_ALPHA << 24) >>> 0;
+
+/** Segment ids (`parts` 32-bit halves each) in their colours; see fillSlice for `only` and the fallback. */
+function segmentPainter({ only = null }, parts) {
+  const [onlyLo, onlyHi] = only || [0, 0];
+  return (data, px, row, src, ua, ub, su, fallback) => {
+    const dimAll = fallback && fallback.notLoaded;
+    let lastLo = -1;
+    let lastHi = -1;
+    let colour = 0;
+    for (let g = ua; g < ub; g++) {
+      const i = parts * (src + g * su);
+      const lo = data[i];
+      const hi = parts === 2 ? data[i + 1] : 0;
+      if ((lo === 0 && hi === 0) || (only && (lo !== onlyLo || hi !== onlyHi))) {
+        px[row + g] = 0;
+        continue;
+      }
+      if (lo !== lastLo || hi !== lastHi) {
+        lastLo = lo;
+        lastHi = hi;
+        colour = PALETTE[paletteIndex(lo, hi)];
+      }
+      const unpainted = fallback && (dimAll || (fallback[i] === lo && (parts === 1 || fallback[i + 1] === hi)));
+      px[row + g] = unpainted ? ((colour & 0x00ffffff) | DIM) >>> 0 : colour;
+    }
+  };
 }
 
 /** The raw value at a mag-1 position from a cached bucket: a number, [lo, hi] for 64-bit, [r,g,b], or null. */

@@ -1,6 +1,8 @@
-// The 3D box: the dataset's bounding box, the three planes through the current position and the skeleton, seen
-// from a rotation the user drags. The projection and the rotation rules are pure; `draw3d` paints a canvas.
+// The 3D box: the dataset's bounding box, the three planes through the current position with their image data,
+// loaded segment meshes and the skeleton, seen from a rotation the user drags. The projection and the rotation
+// rules are pure; `draw3d` paints a canvas (plane_textures.js makes the planes' images, meshes.js the meshes).
 
+import { drawMeshes } from "./meshes.js";
 import { ZOOM_STEP } from "./navigation.js";
 import { AXES, PLANES } from "./planes.js";
 import { drawSkeleton3d } from "./skeleton.js";
@@ -24,11 +26,17 @@ export function scaled(rotation, deltaY) {
   return { ...rotation, scale };
 }
 
-/** Projection of mag-1 positions into a width × height box: p → [x, y, depth]. */
-export function projector({ yaw, pitch, scale }, box, rel, width, height) {
-  const centre = box.min.map((v, i) => ((v + box.max[i]) / 2) * rel[i]);
+/** Screen pixels per (scaled) voxel of the projection: the box's diagonal fits 80% of the smaller side. */
+export function projectionFit({ scale }, box, rel, width, height) {
   const size = box.max.map((v, i) => (v - box.min[i]) * rel[i]);
-  const fit = (Math.min(width, height) * 0.8) / Math.max(1, Math.hypot(...size)) * scale;
+  return (Math.min(width, height) * 0.8) / Math.max(1, Math.hypot(...size)) * scale;
+}
+
+/** Projection of mag-1 positions into a width × height box: p → [x, y, depth] (depth not scaled by the fit). */
+export function projector(rotation, box, rel, width, height) {
+  const { yaw, pitch } = rotation;
+  const centre = box.min.map((v, i) => ((v + box.max[i]) / 2) * rel[i]);
+  const fit = projectionFit(rotation, box, rel, width, height);
   const cy = Math.cos(yaw);
   const sy = Math.sin(yaw);
   const cp = Math.cos(pitch);
@@ -69,8 +77,12 @@ export function boxEdges({ min, max }) {
   return edges;
 }
 
-/** Paints the 3D pane `p` ({ctx, canvas, width, height}). */
-export function draw3d(p, { box, position, skeleton, rotation, relScale }) {
+/**
+ * Paints the 3D pane `p` ({ctx, canvas, width, height}); `textures` are plane_textures.js' [{plane, canvas,
+ * corners}], `meshes` the ready meshes and `meshVersion` tells when they changed (they are drawn once per
+ * rotation into a canvas kept on `p`).
+ */
+export function draw3d(p, { box, position, skeleton, rotation, relScale, textures = [], meshes = [], meshVersion = 0 }) {
   const dpr = p.canvas.width / Math.max(1, p.width);
   const ctx = p.ctx;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -78,7 +90,24 @@ export function draw3d(p, { box, position, skeleton, rotation, relScale }) {
   ctx.fillRect(0, 0, p.width, p.height);
   const project = projector(rotation, box, relScale, p.width, p.height);
   drawBoxEdges(ctx, box, project);
-  for (const plane of PLANES) drawPlane(ctx, planeQuad(plane, box, position).map(project), plane.color);
+  const textured = new Map(textures.map((t) => [t.plane.id, t]));
+  const planes = PLANES.map((plane) => {
+    const quad = planeQuad(plane, box, position).map(project);
+    return { plane, quad, depth: quad.reduce((sum, q) => sum + q[2], 0) };
+  }).sort((a, b) => b.depth - a.depth); // far first: nearer planes cover them
+  for (const { plane, quad } of planes) {
+    const texture = textured.get(plane.id);
+    if (texture) drawTexture(ctx, dpr, texture, project);
+    drawPlane(ctx, quad, plane.color, texture ? 0 : 0.12);
+  }
+  if (meshes.length) {
+    const key = [meshVersion, rotation.yaw, rotation.pitch, rotation.scale, p.canvas.width, p.canvas.height,
+      box.min, box.max].join("|");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(meshLayer(p, key, dpr, (mctx) => drawMeshes(mctx, meshes, project,
+      projectionFit(rotation, box, relScale, p.width, p.height))), 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
   if (skeleton) drawSkeleton3d(ctx, skeleton, project);
   drawAxisNames(ctx, box, project);
   if (!skeleton) {
@@ -100,13 +129,47 @@ function drawBoxEdges(ctx, box, project) {
   ctx.stroke();
 }
 
-function drawPlane(ctx, quad, color) {
+/** A plane's image on its quad: under this parallel projection the canvas maps onto it by an affine transform. */
+function drawTexture(ctx, dpr, { canvas, corners }, project) {
+  const [o, du, dv] = corners.map(project);
+  const w = canvas.width;
+  const h = canvas.height;
+  ctx.save();
+  ctx.setTransform(dpr * (du[0] - o[0]) / w, dpr * (du[1] - o[1]) / w, dpr * (dv[0] - o[0]) / h,
+    dpr * (dv[1] - o[1]) / h, dpr * o[0], dpr * o[1]);
+  ctx.imageSmoothingEnabled = true;
+  ctx.globalAlpha = 0.92;
+  ctx.drawImage(canvas, 0, 0);
+  ctx.restore();
+}
+
+/** The meshes drawn into a canvas kept on the pane, again only when `key` (rotation, size, meshes) changes. */
+function meshLayer(p, key, dpr, paint) {
+  let layer = p.meshLayer;
+  if (!layer || layer.canvas.width !== p.canvas.width || layer.canvas.height !== p.canvas.height) {
+    const canvas = document.createElement("canvas");
+    canvas.width = p.canvas.width;
+    canvas.height = p.canvas.height;
+    layer = { canvas, ctx: canvas.getContext("2d"), key: null };
+    p.meshLayer = layer;
+  }
+  if (layer.key !== key) {
+    layer.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    layer.ctx.clearRect(0, 0, layer.canvas.width, layer.canvas.height);
+    layer.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    paint(layer.ctx);
+    layer.key = key;
+  }
+  return layer.canvas;
+}
+
+function drawPlane(ctx, quad, color, fill) {
   ctx.beginPath();
   quad.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
   ctx.closePath();
-  ctx.globalAlpha = 0.12;
+  ctx.globalAlpha = fill;
   ctx.fillStyle = color;
-  ctx.fill();
+  if (fill) ctx.fill();
   ctx.globalAlpha = 0.9;
   ctx.strokeStyle = color;
   ctx.stroke();

@@ -12,20 +12,26 @@
 // The page modules (dataset_page.js, annotation_page.js) create it; this module knows nothing of pages. It holds
 // the view (position, zoom, the address bar's hash) and composes the rest: buckets.js loads the data,
 // viewer_layout.js builds the elements, viewer_input.js binds the input, plane_render.js and view3d.js paint,
-// readout.js words the status and the values under the pointer.
+// readout.js words the status and the values under the pointer; layer_controls.js is the sidebar's layer list,
+// segment_hover.js the hovered and active segment, meshes.js the segment meshes of the 3D view.
 
 import { BucketLoader } from "./buckets.js";
+import { buildLayerControls, updateSegmentControls } from "./layer_controls.js";
+import { restoreLooks } from "./layer_looks.js";
 import { datasetBox, readLayers, readScale } from "./layers.js";
+import { MeshStore } from "./meshes.js";
 import {
   boxCentre, clampZoom, maxZoom, relativeScale, roundPosition, sliceTarget, zoomed,
 } from "./navigation.js";
 import { renderPane } from "./plane_render.js";
+import { planeTextures } from "./plane_textures.js";
 import { PLANES, planeView } from "./planes.js";
 import { hoverValues, positionText, viewerStatus, zoomText } from "./readout.js";
+import { bindSegmentPick, showSegmentTip } from "./segment_hover.js";
 import { formatHash, parseHash } from "./url_state.js";
 import { defaultRotation, draw3d } from "./view3d.js";
 import { bindInput } from "./viewer_input.js";
-import { buildLayerList, buildLayout, resizePanes, showHover } from "./viewer_layout.js";
+import { buildLayout, resizePanes, showHover } from "./viewer_layout.js";
 
 const HASH_DELAY_MS = 250;
 
@@ -36,6 +42,13 @@ export class Viewer extends EventTarget {
     this.api = api;
     this.datasetId = datasetId;
     this.layers = readLayers(dataSource);
+    restoreLooks(this.layers, datasetId);
+    this.activeSegment = null; // [lo, hi] of the segment last clicked (or set by the page)
+    this.meshes = new MeshStore(api, datasetId, () => {
+      if (this.layerList) updateSegmentControls(this.layerList, this);
+      this.requestRender();
+    });
+    this.textures = new Map(); // the 3D view's plane images, per plane
     this.scale = readScale(dataSource);
     this.relScale = relativeScale(this.scale);
     this.box = datasetBox(this.layers.filter((l) => l.usable));
@@ -62,6 +75,7 @@ export class Viewer extends EventTarget {
     this.resetView();
     this.readHash();
     bindInput(this);
+    bindSegmentPick(this);
   }
 
   // ---- view state --------------------------------------------------------------------------------------
@@ -151,6 +165,7 @@ export class Viewer extends EventTarget {
    */
   addLayer(layer) {
     this.layers.push(layer);
+    restoreLooks([layer], this.datasetId);
     const covered = this.layers.find((l) => !l.volume && l.name === layer.fallbackLayer);
     if (covered && layer.usable) covered.visible = false;
     if (this.layerList) this.buildLayerList();
@@ -181,7 +196,15 @@ export class Viewer extends EventTarget {
   }
 
   buildLayerList() {
-    buildLayerList(this.layerList, this.layers, () => this.requestRender());
+    buildLayerControls(this.layerList, this);
+  }
+
+  /** Makes segment [lo, hi] (or null) the active one: "only the active segment" and "Load mesh" use it. */
+  setActiveSegment(segment) {
+    this.activeSegment = segment ? [segment[0] >>> 0, (segment[1] || 0) >>> 0] : null;
+    if (this.layerList) updateSegmentControls(this.layerList, this);
+    this.requestRender();
+    this.dispatchEvent(new Event("segment"));
   }
 
   resize() {
@@ -204,6 +227,7 @@ export class Viewer extends EventTarget {
     const pos = this.hover ? this.hover.map(Math.floor) : null;
     const values = pos ? hoverValues(this.layers, this.zoom, pos, (...at) => this.loader.peek(...at)) : [];
     showHover(this.hoverText, pos, values);
+    showSegmentTip(this);
   }
 
   updateThreeLabel() {
@@ -226,11 +250,15 @@ export class Viewer extends EventTarget {
     const scene = {
       layers: this.layers, zoom: this.zoom, loader: this.loader, box: this.box, skeleton: this.skeleton,
       relScale: this.relScale, overlay: this.planeOverlay, hover: this.hover, hoverPlane: this.hoverPlane,
+      activeSegment: this.activeSegment,
     };
     let tooLarge = false;
     for (const p of this.panes) tooLarge = renderPane(p, this.viewOf(p), scene) || tooLarge;
+    // The 3D view's images load only once the planes have what they need: they never delay the first screen.
+    const read = this.loader.pending ? "peek" : "get";
     draw3d(this.pane3d, { box: this.box, position: this.position, skeleton: this.skeleton,
-      rotation: this.rotation3d, relScale: this.relScale });
+      rotation: this.rotation3d, relScale: this.relScale, meshes: this.meshes.ready, meshVersion: this.meshes.version,
+      textures: planeTextures(this.textures, PLANES, { ...scene, position: this.position, read }) });
     this.updateThreeLabel();
     this.loader.flush();
     this.updateReadout(tooLarge);

@@ -1,5 +1,6 @@
 // The viewer's elements: the toolbar (a slot for the page's tools, position, zoom, status), the 2×2 grid of panes,
-// the footer with the values under the pointer, and the sidebar's layer list. No view logic: callers pass actions.
+// the footer with the values under the pointer (the sidebar's layer list is layer_controls.js). No view logic:
+// callers pass actions.
 
 import { PLANES } from "./planes.js";
 import { el } from "/static/common.js";
@@ -78,39 +79,6 @@ export function resizePanes(panes) {
     changed = true;
   }
   return changed;
-}
-
-/** The sidebar's list of layers: a visibility box each, and an opacity slider for segmentation; `onChange` redraws. */
-export function buildLayerList(container, layers, onChange) {
-  container.replaceChildren(...layers.map((layer) => layerRow(layer, onChange)));
-}
-
-function layerRow(layer, onChange) {
-  const box = el("input", { type: "checkbox", checked: layer.visible, disabled: !layer.usable,
-    dataset: { layerToggle: layer.id } });
-  box.addEventListener("change", () => {
-    layer.visible = box.checked;
-    onChange();
-  });
-  const badge = layer.volume ? "annotation" : layer.category;
-  const row = el("li", { className: "vx-layer", dataset: { layer: layer.id } },
-    el("label", { className: "check" }, box, el("span", { className: "vx-layer-name" }, layer.name),
-      el("span", { className: `badge ${layer.category}` }, badge),
-      el("span", { className: "vx-layer-class" }, layer.elementClass)));
-  if (layer.category === "segmentation" && layer.usable) row.append(opacityRow(layer, onChange));
-  if (layer.problem) row.append(el("p", { className: "hint" }, layer.problem));
-  return row;
-}
-
-function opacityRow(layer, onChange) {
-  const slider = el("input", { type: "range", min: "0", max: "1", step: "0.05", value: String(layer.opacity),
-    className: "vx-opacity", title: "Opacity", "aria-label": `Opacity of ${layer.name}`,
-    dataset: { layerOpacity: layer.id } });
-  slider.addEventListener("input", () => {
-    layer.opacity = Number(slider.value);
-    onChange();
-  });
-  return el("label", { className: "vx-opacity-row" }, el("span", {}, "Opacity"), slider);
 }
 
 /** The footer's readout: the voxel, then each layer's value there (readout.js `hoverValues`). */

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.annotations.volume import service as volume_service
+from voxelhub.annotations.volume.meshes import annotation_segment_mesh
 from voxelhub.api.deps import ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import volumes_work
@@ -171,3 +172,42 @@ async def read_buckets(
         ),
     )
     return Response(payload, media_type="application/octet-stream")
+
+
+@data_router.get(
+    "/annotations/{annotation_id}/layers/{layer}/segments/{segment_id}/mesh",
+    response_class=Response,
+    responses=binary_answer(
+        "float32 vertices (x, y, z in mag-1 voxels) then uint32 triangles, little-endian; "
+        "their counts in X-Mesh-Vertices and X-Mesh-Triangles"
+    ),
+)
+async def segment_mesh(
+    annotation_id: str,
+    layer: str,
+    segment_id: Annotated[int, Path(ge=1, le=2**64 - 1)],
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    caches: CachesDep,
+    mag: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The surface of one segment of the volume layer as painted (the fallback's where unpainted), with the
+    bounds of the dataset layers' mesh route; whoever may read the layer's buckets may ask."""
+
+    def compute() -> Response:
+        with access.data_errors():
+            mesh = annotation_segment_mesh(
+                session=session,
+                settings=settings,
+                actor=actor,
+                annotation_id=annotation_id,
+                layer_name=layer,
+                segment_id=segment_id,
+                mag_text=mag,
+                caches=caches,
+            )
+        return Response(mesh.to_bytes(), media_type="application/octet-stream", headers=mesh.headers())
+
+    return await volumes_work(request, compute)
