@@ -192,6 +192,8 @@ export class VolumeLayers {
     entry.activeId = id;
     this.chosen = entry;
     this.renderSegments();
+    // The brush's segment is the viewer's active one too ("only the active segment", "Load mesh").
+    this.viewer.setActiveSegment?.([id % 2 ** 32, Math.floor(id / 2 ** 32)]);
   }
 
   /** The brush's "Layer" select: paint into the layer named `name`, with the segment id it had last. */
