@@ -145,11 +145,24 @@ def _with_provenance(
         experiment=tuple(experiment.items()),
         scale=tuple(factor) if factor else skeleton.parameters.scale,
         unit=scale.get("unit") if isinstance(scale, dict) else skeleton.parameters.unit,
+        **_edit_view(annotation),
     )
     owner = annotation.owner
     meta = dict(skeleton.meta)
     meta.update(annotationId=annotation.id, username=f"{owner.first_name} {owner.last_name}".strip())
     return replace(skeleton, parameters=parameters, meta=tuple(meta.items()))
+
+
+def _edit_view(annotation: Annotation) -> dict[str, object]:
+    """The view the viewer stored (where the owner last worked) wins over the one the skeleton carries."""
+    view: dict[str, object] = {}
+    if annotation.edit_position is not None:
+        view["edit_position"] = tuple(annotation.edit_position)
+    if annotation.edit_rotation is not None:
+        view["edit_rotation"] = tuple(annotation.edit_rotation)
+    if annotation.zoom_level is not None:
+        view["zoom_level"] = annotation.zoom_level
+    return view
 
 
 def import_upload(
@@ -176,6 +189,7 @@ def import_upload(
             name=name,
             description=skeleton.parameters.experiment_attr("description") or "",
         )
+        service.set_edit_view_from(annotation, skeleton.parameters)
         versions.initialise(
             session=session, annotation=annotation, settings=settings, skeleton=skeleton, caches=caches
         )
