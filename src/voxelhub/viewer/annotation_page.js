@@ -6,6 +6,7 @@
 // Without it, a "Read only" badge and "Copy to my account" (POST …/duplicate, then off to the copy).
 
 import { treeCss } from "./colors.js";
+import { keepEditView, storedView } from "./edit_view.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
 import { SaveTurns, StaleTurn } from "./saves.js";
 import { Skeleton } from "./skeleton.js";
@@ -345,6 +346,7 @@ async function main() {
   }
   const viewer = new Viewer(root, {
     api, datasetId: info.datasetId, dataSource: dataset.dataSource, layerList: document.getElementById("layer-list"),
+    startView: storedView(info),
   });
   const skeleton = new Skeleton(skeletonJson);
   if (!Number.isInteger(skeletonJson.version)) skeleton.version = info.version;
@@ -367,6 +369,7 @@ async function main() {
     root.before(previewBanner(preview, owner ? (version) => restoreVersion(api, annotationId, version) : null));
   } else if (allowUpdate) {
     window.voxelhubSaver = setUpEditing(page);
+    keepEditView(viewer, api, annotationId);
   } else {
     setUpReadOnly(api, info, viewer.toolSlot, loggedIn);
   }
