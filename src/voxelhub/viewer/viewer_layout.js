@@ -71,6 +71,19 @@ export function buildLayout(root, actions) {
     panes: PLANES.map((plane) => planePane(plane, actions.toData)),
     pane3d: pane3d(),
   };
+  // Tools beyond the toolbar's width scroll sideways: with the wheel too, and the edge that hides some fades.
+  parts.toolSlot.addEventListener("wheel", (e) => {
+    if (!e.deltaY || parts.toolSlot.scrollWidth <= parts.toolSlot.clientWidth) return;
+    e.preventDefault();
+    parts.toolSlot.scrollLeft += e.deltaY;
+  }, { passive: false });
+  const markOverflow = () => {
+    const slot = parts.toolSlot;
+    slot.classList.toggle("vx-more-right", slot.scrollLeft + slot.clientWidth < slot.scrollWidth - 1);
+  };
+  parts.toolSlot.addEventListener("scroll", markOverflow);
+  new ResizeObserver(markOverflow).observe(parts.toolSlot);
+  new MutationObserver(markOverflow).observe(parts.toolSlot, { childList: true, subtree: true, attributes: true });
   root.append(toolbar(parts, actions));
   root.append(el("div", { className: "vx-grid" }, ...parts.panes.map((p) => p.pane), parts.pane3d.pane));
   root.append(el("div", { className: "vx-footer" }, parts.hoverText, parts.statusText,
