@@ -10,6 +10,7 @@ import re
 import httpx2 as httpx
 
 from tests.browser import SHOTS, log_in, needs_chromium
+from tests.server import running_server
 from tests.viewer.test_viewer_browser import (
     _api_as,
     _hash,
@@ -21,7 +22,6 @@ from tests.viewer.test_viewer_browser import (
     _watch_errors,
 )
 from tests.viewer.world import SIZE, build_viewer_world
-from tests.server import running_server
 
 pytestmark = needs_chromium
 
