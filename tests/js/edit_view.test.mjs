@@ -26,3 +26,8 @@ test("viewBody: the viewer's position (two decimals), rotation and zoom", () => 
   const viewer = { position: [10.123, 20, 30.555], rotation: [0, 0, 0], zoom: 0.333333 };
   assert.deepEqual(viewBody(viewer), { editPosition: [10.12, 20, 30.56], editRotation: [0, 0, 0], zoomLevel: 0.3333 });
 });
+
+test("viewBody: any angle of a hash becomes one in [0, 360)", () => {
+  const viewer = { position: [0, 0, 0], rotation: [720, -90, 359.999], zoom: 1 };
+  assert.deepEqual(viewBody(viewer).editRotation, [0, 270, 0]);
+});

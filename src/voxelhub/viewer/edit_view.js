@@ -14,11 +14,17 @@ export function storedView(info) {
   return { position, zoom, rotation };
 }
 
+/** An angle in [0, 360): a hash may name any, the server takes ±360. */
+function angle(degrees) {
+  const a = ((degrees % 360) + 360) % 360;
+  return Math.round(a * 100) / 100 % 360;
+}
+
 /** The body that stores the viewer's view (positions with two decimals, as the viewer keeps them). */
 export function viewBody(viewer) {
   return {
     editPosition: viewer.position.map((v) => Math.round(v * 100) / 100),
-    editRotation: viewer.rotation.slice(),
+    editRotation: viewer.rotation.map(angle),
     zoomLevel: Math.round(viewer.zoom * 10000) / 10000,
   };
 }
