@@ -109,10 +109,10 @@ def update(
     zoom_level: float | None = None,
 ) -> Annotation:
     annotation = get(session=session, actor=actor, annotation_id=annotation_id)
-    view = {"edit_position": edit_position, "edit_rotation": edit_rotation, "zoom_level": zoom_level}
-    if name is not None or description is not None or any(v is not None for v in view.values()):
+    moves = edit_position is not None or edit_rotation is not None or zoom_level is not None
+    if name is not None or description is not None or moves:
         authorize(actor, Action.WRITE, annotation)
-    set_edit_view(annotation, **view)
+    set_edit_view(annotation, edit_position=edit_position, edit_rotation=edit_rotation, zoom_level=zoom_level)
     if name is not None:
         annotation.name = _checked_name(name) or annotation.name
     if description is not None:
