@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
+from tests.browser import SHOTS, log_in, needs_chromium
 from tests.factories import logged_in_client
+from tests.server import running_server
 from tests.web.pages_world import world_with_layers
 from voxelhub.datasets.models import Dataset
 from voxelhub.db import transaction
@@ -136,3 +139,40 @@ def test_private_and_internal_annotations_leak_nothing(app, session_factory) -> 
         assert SECRET not in "".join(head.raw)
         # Nobody else gets even the page.
         assert TestClient(app).get(f"/annotations/{annotation_id}").status_code == 404
+
+
+META = """() => Object.fromEntries([...document.head.querySelectorAll("meta[property], meta[name]")]
+  .map((m) => [m.getAttribute("property") || m.getAttribute("name"), m.content]))"""
+
+
+@needs_chromium
+def test_chromium_reads_the_card_of_a_public_page_and_none_of_a_private_one(
+    settings, session_factory, browser
+) -> None:  # type: ignore[no-untyped-def]
+    public = world_with_layers(session_factory, is_public=True)
+    _describe(session_factory, public.dataset_id)
+    with running_server(settings) as base:
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        page.goto(f"/datasets/fly-brain-{public.dataset_id}/view")
+        meta = page.evaluate(META)
+        assert meta["og:title"] == "Fly brain" and meta["twitter:card"] == "summary_large_image"
+        assert meta["og:image"].endswith(f"/api/datasets/{public.dataset_id}/layers/color/thumbnail")
+        # An anonymous browser (what a link preview service is) is not refused the image (this dataset has no
+        # files on disk, so no picture: the point is that no login or token is needed).
+        assert meta["og:image"].startswith("http")  # absolute, under the configured public URL
+        assert page.request.get(base + urlsplit(meta["og:image"]).path).status not in (401, 403, 404)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "web-social-public-dataset.png"))
+
+        # The same dataset made private: its member sees the page, with no card and nothing of it in <head>.
+        with transaction(session_factory) as session:
+            dataset = session.get(Dataset, public.dataset_id)
+            assert dataset is not None
+            dataset.is_public = False
+        log_in(page, base, public.accounts.users["team_a"])
+        page.goto(f"/datasets/fly-brain-{public.dataset_id}/view")
+        meta = page.evaluate(META)
+        assert not [k for k in meta if k.startswith(("og:", "twitter:")) or k == "description"], meta
+        assert SECRET not in page.evaluate("() => document.head.innerHTML")
+        context.close()
