@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  CLICK_SLOP, MIN_ZOOM, ZOOM_STEP, beyondSlop, boxCentre, clampZoom, clickVoxel, keyCommand, maxZoom, panDelta,
-  parsePosition, relativeScale, roundPosition, sliceTarget, zoomed,
+  CLICK_SLOP, MIN_ZOOM, ZOOM_STEP, beyondSlop, boxCentre, clampZoom, clickVoxel, keyCommand, maxZoom, outsideBox,
+  outsideText, panDelta, parsePosition, planeOutside, relativeScale, roundPosition, sliceTarget, wheelCommand, zoomed,
 } from "../../src/voxelhub/viewer/navigation.js";
 import { PLANES, planeView } from "../../src/voxelhub/viewer/planes.js";
 
@@ -110,5 +110,53 @@ describe("drags and clicks", () => {
   test("a click means whole voxels in the plane and the exact slice", () => {
     assert.deepEqual(clickVoxel([1.7, -0.2, 5.5], XY), [1, -1, 5.5]);
     assert.deepEqual(clickVoxel([1.7, -0.2, 5.5], YZ), [1.7, -1, 5]);
+  });
+});
+
+describe("wheelCommand (webKnossos: wheel = slice, Ctrl/Alt+wheel = zoom)", () => {
+  test("the plain wheel moves one slice per turn, Shift ten", () => {
+    assert.deepEqual(wheelCommand({ deltaY: 100 }), { slice: 1, fast: false });
+    assert.deepEqual(wheelCommand({ deltaY: -3 }), { slice: -1, fast: false });
+    assert.deepEqual(wheelCommand({ deltaX: 100, shiftKey: true }), { slice: 1, fast: true });
+  });
+
+  test("Ctrl, Meta (a pinch) and Alt zoom: out for a turn down, in for a turn up", () => {
+    for (const mod of ["ctrlKey", "metaKey", "altKey"]) {
+      assert.deepEqual(wheelCommand({ deltaY: 100, [mod]: true }), { zoom: ZOOM_STEP });
+      assert.deepEqual(wheelCommand({ deltaY: -100, [mod]: true }), { zoom: 1 / ZOOM_STEP });
+    }
+  });
+
+  test("a turn of nothing does nothing", () => {
+    assert.equal(wheelCommand({ deltaY: 0, deltaX: 0 }), null);
+  });
+
+  test("Space moves a slice on, Shift+Space back", () => {
+    assert.deepEqual(keyCommand({ key: " " }, XY, 1), { slice: 1 });
+    assert.deepEqual(keyCommand({ key: " ", shiftKey: true }, XY, 1), { slice: -1 });
+  });
+});
+
+describe("outside the data", () => {
+  const box = { min: [0, 0, 0], max: [128, 128, 64] };
+  test("a position is outside when any coordinate is below min or at max and beyond", () => {
+    assert.equal(outsideBox([0, 0, 0], box), false);
+    assert.equal(outsideBox([127, 127, 63.5], box), false);
+    assert.equal(outsideBox([128, 5, 5], box), true);
+    assert.equal(outsideBox([5, -0.5, 5], box), true);
+  });
+
+  test("a plane shows nothing when its slice is outside or it is panned off the box", () => {
+    const view = (position, plane = XY, zoom = 1) => planeView(plane, position, zoom, [1, 1, 1], 200, 200);
+    assert.equal(planeOutside(view([64, 64, 32]), box), false);
+    assert.equal(planeOutside(view([64, 64, 100]), box), true); // XY's slice beyond z
+    assert.equal(planeOutside(view([64, 64, 100], YZ), box), false); // YZ still shows z up to 64
+    assert.equal(planeOutside(view([500, 64, 32], XZ), box), true); // x far off on either side
+    assert.equal(planeOutside(view([-101, 64, 32], XY), box), true);
+    assert.equal(planeOutside(view([-99, 64, 32], XY), box), false); // its right edge reaches x = 1
+  });
+
+  test("the message names the position and the bounds", () => {
+    assert.equal(outsideText([500.7, 50, 20], box), "Position 500, 50, 20 is outside the dataset's bounds (0, 0, 0 to 127, 127, 63).");
   });
 });

@@ -126,8 +126,11 @@ def test_link_holder_views_moves_and_shares_the_spot(settings, session_factory, 
         page.mouse.move(box["x"] + box["width"] / 2 - 50, box["y"] + box["height"] / 2 - 20, steps=5)
         page.mouse.up()
         _wait_hash(page, "#65,60,23,0,0.5")
-        # Wheel zooms out; a click sets the position.
+        # Ctrl+wheel zooms out (the plain wheel moves through slices: test_navigation_browser.py); a click
+        # sets the position.
+        page.keyboard.down("Control")
         page.mouse.wheel(0, 300)
+        page.keyboard.up("Control")
         _wait_for(page, lambda: _hash(page).split(",")[4] != "0.5", "a new zoom")
         zoom = float(_hash(page).lstrip("#").split(",")[4])
         assert zoom > 0.5
@@ -581,7 +584,8 @@ def test_owner_shares_renames_and_downloads_the_annotation(
         assert page.evaluate("() => navigator.clipboard.readText()") == url
         _shot(page, "15-share-dialog")
         info = owner.get(info_url).json()
-        assert info["visibility"] == "Public" and info["sharingUrl"] == url
+        # The dialog's link is the server's with the view (the `#…` of the address bar) after it.
+        assert info["visibility"] == "Public" and url == info["sharingUrl"] + "#64,64,20,0,0.5"
         assert [t["id"] for t in owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json()] == [team]
 
         # The link works for someone with no account: the viewer shows the data.
@@ -606,7 +610,7 @@ def test_owner_shares_renames_and_downloads_the_annotation(
             lambda: "Save adds one" in (page.text_content("#share-url-hint") or ""),
             "the missing-link hint",
         )
-        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
+        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}#64,64,20,0,0.5"
         assert not [
             link
             for link in owner.get(f"/api/datasets/{world.dataset_id}/shareLinks").json()
@@ -615,7 +619,11 @@ def test_owner_shares_renames_and_downloads_the_annotation(
         page.click("#share-save")
         _wait_for(page, lambda: "?token=" in page.input_value("#share-url"), "the new link")
         new_token = owner.get(sharing_token).json()["sharingToken"]
-        assert page.input_value("#share-url") == f"{url.split('?token=')[0]}?token={new_token}" != url
+        assert (
+            page.input_value("#share-url")
+            == f"{url.split('?token=')[0]}?token={new_token}#64,64,20,0,0.5"
+            != url
+        )
 
         # A team deleted meanwhile: the server refuses, the dialog says why and shows the saved state again.
         gone = world.accounts.team_ids["a2"]
@@ -639,7 +647,7 @@ def test_owner_shares_renames_and_downloads_the_annotation(
         assert not page.is_checked(f"#share-dialog input[name=team][value='{team}']")
         assert owner.get(f"/api/annotations/{annotation_id}/sharedTeams").json() == []
         assert owner.get(info_url).json()["visibility"] == "Private"
-        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}"
+        assert page.input_value("#share-url") == f"{base}/annotations/{annotation_id}#64,64,20,0,0.5"
         # Back to Internal (issue 16): the teams chosen before Private are ticked again, and Save shares them.
         page.check("#share-dialog input[value=Internal]")
         assert page.is_checked(f"#share-dialog input[name=team][value='{team}']")

@@ -25,7 +25,7 @@ from voxelhub.annotations.nml.errors import NmlError
 from voxelhub.annotations.nml.limits import NmlLimits
 from voxelhub.annotations.nml.reader import read_nml
 from voxelhub.annotations.nml.writer import write_nml
-from voxelhub.annotations.skeleton.model import Skeleton
+from voxelhub.annotations.skeleton.model import Parameters, Skeleton
 from voxelhub.annotations.volume import exchange as volume_exchange
 from voxelhub.app_caches import NO_CACHES, AppCaches
 from voxelhub.datasets.models import Dataset
@@ -149,7 +149,21 @@ def _with_provenance(
     owner = annotation.owner
     meta = dict(skeleton.meta)
     meta.update(annotationId=annotation.id, username=f"{owner.first_name} {owner.last_name}".strip())
-    return replace(skeleton, parameters=parameters, meta=tuple(meta.items()))
+    return replace(skeleton, parameters=_with_edit_view(parameters, annotation), meta=tuple(meta.items()))
+
+
+def _vec3(values: list[float] | None) -> tuple[float, float, float] | None:
+    return (values[0], values[1], values[2]) if values is not None and len(values) == 3 else None
+
+
+def _with_edit_view(parameters: Parameters, annotation: Annotation) -> Parameters:
+    """The view the viewer stored (where the owner last worked) wins over the one the skeleton carries."""
+    return replace(
+        parameters,
+        edit_position=_vec3(annotation.edit_position) or parameters.edit_position,
+        edit_rotation=_vec3(annotation.edit_rotation) or parameters.edit_rotation,
+        zoom_level=annotation.zoom_level if annotation.zoom_level is not None else parameters.zoom_level,
+    )
 
 
 def import_upload(
@@ -176,6 +190,7 @@ def import_upload(
             name=name,
             description=skeleton.parameters.experiment_attr("description") or "",
         )
+        service.set_edit_view_from(annotation, skeleton.parameters)
         versions.initialise(
             session=session, annotation=annotation, settings=settings, skeleton=skeleton, caches=caches
         )

@@ -108,6 +108,9 @@ def _info(actor: Actor, annotation: Annotation, lookups: _Lookups, origin: str) 
         created=millis(annotation.created_at),
         sharing_url=url,
         dataset_link_missing=link_missing,
+        edit_position=annotation.edit_position,
+        edit_rotation=annotation.edit_rotation,
+        zoom_level=annotation.zoom_level,
     )
 
 

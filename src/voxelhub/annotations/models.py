@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voxelhub.accounts.models import User
@@ -39,6 +39,11 @@ class Annotation(Base):
     # Volume layers: [{"name", "fallbackLayer", "largestSegmentId", "elementClass", "storage": {...}}]
     volume_layers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     has_skeleton: Mapped[bool] = mapped_column(default=True)
+    # Where the owner last worked (webKnossos' editPosition, editRotation, zoomLevel): saved by the viewer
+    # alongside the edits, outside the versions (moving around is no edit); a bare link opens there.
+    edit_position: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    edit_rotation: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    zoom_level: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

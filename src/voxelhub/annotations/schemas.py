@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -20,10 +20,22 @@ class AnnotationCreate(StrictInput):
     layers: list[Literal["skeleton", "volume"]] = Field(default_factory=_skeleton_only, max_length=2)
 
 
+# The stored view (webKnossos' editPosition, editRotation, zoomLevel): bounded as the viewer's hash is.
+Coordinate = Annotated[float, Field(ge=-(2**31), le=2**31, allow_inf_nan=False)]
+Angle = Annotated[float, Field(ge=-360, le=360, allow_inf_nan=False)]
+Vector3 = Annotated[list[Coordinate], Field(min_length=3, max_length=3)]
+Rotation3 = Annotated[list[Angle], Field(min_length=3, max_length=3)]
+ZoomLevel = Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
+
+
 class AnnotationUpdate(StrictInput):
     name: str | None = Field(default=None, max_length=300)
     description: str | None = Field(default=None, max_length=10000)
     visibility: Literal["Private", "Internal", "Public"] | None = None
+    # Where the owner works now: the viewer sends it alongside its saves (owner only; no new version).
+    edit_position: Vector3 | None = None
+    edit_rotation: Rotation3 | None = None
+    zoom_level: ZoomLevel | None = None
 
 
 class OwnerRef(WireModel):
@@ -72,6 +84,10 @@ class AnnotationInfo(WireModel):
     modified: int
     created: int
     sharing_url: str | None = None
+    # Where the owner last worked (null until the viewer saved a view): a link without `#…` opens there.
+    edit_position: list[float] | None = None
+    edit_rotation: list[float] | None = None
+    zoom_level: float | None = None
     # The owner's public annotation is on a private dataset that has no active sharing link, so the link
     # above would show no image data: the Share dialog then creates one (POST …/sharingToken).
     dataset_link_missing: bool = False

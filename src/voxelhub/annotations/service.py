@@ -4,11 +4,15 @@ info the API answers about annotations in `annotations.info`."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voxelhub.accounts.models import Team
 from voxelhub.annotations.models import VISIBILITIES, Annotation, AnnotationSharedTeam
+from voxelhub.annotations.skeleton.model import Parameters
 from voxelhub.datasets import service as datasets
 from voxelhub.datasets.models import Dataset
 from voxelhub.db import utcnow
@@ -100,10 +104,15 @@ def update(
     name: str | None = None,
     description: str | None = None,
     visibility: str | None = None,
+    edit_position: list[float] | None = None,
+    edit_rotation: list[float] | None = None,
+    zoom_level: float | None = None,
 ) -> Annotation:
     annotation = get(session=session, actor=actor, annotation_id=annotation_id)
-    if name is not None or description is not None:
+    moves = edit_position is not None or edit_rotation is not None or zoom_level is not None
+    if name is not None or description is not None or moves:
         authorize(actor, Action.WRITE, annotation)
+    set_edit_view(annotation, edit_position=edit_position, edit_rotation=edit_rotation, zoom_level=zoom_level)
     if name is not None:
         annotation.name = _checked_name(name) or annotation.name
     if description is not None:
@@ -115,9 +124,47 @@ def update(
         annotation.visibility = visibility
         if visibility == "Private":  # spec: making it private removes the shared teams
             annotation.shared_team_links = []
-    annotation.modified_at = utcnow()
+    if name is not None or description is not None or visibility is not None:
+        annotation.modified_at = utcnow()  # moving around is no change to what the annotation holds
     session.flush()
     return annotation
+
+
+def _within(values: Sequence[float] | None, bound: float) -> list[float] | None:
+    if values is None or len(values) != 3:
+        return None
+    ok = all(isinstance(v, int | float) and math.isfinite(v) and abs(v) <= bound for v in values)
+    return [float(v) for v in values] if ok else None
+
+
+def set_edit_view_from(annotation: Annotation, parameters: Parameters) -> None:
+    """The view an NML or a client's `updateSkeletonTracing` names, each part kept only within the bounds
+    the API takes (a stored view that no viewer can open would be worse than none)."""
+    zoom = parameters.zoom_level
+    zoom_ok = isinstance(zoom, int | float) and math.isfinite(zoom) and 0 < zoom <= 1e6
+    set_edit_view(
+        annotation,
+        edit_position=_within(parameters.edit_position, 2**31),
+        edit_rotation=_within(parameters.edit_rotation, 360),
+        zoom_level=zoom if zoom_ok else None,
+    )
+
+
+def set_edit_view(
+    annotation: Annotation,
+    *,
+    edit_position: list[float] | tuple[float, ...] | None = None,
+    edit_rotation: list[float] | tuple[float, ...] | None = None,
+    zoom_level: float | None = None,
+) -> None:
+    """Stores where the owner works (each part only when given). Positions keep two decimals, as the
+    viewer's; the caller has checked the bounds (the API's schema, the NML reader)."""
+    if edit_position is not None:
+        annotation.edit_position = [round(float(v), 2) for v in edit_position]
+    if edit_rotation is not None:
+        annotation.edit_rotation = [round(float(v), 2) for v in edit_rotation]
+    if zoom_level is not None:
+        annotation.zoom_level = float(zoom_level)
 
 
 def set_shared_teams(
@@ -182,6 +229,9 @@ def new_fork_row(session: Session, actor: Actor, original: Annotation) -> Annota
         forked_from_id=original.id,
         has_skeleton=original.has_skeleton,
         volume_layers=[dict(layer) for layer in original.volume_layers],
+        edit_position=original.edit_position,
+        edit_rotation=original.edit_rotation,
+        zoom_level=original.zoom_level,
     )
     session.add(fork)
     session.flush()

@@ -146,6 +146,9 @@ def save(
         new_skeleton = skeleton_facade.apply(skeleton, actions)
     except skeleton_facade.ActionError as exc:
         raise BadInput(str(exc), actionIndex=exc.index) from exc
+    if any(a.get("name") == "updateSkeletonTracing" for a in actions):
+        # webKnossos clients save the view this way: the annotation's stored view follows.
+        service.set_edit_view_from(annotation, new_skeleton.parameters)
     record(session, actor, annotation, new_version, actions, new_skeleton, caches=caches)
     return new_version
 

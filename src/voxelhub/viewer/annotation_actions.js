@@ -4,6 +4,7 @@
 
 import { api } from "/static/api.js";
 import { copyText, showStatus } from "/static/common.js";
+import { currentViewHash, setUpShorten, withView } from "/static/share_links.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,6 +55,8 @@ function setUpShare() {
   // The teams chosen last while not Private: making it Private removes them on the server (spec), and going
   // back to Internal or Public in this page ticks them again rather than starting from none.
   let lastTeams = saved.visibility === "Private" ? [] : saved.teams;
+  const resetShort = setUpShorten({ button: $("share-shorten"), source: $("share-url"), target: $("share-short-url"),
+    row: $("share-short-row"), status });
 
   const reflectChoice = () => {
     const isPrivate = chosen() === "Private";
@@ -68,8 +71,12 @@ function setUpShare() {
     const teamIds = info.teams.map((t) => t.id);
     for (const radio of radios) radio.checked = radio.value === info.visibility;
     for (const box of boxes) box.checked = teamIds.includes(box.value);
+    // The link carries the view (position, rotation, zoom, active node) as the address bar does.
     const url = info.sharingUrl || "";
-    $("share-url").value = url;
+    const view = currentViewHash();
+    $("share-url").value = withView(url, view);
+    $("share-view-hint").hidden = !view;
+    resetShort();
     $("share-url-hint").textContent = (LINK_HINTS[info.visibility] || "") + (url.includes("?token=") ? TOKEN_HINT : "")
       + (info.datasetLinkMissing ? NO_TOKEN_HINT : "");
     saved = { visibility: info.visibility, teams: teamIds };

@@ -8,6 +8,7 @@
 
 import { setUpEditing } from "./annotation_editing.js";
 import { commentsTab } from "./comments_tab.js";
+import { keepEditView, storedView } from "./edit_view.js";
 import { setUpSidebar, showMessage } from "./page_parts.js";
 import { SaveTurns } from "./saves.js";
 import { bindShortcuts } from "./shortcuts.js";
@@ -151,6 +152,7 @@ async function main() {
   }
   const viewer = new Viewer(root, {
     api, datasetId: info.datasetId, dataSource: dataset.dataSource, layerList: document.getElementById("layer-list"),
+    startView: storedView(info),
   });
   const skeleton = new Skeleton(skeletonJson);
   if (!Number.isInteger(skeletonJson.version)) skeleton.version = info.version;
@@ -173,6 +175,7 @@ async function main() {
   const help = shortcutHelp({ editable: allowUpdate });
   if (allowUpdate) {
     window.voxelhubSaver = setUpEditing(page, { onRecover: (e) => recover(page, e), helpToggle: help.toggle });
+    keepEditView(viewer, api, annotationId);
   } else {
     bindShortcuts({ help: help.toggle });
     if (preview === null) setUpReadOnly(api, info, viewer.toolSlot, loggedIn);

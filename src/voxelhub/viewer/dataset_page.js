@@ -25,6 +25,16 @@ async function main() {
   });
   bindShortcuts({ help: shortcutHelp({ editable: false }).toggle }); // "?" lists the shortcuts
   window.voxelhubViewer = viewer;
+  carryView(viewer, document.getElementById("settings-link"));
+}
+
+/** The Settings button takes the view along, so that the sharing links there open at it. */
+function carryView(viewer, link) {
+  if (!link) return;
+  const base = link.getAttribute("href").split("#")[0];
+  const update = () => { link.href = base + viewer.hash(); };
+  update();
+  viewer.addEventListener("change", update);
 }
 
 main();

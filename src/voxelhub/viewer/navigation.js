@@ -62,6 +62,7 @@ export function keyCommand({ key, shiftKey = false, ctrlKey = false, metaKey = f
     case "ArrowDown": return move(plane.v, 1);
     case "f": case "F": case ".": return { slice: 1, fast: shiftKey };
     case "d": case "D": case ",": return { slice: -1, fast: shiftKey };
+    case " ": return { slice: shiftKey ? -1 : 1 }; // webKnossos: Space forward, Shift+Space back
     case "+": case "=": case "i": return { zoom: "in" };
     case "-": case "o": return { zoom: "out" };
     default: return null;
@@ -89,4 +90,35 @@ export function clickVoxel(voxel, plane) {
 export function parsePosition(text) {
   const nums = text.split(/[\s,;]+/).filter(Boolean).map(Number);
   return nums.length === 3 && nums.every(Number.isFinite) ? nums : null;
+}
+
+/** What a wheel turn over a plane asks, as in webKnossos: Ctrl (or a trackpad's pinch, which the browser sends
+ * as Ctrl+wheel) and Alt zoom (`{ zoom: factor }`), the plain wheel moves through the slices (`{ slice:
+ * direction, fast }`, Shift for ten at a time); null for a turn of nothing. */
+export function wheelCommand({ deltaX = 0, deltaY = 0, ctrlKey = false, metaKey = false, altKey = false, shiftKey = false }) {
+  // Shift+wheel scrolls sideways in some browsers: the delta then comes as deltaX.
+  const direction = Math.sign(deltaY || deltaX);
+  if (!direction) return null;
+  if (ctrlKey || metaKey || altKey) return { zoom: ZOOM_STEP ** direction };
+  return { slice: direction, fast: shiftKey };
+}
+
+/** Whether `position` lies outside the box [min, max) of the dataset (in any axis). */
+export function outsideBox(position, box) {
+  return position.some((v, i) => v < box.min[i] || v >= box.max[i]);
+}
+
+/** Whether a plane's view shows none of the box: its slice lies outside it, or it is panned away from it. */
+export function planeOutside(view, box) {
+  const { u, v, w } = view.plane;
+  const slice = view.position[w];
+  if (slice < box.min[w] || slice >= box.max[w]) return true;
+  return view.uMax <= box.min[u] || view.uMin >= box.max[u] || view.vMax <= box.min[v] || view.vMin >= box.max[v];
+}
+
+/** The message for a position outside the data: where it is, and where the data is. */
+export function outsideText(position, box) {
+  const at = position.map((v) => Math.floor(v)).join(", ");
+  const last = box.max.map((v) => v - 1).join(", ");
+  return `Position ${at} is outside the dataset's bounds (${box.min.join(", ")} to ${last}).`;
 }

@@ -1,6 +1,8 @@
 // The viewer: three orthogonal planes (XY, YZ, XZ) fed bucket by bucket, plus a 3D box with the skeleton.
 //
-//   const viewer = new Viewer(root, { api, datasetId, dataSource, layerList });
+//   const viewer = new Viewer(root, { api, datasetId, dataSource, layerList, startView });
+//                                            // startView {position, zoom, rotation}: where a link without a
+//                                            // view (no `#…`) opens, e.g. where an annotation's owner last worked
 //   viewer.setSkeleton(skeleton);            // optional (annotation page)
 //   viewer.onVoxelClick = (voxel, plane, event) => true;   // a tool may take clicks (answer true)
 //   viewer.onVoxelDrag = (phase, voxel, plane, event) => true;   // …or drags: "start" answers whether it takes
@@ -21,7 +23,7 @@ import { restoreLooks } from "./layer_looks.js";
 import { datasetBox, readLayers, readScale } from "./layers.js";
 import { MeshStore } from "./meshes.js";
 import {
-  boxCentre, clampZoom, maxZoom, relativeScale, roundPosition, sliceTarget, zoomed,
+  boxCentre, clampZoom, maxZoom, outsideText, planeOutside, relativeScale, roundPosition, sliceTarget, zoomed,
 } from "./navigation.js";
 import { renderPane } from "./plane_render.js";
 import { planeTextures } from "./plane_textures.js";
@@ -31,13 +33,14 @@ import { bindSegmentPick, showSegmentTip } from "./segment_hover.js";
 import { formatHash, parseHash } from "./url_state.js";
 import { defaultRotation, draw3d } from "./view3d.js";
 import { bindInput } from "./viewer_input.js";
-import { buildLayout, resizePanes, showHover } from "./viewer_layout.js";
+import { buildLayout, fitToWindow, resizePanes, showHover, showOutside } from "./viewer_layout.js";
 
 const HASH_DELAY_MS = 250;
 
 export class Viewer extends EventTarget {
-  constructor(root, { api, datasetId, dataSource, layerList = null }) {
+  constructor(root, { api, datasetId, dataSource, layerList = null, startView = null }) {
     super();
+    this.startView = startView;
     this.root = root;
     this.api = api;
     this.datasetId = datasetId;
@@ -80,9 +83,11 @@ export class Viewer extends EventTarget {
 
   // ---- view state --------------------------------------------------------------------------------------
 
-  resetView() {
-    this.position = boxCentre(this.box);
-    this.zoom = 1;
+  /** The view of a link without one: `view` (by default the start view), else the dataset's centre. */
+  resetView(view = this.startView) {
+    this.position = view ? roundPosition(view.position) : boxCentre(this.box);
+    this.zoom = view && view.zoom ? clampZoom(view.zoom, this.maxZoom) : 1;
+    this.rotation = view && view.rotation ? view.rotation.slice() : [0, 0, 0];
     this.activeNodeFromHash = null;
     this.changed();
   }
@@ -97,6 +102,7 @@ export class Viewer extends EventTarget {
     }
     this.position = state.position.slice();
     this.zoom = clampZoom(state.zoom, this.maxZoom);
+    this.rotation = state.rotation.slice();
     this.activeNodeFromHash = state.activeNode;
     if (this.skeleton && state.activeNode !== null && this.skeleton.nodes.has(state.activeNode)) {
       this.skeleton.activeNodeId = state.activeNode;
@@ -109,7 +115,8 @@ export class Viewer extends EventTarget {
 
   hash() {
     const activeNode = this.skeleton ? this.skeleton.activeNodeId : this.activeNodeFromHash;
-    return formatHash({ position: this.position, mode: 0, zoom: this.zoom, activeNode: activeNode ?? null });
+    return formatHash({ position: this.position, mode: 0, zoom: this.zoom, rotation: this.rotation,
+      activeNode: activeNode ?? null });
   }
 
   writeHashNow() {
@@ -178,8 +185,10 @@ export class Viewer extends EventTarget {
     const parts = buildLayout(this.root, {
       zoomOut: () => this.setZoom(zoomed(this.zoom, "out")),
       zoomIn: () => this.setZoom(zoomed(this.zoom, "in")),
-      home: () => this.resetView(),
+      home: () => this.resetView(null),
+      toData: () => this.setPosition(boxCentre(this.box)),
     });
+    fitToWindow(this.root);
     this.toolSlot = parts.toolSlot;
     this.positionInput = parts.positionInput;
     this.zoomText = parts.zoomText;
@@ -253,7 +262,11 @@ export class Viewer extends EventTarget {
       activeSegment: this.activeSegment,
     };
     let tooLarge = false;
-    for (const p of this.panes) tooLarge = renderPane(p, this.viewOf(p), scene) || tooLarge;
+    for (const p of this.panes) {
+      const view = this.viewOf(p);
+      tooLarge = renderPane(p, view, scene) || tooLarge;
+      showOutside(p, planeOutside(view, this.box) ? outsideText(this.position, this.box) : null);
+    }
     // The 3D view's images load only once the planes have what they need: they never delay the first screen.
     const read = this.loader.pending ? "peek" : "get";
     draw3d(this.pane3d, { box: this.box, position: this.position, skeleton: this.skeleton,

@@ -5,7 +5,7 @@
 // drag), else it pans; a press that hardly moved is a click, offered to `viewer.onVoxelClick`, else it sets the
 // position.
 
-import { ZOOM_STEP, beyondSlop, clickVoxel, keyCommand, panDelta, parsePosition, zoomed } from "./navigation.js";
+import { beyondSlop, clickVoxel, keyCommand, panDelta, parsePosition, wheelCommand, zoomed } from "./navigation.js";
 import { defaultRotation, rotated, scaled } from "./view3d.js";
 
 /** Binds every input of `viewer` (a Viewer, once its elements are built). */
@@ -37,8 +37,13 @@ function typingIn(target) {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
 
+/** Space on a focused button or link presses it; only elsewhere is it the viewer's "next slice". */
+function pressing(e) {
+  return e.key === " " && e.target instanceof HTMLElement && /^(BUTTON|A|SUMMARY)$/.test(e.target.tagName);
+}
+
 function onKey(viewer, e) {
-  if (typingIn(e.target)) return;
+  if (typingIn(e.target) || pressing(e) || document.querySelector("dialog[open]")) return;
   const command = keyCommand(e, viewer.activePlane, viewer.zoom);
   if (!command) return;
   e.preventDefault();
@@ -59,12 +64,14 @@ function bindPane(viewer, p) {
   p.canvas.addEventListener("pointerup", end);
   p.canvas.addEventListener("pointercancel", end);
   p.canvas.addEventListener("pointerleave", () => viewer.setHover(null));
+  // Not passive: Ctrl+wheel would zoom the whole page, the plain wheel scroll it.
   p.canvas.addEventListener("wheel", (e) => {
     e.preventDefault();
     viewer.activePlane = p.plane;
-    const direction = Math.sign(e.deltaY || e.deltaX);
-    if (e.shiftKey) viewer.moveSlice(p.plane, direction);
-    else viewer.setZoom(viewer.zoom * ZOOM_STEP ** direction);
+    const command = wheelCommand(e);
+    if (!command) return;
+    if (command.zoom) viewer.setZoom(viewer.zoom * command.zoom);
+    else viewer.moveSlice(p.plane, command.slice, command.fast);
   }, { passive: false });
 }
 

@@ -26,6 +26,7 @@ from voxelhub.redirects import local_target
 from voxelhub.urls import dataset_slug, server_origin
 from voxelhub.web.error_pages import PageRoute
 from voxelhub.web.rendering import PageCallerDep, login_url, render
+from voxelhub.web.social import annotation_card, dataset_card
 from voxelhub.web.views import layer_views, voxel_size
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
@@ -121,6 +122,7 @@ def dataset_view(
     request: Request,
     caller: PageCallerDep,
     session: SessionDep,
+    settings: SettingsDep,
     token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     dataset = _dataset_from_slug(slug, caller, session)
@@ -135,6 +137,7 @@ def dataset_view(
         query=query,
         editable=can(caller.actor, Action.EDIT, dataset),
         can_annotate=can(caller.actor, Action.CREATE_ANNOTATION, dataset),
+        social=dataset_card(server_origin(settings), dataset),
     )
 
 
@@ -144,6 +147,7 @@ def annotation_view(
     request: Request,
     caller: PageCallerDep,
     session: SessionDep,
+    settings: SettingsDep,
     token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     """The viewer with the annotation's skeleton. Whoever may not read the annotation gets the 404 page; whoever
@@ -153,6 +157,7 @@ def annotation_view(
     readable = can(caller.actor, Action.READ, dataset)
     query = f"?token={quote(token, safe='')}" if token else ""
     owner = annotation.owner
+    owner_name = f"{owner.first_name} {owner.last_name}".strip() if owner else ""
     return render(
         request,
         "annotation.html",
@@ -163,7 +168,8 @@ def annotation_view(
         voxel_size=voxel_size(dataset) if readable else "",
         query=query,
         logged_in=caller.login is not None,
-        owner_name=f"{owner.first_name} {owner.last_name}".strip() if owner else "",
+        owner_name=owner_name,
+        social=annotation_card(server_origin(settings), annotation, dataset, owner_name),
         **_annotation_actions(session, caller.actor, annotation),
     )
 

@@ -1,5 +1,7 @@
 import { api } from "/static/api.js";
 import { copyText, el, formatDate, showStatus } from "/static/common.js";
+import { setUpShorten, withView } from "/static/share_links.js";
+import { parseHash } from "/viewer/url_state.js";
 
 const root = document.getElementById("dataset-settings");
 const datasetId = root.dataset.datasetId;
@@ -36,7 +38,10 @@ form.addEventListener("submit", async (event) => {
 });
 
 // ---- The sharing link -------------------------------------------------------------------------------
-const viewerUrl = (token) => `${origin}/datasets/${slug}/view?token=${encodeURIComponent(token)}`;
+// The viewer's Settings button brings its view along (`#x,y,z,…`): the link then opens there, as webKnossos'
+// share links do; a hash that is no view is left out.
+let viewHash = parseHash(window.location.hash) ? window.location.hash : "";
+const viewerUrl = (token) => withView(`${origin}/datasets/${slug}/view?token=${encodeURIComponent(token)}`, viewHash);
 const zarrUrl = (token) => `${origin}/data/s/${encodeURIComponent(token)}/zarr/${datasetId}/`;
 
 export function neuroglancerUrl(zarrBase, layers) {
@@ -53,6 +58,8 @@ function showToken(token) {
   $("streaming-active").hidden = !token;
   $("streaming-none").hidden = Boolean(token);
   $("sharing-link").value = token ? viewerUrl(token) : "";
+  $("sharing-view-hint").hidden = !token || !viewHash;
+  resetShort();
   $("zarr-url").value = token ? zarrUrl(token) : "";
   $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
 }
@@ -85,6 +92,16 @@ async function copyFrom(inputId, statusNode) {
 }
 
 $("copy-sharing-link").addEventListener("click", () => copyFrom("sharing-link", $("sharing-status")));
+const resetShort = setUpShorten({ button: $("shorten-sharing-link"), source: $("sharing-link"), target: $("short-link"),
+  row: $("short-link-row"), status: $("sharing-status") });
+$("sharing-view-drop").addEventListener("click", (event) => {
+  event.preventDefault();
+  viewHash = "";
+  const link = $("sharing-link");
+  link.value = withView(link.value, "");
+  $("sharing-view-hint").hidden = true;
+  resetShort();
+});
 $("copy-zarr-url").addEventListener("click", () => copyFrom("zarr-url", $("sharing-status")));
 
 $("revoke-sharing-link").addEventListener("click", async () => {
@@ -139,7 +156,7 @@ function linkRow(link) {
   if (link.status === "active" && link.url) {
     const copy = el("button", { type: "button", className: "button small" }, "Copy");
     copy.addEventListener("click", async () => {
-      const ok = await copyText(link.url);
+      const ok = await copyText(withView(link.url, viewHash));
       showStatus($("links-status"), ok ? `Link “${link.name}” copied.` : "Copy failed.", ok ? "ok" : "error");
     });
     const revoke = el("button", { type: "button", className: "button small danger" }, "Revoke");
