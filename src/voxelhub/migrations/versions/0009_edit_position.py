@@ -3,8 +3,7 @@
 Revision ID: 0009
 Revises: 0008
 
-Not watched by the access epoch (0005): it decides no access. (0008 is added on main meanwhile; the merge
-relinks this revision after it.)
+Not watched by the access epoch (0005): it decides no access.
 """
 
 from __future__ import annotations
