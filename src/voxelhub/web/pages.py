@@ -112,6 +112,7 @@ def dataset_settings(
         allowed=dataset.allowed_team_ids,
         layer_names=[layer.name for layer in layer_views(dataset)],
         origin=server_origin(settings),
+        neuroglancer_url=settings.neuroglancer_url,
     )
 
 

@@ -5,6 +5,7 @@ const root = document.getElementById("dataset-settings");
 const datasetId = root.dataset.datasetId;
 const slug = root.dataset.slug;
 const origin = root.dataset.origin;
+const neuroglancer = root.dataset.neuroglancer;
 const layerNames = JSON.parse(root.dataset.layers || "[]");
 const base = `/api/datasets/${datasetId}`;
 const $ = (id) => document.getElementById(id);
@@ -37,14 +38,16 @@ form.addEventListener("submit", async (event) => {
 
 // ---- The sharing link -------------------------------------------------------------------------------
 const viewerUrl = (token) => `${origin}/datasets/${slug}/view?token=${encodeURIComponent(token)}`;
-const zarrUrl = (token) => `${origin}/data/s/${encodeURIComponent(token)}/zarr/${datasetId}/`;
+const zarrUrl = (token, view = "zarr") => `${origin}/data/s/${encodeURIComponent(token)}/${view}/${datasetId}/`;
 
-export function neuroglancerUrl(zarrBase, layers) {
+/** The viewer state for Neuroglancer at `client` (the VOXELHUB_NEUROGLANCER_URL setting). `zarrBase` is the
+ * `zarr-c` view: the same data with zarr3 transpose codecs folded into the axes, which Neuroglancer draws. */
+export function neuroglancerUrl(client, zarrBase, layers) {
   const state = {
     layers: layers.map((name) => ({ type: "image", source: `zarr://${zarrBase}${encodeURIComponent(name)}/`, name })),
     layout: "4panel",
   };
-  return `https://neuroglancer-demo.appspot.com/#!${encodeURIComponent(JSON.stringify(state))}`;
+  return `${client}#!${encodeURIComponent(JSON.stringify(state))}`;
 }
 
 function showToken(token) {
@@ -54,7 +57,7 @@ function showToken(token) {
   $("streaming-none").hidden = Boolean(token);
   $("sharing-link").value = token ? viewerUrl(token) : "";
   $("zarr-url").value = token ? zarrUrl(token) : "";
-  $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
+  $("neuroglancer-link").href = token ? neuroglancerUrl(neuroglancer, zarrUrl(token, "zarr-c"), layerNames) : "#";
 }
 
 /** Gets the dataset's sharing link, creating it when there is none: an explicit POST, never a GET. */
