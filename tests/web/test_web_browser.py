@@ -116,6 +116,9 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
             {"type": "image", "source": f"zarr://{folded}{name}/", "name": name}
             for name in ("color", "segmentation")
         ]
+        # the voxel size (11.24 × 11.24 × 28 nm) in metres, so that the panels show x-y, x-z and y-z
+        assert state["displayDimensions"] == ["x", "y", "z"]
+        assert state["dimensions"] == {"x": [11.24e-9, "m"], "y": [11.24e-9, "m"], "z": [28e-9, "m"]}
 
         # Copy the sharing link.
         page.click("#copy-sharing-link")

@@ -6,6 +6,7 @@ const datasetId = root.dataset.datasetId;
 const slug = root.dataset.slug;
 const origin = root.dataset.origin;
 const neuroglancer = root.dataset.neuroglancer;
+const neuroglancerDimensions = JSON.parse(root.dataset.neuroglancerDimensions || "{}");
 const layerNames = JSON.parse(root.dataset.layers || "[]");
 const base = `/api/datasets/${datasetId}`;
 const $ = (id) => document.getElementById(id);
@@ -41,12 +42,18 @@ const viewerUrl = (token) => `${origin}/datasets/${slug}/view?token=${encodeURIC
 const zarrUrl = (token, view = "zarr") => `${origin}/data/s/${encodeURIComponent(token)}/${view}/${datasetId}/`;
 
 /** The viewer state for Neuroglancer at `client` (the VOXELHUB_NEUROGLANCER_URL setting). `zarrBase` is the
- * `zarr-c` view: the same data with zarr3 transpose codecs folded into the axes, which Neuroglancer draws. */
-export function neuroglancerUrl(client, zarrBase, layers) {
+ * `zarr-c` view: the same data with zarr3 transpose codecs folded into the axes, which Neuroglancer draws.
+ * `dimensions` (the voxel size in metres, when known) lets the panels show x-y, x-z, y-z whatever the
+ * arrays' axis order. */
+export function neuroglancerUrl(client, zarrBase, layers, dimensions = {}) {
   const state = {
     layers: layers.map((name) => ({ type: "image", source: `zarr://${zarrBase}${encodeURIComponent(name)}/`, name })),
     layout: "4panel",
   };
+  if (Object.keys(dimensions).length === 3) {
+    state.dimensions = dimensions;
+    state.displayDimensions = ["x", "y", "z"];
+  }
   return `${client}#!${encodeURIComponent(JSON.stringify(state))}`;
 }
 
@@ -57,7 +64,7 @@ function showToken(token) {
   $("streaming-none").hidden = Boolean(token);
   $("sharing-link").value = token ? viewerUrl(token) : "";
   $("zarr-url").value = token ? zarrUrl(token) : "";
-  $("neuroglancer-link").href = token ? neuroglancerUrl(neuroglancer, zarrUrl(token, "zarr-c"), layerNames) : "#";
+  $("neuroglancer-link").href = token ? neuroglancerUrl(neuroglancer, zarrUrl(token, "zarr-c"), layerNames, neuroglancerDimensions) : "#";
 }
 
 /** Gets the dataset's sharing link, creating it when there is none: an explicit POST, never a GET. */
