@@ -75,6 +75,8 @@ async def zarr_preflight(request: Request) -> Response:
 
 # Plain Starlette routes, not FastAPI's: a zarr client asks for thousands of chunks, and FastAPI's request
 # handling (dependency solving and validation of two path strings) cost ~60 µs of a ~200 µs chunk request.
+# In the running app `voxelhub.api.data_plane` calls these handlers ahead of the middleware stack and router;
+# the routes stay registered for the router's own answers (405 to other methods) and the route tables.
 # A zarr hierarchy is no JSON API, so the OpenAPI document leaves them out; the README and docs/api.md describe them.
 # HEAD comes with GET. No dependencies and `async def`: see `voxelhub.api.readable` for why.
 for _view, _handler in (("zarr", zarr_key), ("zarr-c", zarr_c_key)):
