@@ -4,8 +4,9 @@
    against zarr-python reading the same buckets in-process (the limit for decoded reads).
 2. Raw chunk pass-through: `wrk` fetching stored chunk files through `/data/zarr/{id}/…` (anonymous, public
    dataset) and `/data/s/{token}/zarr/{id}/…` (share token in the path) against nginx serving the same files
-   from disk (the limit for pass-through), and against voxelhub's most trivial route (`/api/buildinfo`, the
-   framework's own cap), when `wrk` and `nginx` are installed (`apt-get install wrk nginx-light`).
+   from disk (the limit for pass-through), against voxelhub's most trivial route (`/api/buildinfo`, a FastAPI
+   route through the whole middleware stack), and against the bare framework ceiling (bench/bare_asgi.py: a
+   plain ASGI callable answering constant bytes under the same server), when `wrk` and `nginx` are installed (`apt-get install wrk nginx-light`).
 
 Usage: .venv/bin/python bench/bench_serving.py [--dataset PATH] [--seconds 8]
 """
@@ -38,6 +39,8 @@ from voxelhub.datasets.demo_data import build_synthetic  # noqa: E402
 
 BUCKET = 32
 BATCH = 64
+# voxelhub, nginx and the bare ASGI app on loopback ports picked at random (several benches may share a machine)
+VOXELHUB_PORT, NGINX_PORT, BARE_PORT = random.SystemRandom().sample(range(20000, 30000), 3)
 
 
 def machine() -> str:
@@ -102,12 +105,30 @@ def start_server(data_dir: Path, port: int, database_url: str = "") -> subproces
     raise RuntimeError("server did not start")
 
 
+def start_bare(port: int, body_bytes: int) -> subprocess.Popen:  # type: ignore[type-arg]
+    """The bare ASGI ceiling (bench/bare_asgi.py) under uvicorn as `voxelhub serve` runs it."""
+    env = dict(os.environ, BARE_BYTES=str(body_bytes), PYTHONPATH=str(ROOT / "bench"))
+    command = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port), "--no-access-log"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("bare ASGI server did not start")
+
+
 def bucket_positions(shape: tuple[int, int, int], count: int, seed: int = 1) -> list[list[int]]:
+    """`count` random buckets, each once per batch of BATCH (the bucket route refuses a batch that asks for one
+    bucket twice)."""
     rng = random.Random(seed)
     limits = [s // BUCKET for s in shape]
-    return [
-        [rng.randrange(limits[0]), rng.randrange(limits[1]), rng.randrange(limits[2])] for _ in range(count)
-    ]
+    every = [[x, y, z] for x in range(limits[0]) for y in range(limits[1]) for z in range(limits[2])]
+    positions: list[list[int]] = []
+    while len(positions) < count:
+        positions += rng.sample(every, min(BATCH, len(every), count - len(positions)))
+    return positions
 
 
 def in_process_rate(array: zarr.Array, positions: list[list[int]]) -> float:
@@ -196,9 +217,9 @@ def main() -> None:
         dataset_id, token, api_token = setup_server_data(work / "data", dataset)
         array = zarr.open_array(str(dataset / "color" / "1"), mode="r")
         positions = bucket_positions(tuple(array.shape[1:]), args.buckets)
-        server = start_server(work / "data", 8791)
+        server = start_server(work / "data", VOXELHUB_PORT)
         try:
-            base = "http://127.0.0.1:8791"
+            base = f"http://127.0.0.1:{VOXELHUB_PORT}"
             http_rate(base, dataset_id, positions[:BATCH], 1)  # warm up
             local = in_process_rate(array, positions)
             served = http_rate(base, dataset_id, positions, args.clients)
@@ -233,14 +254,23 @@ def passthrough(
         url_file = work / f"{name}.txt"
         url_file.write_text("\n".join(paths))
         rates[name] = wrk_rate(url_file, base, seconds, headers)
-    nginx = nginx_server(dataset, 8792, work)
+    mean_bytes = int(np.mean([(dataset / c).stat().st_size for c in chunks]))
+    bare = start_bare(BARE_PORT, mean_bytes)
+    try:
+        bare_file = work / "bare.txt"
+        bare_file.write_text("/x")
+        rates["bare_asgi"] = wrk_rate(bare_file, f"http://127.0.0.1:{BARE_PORT}", seconds)
+    finally:
+        bare.terminate()
+        bare.wait()
+    nginx = nginx_server(dataset, NGINX_PORT, work)
     if nginx is None:
         print(f"raw chunk pass-through: voxelhub {rates['voxelhub']:.0f} req/s (nginx not installed)")
         return
     try:
         theirs = work / "nginx.txt"
         theirs.write_text("\n".join(f"/{c}" for c in chunks))
-        nginx_rps = wrk_rate(theirs, "http://127.0.0.1:8792", seconds)
+        nginx_rps = wrk_rate(theirs, f"http://127.0.0.1:{NGINX_PORT}", seconds)
     finally:
         nginx.terminate()
         nginx.wait()
@@ -257,6 +287,11 @@ def passthrough(
     print(
         f"  with a share token in the path: {with_token:.0f} req/s (ratio {with_token / nginx_rps:.3f}); "
         f"voxelhub's trivial route /api/buildinfo: {cap:.0f} req/s (chunk route at {ours / cap:.2f} of it)"
+    )
+    ceiling = rates["bare_asgi"]
+    print(
+        f"  bare ASGI ceiling (constant {mean_bytes} bytes, same server, no routing/check/read): {ceiling:.0f} req/s "
+        f"(ratio to nginx {ceiling / nginx_rps:.3f}; the chunk route at {ours / ceiling:.2f} of it)"
     )
     print(json.dumps({"nginx_rps": nginx_rps, **{f"{k}_rps": v for k, v in rates.items()}}))
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (once, then reuses) a separate virtualenv holding the real `webknossos` Python client (4.3.x) plus
-# tensorstore and zarr, for the interop tests in tests/interop. It is large (hundreds of MB) and is never part of
-# voxelhub's own runtime dependencies: it lives outside the work tree, by default in
+# tensorstore, zarr and `neuroglancer` (only for the built Neuroglancer client it ships as static files), for
+# the interop tests in tests/interop. It is large (hundreds of MB) and is never part of voxelhub's own runtime
+# dependencies: it lives outside the work tree, by default in
 #   ${VOXELHUB_INTEROP_VENV:-$HOME/.cache/voxelhub/interop-venv}
 # Prints the path of that venv's python on stdout (the only line on stdout); progress goes to stderr.
 # Exits non-zero when it cannot be created (e.g. no network to the package index).
@@ -14,7 +15,7 @@ set -euo pipefail
 
 VENV="${VOXELHUB_INTEROP_VENV:-$HOME/.cache/voxelhub/interop-venv}"
 PYTHON="${VOXELHUB_INTEROP_PYTHON:-${PYTHON:-python3}}"
-REQS=("webknossos==4.3.*" "tensorstore" "zarr")
+REQS=("webknossos==4.3.*" "tensorstore" "zarr" "neuroglancer==2.41.*")
 STAMP="$VENV/.voxelhub-interop-stamp"
 WANT="reqs=${REQS[*]}"
 
@@ -22,7 +23,7 @@ log() { echo "interop_env: $*" >&2; }
 
 check() {
   [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] &&
-    "$VENV/bin/python" -c 'import webknossos, tensorstore, zarr' >/dev/null 2>&1
+    "$VENV/bin/python" -c 'import webknossos, tensorstore, zarr, neuroglancer' >/dev/null 2>&1
 }
 
 if [ "${VOXELHUB_INTEROP_REBUILD:-0}" = 1 ]; then
@@ -43,7 +44,7 @@ if ! check; then
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQS[@]}" >&2
-    "$VENV/bin/python" -c 'import webknossos, tensorstore, zarr' >&2
+    "$VENV/bin/python" -c 'import webknossos, tensorstore, zarr, neuroglancer' >&2
     echo "$WANT" >"$STAMP"
     end=$(date +%s)
     log "installed in $((end - start)) s; size $(du -sh "$VENV" | cut -f1)"

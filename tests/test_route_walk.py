@@ -209,6 +209,13 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     ("HEAD", "/data/s/{share_token}/zarr/{dataset_id}/{key:path}"): every(200),
     ("OPTIONS", "/data/zarr/{rest:path}"): every(204),  # CORS preflight: no data
     ("OPTIONS", "/data/s/{share_token}/zarr/{rest:path}"): every(204),
+    # The same view with transposes folded (for Neuroglancer): the same rules.
+    ("GET", "/data/zarr-c/{dataset_id}/{key:path}"): dataset_readers(200),
+    ("HEAD", "/data/zarr-c/{dataset_id}/{key:path}"): dataset_readers(200),
+    ("GET", "/data/s/{share_token}/zarr-c/{dataset_id}/{key:path}"): every(200),
+    ("HEAD", "/data/s/{share_token}/zarr-c/{dataset_id}/{key:path}"): every(200),
+    ("OPTIONS", "/data/zarr-c/{rest:path}"): every(204),
+    ("OPTIONS", "/data/s/{share_token}/zarr-c/{rest:path}"): every(204),
     # Web pages.
     ("GET", "/"): every(200),
     ("GET", "/spotlight"): every(200),

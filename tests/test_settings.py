@@ -123,3 +123,21 @@ def test_store_timeouts_and_workers() -> None:
 def test_unusable_store_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_neuroglancer_address() -> None:
+    assert Settings.from_env({}).neuroglancer_url == "https://neuroglancer-demo.appspot.com/"
+    own = Settings.from_env({"VOXELHUB_NEUROGLANCER_URL": " https://ng.lab.example/client "})
+    assert own.neuroglancer_url == "https://ng.lab.example/client/"  # the state follows the folder's `#!`
+    page = Settings.from_env({"VOXELHUB_NEUROGLANCER_URL": "http://127.0.0.1:9000/index.html"})
+    assert page.neuroglancer_url == "http://127.0.0.1:9000/index.html"
+    for bad in (
+        "javascript:alert(1)",
+        "ftp://x/",
+        "https://x/#!{}",
+        "https://x/?a=1",
+        "https://u@x/",
+        "/ng/",
+    ):
+        with pytest.raises(SettingsError, match="VOXELHUB_NEUROGLANCER_URL"):
+            Settings.from_env({"VOXELHUB_NEUROGLANCER_URL": bad})

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_NEUROGLANCER_URL = "https://neuroglancer-demo.appspot.com/"
 
 
 class SettingsError(ValueError):
@@ -29,6 +30,9 @@ class Settings:
     # The one answer to "is this link into this server?" and the origin of every absolute link the server
     # writes. Never taken from a request's Host header, which the visitor chooses.
     public_url: str = DEFAULT_PUBLIC_URL
+    # The Neuroglancer client "Open in Neuroglancer" links lead to (a lab may host its own copy); the viewer
+    # state goes after `#!`.
+    neuroglancer_url: str = DEFAULT_NEUROGLANCER_URL
     secure_cookies: bool = False
     # Derives default API tokens (voxelhub.accounts.server_key); made in the data folder if empty. Never printed.
     secret_key: str = field(default="", repr=False)
@@ -136,6 +140,7 @@ class Settings:
             data_dir=Path(env.get("VOXELHUB_DATA_DIR", "voxelhub-data")),
             database_url=url,
             public_url=_public_url(env.get("VOXELHUB_PUBLIC_URL", "")),
+            neuroglancer_url=_neuroglancer_url(env.get("VOXELHUB_NEUROGLANCER_URL", "")),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
@@ -281,6 +286,22 @@ def _public_url(value: str) -> str:
             "VOXELHUB_PUBLIC_URL must be an http:// or https:// URL such as https://data.example.org"
         )
     return value
+
+
+def _neuroglancer_url(value: str) -> str:
+    """An http(s) address without query or fragment (the state is appended as `#!…`); a trailing `/` is kept
+    or added, since the client is a folder's index.html."""
+    value = value.strip()
+    if not value:
+        return DEFAULT_NEUROGLANCER_URL
+    parts = urlsplit(value)
+    odd = parts.query or parts.fragment or parts.username is not None or any(c.isspace() for c in value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or odd or len(value) > 2000:
+        raise SettingsError(
+            "VOXELHUB_NEUROGLANCER_URL must be an http:// or https:// address of a Neuroglancer client such as "
+            "https://neuroglancer.example.org/"
+        )
+    return value if value.endswith("/") or parts.path.endswith(".html") else value + "/"
 
 
 def _volumes_url(value: str) -> str:

@@ -15,6 +15,7 @@ import zarr
 from zarr.storage import FsspecStore
 
 from tests.fixture_files import FIXTURES
+from voxelhub.datasets.c_order_view import c_order_view_get
 from voxelhub.datasets.layout import DataSource
 from voxelhub.datasets.scan import scan_dataset
 from voxelhub.datasets.zarr_view import resolve_view_key, zarr_view_chunk, zarr_view_document, zarr_view_get
@@ -26,9 +27,10 @@ _SERVED: dict[str, tuple[Location, DataSource]] = {}
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         name, _, key = self.path.lstrip("/").partition("/")
+        name, folded, _ = name.partition("+c")  # `{name}+c/…`: the view with transposes folded
         location, source = _SERVED[name]
         try:
-            body = zarr_view_get(location, source, key)
+            body = (c_order_view_get if folded else zarr_view_get)(location, source, key)
         except InvalidKey:
             self.send_error(400)
             return

@@ -108,11 +108,17 @@ def test_admin_publishes_and_revokes_through_the_pages(settings, session_factory
         )
         zarr = f"{base}/data/s/{token}/zarr/{dataset_id}/"
         assert page.input_value("#zarr-url") == zarr
-        state = json.loads(unquote(page.get_attribute("#neuroglancer-link", "href").split("#!", 1)[1]))
+        client, state_text = page.get_attribute("#neuroglancer-link", "href").split("#!", 1)
+        assert client == "https://neuroglancer-demo.appspot.com/"  # the default VOXELHUB_NEUROGLANCER_URL
+        state = json.loads(unquote(state_text))
+        folded = f"{base}/data/s/{token}/zarr-c/{dataset_id}/"  # the view Neuroglancer draws
         assert state["layers"] == [
-            {"type": "image", "source": f"zarr://{zarr}{name}/", "name": name}
+            {"type": "image", "source": f"zarr://{folded}{name}/", "name": name}
             for name in ("color", "segmentation")
         ]
+        # the voxel size (11.24 × 11.24 × 28 nm) in metres, so that the panels show x-y, x-z and y-z
+        assert state["displayDimensions"] == ["x", "y", "z"]
+        assert state["dimensions"] == {"x": [11.24e-9, "m"], "y": [11.24e-9, "m"], "z": [28e-9, "m"]}
 
         # Copy the sharing link.
         page.click("#copy-sharing-link")

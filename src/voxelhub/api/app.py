@@ -14,6 +14,7 @@ from voxelhub.api.access_changes_heard import AccessChangesHeard
 from voxelhub.api.access_log import AccessLog
 from voxelhub.api.body_limit import BodyLimit
 from voxelhub.api.compat import StripApiVersion
+from voxelhub.api.data_plane import VoxelhubApp
 from voxelhub.api.errors import install_error_handlers
 from voxelhub.api.openapi_docs import ERROR_ANSWERS, PAGE_ERROR_ANSWERS
 from voxelhub.api.routes import (
@@ -75,7 +76,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     engine = make_engine(settings)
     if migrate:
         run_migrations(engine)
-    app = FastAPI(
+    app = VoxelhubApp(
         lifespan=_lifespan,
         title="voxelhub",
         version="0.1.0",

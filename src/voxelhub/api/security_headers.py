@@ -13,6 +13,8 @@ _HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+# All of them, for an answer that carries none of its own (the zarr fast lane, `voxelhub.api.data_plane`).
+SECURITY_HEADERS = [*_HEADERS, (b"content-security-policy", _CSP.encode())]
 
 
 class SecurityHeaders:

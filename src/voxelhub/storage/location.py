@@ -88,6 +88,9 @@ class Location:
     def read(self, key: str) -> bytes | None:
         """Whole object, or None if it does not exist."""
         try:
+            if self.is_local:  # what fsspec's local cat_file does, without its ~0.2 ms of layers per call
+                with open(self._path(key), "rb") as file:
+                    return file.read()
             data = self.fs.cat_file(self._path(key))
         except _MISSING:
             return None

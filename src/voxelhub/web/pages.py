@@ -27,7 +27,7 @@ from voxelhub.urls import dataset_slug, server_origin
 from voxelhub.web.error_pages import PageRoute
 from voxelhub.web.rendering import PageCallerDep, login_url, render
 from voxelhub.web.social import annotation_card, dataset_card
-from voxelhub.web.views import layer_views, voxel_size
+from voxelhub.web.views import layer_views, neuroglancer_dimensions, voxel_size
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
 
@@ -113,6 +113,8 @@ def dataset_settings(
         allowed=dataset.allowed_team_ids,
         layer_names=[layer.name for layer in layer_views(dataset)],
         origin=server_origin(settings),
+        neuroglancer_url=settings.neuroglancer_url,
+        neuroglancer_dimensions=neuroglancer_dimensions(dataset),
     )
 
 

@@ -68,3 +68,24 @@ def voxel_size(dataset: Dataset) -> str:
 
 
 _UNITS = {"nanometer": "nm", "micrometer": "µm", "millimeter": "mm", "picometer": "pm", "angstrom": "Å"}
+
+
+_METER_EXPONENTS = {"nanometer": -9, "micrometer": -6, "millimeter": -3, "picometer": -12, "angstrom": -10}
+
+
+def neuroglancer_dimensions(dataset: Dataset) -> dict[str, list[Any]]:
+    """Neuroglancer's global `dimensions` for the dataset's mag-1 voxel ({"x": [8e-9, "m"], …}), or {} when the
+    voxel size is unknown. With them the "Open in Neuroglancer" state can name x, y, z as the display axes:
+    Neuroglancer otherwise displays an array's first axes, and a folded webKnossos array starts with z."""
+    scale = dataset.data_source.get("scale") if isinstance(dataset.data_source, dict) else None
+    if isinstance(scale, dict):
+        factor, unit = scale.get("factor"), str(scale.get("unit", "nanometer"))
+    else:
+        factor, unit = scale, "nanometer"
+    exponent = _METER_EXPONENTS.get(unit)
+    if exponent is None or not isinstance(factor, list) or len(factor) != 3:
+        return {}
+    if not all(isinstance(v, int | float) and 0 < v < 1e12 for v in factor):
+        return {}
+    # decimal shift, not a product: 11.24 nm is 1.124e-08 m, not 1.1240000000000002e-08
+    return {axis: [float(f"{float(v)!r}e{exponent}"), "m"] for axis, v in zip("xyz", factor, strict=True)}

@@ -7,6 +7,8 @@ const root = document.getElementById("dataset-settings");
 const datasetId = root.dataset.datasetId;
 const slug = root.dataset.slug;
 const origin = root.dataset.origin;
+const neuroglancer = root.dataset.neuroglancer;
+const neuroglancerDimensions = JSON.parse(root.dataset.neuroglancerDimensions || "{}");
 const layerNames = JSON.parse(root.dataset.layers || "[]");
 const base = `/api/datasets/${datasetId}`;
 const $ = (id) => document.getElementById(id);
@@ -42,14 +44,22 @@ form.addEventListener("submit", async (event) => {
 // share links do; a hash that is no view is left out.
 let viewHash = parseHash(window.location.hash) ? window.location.hash : "";
 const viewerUrl = (token) => withView(`${origin}/datasets/${slug}/view?token=${encodeURIComponent(token)}`, viewHash);
-const zarrUrl = (token) => `${origin}/data/s/${encodeURIComponent(token)}/zarr/${datasetId}/`;
+const zarrUrl = (token, view = "zarr") => `${origin}/data/s/${encodeURIComponent(token)}/${view}/${datasetId}/`;
 
-export function neuroglancerUrl(zarrBase, layers) {
+/** The viewer state for Neuroglancer at `client` (the VOXELHUB_NEUROGLANCER_URL setting). `zarrBase` is the
+ * `zarr-c` view: the same data with zarr3 transpose codecs folded into the axes, which Neuroglancer draws.
+ * `dimensions` (the voxel size in metres, when known) lets the panels show x-y, x-z, y-z whatever the
+ * arrays' axis order. */
+export function neuroglancerUrl(client, zarrBase, layers, dimensions = {}) {
   const state = {
     layers: layers.map((name) => ({ type: "image", source: `zarr://${zarrBase}${encodeURIComponent(name)}/`, name })),
     layout: "4panel",
   };
-  return `https://neuroglancer-demo.appspot.com/#!${encodeURIComponent(JSON.stringify(state))}`;
+  if (Object.keys(dimensions).length === 3) {
+    state.dimensions = dimensions;
+    state.displayDimensions = ["x", "y", "z"];
+  }
+  return `${client}#!${encodeURIComponent(JSON.stringify(state))}`;
 }
 
 function showToken(token) {
@@ -61,7 +71,7 @@ function showToken(token) {
   $("sharing-view-hint").hidden = !token || !viewHash;
   resetShort();
   $("zarr-url").value = token ? zarrUrl(token) : "";
-  $("neuroglancer-link").href = token ? neuroglancerUrl(zarrUrl(token), layerNames) : "#";
+  $("neuroglancer-link").href = token ? neuroglancerUrl(neuroglancer, zarrUrl(token, "zarr-c"), layerNames, neuroglancerDimensions) : "#";
 }
 
 /** Gets the dataset's sharing link, creating it when there is none: an explicit POST, never a GET. */
