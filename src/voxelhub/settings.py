@@ -57,6 +57,8 @@ class Settings:
     # Answers of the data routes: a raw box at most this many bytes, at most this many buckets per request.
     max_data_answer_bytes: int = 64 * 1024**2
     max_buckets_per_request: int = 256
+    # Decoded dataset chunks kept in memory per server process (`voxelhub.storage.chunk_engine`), in MiB; 0: none.
+    decoded_chunk_cache_mb: int = 128
     # Uploaded zips (annotation zips with their nested volume archives, dataset zips): what one upload may
     # unpack, counted on the bytes actually decompressed, never on the sizes a zip declares.
     zip_max_ratio: int = 100  # decoded bytes per compressed byte of one member (beyond its first MiB)
@@ -174,6 +176,7 @@ _COUNTS = {
     "db_max_overflow": ("VOXELHUB_DB_MAX_OVERFLOW", 0),
     "db_pool_timeout_seconds": ("VOXELHUB_DB_POOL_TIMEOUT", 1),
     "worker_start_timeout_seconds": ("VOXELHUB_WORKER_START_TIMEOUT", 1),
+    "decoded_chunk_cache_mb": ("VOXELHUB_DECODED_CHUNK_CACHE_MB", 0),
 }
 
 
