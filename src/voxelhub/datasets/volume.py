@@ -235,31 +235,84 @@ def read_buckets(
     """Many 32³ buckets (positions in bucket units of `mag`), concatenated in request order; the array is opened
     through `arrays`, decoded chunks are kept in `chunks`.
 
-    Each bucket is `to_wire_bytes` of its (c,)x,y,z block. Buckets inside the same storage chunk are cut from
-    one read of their union box, and every chunk of the request is fetched in one go (`_read_boxes`).
+    Each bucket is `to_wire_bytes` of its (c,)x,y,z block. A bucket that is one whole stored chunk is copied
+    from the decoded chunk straight into the answer; the others are cut from boxes (`_grouped_buckets`).
     """
     layer, mag_info = resolve(data_source, layer_name, mag)
     if len(bucket_positions) > max_buckets:
         raise VolumeError(f"at most {max_buckets} buckets per request, got {len(bucket_positions)}")
     positions = [_vec3(p, "bucket position") for p in bucket_positions]
     array = _open(location, mag_info, arrays)
-    chunk = _spatial_chunks(array, mag_info)
+    fast = _fast(location, mag_info, array)
+    channels, dtype = layer.num_channels, layer.dtype.newbyteorder("<")
+    # The answer, bucket after bucket, each z, y, x, c in C order: x fastest, channels interleaved (the wire).
+    out = np.empty((len(positions), BUCKET_SIZE, BUCKET_SIZE, BUCKET_SIZE, channels), dtype=dtype)
+    direct = _whole_chunk_buckets(array, fast, mag_info, positions) if fast is not None else {}
+    if direct:
+        coords = list(dict.fromkeys(direct.values()))
+        decoded = dict(zip(coords, fast.read_chunks(coords, chunks), strict=True))  # type: ignore[union-attr]
+        order = _wire_axes(mag_info.axes)
+        for index, coord in direct.items():
+            found = decoded[coord]
+            if found is None:
+                out[index] = 0  # not stored: the fill value is 0 for the layouts taken here
+            else:
+                out[index] = (found if "c" in mag_info.axes else found[np.newaxis]).transpose(order)
+    rest = [i for i in range(len(positions)) if i not in direct]
+    blocks = _grouped_buckets(array, fast, mag_info, layer, [positions[i] for i in rest], chunks)
+    for i, block in zip(rest, blocks, strict=True):
+        out[i] = block.transpose(3, 2, 1, 0)
+    return out.tobytes()
+
+
+def _whole_chunk_buckets(
+    array: Any, fast: FastArray, mag: MagInfo, positions: list[Vec3]
+) -> dict[int, tuple[int, ...]]:
+    """The buckets that are exactly one whole stored chunk inside the array (webKnossos' own layout: 32³
+    chunks, axes c, x, y, z), by index, with their chunk: they go from the decoded chunk to the answer in one
+    copy. Empty when the array is laid out otherwise, or its fill value is not 0."""
+    axes = mag.axes
+    if set(axes) - {"c", "x", "y", "z"} or np.any(fast.fill_value != 0):
+        return {}
+    if any(fast.chunks[axes.index(a)] != BUCKET_SIZE for a in "xyz"):
+        return {}
+    if "c" in axes and fast.chunks[axes.index("c")] != array.shape[axes.index("c")]:
+        return {}
+    limits = [array.shape[axes.index(a)] // BUCKET_SIZE for a in "xyz"]
+    found: dict[int, tuple[int, ...]] = {}
+    for index, pos in enumerate(positions):
+        if all(0 <= pos[i] < limits[i] for i in range(3)):
+            found[index] = tuple(0 if a == "c" else pos["xyz".index(a)] for a in axes)
+    return found
+
+
+def _wire_axes(axes: tuple[str, ...]) -> tuple[int, ...]:
+    """The transpose from a chunk's axes (c first added when missing) to z, y, x, c."""
+    full = axes if "c" in axes else ("c", *axes)
+    return tuple(full.index(a) for a in ("z", "y", "x", "c"))
+
+
+def _grouped_buckets(
+    array: Any, fast: FastArray | None, mag: MagInfo, layer: Layer, positions: list[Vec3], chunks: ChunkCache
+) -> list[np.ndarray]:
+    """Buckets as (c, x, y, z) blocks for any layout: the buckets of one stored chunk are cut from one read of
+    their union box, and every chunk is fetched in one go (`_read_boxes`)."""
+    if not positions:
+        return []
+    chunk = _spatial_chunks(array, mag)
     groups: dict[Vec3, list[Vec3]] = defaultdict(list)
     for pos in dict.fromkeys(positions):
         origin = [pos[i] * BUCKET_SIZE for i in range(3)]
         groups[(origin[0] // chunk[0], origin[1] // chunk[1], origin[2] // chunk[2])].append(pos)
-    fast = _fast(location, mag_info, array)
     unions = [_union(g) for g in groups.values()]
-    boxes = [_box(array.shape, mag_info, lo, shape) for lo, shape in unions]
-    regions = _read_boxes(array, fast, mag_info, layer, boxes, chunks)
-    blocks: dict[Vec3, bytes] = {}
+    boxes = [_box(array.shape, mag, lo, shape) for lo, shape in unions]
+    regions = _read_boxes(array, fast, mag, layer, boxes, chunks)
+    blocks: dict[Vec3, np.ndarray] = {}
     for group, (lo, _), region in zip(groups.values(), unions, regions, strict=True):
         for pos in group:
             x, y, z = (pos[i] * BUCKET_SIZE - lo[i] for i in range(3))
-            blocks[pos] = to_wire_bytes(
-                region[:, x : x + BUCKET_SIZE, y : y + BUCKET_SIZE, z : z + BUCKET_SIZE]
-            )
-    return b"".join(blocks[pos] for pos in positions)
+            blocks[pos] = region[:, x : x + BUCKET_SIZE, y : y + BUCKET_SIZE, z : z + BUCKET_SIZE]
+    return [blocks[pos] for pos in positions]
 
 
 def _union(group: list[Vec3]) -> tuple[Vec3, Vec3]:

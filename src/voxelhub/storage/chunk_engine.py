@@ -16,12 +16,14 @@ Handled: zarr v2 (any numcodecs compressor and filters, C or F order) and zarr v
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numcodecs
 import numpy as np
+from numcodecs import blosc, zstd
 from numcodecs.checksum32 import CRC32C
 
 from voxelhub.caches import NO_CACHE, BoundedCache
@@ -47,12 +49,16 @@ class ChunkCodec:
     stored_shape: tuple[int, ...]
     inverse: tuple[int, ...] | None
 
+    @property
+    def size(self) -> int:
+        return math.prod(self.stored_shape)
+
     def decode(self, data: bytes) -> np.ndarray:
         buffer: Any = data
         for decode in self.decoders:
             buffer = decode(buffer)
         flat = np.frombuffer(buffer, dtype=self.dtype)
-        if flat.size != int(np.prod(self.stored_shape)):
+        if flat.size != self.size:
             raise ValueError(f"a chunk holds {flat.size} values, expected {self.stored_shape}")
         array = flat.reshape(self.stored_shape)
         if not self.dtype.isnative:  # big-endian storage: the cache and the callers see native values
@@ -141,8 +147,9 @@ class FastArray:
         return f"{self.path}/{self.key_of(coord)}" if self.path else self.key_of(coord)
 
     def _raw(self, coords: list[tuple[int, ...]]) -> list[bytes | None]:
-        found = self.location.read_many([self._key(c) for c in coords])
-        return [found[self._key(c)] for c in coords]
+        keys = [self._key(c) for c in coords]
+        found = self.location.read_many(keys)
+        return [found[k] for k in keys]
 
     def _raw_sharded(self, coords: list[tuple[int, ...]]) -> list[bytes | None]:
         assert self.sharding is not None
@@ -267,10 +274,11 @@ def _v3_codec(codecs: list[Any], dtype: np.dtype[Any], chunks: tuple[int, ...]) 
 
 def _bytes_decoder(codec: Any) -> Callable[[bytes], Any]:
     name = type(codec).__name__
+    # numcodecs' module functions, not its codec objects: those check their input's type on every call.
     if name == "BloscCodec":
-        return numcodecs.Blosc().decode  # a blosc frame names its own compressor and shuffle
+        return blosc.decompress  # a blosc frame names its own compressor and shuffle
     if name == "ZstdCodec":
-        return numcodecs.Zstd().decode
+        return zstd.decompress
     if name == "GzipCodec":
         return numcodecs.GZip().decode
     if name == "Crc32cCodec":
