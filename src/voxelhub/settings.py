@@ -59,6 +59,9 @@ class Settings:
     max_buckets_per_request: int = 256
     # Decoded dataset chunks kept in memory per server process (`voxelhub.storage.chunk_engine`), in MiB; 0: none.
     decoded_chunk_cache_mb: int = 128
+    # Bucket answers compressed (zstd/gzip) for clients that accept it (`voxelhub.api.answer_encoding`); off
+    # behind a proxy that compresses, or to trade bandwidth for the server's CPU.
+    compress_buckets: bool = True
     # Uploaded zips (annotation zips with their nested volume archives, dataset zips): what one upload may
     # unpack, counted on the bytes actually decompressed, never on the sizes a zip declares.
     zip_max_ratio: int = 100  # decoded bytes per compressed byte of one member (beyond its first MiB)
@@ -139,6 +142,8 @@ class Settings:
             database_url=url,
             public_url=_public_url(env.get("VOXELHUB_PUBLIC_URL", "")),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
+            compress_buckets=env.get("VOXELHUB_COMPRESS_BUCKETS", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),

@@ -1,15 +1,21 @@
 // Fetching 32³ buckets in batches and keeping the decoded ones in a least-recently-used cache.
 //
 // Each frame the renderer asks `get()` for the buckets it draws; the missing ones are queued, and `flush()`
-// sends the queue (nearest first, as queued) in POSTs of BATCH buckets, a few at a time.
+// sends the queue in POSTs of up to BATCH buckets, a few at a time: first the buckets of the layer's coarsest mag
+// that cover what is missing (a handful fill the whole view, shown through until the finer ones arrive), then
+// the others nearest to the view's position (`focus`) first, all three planes together. The server compresses
+// the answers (zstd or gzip Content-Encoding) when that pays; the browser decodes them in its network process,
+// off this thread.
 //
 // Buckets painted in the page (an annotation's volume layer) are "local": they win over the cache and over any
 // answer still on its way, until the page has saved them and hands them back to the cache.
 
 import { decodeBucket } from "./layers.js";
 
-export const BATCH = 64;
-const CONCURRENT = 4;
+export const BATCH = 64; // buckets per request at most…
+const BATCH_BYTES = 2 * 1024 * 1024; // …and about this many bytes decoded (a uint32 layer sends 16)
+const CONCURRENT = 6; // the browser's connections to one host over HTTP/1.1
+const PREVIEW = -1; // the priority of a coarsest-mag bucket: before any other
 const RETRY_MS = 8000;
 
 export function bucketKey(layer, mag, pos) {
@@ -71,7 +77,9 @@ export class BucketLoader {
     this.onLoaded = onLoaded || (() => {});
     this.onError = onError || (() => {});
     this.local = new Map(); // key -> painted bucket not yet saved
-    this.queue = new Map(); // key -> {layer, mag, pos}
+    this.queue = new Map(); // key -> {layer, mag, pos, priority, order}
+    this.focus = null; // the view's position in mag-1 voxels: nearer buckets are sent first
+    this.order = 0;
     this.inFlight = new Set();
     this.outdated = new Set(); // in flight when forgotten: the answer may predate the change, so it is dropped
     this.failed = new Map(); // key -> time of failure
@@ -86,10 +94,42 @@ export class BucketLoader {
     const data = this.local.get(key) ?? this.cache.get(key);
     if (data !== undefined) return data;
     if (this.inFlight.has(key) || this.queue.has(key)) return undefined;
-    const failedAt = this.failed.get(key);
-    if (failedAt !== undefined && performance.now() - failedAt < RETRY_MS) return undefined;
-    this.queue.set(key, { layer, mag, pos });
+    if (this.failedRecently(key)) return undefined;
+    this.enqueue(key, layer, mag, pos, this.distance(mag, pos));
+    this.preview(layer, mag, pos);
     return undefined;
+  }
+
+  enqueue(key, layer, mag, pos, priority) {
+    this.queue.set(key, { layer, mag, pos, priority, order: this.order++ });
+  }
+
+  failedRecently(key) {
+    const failedAt = this.failed.get(key);
+    return failedAt !== undefined && performance.now() - failedAt < RETRY_MS;
+  }
+
+  /** Queues the bucket of the layer's coarsest mag that covers a missing one, ahead of everything else. */
+  preview(layer, mag, pos) {
+    const mags = layer.mags;
+    const coarse = mags && mags.length > 1 ? mags[mags.length - 1] : null;
+    if (!coarse || coarse === mag || !coarse.every((v, i) => v >= mag[i])) return;
+    const at = pos.map((p, i) => Math.floor((p * mag[i]) / coarse[i]));
+    const key = bucketKey(layer, coarse, at);
+    if (this.local.has(key) || this.cache.peek(key) !== undefined) return;
+    if (this.inFlight.has(key) || this.queue.has(key) || this.failedRecently(key)) return;
+    this.enqueue(key, layer, coarse, at, PREVIEW);
+  }
+
+  /** Squared distance (mag-1 voxels) from a bucket's centre to the focus; 0 without one (then: as asked). */
+  distance(mag, pos) {
+    if (!this.focus) return 0;
+    let sum = 0;
+    for (let i = 0; i < 3; i++) {
+      const d = (pos[i] + 0.5) * 32 * mag[i] - this.focus[i];
+      sum += d * d;
+    }
+    return sum;
   }
 
   /** The decoded bucket if the page has it, without queueing or touching its recency. */
@@ -127,13 +167,16 @@ export class BucketLoader {
   }
 
   flush() {
+    if (this.running >= CONCURRENT || !this.queue.size) return;
+    const ranked = [...this.queue].sort(([, a], [, b]) => a.priority - b.priority || a.order - b.order);
     while (this.running < CONCURRENT && this.queue.size) {
-      const first = this.queue.values().next().value;
+      const first = ranked.find(([key]) => this.queue.has(key))[1];
+      const limit = Math.max(1, Math.min(BATCH, Math.floor(BATCH_BYTES / (32 ** 3 * first.layer.bytes))));
       const group = [];
-      for (const [key, item] of this.queue) {
-        if (item.layer === first.layer && item.mag === first.mag) {
+      for (const [key, item] of ranked) {
+        if (this.queue.has(key) && item.layer === first.layer && item.mag === first.mag) {
           group.push([key, item]);
-          if (group.length >= BATCH) break;
+          if (group.length >= limit) break;
         }
       }
       for (const [key] of group) {

@@ -83,7 +83,11 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     max_buckets = request.app.state.settings.max_buckets_per_request
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
     caches = request.app.state.caches
-    encoding = accepted_encoding(request.headers.get("accept-encoding", ""))
+    encoding = (
+        accepted_encoding(request.headers.get("accept-encoding", ""))
+        if request.app.state.settings.compress_buckets
+        else None
+    )
 
     def read() -> tuple[bytes, str | None]:
         payload = access.guarded(
