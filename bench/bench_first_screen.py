@@ -43,6 +43,9 @@ BUCKET_ENTRIES = """() => performance.getEntriesByType("resource")
 FIRST_SCREEN = """() => { const root = document.querySelector(".vx-viewer");
   if (!root || root.dataset.loaded !== "true") return false;
   return Number(root.dataset.firstScreenMs || performance.now()); }"""
+# Main-thread tasks over 50 ms (the page's own work: modules, JSON, decoding answers into buckets, painting).
+LONG_TASKS = """window.__long = []; new PerformanceObserver((list) => { for (const e of list.getEntries())
+  window.__long.push([e.startTime, e.duration]); }).observe({ type: "longtask", buffered: true });"""
 COUNT_FRAMES = """() => { window.__frames = 0; const tick = () => { window.__frames += 1; requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
 
@@ -78,11 +81,14 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 def one_view(browser: Any, url: str, size: tuple[int, int]) -> dict[str, float]:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
+    page.add_init_script(LONG_TASKS)
     try:
         page.goto(url)
         first = float(page.wait_for_function(FIRST_SCREEN, polling="raf", timeout=60_000).json_value())
         entries = page.evaluate(BUCKET_ENTRIES)
         answers = [e for e in entries if e["end"] <= first]
+        long_tasks = page.evaluate("() => window.__long")
+        busy = sum(d for start, d in long_tasks if start < first)
         canvas = page.locator('canvas.vx-canvas[data-plane="xy"]')
         box = canvas.bounding_box()
         assert box is not None
@@ -100,7 +106,10 @@ def one_view(browser: Any, url: str, size: tuple[int, int]) -> dict[str, float]:
         frames = page.evaluate("() => window.__frames")
         return {
             "first_ms": first,
+            "first_request_ms": min((e["start"] for e in entries), default=float("nan")),
             "first_answer_ms": min((e["end"] for e in entries), default=float("nan")),
+            "last_answer_ms": max((e["end"] for e in answers), default=float("nan")),
+            "long_tasks_ms": busy,
             "answers": len(answers),
             "wire_mb": sum(e["wire"] for e in answers) / 1e6,
             "decoded_mb": sum(e["decoded"] for e in answers) / 1e6,
@@ -131,6 +140,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", type=Path, help="another checkout's src folder to measure as 'before'")
+    parser.add_argument(
+        "--data", type=Path, help="a data folder to keep the demo in between runs (default: temporary)"
+    )
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=800)
     args = parser.parse_args()
@@ -139,7 +151,7 @@ def main() -> None:
     print(f"machine: {machine()}; Chromium {CHROMIUM}, viewport {args.width}×{args.height}")
     size = (args.width, args.height)
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
+        data = args.data.resolve() if args.data else Path(tmp) / "data"
         env = dict(os.environ, VOXELHUB_DATA_DIR=str(data), VOXELHUB_DATABASE_URL="")
         env.pop("VOXELHUB_DECODED_CHUNK_CACHE_MB", None)
         link = build_demo(data, env)
@@ -159,7 +171,9 @@ def main() -> None:
                 for name, variant_env in variants.items():
                     got = measure(browser, variant_env, link, args.runs, size)
                     print(
-                        f"{name:42s} first screen {got['first_ms']:6.0f} ms (first answer {got['first_answer_ms']:5.0f} ms)"
+                        f"{name:36s} first screen {got['first_ms']:5.0f} ms (buckets asked from {got['first_request_ms']:4.0f},"
+                        f" answers {got['first_answer_ms']:4.0f}–{got['last_answer_ms']:4.0f} ms; main thread in long tasks"
+                        f" {got['long_tasks_ms']:4.0f} ms)"
                         f" | {got['answers']:3.0f} bucket answers, {got['wire_mb']:6.2f} MB on the wire,"
                         f" {got['decoded_mb']:6.2f} MB decoded | drag {got['drag_fps']:5.1f} frames/s"
                     )

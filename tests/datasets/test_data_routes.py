@@ -137,3 +137,16 @@ def test_incompressible_answers_go_out_plain() -> None:
     assert accepted_encoding("zstd;q=0, gzip") == "gzip"
     assert accepted_encoding("br, deflate") is None
     assert accepted_encoding("*") == "zstd" and accepted_encoding("*, zstd;q=0") == "gzip"
+
+
+def test_a_server_told_not_to_compress_answers_plain(app, fixture_datasets) -> None:
+    world, ids = fixture_datasets
+    admin = logged_in_client(app, world.users["admin_a"])
+    app.state.settings = app.state.settings.with_overrides(compress_buckets=False)
+    answer = admin.post(
+        f"/data/datasets/{ids['zarr3']}/layers/color/buckets",
+        json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 0]]},
+        headers={"Accept-Encoding": "zstd, gzip"},
+    )
+    assert answer.status_code == 200 and "content-encoding" not in answer.headers
+    assert answer.num_bytes_downloaded == 2 * 3 * 32**3

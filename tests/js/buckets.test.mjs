@@ -215,6 +215,18 @@ describe("BucketLoader", () => {
     assert.deepEqual(api.calls.map((c) => c.positions.length), [16, 4]);
   });
 
+  test("an answer sends what is still queued at once, without waiting for a redraw", async () => {
+    const api = fakeApi();
+    const loader = new BucketLoader(api, "ds1");
+    const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
+    for (let i = 0; i < 16 * 7; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    loader.flush();
+    assert.equal(api.calls.length, 6, "six requests at once");
+    await settle();
+    assert.equal(api.calls.length, 7);
+    assert.equal(loader.pending, 0);
+  });
+
   test("clearQueue forgets what was not sent", () => {
     const api = fakeApi();
     const loader = new BucketLoader(api, "ds1");

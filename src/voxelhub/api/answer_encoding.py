@@ -13,6 +13,8 @@ from __future__ import annotations
 import zlib
 
 import numcodecs
+from fastapi import Request
+from fastapi.responses import Response
 
 ENCODINGS = ("zstd", "gzip")  # the server's preference
 MIN_SAVING = 0.15
@@ -56,3 +58,19 @@ def encode_answer(payload: bytes, encoding: str | None) -> tuple[bytes, str | No
     if len(compress(sample, encoding)) > (1 - MIN_SAVING) * len(sample):
         return payload, None
     return compress(payload, encoding), encoding
+
+
+def requested_encoding(request: Request) -> str | None:
+    """What a bucket route may answer in: the client's pick, unless the server does not compress
+    (`VOXELHUB_COMPRESS_BUCKETS=0`)."""
+    if not request.app.state.settings.compress_buckets:
+        return None
+    return accepted_encoding(request.headers.get("accept-encoding", ""))
+
+
+def bucket_response(body: bytes, encoding: str | None) -> Response:
+    """The answer of a bucket route; `Vary` tells caches that it depends on Accept-Encoding."""
+    headers = {"Vary": "Accept-Encoding"}
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+    return Response(body, media_type="application/octet-stream", headers=headers)

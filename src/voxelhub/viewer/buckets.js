@@ -215,6 +215,9 @@ export class BucketLoader {
     } finally {
       for (const [key] of group) this.inFlight.delete(key);
       this.running -= 1;
+      // The next request goes out now, not after the redraw this answer asks for: what is still queued was
+      // asked for by the last frame, and a redraw of three planes takes longer than a bucket answer.
+      this.flush();
       this.onLoaded();
     }
   }

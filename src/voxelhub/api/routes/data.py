@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from voxelhub.api.answer_encoding import accepted_encoding, encode_answer
+from voxelhub.api.answer_encoding import bucket_response, encode_answer, requested_encoding
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import read_in_worker, readable_dataset
 from voxelhub.datasets import access
@@ -83,11 +83,7 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
     max_buckets = request.app.state.settings.max_buckets_per_request
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
     caches = request.app.state.caches
-    encoding = (
-        accepted_encoding(request.headers.get("accept-encoding", ""))
-        if request.app.state.settings.compress_buckets
-        else None
-    )
+    encoding = requested_encoding(request)
 
     def read() -> tuple[bytes, str | None]:
         payload = access.guarded(
@@ -103,11 +99,7 @@ async def bucket_batch(request: Request, dataset_id: str, layer: str, body: Buck
         )
         return encode_answer(payload, encoding)  # in the worker thread too: compressing is work
 
-    answer, used = await read_in_worker(request, target, read)
-    headers = {"Vary": "Accept-Encoding"}
-    if used is not None:
-        headers["Content-Encoding"] = used
-    return Response(answer, media_type=OCTETS, headers=headers)
+    return bucket_response(*await read_in_worker(request, target, read))
 
 
 @thumbnails.get(
