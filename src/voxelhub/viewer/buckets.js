@@ -80,6 +80,7 @@ export class BucketLoader {
     this.queue = new Map(); // key -> {layer, mag, pos, priority, order}
     this.focus = null; // the view's position in mag-1 voxels: nearer buckets are sent first
     this.order = 0;
+    this.worker = undefined; // the fetching worker, started on first use (null: fetch on this thread)
     this.inFlight = new Set();
     this.outdated = new Set(); // in flight when forgotten: the answer may predate the change, so it is dropped
     this.failed = new Map(); // key -> time of failure
@@ -187,21 +188,32 @@ export class BucketLoader {
     }
   }
 
+  /** One buffer per bucket: through the worker when there is one, else on this thread (tests, old browsers). */
+  async fetchBuckets(layer, mag, positions, size) {
+    const path = layer.bucketPath || this.api.bucketsPath?.(this.datasetId, layer.name);
+    if (this.worker === undefined) this.worker = startWorker(this.api);
+    if (this.worker && path) {
+      return this.worker.fetch(this.api.bucketsRequest(path, mag, positions), size, positions.length);
+    }
+    const buffer = layer.bucketPath
+      ? await this.api.bucketsAt(layer.bucketPath, mag, positions)
+      : await this.api.buckets(this.datasetId, layer.name, mag, positions);
+    if (buffer.byteLength !== size * positions.length) {
+      throw new Error(`expected ${size * positions.length} bytes, got ${buffer.byteLength}`);
+    }
+    return positions.map((_, i) => buffer.slice(i * size, (i + 1) * size));
+  }
+
   async send(layer, mag, group) {
     this.running += 1;
     this.requests += 1;
     try {
       const positions = group.map(([, item]) => item.pos);
-      const buffer = layer.bucketPath
-        ? await this.api.bucketsAt(layer.bucketPath, mag, positions)
-        : await this.api.buckets(this.datasetId, layer.name, mag, positions);
       const size = 32 * 32 * 32 * layer.bytes;
-      if (buffer.byteLength !== size * group.length) {
-        throw new Error(`expected ${size * group.length} bytes, got ${buffer.byteLength}`);
-      }
+      const buckets = await this.fetchBuckets(layer, mag, positions, size);
       group.forEach(([key], i) => {
         if (this.outdated.delete(key)) return;
-        this.cache.set(key, decodeBucket(layer, buffer, i * size));
+        this.cache.set(key, bucketData(layer, buckets[i]));
         this.failed.delete(key);
       });
       this.received += group.length;
@@ -220,5 +232,52 @@ export class BucketLoader {
       this.flush();
       this.onLoaded();
     }
+  }
+}
+
+/** A bucket's typed array over its own buffer; scalar layers also widen their value range (`decodeBucket`). */
+function bucketData(layer, buffer) {
+  return layer.kind === "scalar" || layer.kind === "scalar64" ? decodeBucket(layer, buffer, 0) : new layer.array(buffer);
+}
+
+/** The fetching worker (bucket_worker.js), or null where there is none (Node, a page without module workers). */
+function startWorker(api) {
+  if (typeof Worker === "undefined" || typeof api.bucketsRequest !== "function") return null;
+  try {
+    return new BucketWorker(new Worker(new URL("./bucket_worker.js", import.meta.url), { type: "module" }));
+  } catch {
+    return null;
+  }
+}
+
+class BucketWorker {
+  constructor(worker) {
+    this.worker = worker;
+    this.waiting = new Map(); // id -> {resolve, reject}
+    this.next = 0;
+    worker.onmessage = ({ data }) => {
+      const call = this.waiting.get(data.id);
+      this.waiting.delete(data.id);
+      if (!call) return;
+      if (data.error) {
+        const error = new Error(data.error.message);
+        error.status = data.error.status;
+        call.reject(error);
+      } else {
+        call.resolve(data.buckets);
+      }
+    };
+    worker.onerror = () => {
+      for (const call of this.waiting.values()) call.reject(new Error("the bucket worker stopped"));
+      this.waiting.clear();
+    };
+  }
+
+  fetch({ url, init }, size, count) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, url, init, size, count });
+    });
   }
 }
