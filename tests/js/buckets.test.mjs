@@ -227,6 +227,19 @@ describe("BucketLoader", () => {
     assert.equal(loader.pending, 0);
   });
 
+  test("answers arriving together are told once at the first and once at the last", async () => {
+    const api = fakeApi();
+    let loaded = 0;
+    const loader = new BucketLoader(api, "ds1", { onLoaded: () => { loaded += 1; } });
+    const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
+    for (let i = 0; i < 16 * 3; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    loader.flush();
+    await settle();
+    assert.equal(api.calls.length, 3);
+    assert.equal(loaded, 2, "the middle answer is folded into the last one's redraw");
+    assert.equal(loader.tellTimer, null);
+  });
+
   test("clearQueue forgets what was not sent", () => {
     const api = fakeApi();
     const loader = new BucketLoader(api, "ds1");

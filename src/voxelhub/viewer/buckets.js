@@ -16,6 +16,9 @@ export const BATCH = 64; // buckets per request at most…
 const BATCH_BYTES = 2 * 1024 * 1024; // …and about this many bytes decoded (a uint32 layer sends 16)
 const CONCURRENT = 6; // the browser's connections to one host over HTTP/1.1
 const PREVIEW = -1; // the priority of a coarsest-mag bucket: before any other
+// While answers stream in, the page is told at most this often (a redraw of three planes costs tens of ms, and
+// the answers of one screen arrive a few ms apart); the first answer and the last are told at once.
+const LOADED_INTERVAL_MS = 100;
 const RETRY_MS = 8000;
 
 export function bucketKey(layer, mag, pos) {
@@ -81,6 +84,8 @@ export class BucketLoader {
     this.focus = null; // the view's position in mag-1 voxels: nearer buckets are sent first
     this.order = 0;
     this.worker = undefined; // the fetching worker, started on first use (null: fetch on this thread)
+    this.toldAt = -Infinity;
+    this.tellTimer = null;
     this.inFlight = new Set();
     this.outdated = new Set(); // in flight when forgotten: the answer may predate the change, so it is dropped
     this.failed = new Map(); // key -> time of failure
@@ -230,7 +235,25 @@ export class BucketLoader {
       // The next request goes out now, not after the redraw this answer asks for: what is still queued was
       // asked for by the last frame, and a redraw of three planes takes longer than a bucket answer.
       this.flush();
+      this.tell();
+    }
+  }
+
+  /** Calls onLoaded now, or once the interval since the last call has passed (see LOADED_INTERVAL_MS). */
+  tell() {
+    const now = performance.now();
+    const wait = this.toldAt + LOADED_INTERVAL_MS - now;
+    if (this.pending === 0 || wait <= 0) {
+      clearTimeout(this.tellTimer);
+      this.tellTimer = null;
+      this.toldAt = now;
       this.onLoaded();
+    } else if (this.tellTimer === null) {
+      this.tellTimer = setTimeout(() => {
+        this.tellTimer = null;
+        this.toldAt = performance.now();
+        this.onLoaded();
+      }, wait);
     }
   }
 }
