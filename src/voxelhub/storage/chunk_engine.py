@@ -63,6 +63,7 @@ class ChunkCodec:
         array = flat.reshape(self.stored_shape)
         if not self.dtype.isnative:  # big-endian storage: the cache and the callers see native values
             array = array.astype(self.dtype.newbyteorder("="))
+            array.flags.writeable = False  # shared through the cache: nobody may change it
         return array if self.inverse is None else array.transpose(self.inverse)
 
 
