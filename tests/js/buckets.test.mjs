@@ -219,11 +219,11 @@ describe("BucketLoader", () => {
     const api = fakeApi();
     const loader = new BucketLoader(api, "ds1");
     const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
-    for (let i = 0; i < 16 * 7; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    for (let i = 0; i < 16 * 13; i++) loader.get(wide, MAG1, [i, 0, 0]);
     loader.flush();
-    assert.equal(api.calls.length, 6, "six requests at once");
+    assert.equal(api.calls.length, 12, "twelve requests at once");
     await settle();
-    assert.equal(api.calls.length, 7);
+    assert.equal(api.calls.length, 13);
     assert.equal(loader.pending, 0);
   });
 

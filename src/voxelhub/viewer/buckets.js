@@ -14,7 +14,9 @@ import { decodeBucket } from "./layers.js";
 
 export const BATCH = 64; // buckets per request at most…
 const BATCH_BYTES = 2 * 1024 * 1024; // …and about this many bytes decoded (a uint32 layer sends 16)
-const CONCURRENT = 6; // the browser's connections to one host over HTTP/1.1
+// Requests at once: the browser sends six per host over HTTP/1.1 and queues the rest in its network process, so
+// a freed connection is reused at once even while this thread is busy drawing (an answer reaches it only then).
+const CONCURRENT = 12;
 const PREVIEW = -1; // the priority of a coarsest-mag bucket: before any other
 // While answers stream in, the page is told at most this often (a redraw of three planes costs tens of ms, and
 // the answers of one screen arrive a few ms apart); the first answer and the last are told at once.
