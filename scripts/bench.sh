@@ -5,6 +5,8 @@
 #   bash scripts/bench.sh serving [--seconds 8]
 #   bash scripts/bench.sh nml [--nodes 100000]
 #   bash scripts/bench.sh databases [--seconds 6]
+#   bash scripts/bench.sh buckets [--rounds 3]        (tensorstore from the interop venv, scripts/interop_env.sh)
+#   bash scripts/bench.sh first_screen [--before ../main/src]   (Chromium at /usr/bin/chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"

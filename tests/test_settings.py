@@ -141,3 +141,17 @@ def test_neuroglancer_address() -> None:
     ):
         with pytest.raises(SettingsError, match="VOXELHUB_NEUROGLANCER_URL"):
             Settings.from_env({"VOXELHUB_NEUROGLANCER_URL": bad})
+
+
+def test_read_engine_settings() -> None:
+    from voxelhub.app_caches import AppCaches
+
+    assert (Settings().decoded_chunk_cache_mb, Settings().compress_buckets) == (128, True)
+    found = Settings.from_env({"VOXELHUB_DECODED_CHUNK_CACHE_MB": "0", "VOXELHUB_COMPRESS_BUCKETS": "off"})
+    assert (found.decoded_chunk_cache_mb, found.compress_buckets) == (0, False)
+    assert Settings.from_env({"VOXELHUB_DECODED_CHUNK_CACHE_MB": "64"}).decoded_chunk_cache_mb == 64
+    with pytest.raises(SettingsError, match="VOXELHUB_DECODED_CHUNK_CACHE_MB"):
+        Settings.from_env({"VOXELHUB_DECODED_CHUNK_CACHE_MB": "lots"})
+    assert AppCaches.sized(0).chunks.max_entries == 0  # keeps nothing
+    sized = AppCaches.sized(64 * 1024**2).chunks
+    assert sized.max_bytes == 64 * 1024**2

@@ -15,6 +15,17 @@ from typing import Any
 from voxelhub.caches import NO_CACHE, BoundedCache
 from voxelhub.datasets.layout import DataSource
 from voxelhub.storage import ArrayCache, Location, LocationCache
+from voxelhub.storage.chunk_engine import ChunkCache
+
+DEFAULT_CHUNK_CACHE_BYTES = 128 * 1024**2
+# The entry count is only a backstop for the byte bound: a 32³ uint8 chunk weighs 32 KiB.
+MAX_CHUNK_ENTRIES = 65536
+
+
+def chunk_cache(max_bytes: int) -> ChunkCache:
+    if max_bytes <= 0:
+        return BoundedCache(0)
+    return BoundedCache(MAX_CHUNK_ENTRIES, max_bytes=max_bytes, weigh=lambda chunk: int(chunk.nbytes))
 
 
 @dataclass(frozen=True)
@@ -34,10 +45,18 @@ class AppCaches:
     # Opened zarr arrays per (location URL, path, zarr format): opening one reads and parses its metadata,
     # one or two round trips to an object store.
     arrays: ArrayCache = field(default_factory=lambda: BoundedCache(512))
+    # Decoded chunks of dataset arrays (`voxelhub.storage.chunk_engine`), bounded by bytes: the viewer asks for
+    # the same buckets again as it pans back and forth, and for a chunk's neighbouring buckets in other batches.
+    chunks: ChunkCache = field(default_factory=lambda: chunk_cache(DEFAULT_CHUNK_CACHE_BYTES))
     # Storage locations per (URL, options): the volume layers open theirs for every bucket.
     locations: LocationCache = field(default_factory=lambda: BoundedCache(256))
     # Loaded skeletons per (annotation id, version): a version never changes once written.
     skeletons: BoundedCache[tuple[str, int], Any] = field(default_factory=lambda: BoundedCache(8))
+
+    @classmethod
+    def sized(cls, decoded_chunk_bytes: int) -> AppCaches:
+        """An app's caches, its decoded-chunk cache holding at most that many bytes (0: keeps none)."""
+        return cls(chunks=chunk_cache(decoded_chunk_bytes))
 
     def clear(self) -> None:
         for each in fields(self):
@@ -48,6 +67,7 @@ NO_CACHES = AppCaches(
     thumbnails=NO_CACHE,
     datasets=NO_CACHE,
     arrays=NO_CACHE,
+    chunks=NO_CACHE,
     locations=NO_CACHE,
     skeletons=NO_CACHE,
 )

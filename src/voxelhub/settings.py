@@ -61,6 +61,11 @@ class Settings:
     # Answers of the data routes: a raw box at most this many bytes, at most this many buckets per request.
     max_data_answer_bytes: int = 64 * 1024**2
     max_buckets_per_request: int = 256
+    # Decoded dataset chunks kept in memory per server process (`voxelhub.storage.chunk_engine`), in MiB; 0: none.
+    decoded_chunk_cache_mb: int = 128
+    # Bucket answers compressed (zstd/gzip) for clients that accept it (`voxelhub.api.answer_encoding`); off
+    # behind a proxy that compresses, or to trade bandwidth for the server's CPU.
+    compress_buckets: bool = True
     # Uploaded zips (annotation zips with their nested volume archives, dataset zips): what one upload may
     # unpack, counted on the bytes actually decompressed, never on the sizes a zip declares.
     zip_max_ratio: int = 100  # decoded bytes per compressed byte of one member (beyond its first MiB)
@@ -142,6 +147,8 @@ class Settings:
             public_url=_public_url(env.get("VOXELHUB_PUBLIC_URL", "")),
             neuroglancer_url=_neuroglancer_url(env.get("VOXELHUB_NEUROGLANCER_URL", "")),
             secure_cookies=_flag(env.get("VOXELHUB_SECURE_COOKIES", "")),
+            compress_buckets=env.get("VOXELHUB_COMPRESS_BUCKETS", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
             secret_key=_secret_key(env.get("VOXELHUB_SECRET_KEY", "")),
             volumes_url=_volumes_url(env.get("VOXELHUB_VOLUMES_URL", "")),
             volumes_storage_options=_json_object(env, "VOXELHUB_VOLUMES_STORAGE_OPTIONS"),
@@ -179,6 +186,7 @@ _COUNTS = {
     "db_max_overflow": ("VOXELHUB_DB_MAX_OVERFLOW", 0),
     "db_pool_timeout_seconds": ("VOXELHUB_DB_POOL_TIMEOUT", 1),
     "worker_start_timeout_seconds": ("VOXELHUB_WORKER_START_TIMEOUT", 1),
+    "decoded_chunk_cache_mb": ("VOXELHUB_DECODED_CHUNK_CACHE_MB", 0),
 }
 
 

@@ -59,6 +59,16 @@ def test_unpainted_buckets_show_the_fallback_segmentation(volume_setup) -> None:
     assert np.array_equal(read(owner, info["id"], [[1, 0, 1]])[0], decode(truth, "uint32", (32, 32, 32)))
 
 
+def test_volume_buckets_are_compressed_for_a_client_that_accepts_gzip(volume_setup) -> None:
+    _, _, owner, info = volume_setup
+    url = f"/data/annotations/{info['id']}/layers/Volume/buckets"
+    batch = {"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 1]]}
+    plain = owner.post(url, json=batch, headers={"Accept-Encoding": "identity"})
+    packed = owner.post(url, json=batch, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content and packed.num_bytes_downloaded < len(plain.content) / 4
+
+
 def test_painting_is_a_versioned_save(volume_setup) -> None:
     _, _, owner, info = volume_setup
     url = f"/api/annotations/{info['id']}/layers/Volume/buckets"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numcodecs
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.datasets.helpers import SIMPLE_ZARR, SIMPLE_ZARR3, decode, register_folder, truth_cxyz
 from tests.factories import build_world, logged_in_client
+from voxelhub.api.answer_encoding import accepted_encoding, encode_answer
 
 
 @pytest.fixture
@@ -99,3 +101,52 @@ def test_who_may_not_read_data(app, fixture_datasets) -> None:
         TestClient(app).post(f"/data/datasets/{ids['zarr']}/layers/color/buckets", json=batch).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "accept, encoding", [("gzip, deflate, br, zstd", "zstd"), ("gzip", "gzip"), ("", None)]
+)
+def test_bucket_batch_is_compressed_when_the_client_accepts_it(
+    app, fixture_datasets, accept, encoding
+) -> None:
+    world, ids = fixture_datasets
+    admin = logged_in_client(app, world.users["admin_a"])
+    url = f"/data/datasets/{ids['zarr3']}/layers/color/buckets"
+    batch = {"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 0]]}
+    plain = admin.post(url, json=batch, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and len(plain.content) == 2 * 3 * 32**3
+    answer = admin.post(url, json=batch, headers={"Accept-Encoding": accept})
+    assert answer.status_code == 200 and answer.headers["vary"] == "Accept-Encoding"
+    assert answer.headers.get("content-encoding") == encoding
+    if encoding == "zstd":  # the test client does not decode zstd itself; browsers do
+        sent = int(answer.headers["content-length"])
+        body = bytes(numcodecs.Zstd().decode(answer.content))
+    else:  # gzip is decoded by the client; what went over the wire is smaller
+        sent, body = answer.num_bytes_downloaded, answer.content
+    assert body == plain.content
+    assert (sent < len(plain.content) / 2) == (encoding is not None)
+
+
+def test_incompressible_answers_go_out_plain() -> None:
+    noise = np.random.default_rng(1).integers(0, 256, 256 * 1024, dtype=np.uint8).tobytes()
+    assert encode_answer(noise, "gzip") == (noise, None)
+    zeros = bytes(256 * 1024)
+    body, used = encode_answer(zeros, "zstd")
+    assert used == "zstd" and bytes(numcodecs.Zstd().decode(body)) == zeros
+    assert accepted_encoding("gzip;q=0, zstd;q=0.5") == "zstd"
+    assert accepted_encoding("zstd;q=0, gzip") == "gzip"
+    assert accepted_encoding("br, deflate") is None
+    assert accepted_encoding("*") == "zstd" and accepted_encoding("*, zstd;q=0") == "gzip"
+
+
+def test_a_server_told_not_to_compress_answers_plain(app, fixture_datasets) -> None:
+    world, ids = fixture_datasets
+    admin = logged_in_client(app, world.users["admin_a"])
+    app.state.settings = app.state.settings.with_overrides(compress_buckets=False)
+    answer = admin.post(
+        f"/data/datasets/{ids['zarr3']}/layers/color/buckets",
+        json={"mag": [1, 1, 1], "buckets": [[0, 0, 0], [1, 0, 0]]},
+        headers={"Accept-Encoding": "zstd, gzip"},
+    )
+    assert answer.status_code == 200 and "content-encoding" not in answer.headers
+    assert answer.num_bytes_downloaded == 2 * 3 * 32**3

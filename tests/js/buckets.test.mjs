@@ -181,6 +181,65 @@ describe("BucketLoader", () => {
     assert.ok(loader.peek(other, MAG1, [0, 0, 0]));
   });
 
+  test("with a focus, the nearest buckets go first, whatever the order asked", async () => {
+    const api = fakeApi();
+    const loader = new BucketLoader(api, "ds1");
+    loader.focus = [5 * 32 + 10, 16, 16]; // in bucket [5, 0, 0], nearer to [4, 0, 0] than to [6, 0, 0]
+    for (const x of [0, 9, 5, 2, 4, 6]) loader.get(layer, MAG1, [x, 0, 0]);
+    loader.flush();
+    await settle();
+    assert.deepEqual(api.calls[0].positions.map((p) => p[0]), [5, 4, 6, 2, 9, 0]);
+  });
+
+  test("the coarsest mag's covering bucket is asked for first, once, and not when cached", async () => {
+    const api = fakeApi();
+    const loader = new BucketLoader(api, "ds1");
+    const MAG4 = [4, 4, 4];
+    const pyramid = { ...layer, mags: [MAG1, MAG2, MAG4] };
+    loader.focus = [0, 0, 0];
+    for (const x of [0, 1, 2, 3, 4, 5]) loader.get(pyramid, MAG1, [x, 0, 0]);
+    loader.flush();
+    await settle();
+    const asked = api.calls.map((c) => [c.mag.join("-"), c.positions.map((p) => p[0])]);
+    assert.deepEqual(asked, [["4-4-4", [0, 1]], ["1-1-1", [0, 1, 2, 3, 4, 5]]]);
+    loader.get(pyramid, MAG1, [6, 0, 0]); // its preview [1, 0, 0] at mag 4 is cached now
+    assert.equal(loader.pending, 1);
+  });
+
+  test("wide element classes go in smaller batches", async () => {
+    const api = fakeApi();
+    const loader = new BucketLoader(api, "ds1");
+    const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
+    for (let i = 0; i < 20; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    loader.flush();
+    assert.deepEqual(api.calls.map((c) => c.positions.length), [16, 4]);
+  });
+
+  test("an answer sends what is still queued at once, without waiting for a redraw", async () => {
+    const api = fakeApi();
+    const loader = new BucketLoader(api, "ds1");
+    const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
+    for (let i = 0; i < 16 * 13; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    loader.flush();
+    assert.equal(api.calls.length, 12, "twelve requests at once");
+    await settle();
+    assert.equal(api.calls.length, 13);
+    assert.equal(loader.pending, 0);
+  });
+
+  test("answers arriving together are told once at the first and once at the last", async () => {
+    const api = fakeApi();
+    let loaded = 0;
+    const loader = new BucketLoader(api, "ds1", { onLoaded: () => { loaded += 1; } });
+    const wide = { ...layer, id: "seg", name: "seg", bytes: 4, array: Uint32Array, kind: "seg32" };
+    for (let i = 0; i < 16 * 3; i++) loader.get(wide, MAG1, [i, 0, 0]);
+    loader.flush();
+    await settle();
+    assert.equal(api.calls.length, 3);
+    assert.equal(loaded, 2, "the middle answer is folded into the last one's redraw");
+    assert.equal(loader.tellTimer, null);
+  });
+
   test("clearQueue forgets what was not sent", () => {
     const api = fakeApi();
     const loader = new BucketLoader(api, "ds1");

@@ -92,7 +92,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.token_use = TokenUseRecorder(app.state.session_factory)
     app.state.read_memo = memo_for(engine)
     app.state.health = HealthProbe(settings, engine)
-    app.state.caches = AppCaches()  # this app's own: never shared with another app in the process
+    # This app's own caches: never shared with another app in the process.
+    app.state.caches = AppCaches.sized(settings.decoded_chunk_cache_mb * 1024**2)
     app.state.store_pool = StorePool(
         workers=settings.store_workers,
         deadline=settings.store_deadline_seconds,

@@ -16,6 +16,7 @@ from voxelhub.caches import NO_CACHE
 from voxelhub.datasets.layout import DataSource, Layer, MagInfo
 from voxelhub.datasets.volume import VolumeError, read_box
 from voxelhub.storage import ArrayCache, Location
+from voxelhub.storage.chunk_engine import ChunkCache
 
 THUMBNAIL_SIZE = 256
 
@@ -62,9 +63,10 @@ def layer_thumbnail(
     size: int = THUMBNAIL_SIZE,
     *,
     arrays: ArrayCache = NO_CACHE,
+    chunks: ChunkCache = NO_CACHE,
 ) -> bytes:
     """PNG bytes of the layer's middle z slice, at most `size` pixels wide and high (the array opened through
-    `arrays`)."""
+    `arrays`, its decoded chunks kept in `chunks`)."""
     layer = data_source.layer(layer_name)
     if layer is None:
         raise VolumeError(f"unknown layer {layer_name!r}")
@@ -73,7 +75,9 @@ def layer_thumbnail(
     mag = _pick_mag(layer, size)
     (x0, y0, z0), (w, h, d) = layer.bounding_box.top_left, layer.bounding_box.size
     shape = (max(1, -(-w // mag.mag[0])), max(1, -(-h // mag.mag[1])), 1)
-    box = read_box(location, data_source, layer.name, mag.mag, (x0, y0, z0 + d // 2), shape, arrays=arrays)
+    box = read_box(
+        location, data_source, layer.name, mag.mag, (x0, y0, z0 + d // 2), shape, arrays=arrays, chunks=chunks
+    )
     plane = box[..., 0]
     step = max(1, -(-max(plane.shape[-2:]) // size))
     plane = plane[..., ::step, ::step]

@@ -106,6 +106,27 @@ class Location:
             return None
         return bytes(data)
 
+    def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        """Whole objects by key (None where missing). An object store fetches them concurrently (one s3fs
+        call, its timeouts and retries as for `read`); local files are read one after the other (page-cache
+        reads, cheaper than any hand-off to threads)."""
+        if self.is_local:
+            return {key: _read_local(self._path(key)) for key in keys}
+        if len(keys) < 2:
+            return {key: self.read(key) for key in keys}
+        paths = {self._path(key): key for key in keys}
+        found = self.fs.cat(list(paths), on_error="return")
+        out: dict[str, bytes | None] = {}
+        for path, key in paths.items():
+            data = found.get(path)
+            if isinstance(data, _MISSING) or data is None:
+                out[key] = None
+            elif isinstance(data, BaseException):
+                raise data
+            else:
+                out[key] = bytes(data)
+        return out
+
     def size(self, key: str) -> int | None:
         """Size in bytes of an object, or None if missing."""
         try:
@@ -170,6 +191,15 @@ class Location:
             self.fs.rm(path, recursive=True)
         except _MISSING:
             return
+
+
+def _read_local(path: str) -> bytes | None:
+    # What fsspec's cat_file does, without its layers (a third of the time of a 30 KB chunk read).
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except _MISSING:
+        return None
 
 
 LocationCache: TypeAlias = BoundedCache[str, Location]  # by URL and options

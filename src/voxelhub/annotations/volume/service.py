@@ -181,6 +181,7 @@ def merged_buckets(
                 [buckets[i] for i in unpainted],
                 max_buckets=len(unpainted),
                 arrays=caches.arrays,
+                chunks=caches.chunks,
             )
         size = len(raw) // len(unpainted)
         source_dtype = fallback.dtype.newbyteorder("<")

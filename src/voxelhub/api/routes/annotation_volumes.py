@@ -14,6 +14,7 @@ from voxelhub.annotations import service as annotation_service
 from voxelhub.annotations.schemas import VersionAnswer
 from voxelhub.annotations.volume import service as volume_service
 from voxelhub.annotations.volume.meshes import annotation_segment_mesh
+from voxelhub.api.answer_encoding import bucket_response, encode_answer, requested_encoding
 from voxelhub.api.deps import ActorDep, CachesDep, SessionDep, SettingsDep
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import volumes_work
@@ -157,9 +158,10 @@ async def read_buckets(
 ) -> Response:
     """The buckets at `version` (default: the current one); any saved version reads back exactly."""
     access.guarded(lambda: check_bucket_positions(body.buckets, settings.max_buckets_per_request))
-    payload = await volumes_work(
-        request,
-        lambda: volume_service.read(
+    encoding = requested_encoding(request)
+
+    def read() -> tuple[bytes, str | None]:
+        payload = volume_service.read(
             session=session,
             settings=settings,
             actor=actor,
@@ -169,9 +171,10 @@ async def read_buckets(
             buckets=body.buckets,
             caches=caches,
             version=version,
-        ),
-    )
-    return Response(payload, media_type="application/octet-stream")
+        )
+        return encode_answer(payload, encoding)  # painted segmentation compresses ~30×
+
+    return bucket_response(*await volumes_work(request, read))
 
 
 @data_router.get(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from voxelhub.api.answer_encoding import bucket_response, encode_answer, requested_encoding
 from voxelhub.api.openapi_docs import binary_answer
 from voxelhub.api.readable import read_in_worker, readable_dataset
 from voxelhub.datasets import access
@@ -44,7 +45,7 @@ async def raw_box(
     the setting `max_data_answer_bytes` (400 otherwise)."""
     target = await readable_dataset(request, dataset_id)
     max_bytes = request.app.state.settings.max_data_answer_bytes
-    arrays = request.app.state.caches.arrays
+    caches = request.app.state.caches
 
     def read() -> Response:
         with access.data_errors():
@@ -56,7 +57,8 @@ async def raw_box(
                 (x, y, z),
                 (width, height, depth),
                 max_bytes=max_bytes,
-                arrays=arrays,
+                arrays=caches.arrays,
+                chunks=caches.chunks,
             )
             body = to_wire_bytes(data)
         return Response(body, media_type=OCTETS, headers=_shape_headers(data.shape, str(data.dtype)))
@@ -75,19 +77,29 @@ def _shape_headers(shape: tuple[int, ...], dtype: str) -> dict[str, str]:
 )
 async def bucket_batch(request: Request, dataset_id: str, layer: str, body: BucketBatch) -> Response:
     """Many 32³ buckets of one mag in one answer (positions in bucket units of that mag), concatenated in
-    request order, each x-fastest little-endian: what the viewer asks for as it moves."""
+    request order, each x-fastest little-endian: what the viewer asks for as it moves. Compressed
+    (`Content-Encoding: zstd` or `gzip`) when the client accepts it and the data compresses well."""
     target = await readable_dataset(request, dataset_id)
     max_buckets = request.app.state.settings.max_buckets_per_request
     positions = access.guarded(lambda: check_bucket_positions(body.buckets, max_buckets))
-    arrays = request.app.state.caches.arrays
-    payload = await read_in_worker(
-        request,
-        target,
-        lambda: access.guarded(
-            lambda: read_buckets(target.location, target.source, layer, body.mag, positions, arrays=arrays)
-        ),
-    )
-    return Response(payload, media_type=OCTETS)
+    caches = request.app.state.caches
+    encoding = requested_encoding(request)
+
+    def read() -> tuple[bytes, str | None]:
+        payload = access.guarded(
+            lambda: read_buckets(
+                target.location,
+                target.source,
+                layer,
+                body.mag,
+                positions,
+                arrays=caches.arrays,
+                chunks=caches.chunks,
+            )
+        )
+        return encode_answer(payload, encoding)  # in the worker thread too: compressing is work
+
+    return bucket_response(*await read_in_worker(request, target, read))
 
 
 @thumbnails.get(
@@ -106,7 +118,9 @@ async def thumbnail(request: Request, dataset_id: str, layer: str) -> Response:
             request,
             target,
             lambda: access.guarded(
-                lambda: layer_thumbnail(target.location, target.source, layer, arrays=caches.arrays)
+                lambda: layer_thumbnail(
+                    target.location, target.source, layer, arrays=caches.arrays, chunks=caches.chunks
+                )
             ),
         )
         caches.thumbnails.put(key, png)

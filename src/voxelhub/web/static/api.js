@@ -107,8 +107,21 @@ export class Api {
 
   /** Raw bytes of many 32³ buckets of one mag of a dataset layer, concatenated in request order. */
   buckets(datasetId, layer, mag, positions, signal) {
-    const path = `/data/datasets/${encodeURIComponent(datasetId)}/layers/${encodeURIComponent(layer)}/buckets`;
-    return this.bucketsAt(path, mag, positions, signal);
+    return this.bucketsAt(this.bucketsPath(datasetId, layer), mag, positions, signal);
+  }
+
+  bucketsPath(datasetId, layer) {
+    return `/data/datasets/${encodeURIComponent(datasetId)}/layers/${encodeURIComponent(layer)}/buckets`;
+  }
+
+  /** What `bucketsAt` sends, as an address and fetch options: for the viewer's worker to send it off the main
+   * thread (a worker cannot read the CSRF cookie). Its answers' errors read as this client's: `errorMessage`. */
+  bucketsRequest(path, mag, positions) {
+    const headers = { Accept: "application/octet-stream", "Content-Type": "application/json" };
+    const csrf = csrfToken();
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+    const body = JSON.stringify({ mag, buckets: positions });
+    return { url: this.url(path), init: { method: "POST", headers, body, credentials: "same-origin" } };
   }
 
   /** The same from any bucket route (an annotation's volume layer has its own). */
