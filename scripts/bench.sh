@@ -7,6 +7,7 @@
 #   bash scripts/bench.sh databases [--seconds 6]
 #   bash scripts/bench.sh buckets [--rounds 3]        (tensorstore from the interop venv, scripts/interop_env.sh)
 #   bash scripts/bench.sh first_screen [--before ../main/src]   (Chromium at /usr/bin/chromium)
+#   bash scripts/bench.sh read_path                   (buckets, first_screen and serving in one run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
@@ -18,7 +19,7 @@ fi
 shift
 source scripts/_venv.sh
 ensure_venv "[test]"
-if { [ "$name" = serving ] || [ "$name" = databases ]; } && ! { command -v wrk && command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null; then
+if { [ "$name" = serving ] || [ "$name" = databases ] || [ "$name" = read_path ]; } && ! { command -v wrk && command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null) \
       || echo "note: could not install wrk and nginx; the pass-through part will be skipped" >&2
