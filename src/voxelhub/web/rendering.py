@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from voxelhub.accounts.models import User
 from voxelhub.api.authentication import Caller
 from voxelhub.api.deps import SessionDep, get_caller, user_of
+from voxelhub.web.module_preload import module_preloads
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -24,6 +25,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["module_preloads"] = module_preloads
 
 
 @dataclass(frozen=True)
