@@ -92,7 +92,12 @@ def test_share_dialog_link_carries_the_view_and_a_bare_link_opens_where_the_owne
         for _ in range(3):
             page.keyboard.press("f")
         _wheel(page, -100, "Control")
-        _wait_for(page, lambda: _hash(page).endswith(",5") and ",24," in _hash(page), "the moved view")
+        # The hash follows each change on its own schedule: wait for all three (slice, node, zoom) to be in it.
+        _wait_for(
+            page,
+            lambda: _hash(page).endswith(",5") and ",24," in _hash(page) and float(_view(page)[1]) < 0.4,
+            "the moved view",
+        )
         spot = _hash(page)
         position, zoom, active = _view(page)
         assert (position, active) == ("60, 60, 24", 5) and float(zoom) < 0.4

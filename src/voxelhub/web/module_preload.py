@@ -13,9 +13,9 @@ import re
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from voxelhub.web import STATIC_DIR, VIEWER_DIR
-
-_MOUNTS = {"/viewer/": VIEWER_DIR, "/static/": STATIC_DIR}
+# The folders served at /viewer and /static (voxelhub.web mounts them; named here again, not imported, so that
+# the package's own module does not import back into this one).
+_MOUNTS = {"/viewer/": Path(__file__).parent.parent / "viewer", "/static/": Path(__file__).parent / "static"}
 _IMPORT = re.compile(
     r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""", re.M
 )
