@@ -225,7 +225,8 @@ def test_tree_list_comments_branchpoints_and_shortcuts(settings, session_factory
         page.press("#tree-list .vx-rename", "Enter")
         _wait_for(
             page,
-            lambda: _skeleton(owner, annotation_id)["treeGroups"][0]["name"] == "Axons",
+            # (the new group's own save may not have reached the server yet: an empty list is "not yet")
+            lambda: [g["name"] for g in _skeleton(owner, annotation_id)["treeGroups"]] == ["Axons"],
             "the renamed group",
         )
         page.drag_and_drop(
