@@ -29,12 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_serving import machine  # noqa: E402
+from bench_serving import machine, serve_with_env  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # The viewer's own mark; code without it (`--before`) is timed at the first frame its root says `loaded`.
@@ -60,20 +58,7 @@ def build_demo(data_dir: Path, env: dict[str, str]) -> str:
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(150):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/buildinfo", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("server did not start")
+    return serve_with_env(env, port)
 
 
 def one_view(browser: Any, url: str, size: tuple[int, int]) -> dict[str, float]:

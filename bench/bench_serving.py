@@ -90,18 +90,24 @@ def setup_server_data(
 
 def start_server(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen:  # type: ignore[type-arg]
     env = dict(os.environ, VOXELHUB_DATA_DIR=str(data_dir), VOXELHUB_DATABASE_URL=database_url)
+    return serve_with_env(env, port)
+
+
+def serve_with_env(env: dict[str, str], port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+    """`voxelhub serve` on 127.0.0.1:`port` with `env`, once it answers (stopped, and an error, if it never does)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "voxelhub.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "voxelhub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+    for _ in range(150):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/buildinfo", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
+    process.terminate()
     raise RuntimeError("server did not start")
 
 
